@@ -1,0 +1,48 @@
+//! The application layer: use cases shared by every interface (GraphQL, REST, CLI).
+//!
+//! Each use case parses raw input into domain types, checks the caller's role and actor
+//! scope, and runs its storage work off the async workers, writes through the audited
+//! write path. Interfaces only translate requests in and [`AppError`]s out.
+
+mod actors;
+mod caller;
+mod error;
+mod session;
+mod users;
+
+pub use actors::NewActorInput;
+pub use caller::{Caller, logged_in};
+pub use error::AppError;
+pub use session::IssuedToken;
+pub use users::NewUserInput;
+
+use crate::auth::TokenKeys;
+use crate::db::Db;
+
+/// The service: storage plus the token keys. Cheap to clone; every interface holds one.
+#[derive(Clone)]
+pub struct Ayni {
+    pub db: Db,
+    pub tokens: TokenKeys,
+}
+
+impl Ayni {
+    pub fn new(db: Db, tokens: TokenKeys) -> Ayni {
+        Ayni { db, tokens }
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        self.db.backend_name()
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        self.db.run(|conn| crate::db::ping(conn).map_err(AppError::from)).await
+    }
+}
+
+/// Runs CPU-heavy work (password hashing) on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
+}

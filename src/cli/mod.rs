@@ -1,0 +1,114 @@
+//! The `ayni` command line: one file per command.
+
+mod contracts;
+mod migrate;
+mod serve;
+mod token;
+mod user;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{DEFAULT_DATABASE_URL, DatabaseUrl};
+use crate::telemetry::{self, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ayni",
+    version,
+    about = "Ayni: ecosystem Balanced Scorecard, shared value and cumulative impacts for mining territories"
+)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, env = "AYNI_LOG_FORMAT", value_enum, default_value = "human")]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the database, then serve GraphQL, REST and the web portal.
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Print an access token (JWT) for scripting; asks the password on stdin.
+    Token(token::TokenArgs),
+    /// Write the GraphQL schema (SDL) the server serves.
+    Schema(contracts::OutArgs),
+    /// Write the OpenAPI document the server serves, as YAML.
+    Openapi(contracts::OutArgs),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// postgres://…, postgresql://…, sqlite://PATH or a plain file path.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_name = "URL")]
+    pub database_url: DatabaseUrl,
+}
+
+/// The signing secret the server and `ayni token` share.
+#[derive(Debug, Clone, Args)]
+pub struct SecretArgs {
+    /// HS256 signing secret (at least 32 characters). When unset, a random secret is
+    /// generated once and kept in the database.
+    #[arg(long, env = "AYNI_JWT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, env = "AYNI_TOKEN_TTL", default_value_t = 3600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(i64).range(60..=2_592_000))]
+    pub token_ttl: i64,
+}
+
+/// Parses the command line, runs the command and turns its outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Migrate(args) => migrate::run(args),
+        Command::User(cmd) => user::run(cmd),
+        Command::Token(args) => token::run(args),
+        Command::Schema(args) => contracts::write_schema(args),
+        Command::Openapi(args) => contracts::write_openapi(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A small runtime for commands that call the (async) use cases once.
+fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map(|rt| rt.block_on(f))
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+/// Reads a secret: from the terminal without echo, or one line of piped stdin.
+fn read_secret(prompt: &str) -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    let line = if stdin.is_terminal() {
+        rpassword::prompt_password(prompt).map_err(|e| format!("cannot read the password: {e}"))?
+    } else {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+        line
+    };
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}

@@ -1,0 +1,172 @@
+//! Configuration: flags and environment, parsed into typed settings with defaults.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+
+/// Default database: an SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://ayni.db";
+/// Default listening address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Where the data lives. The backend is chosen from the URL's scheme, never by trial.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://PATH`, `sqlite:PATH` or a plain file path.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, passed to libpq as is.
+    Postgres(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "database URL: unknown scheme '{0}://'; use postgres://…, postgresql://…, sqlite://PATH or a plain file path"
+    )]
+    UnknownScheme(String),
+    #[error("database URL: must not be empty")]
+    EmptyDatabaseUrl,
+    #[error("database URL: SQLite needs a file path, not '{0}' (each pooled connection would get its own empty database)")]
+    InMemorySqlite(String),
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = ConfigError;
+
+    fn from_str(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(ConfigError::EmptyDatabaseUrl);
+        }
+        if let Some((scheme, _)) = raw.split_once("://") {
+            let valid_scheme = !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c));
+            if valid_scheme {
+                return match scheme.to_ascii_lowercase().as_str() {
+                    "postgres" | "postgresql" => Ok(DatabaseUrl::Postgres(raw.to_string())),
+                    "sqlite" => sqlite_path(&raw["sqlite://".len()..]),
+                    other => Err(ConfigError::UnknownScheme(other.to_string())),
+                };
+            }
+        }
+        match raw.strip_prefix("sqlite:") {
+            Some(path) => sqlite_path(path),
+            None => sqlite_path(raw),
+        }
+    }
+}
+
+fn sqlite_path(path: &str) -> Result<DatabaseUrl, ConfigError> {
+    if path.is_empty() {
+        return Err(ConfigError::EmptyDatabaseUrl);
+    }
+    if path == ":memory:" || path.contains("mode=memory") {
+        return Err(ConfigError::InMemorySqlite(path.to_string()));
+    }
+    Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+}
+
+impl DatabaseUrl {
+    /// `"sqlite"` or `"postgres"`, as reported by the health endpoint.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Shown in logs: the password of a PostgreSQL URL is masked.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => match url::Url::parse(u) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    // Only fails for URLs that cannot have a password, which this one has.
+                    let _ = parsed.set_password(Some("***"));
+                    write!(f, "{parsed}")
+                }
+                _ => f.write_str(u),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// Everything `ayni serve` needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub bind: SocketAddr,
+    /// Load the demo data when the database is empty.
+    pub demo: bool,
+    /// `AYNI_JWT_SECRET`; when `None` a random per-database secret is generated once and stored.
+    pub jwt_secret: Option<String>,
+    /// Lifetime of issued access tokens.
+    pub token_ttl_secs: i64,
+    /// Maximum connections in the pool.
+    pub pool_size: u32,
+}
+
+impl Settings {
+    pub fn new(database_url: DatabaseUrl, bind: SocketAddr) -> Self {
+        Settings {
+            database_url,
+            bind,
+            demo: false,
+            jwt_secret: None,
+            token_ttl_secs: 3600,
+            pool_size: 8,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_from_the_scheme() {
+        assert_eq!(
+            "postgres://u:p@localhost/ayni".parse::<DatabaseUrl>().unwrap().backend_name(),
+            "postgres"
+        );
+        assert_eq!(
+            "postgresql://localhost/ayni".parse::<DatabaseUrl>().unwrap().backend_name(),
+            "postgres"
+        );
+        assert_eq!(
+            "sqlite://data/ayni.db".parse::<DatabaseUrl>().unwrap(),
+            DatabaseUrl::Sqlite("data/ayni.db".into())
+        );
+        assert_eq!(
+            "sqlite:///var/lib/ayni.db".parse::<DatabaseUrl>().unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/ayni.db".into())
+        );
+        assert_eq!(
+            "ayni.db".parse::<DatabaseUrl>().unwrap(),
+            DatabaseUrl::Sqlite("ayni.db".into())
+        );
+    }
+
+    #[test]
+    fn unknown_schemes_and_memory_databases_are_refused_with_the_reason() {
+        let e = "mysql://localhost/ayni".parse::<DatabaseUrl>().unwrap_err();
+        assert_eq!(e, ConfigError::UnknownScheme("mysql".into()));
+        assert!(e.to_string().contains("mysql://"));
+        assert!("".parse::<DatabaseUrl>().is_err());
+        assert!("sqlite://:memory:".parse::<DatabaseUrl>().is_err());
+    }
+
+    #[test]
+    fn passwords_are_masked_when_shown() {
+        let u: DatabaseUrl = "postgres://ayni:s3cret@db:5432/ayni".parse().unwrap();
+        assert_eq!(u.to_string(), "postgres://ayni:***@db:5432/ayni");
+    }
+}

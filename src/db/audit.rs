@@ -1,0 +1,147 @@
+//! The audited write path: every write runs inside [`in_write_transaction`] and records what it
+//! changed with [`WriteTx::record`], in the same transaction as the change itself.
+//!
+//! The chain's head lives in the one-row `audit_head` table. Each write transaction updates it
+//! first, which takes the write lock on SQLite and a row lock on PostgreSQL: writers are
+//! serialised, so two transactions can never append entries with the same `prev_hash`.
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::schema::{audit_head, audit_log};
+use super::{DbConnection, StoreError};
+use crate::domain::audit::{AuditFacts, TIME_FORMAT, canonical_entry, canonical_json, chain_hash};
+
+/// Who is writing: recorded on every audit entry of the transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Author {
+    pub user_id: Option<i64>,
+    pub actor_id: Option<i64>,
+}
+
+impl Author {
+    /// The system itself (migrations, demo data, CLI bootstrap without a user).
+    pub fn system() -> Author {
+        Author::default()
+    }
+}
+
+/// What a write did to one entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// A write transaction in progress: the connection, who writes and when.
+pub struct WriteTx<'a> {
+    conn: &'a mut DbConnection,
+    author: Author,
+    now: NaiveDateTime,
+}
+
+impl WriteTx<'_> {
+    /// The connection, inside the transaction.
+    pub fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+
+    pub fn author(&self) -> Author {
+        self.author
+    }
+
+    /// The transaction's timestamp (UTC, microseconds): use it for `created_at`/`updated_at`
+    /// so rows and their audit entries agree.
+    pub fn now(&self) -> NaiveDateTime {
+        self.now
+    }
+
+    /// Appends one entry to the audit chain; returns its sequence number.
+    pub fn record(
+        &mut self,
+        action: Action,
+        entity_type: &str,
+        entity_id: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<i64, StoreError> {
+        let (head_seq, head_hash): (i64, String) = audit_head::table
+            .filter(audit_head::id.eq(1))
+            .select((audit_head::seq, audit_head::hash))
+            .first(self.conn)?;
+        let seq = head_seq + 1;
+        let at = self.now.and_utc().format(TIME_FORMAT).to_string();
+        let facts = AuditFacts {
+            seq,
+            at: &at,
+            user_id: self.author.user_id,
+            actor_id: self.author.actor_id,
+            action: action.as_str(),
+            entity_type,
+            entity_id,
+            before,
+            after,
+        };
+        let hash = chain_hash(&head_hash, &canonical_entry(&facts));
+        diesel::insert_into(audit_log::table)
+            .values((
+                audit_log::seq.eq(seq),
+                audit_log::at.eq(&at),
+                audit_log::user_id.eq(self.author.user_id),
+                audit_log::actor_id.eq(self.author.actor_id),
+                audit_log::action.eq(action.as_str()),
+                audit_log::entity_type.eq(entity_type),
+                audit_log::entity_id.eq(entity_id),
+                audit_log::before_state.eq(before.map(canonical_json)),
+                audit_log::after_state.eq(after.map(canonical_json)),
+                audit_log::prev_hash.eq(&head_hash),
+                audit_log::hash.eq(&hash),
+            ))
+            .execute(self.conn)?;
+        diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+            .set((audit_head::seq.eq(seq), audit_head::hash.eq(&hash)))
+            .execute(self.conn)?;
+        Ok(seq)
+    }
+}
+
+/// The current time as both backends store it (UTC, microsecond precision).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Runs `f` in one transaction that first takes the audit chain's lock.
+pub(super) fn in_write_transaction<T, E>(
+    conn: &mut DbConnection,
+    author: Author,
+    f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError> + From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        // A write as the first statement: SQLite takes its write lock now (waiting up to the
+        // busy timeout) instead of failing later when a read lock cannot be upgraded.
+        diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+            .set(audit_head::seq.eq(audit_head::seq))
+            .execute(conn)?;
+        let mut tx = WriteTx {
+            conn,
+            author,
+            now: now(),
+        };
+        f(&mut tx)
+    })
+}

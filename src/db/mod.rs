@@ -1,0 +1,183 @@
+//! Storage: one diesel code path over SQLite and PostgreSQL, a connection pool, embedded
+//! migrations and the audited write path.
+//!
+//! Diesel is blocking, so every database call runs on tokio's blocking pool
+//! ([`Db::run`], [`Db::write`]) and never on the async workers.
+
+pub mod audit;
+mod error;
+mod migrate;
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{PgConnection, SqliteConnection};
+
+pub use audit::{Action, Author, WriteTx};
+pub use error::StoreError;
+
+use crate::config::DatabaseUrl;
+
+/// A connection to either backend; the variant is chosen from the URL scheme.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// SQLite settings applied to every pooled connection. `synchronous = FULL` makes a
+/// committed value survive power loss in WAL mode; the busy timeout makes concurrent
+/// writers wait for the lock instead of failing at once.
+/// The busy timeout comes first: switching to WAL itself needs the lock, and the pool opens
+/// several connections at once.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
+     PRAGMA foreign_keys = ON; \
+     PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = FULL;";
+
+/// Opens connections for the pool, on the backend named by the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_string_lossy();
+                let mut conn = SqliteConnection::establish(&path)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map(|_| ())
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// Checks that the database answers a trivial query.
+pub fn ping(conn: &mut DbConnection) -> Result<(), StoreError> {
+    diesel::sql_query("SELECT 1").execute(conn)?;
+    Ok(())
+}
+
+/// The database handle the application shares: a pool plus the backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    url: DatabaseUrl,
+}
+
+impl Db {
+    /// Opens a pool; checks that one connection can be made now, so a wrong URL fails fast.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Db, StoreError> {
+        let manager = ConnectionManager { url: url.clone() };
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(15))
+            .build(manager)
+            .map_err(|e| StoreError::Connect(format!("{url}: {e}")))?;
+        Ok(Db {
+            pool,
+            url: url.clone(),
+        })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        self.url.backend_name()
+    }
+
+    fn checkout(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Connect(e.to_string()))
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub fn migrate_blocking(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.checkout()?;
+        migrate::run(&mut conn)
+    }
+
+    /// Runs read-only work on a pooled connection, blocking the current thread (CLI).
+    pub fn run_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.checkout()?;
+        f(&mut conn)
+    }
+
+    /// Runs read-only work on tokio's blocking pool.
+    pub async fn run<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.checkout()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs a write in one transaction with its audit entries (see [`audit`]), blocking the
+    /// current thread. Either everything, audit included, commits, or nothing does.
+    pub fn write_blocking<T, E>(
+        &self,
+        author: Author,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.checkout()?;
+        audit::in_write_transaction(&mut conn, author, f)
+    }
+
+    /// [`Db::write_blocking`] on tokio's blocking pool.
+    pub async fn write<T, E>(
+        &self,
+        author: Author,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_blocking(author, f))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}

@@ -1,0 +1,6 @@
+//! One file per stored entity: its row type and the queries on it. Writes take a
+//! [`WriteTx`](super::WriteTx) and record their audit entry themselves.
+
+pub mod actor;
+pub mod setting;
+pub mod user;

@@ -1,0 +1,108 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::db::audit::Action;
+use crate::db::schema::users;
+use crate::db::{DbConnection, StoreError, WriteTx};
+use crate::domain::{Email, Role};
+
+/// The audit log's name for this entity.
+pub const ENTITY: &str = "user";
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub actor_id: Option<i64>,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl User {
+    pub fn role(&self) -> Result<Role, StoreError> {
+        self.role
+            .parse()
+            .map_err(|()| StoreError::Corrupt(format!("user {} has role '{}'", self.id, self.role)))
+    }
+
+    /// The state the audit chain records. The audit log is public, so the password hash
+    /// itself is never in it, only a digest that shows when it changed.
+    pub fn audit_state(&self) -> Value {
+        json!({
+            "id": self.id,
+            "email": self.email,
+            "password_hash_sha256": hex::encode(Sha256::digest(self.password_hash.as_bytes())),
+            "role": self.role,
+            "actor_id": self.actor_id,
+            "disabled": self.disabled,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+/// A user to create; the password is already hashed.
+pub struct NewUser<'a> {
+    pub email: &'a Email,
+    pub password_hash: String,
+    pub role: Role,
+    pub actor_id: Option<i64>,
+}
+
+/// Creates a user and records it in the audit chain.
+pub fn create(tx: &mut WriteTx<'_>, new: NewUser<'_>) -> Result<User, StoreError> {
+    let now = tx.now();
+    diesel::insert_into(users::table)
+        .values((
+            users::email.eq(new.email.as_str()),
+            users::password_hash.eq(&new.password_hash),
+            users::role.eq(new.role.as_str()),
+            users::actor_id.eq(new.actor_id),
+            users::disabled.eq(false),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(tx.conn())
+        .map_err(StoreError::on_unique("email", || {
+            format!("a user with e-mail '{}' already exists", new.email)
+        }))?;
+    let user = by_email(tx.conn(), new.email.as_str())?.ok_or_else(|| StoreError::NotFound {
+        entity: ENTITY,
+        key: new.email.to_string(),
+    })?;
+    tx.record(Action::Create, ENTITY, &user.id.to_string(), None, Some(&user.audit_state()))?;
+    Ok(user)
+}
+
+pub fn by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, StoreError> {
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<User>, StoreError> {
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, StoreError> {
+    Ok(users::table
+        .order(users::email.asc())
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(users::table.count().get_result(conn)?)
+}

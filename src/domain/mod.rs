@@ -1,0 +1,10 @@
+//! Pure domain: types, validation rules and computations. No I/O, no diesel, no actix.
+
+pub mod actor;
+pub mod audit;
+pub mod error;
+pub mod user;
+
+pub use actor::{ActorKind, ActorName};
+pub use error::{FieldError, ValidationErrors};
+pub use user::{Email, Password, Role};

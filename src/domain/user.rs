@@ -1,0 +1,179 @@
+//! Users of Ayni: e-mail identity, role, password rules.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use validator::ValidateEmail;
+
+use super::error::{FieldError, bounded_text};
+
+/// What a user may do (DESIGN.md, "Who uses it").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The operator: users, actors, system settings.
+    Admin,
+    /// The coordinating body: strategy, targets, approvals.
+    Coordinator,
+    /// Enters numbers for its own actor only.
+    Contributor,
+    /// Civil-society monitor: reads everything published, may challenge values.
+    Monitor,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Coordinator,
+        Role::Contributor,
+        Role::Monitor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::Contributor => "contributor",
+            Role::Monitor => "monitor",
+        }
+    }
+
+    /// Coordinators and admins manage shared reference data such as actors.
+    pub fn manages_actors(self) -> bool {
+        matches!(self, Role::Admin | Role::Coordinator)
+    }
+
+    pub fn parse(field: &str, raw: &str) -> Result<Role, FieldError> {
+        raw.parse().map_err(|()| {
+            FieldError::new(
+                field,
+                "unknown_value",
+                format!(
+                    "unknown role '{raw}'; expected one of: {}",
+                    Role::ALL.map(Role::as_str).join(", ")
+                ),
+            )
+        })
+    }
+}
+
+impl FromStr for Role {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or(())
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A syntactically valid e-mail address, trimmed and lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(field: &str, raw: &str) -> Result<Email, FieldError> {
+        let value = bounded_text(field, raw, 1, Self::MAX_LEN)?.to_lowercase();
+        if !value.validate_email() {
+            return Err(FieldError::new(
+                field,
+                "email",
+                format!("'{value}' is not a valid e-mail address"),
+            ));
+        }
+        Ok(Email(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A new password that satisfies the password policy. Never printed.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_LEN: usize = 10;
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(field: &str, raw: &str) -> Result<Password, FieldError> {
+        let len = raw.chars().count();
+        if len < Self::MIN_LEN || len > Self::MAX_LEN {
+            return Err(FieldError::new(
+                field,
+                "length",
+                format!(
+                    "must have between {} and {} characters",
+                    Self::MIN_LEN,
+                    Self::MAX_LEN
+                ),
+            ));
+        }
+        if raw.trim() != raw {
+            return Err(FieldError::new(
+                field,
+                "whitespace",
+                "must not start or end with whitespace",
+            ));
+        }
+        Ok(Password(raw.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_case_insensitively_and_name_the_choices_on_error() {
+        assert_eq!("Coordinator".parse::<Role>(), Ok(Role::Coordinator));
+        let e = Role::parse("role", "superuser").unwrap_err();
+        assert_eq!(e.field, "role");
+        assert!(e.message.contains("admin, coordinator, contributor, monitor"));
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("email", " Ana@Ayni.Local ").unwrap().as_str(),
+            "ana@ayni.local"
+        );
+        assert_eq!(Email::parse("email", "not-an-email").unwrap_err().rule, "email");
+        let long = format!("{}@x.pe", "a".repeat(260));
+        assert_eq!(Email::parse("email", &long).unwrap_err().rule, "length");
+    }
+
+    #[test]
+    fn passwords_have_a_minimum_length_and_are_never_debug_printed() {
+        assert!(Password::parse("password", "short").is_err());
+        assert!(Password::parse("password", " leading-space-pw").is_err());
+        let p = Password::parse("password", "correct horse battery").unwrap();
+        assert_eq!(format!("{p:?}"), "Password(***)");
+    }
+}

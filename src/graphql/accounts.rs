@@ -1,0 +1,121 @@
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::NaiveDateTime;
+
+use crate::app::NewUserInput;
+use crate::db::models::user::User;
+use crate::domain;
+
+use super::actors::ActorGql;
+use super::context::ContextExt;
+use super::error::{GqlResult, parse_id};
+use super::loaders::ActorLoader;
+
+/// What a user may do.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "Role", remote = "crate::domain::Role")]
+pub enum RoleGql {
+    /// The operator: users, actors, system settings.
+    Admin,
+    /// The coordinating body: strategy, targets, approvals.
+    Coordinator,
+    /// Enters numbers for its own actor only.
+    Contributor,
+    /// Civil-society monitor: reads everything published, may challenge values.
+    Monitor,
+}
+
+/// A person who logs in.
+pub struct UserGql(pub User);
+
+#[Object(name = "User")]
+impl UserGql {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    async fn role(&self) -> async_graphql::Result<RoleGql> {
+        Ok(self.0.role().map_err(Into::into).gql()?.into())
+    }
+
+    /// The actor this user reports for, if bound to one.
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ActorGql>> {
+        let Some(actor_id) = self.0.actor_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data::<DataLoader<ActorLoader>>()?;
+        Ok(loader.load_one(actor_id).await?.map(ActorGql))
+    }
+
+    async fn disabled(&self) -> bool {
+        self.0.disabled
+    }
+
+    async fn created_at(&self) -> NaiveDateTime {
+        self.0.created_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub email: String,
+    /// 10 to 128 characters.
+    pub password: String,
+    pub role: RoleGql,
+    /// Required for contributors: the actor they report for.
+    pub actor_id: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The logged-in user.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<UserGql> {
+        let caller = ctx.require_caller()?;
+        let app = ctx.app()?;
+        let id = caller.user_id.unwrap_or_default();
+        let user = app
+            .user_by_id(id)
+            .await
+            .gql()?
+            .ok_or_else(|| crate::app::AppError::Unauthenticated("unknown user".into()))
+            .gql()?;
+        Ok(UserGql(user))
+    }
+
+    /// Every user. Admin only.
+    async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UserGql>> {
+        let caller = ctx.require_caller()?;
+        let users = ctx.app()?.users(caller).await.gql()?;
+        Ok(users.into_iter().map(UserGql).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates a user. Admin only.
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> async_graphql::Result<UserGql> {
+        let caller = ctx.require_caller()?;
+        let actor_id = match &input.actor_id {
+            Some(id) => Some(parse_id("actorId", id)?),
+            None => None,
+        };
+        let input = NewUserInput {
+            email: input.email,
+            password: input.password,
+            role: domain::Role::from(input.role),
+            actor_id,
+        };
+        let user = ctx.app()?.create_user(caller, input).await.gql()?;
+        Ok(UserGql(user))
+    }
+}

@@ -1,0 +1,45 @@
+//! [`AppError`] → GraphQL error with `extensions.code` (and `extensions.fields` for input
+//! errors). async-graphql converts any `Display` error silently, dropping the code, so every
+//! resolver converts explicitly with [`GqlResult::gql`].
+
+use async_graphql::{ErrorExtensions, Value};
+
+use crate::app::AppError;
+
+pub fn to_graphql(e: AppError) -> async_graphql::Error {
+    e.log();
+    let fields = e.field_errors();
+    async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
+        ext.set("code", e.code());
+        if !fields.is_empty() {
+            if let Ok(v) = serde_json::to_value(&fields).map(Value::from_json) {
+                if let Ok(v) = v {
+                    ext.set("fields", v);
+                }
+            }
+        }
+    })
+}
+
+pub trait GqlResult<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResult<T> for Result<T, AppError> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(to_graphql)
+    }
+}
+
+/// Parses a GraphQL `ID` into a database id, or `BAD_USER_INPUT` naming the field.
+pub fn parse_id(field: &str, id: &async_graphql::ID) -> async_graphql::Result<i64> {
+    id.parse::<i64>()
+        .map_err(|_| {
+            AppError::from(crate::domain::FieldError::new(
+                field,
+                "id",
+                format!("'{}' is not a valid id", id.as_str()),
+            ))
+        })
+        .gql()
+}

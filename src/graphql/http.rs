@@ -1,0 +1,113 @@
+//! The HTTP side of `/graphql`: body and batch limits, the bearer token, and GraphiQL.
+
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
+
+use crate::app::{AppError, Ayni, Caller};
+
+use super::context::RequestCaller;
+use super::loaders::ActorLoader;
+use super::{AyniSchema, MAX_BATCH};
+
+/// `GET /graphql`: the GraphiQL explorer.
+pub async fn graphiql() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(GraphiQLSource::build().endpoint("/graphql").title("Ayni GraphQL").finish())
+}
+
+/// `POST /graphql`: one operation or a batch (a JSON array) of at most [`MAX_BATCH`].
+pub async fn graphql_post(
+    schema: web::Data<AyniSchema>,
+    app: web::Data<Ayni>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return error_response(400, "BAD_USER_INPUT", &format!("malformed GraphQL request body: {e}")),
+    };
+    let batched = matches!(batch, BatchRequest::Batch(_));
+    let requests = match batch {
+        BatchRequest::Single(r) => vec![r],
+        BatchRequest::Batch(rs) => {
+            if rs.len() > MAX_BATCH {
+                return error_response(
+                    400,
+                    "BAD_USER_INPUT",
+                    &format!("a batch may hold at most {MAX_BATCH} operations, got {}", rs.len()),
+                );
+            }
+            rs
+        }
+    };
+    let caller = match caller_from_header(&app, &req).await {
+        Ok(c) => c,
+        Err(e) => {
+            e.log();
+            return error_response(e.http_status(), e.code(), &e.to_string());
+        }
+    };
+    let mut responses = Vec::with_capacity(requests.len());
+    for request in requests {
+        let request: Request = request
+            .data(RequestCaller(caller.clone()))
+            .data(DataLoader::new(ActorLoader(app.get_ref().clone()), tokio::spawn));
+        let mut response = schema.execute(request).await;
+        label_uncoded_errors(&mut response);
+        responses.push(response);
+    }
+    let out = if batched {
+        BatchResponse::Batch(responses)
+    } else {
+        match responses.pop() {
+            Some(r) => BatchResponse::Single(r),
+            None => BatchResponse::Batch(Vec::new()),
+        }
+    };
+    HttpResponse::Ok().content_type("application/json").json(out)
+}
+
+/// Errors raised before execution (syntax, unknown fields, bad enum values, depth and
+/// complexity limits) carry no code from async-graphql: they are all bad input.
+fn label_uncoded_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        label(error);
+    }
+}
+
+fn label(error: &mut ServerError) {
+    let ext = error.extensions.get_or_insert_with(Default::default);
+    if ext.get("code").is_none() {
+        ext.set("code", "BAD_USER_INPUT");
+    }
+}
+
+/// No `Authorization` header: anonymous. A header that is not a valid bearer token is
+/// refused (401), never silently treated as anonymous.
+async fn caller_from_header(app: &Ayni, req: &HttpRequest) -> Result<Option<Caller>, AppError> {
+    let Some(value) = req.headers().get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::Unauthenticated("Authorization header must be 'Bearer <token>'".into()))?;
+    app.authenticate(token).await.map(Some)
+}
+
+fn error_response(status: u16, code: &str, message: &str) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status)
+        .insert_header((CONTENT_TYPE, "application/json"))
+        .json(serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": code } }]
+        }))
+}

@@ -1,0 +1,47 @@
+//! GraphQL at `/graphql`: the schema (roots merged per domain), its limits and the HTTP
+//! handlers. The SDL is committed at `schema/schema.graphql` (`ayni schema` writes it).
+
+mod accounts;
+mod actors;
+mod context;
+mod error;
+mod http;
+mod loaders;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+pub use context::RequestCaller;
+pub use http::{graphiql, graphql_post};
+
+/// Deepest selection nesting accepted; deeper queries are refused before execution.
+pub const MAX_DEPTH: usize = 10;
+/// Largest query complexity (one point per field) accepted.
+pub const MAX_COMPLEXITY: usize = 1000;
+/// Most operations in one batched request.
+pub const MAX_BATCH: usize = 10;
+/// Largest request body accepted at `/graphql`, in bytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(MergedObject, Default)]
+pub struct Query(accounts::AccountQuery, actors::ActorQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(accounts::AccountMutation, actors::ActorMutation);
+
+pub type AyniSchema = Schema<Query, Mutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema the server executes; the service is reachable from every resolver.
+pub fn schema(app: crate::app::Ayni) -> AyniSchema {
+    builder().data(app).finish()
+}
+
+/// The SDL of the served schema.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,149 @@
+//! Building the running service: connect, migrate, keys, demo data, then bind and serve.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use rand::Rng;
+use tracing_actix_web::TracingLogger;
+
+use crate::app::{AppError, Ayni};
+use crate::auth::TokenKeys;
+use crate::config::{DatabaseUrl, Settings};
+use crate::db::models::setting;
+use crate::db::{Author, Db, StoreError};
+use crate::graphql::{self, AyniSchema};
+use crate::rest;
+use crate::seed::{self, DemoAdmin};
+
+/// Shortest `AYNI_JWT_SECRET` accepted (HS256 wants at least 256 bits of key).
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("AYNI_JWT_SECRET must have at least {MIN_JWT_SECRET_LEN} characters")]
+    WeakSecret,
+    #[error("startup task failed: {0}")]
+    Task(String),
+}
+
+/// Connects and migrates (blocking work, run off the async workers).
+pub async fn open_database(url: &DatabaseUrl, pool_size: u32) -> Result<Db, StartupError> {
+    let url = url.clone();
+    tokio::task::spawn_blocking(move || {
+        let db = Db::connect(&url, pool_size)?;
+        let applied = db.migrate_blocking()?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied migrations");
+        }
+        Ok::<_, StartupError>(db)
+    })
+    .await
+    .map_err(|e| StartupError::Task(e.to_string()))?
+}
+
+/// The token keys: `AYNI_JWT_SECRET` when given, else the database's own secret, generated
+/// once and stored.
+pub async fn token_keys(db: &Db, secret: Option<&str>, ttl_secs: i64) -> Result<TokenKeys, StartupError> {
+    if let Some(secret) = secret {
+        if secret.chars().count() < MIN_JWT_SECRET_LEN {
+            return Err(StartupError::WeakSecret);
+        }
+        return Ok(TokenKeys::new(secret.as_bytes(), ttl_secs));
+    }
+    let stored = db
+        .write(Author::system(), |tx| {
+            if let Some(existing) = setting::get(tx.conn(), setting::JWT_SECRET)? {
+                return Ok::<_, StoreError>(existing);
+            }
+            let mut bytes = [0u8; 32];
+            rand::rng().fill(&mut bytes);
+            let fresh = hex::encode(bytes);
+            setting::put_secret(tx, setting::JWT_SECRET, &fresh)?;
+            Ok(fresh)
+        })
+        .await?;
+    Ok(TokenKeys::new(stored.as_bytes(), ttl_secs))
+}
+
+/// The service, ready to bind: database migrated, keys loaded, demo data loaded if asked.
+pub async fn prepare(settings: &Settings) -> Result<(Ayni, Option<DemoAdmin>), StartupError> {
+    let db = open_database(&settings.database_url, settings.pool_size).await?;
+    let keys = token_keys(&db, settings.jwt_secret.as_deref(), settings.token_ttl_secs).await?;
+    let app = Ayni::new(db, keys);
+    let demo = if settings.demo { seed::load_demo(&app).await? } else { None };
+    Ok((app, demo))
+}
+
+/// A running server and what tests and the CLI need to know about it.
+pub struct Application {
+    port: u16,
+    server: Server,
+    app: Ayni,
+    demo: Option<DemoAdmin>,
+}
+
+impl Application {
+    /// Prepares the service and binds `settings.bind` (port 0 picks a free port).
+    pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+        let (app, demo) = prepare(settings).await?;
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let server = serve(app.clone(), listener).map_err(|source| StartupError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        })?;
+        Ok(Application { port, server, app, demo })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn app(&self) -> &Ayni {
+        &self.app
+    }
+
+    /// The demo administrator created at this start, if any.
+    pub fn demo_admin(&self) -> Option<&DemoAdmin> {
+        self.demo.as_ref()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The HTTP server on an already bound listener.
+pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
+    let schema: AyniSchema = graphql::schema(app.clone());
+    let app = web::Data::new(app);
+    let schema = web::Data::new(schema);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(app.clone())
+            .app_data(schema.clone())
+            .service(
+                web::resource("/graphql")
+                    .app_data(web::PayloadConfig::new(graphql::MAX_BODY_BYTES))
+                    .route(web::post().to(graphql::graphql_post))
+                    .route(web::get().to(graphql::graphiql)),
+            )
+            .configure(rest::configure)
+    })
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
