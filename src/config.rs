@@ -68,6 +68,14 @@ fn sqlite_path(path: &str) -> Result<DatabaseUrl, ConfigError> {
 
 impl DatabaseUrl {
     /// `"sqlite"` or `"postgres"`, as reported by the health endpoint.
+    /// The URL with its password, for handing to another process.
+    pub fn to_string_unmasked(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => u.clone(),
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             DatabaseUrl::Sqlite(_) => "sqlite",

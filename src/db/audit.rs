@@ -145,3 +145,30 @@ where
         f(&mut tx)
     })
 }
+
+/// One stored audit entry, as published.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub user_id: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub before_state: Option<String>,
+    pub after_state: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Entries with `seq >= from`, in order, at most `limit`.
+pub fn entries_from(conn: &mut DbConnection, from: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+    Ok(audit_log::table
+        .filter(audit_log::seq.ge(from))
+        .order(audit_log::seq.asc())
+        .limit(limit)
+        .select(AuditEntry::as_select())
+        .load(conn)?)
+}

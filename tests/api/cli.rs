@@ -1,0 +1,220 @@
+//! The `ayni` binary itself: every command, bad input, and `serve --demo` end to end with a
+//! graceful stop on SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{TEST_JWT_SECRET, TestApp};
+
+both_backends!(users_are_added_and_tokens_issued_from_the_command_line, serve_with_demo_data_then_stop_gracefully);
+
+fn ayni() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ayni"));
+    c.env_remove("DATABASE_URL")
+        .env_remove("AYNI_BIND")
+        .env_remove("AYNI_JWT_SECRET")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn run_with_stdin(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["user", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["token", "--help"],
+        vec!["schema", "--help"],
+        vec!["openapi", "--help"],
+    ] {
+        let out = ayni().args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(text(&out.stdout).contains("Usage:"), "{args:?}");
+    }
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused_with_the_value() {
+    let out = ayni().args(["migrate", "--database-url", "mysql://localhost/ayni"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("unknown scheme 'mysql://'"), "{err}");
+
+    let out = ayni().arg("migrate").env("DATABASE_URL", "redis://x").output().unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("redis://"));
+}
+
+#[test]
+fn the_schema_command_writes_the_served_sdl() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema.graphql");
+    let out = ayni().args(["schema", "--out"]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), ayni::graphql::sdl());
+    let out = ayni().args(["openapi", "--out", "-"]).output().unwrap();
+    assert!(text(&out.stdout).contains("/api/v1/auth/token"));
+}
+
+async fn users_are_added_and_tokens_issued_from_the_command_line(app: TestApp) {
+    let url = app.database_url.to_string_unmasked();
+    let out = ayni().args(["migrate", "--database-url", &url]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("up to date"));
+
+    app.create_actor("Gobierno Regional de Moquegua", ayni::domain::ActorKind::RegionalGovernment).await;
+    let mut add = ayni();
+    add.args(["user", "add", "--database-url", &url, "--email", "Rosa@GORE.test", "--role", "contributor",
+              "--actor", "Gobierno Regional de Moquegua", "--password-stdin"]);
+    let out = run_with_stdin(add, "clave-de-rosa-2026\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("rosa@gore.test"));
+
+    // Bad input: a clear message, non-zero exit, nothing written.
+    let mut bad_role = ayni();
+    bad_role.args(["user", "add", "--database-url", &url, "--email", "x@y.pe", "--role", "root", "--password-stdin"]);
+    let out = run_with_stdin(bad_role, "clave-de-prueba-1\n");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("admin, coordinator, contributor, monitor"), "{}", text(&out.stderr));
+
+    let mut bad_email = ayni();
+    bad_email.args(["user", "add", "--database-url", &url, "--email", "sin-arroba", "--role", "monitor", "--password-stdin"]);
+    let out = run_with_stdin(bad_email, "clave-de-prueba-1\n");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("email: 'sin-arroba' is not a valid e-mail address"), "{}", text(&out.stderr));
+
+    let mut unknown_actor = ayni();
+    unknown_actor.args(["user", "add", "--database-url", &url, "--email", "z@y.pe", "--role", "contributor",
+                        "--actor", "Nadie", "--password-stdin"]);
+    let out = run_with_stdin(unknown_actor, "clave-de-prueba-1\n");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no actor named 'Nadie'"));
+    assert_eq!(app.app.users(&ayni::app::Caller::operator()).await.unwrap().len(), 1);
+
+    // `ayni token` signs with the same secret as the server: the token works over HTTP.
+    let mut token = ayni();
+    token.args(["token", "--database-url", &url, "--email", "rosa@gore.test"]).env("AYNI_JWT_SECRET", TEST_JWT_SECRET);
+    let out = run_with_stdin(token, "clave-de-rosa-2026\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let jwt = text(&out.stdout).trim().to_string();
+    let me = app.graphql(Some(&jwt), "{ me { email role actor { name } } }", json!({})).await;
+    assert_eq!(me.body["data"]["me"]["email"], "rosa@gore.test", "{:?}", me.body);
+    assert_eq!(me.body["data"]["me"]["actor"]["name"], "Gobierno Regional de Moquegua");
+
+    let mut wrong = ayni();
+    wrong.args(["token", "--database-url", &url, "--email", "rosa@gore.test"]).env("AYNI_JWT_SECRET", TEST_JWT_SECRET);
+    let out = run_with_stdin(wrong, "otra-clave-cualquiera\n");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("wrong e-mail or password"));
+}
+
+/// Starts `ayni serve`, returns the child, its base URL and what it printed on stdout.
+fn start_server(url: &str, demo: bool) -> (std::process::Child, String, mpsc::Receiver<String>) {
+    let mut cmd = ayni();
+    cmd.args(["serve", "--database-url", url, "--bind", "127.0.0.1:0"])
+        .env("AYNI_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if demo {
+        cmd.arg("--demo");
+    }
+    let mut child = cmd.spawn().unwrap();
+    let (out_tx, out_rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = out_tx.send(line);
+        }
+    });
+    let (addr_tx, addr_rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                if let Some(addr) = v["fields"]["addr"].as_str() {
+                    let _ = addr_tx.send(addr.to_string());
+                }
+            }
+        }
+    });
+    let base = addr_rx.recv_timeout(Duration::from_secs(60)).expect("the server logs its address");
+    (child, base, out_rx)
+}
+
+fn stop(mut child: std::process::Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    for _ in 0..150 {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "graceful shutdown exits with success, got {status}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("the server did not stop within 15 s of SIGTERM");
+}
+
+async fn serve_with_demo_data_then_stop_gracefully(app: TestApp) {
+    // A database of its own: the demo loads only into an empty one.
+    let (url, _dir) = app.backend.fresh_database();
+    let url = url.to_string_unmasked();
+    let (child, base, stdout) = start_server(&url, true);
+    let line = stdout.recv_timeout(Duration::from_secs(30)).expect("the demo password is printed");
+    let password = line.rsplit("password: ").next().unwrap().trim().to_string();
+    assert!(line.contains("admin@ayni.local"), "{line}");
+
+    let client = awc::Client::default();
+    let health: Value = client.get(format!("{base}/api/v1/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["database"], app.backend.name());
+    let token: Value = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .send_json(&json!({"email": "admin@ayni.local", "password": password}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().expect("demo admin logs in").to_string();
+    let me: Value = client
+        .post(format!("{base}/graphql"))
+        .insert_header(("authorization", format!("Bearer {token}")))
+        .send_json(&json!({"query": "{ me { email role } actors { name } }"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["data"]["me"]["role"], "ADMIN");
+    assert_eq!(me["data"]["actors"].as_array().unwrap().len(), 2);
+    stop(child);
+
+    // A second start keeps the data and does not load the demo again.
+    let (child, _base, stdout) = start_server(&url, true);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(stdout.try_recv().is_err(), "no second demo password");
+    stop(child);
+}

@@ -1,0 +1,203 @@
+//! The test harness: the real application on port 0, over real SQLite files or a real
+//! PostgreSQL server, spoken to over HTTP.
+
+pub mod postgres;
+
+use std::time::Duration;
+
+use awc::http::StatusCode;
+use serde_json::{Value, json};
+
+use ayni::app::{Ayni, Caller, NewActorInput, NewUserInput};
+use ayni::config::{DatabaseUrl, Settings};
+use ayni::domain::{ActorKind, Role};
+use ayni::startup::Application;
+
+/// The signing secret test apps use, so tests can forge tokens of their own.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const TEST_PASSWORD: &str = "contraseña-de-prueba";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// A fresh, empty database of this backend; the guard keeps a SQLite file alive.
+    pub fn fresh_database(self) -> (DatabaseUrl, Option<tempfile::TempDir>) {
+        match self {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("ayni.db").display());
+                (url.parse().expect("sqlite url"), Some(dir))
+            }
+            Backend::Postgres => {
+                let url = postgres::PgServer::get().create_database();
+                (url.parse().expect("postgres url"), None)
+            }
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Runs each named `async fn(TestApp)` once on SQLite and once on PostgreSQL, as the tests
+/// `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use $crate::helpers::{Backend, TestApp};
+
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$name(TestApp::spawn(Backend::Sqlite).await).await
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    super::$name(TestApp::spawn(Backend::Postgres).await).await
+                }
+            }
+        )*
+    };
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub database_url: DatabaseUrl,
+    pub address: String,
+    pub app: Ayni,
+    client: awc::Client,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+/// An HTTP answer: status and body (JSON when it parses, else a string).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let (database_url, dir) = backend.fresh_database();
+        let mut settings = Settings::new(database_url.clone(), "127.0.0.1:0".parse().expect("addr"));
+        settings.jwt_secret = Some(TEST_JWT_SECRET.to_string());
+        settings.pool_size = 4;
+        let application = Application::build(&settings).await.expect("the application starts");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let app = application.app().clone();
+        actix_web::rt::spawn(application.run_until_stopped());
+        TestApp {
+            backend,
+            database_url,
+            address,
+            app,
+            client: awc::Client::builder().timeout(Duration::from_secs(60)).finish(),
+            _sqlite_dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    async fn answer(mut res: awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin>) -> Answer {
+        let status = res.status();
+        let bytes = res.body().limit(10 * 1024 * 1024).await.expect("response body");
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Answer { status, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        let res = self.client.get(self.url(path)).send().await.expect("GET");
+        Self::answer(res).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
+        let res = self.client.post(self.url(path)).send_json(body).await.expect("POST");
+        Self::answer(res).await
+    }
+
+    /// POSTs raw bytes with a content type and optional bearer token.
+    pub async fn post_raw(&self, path: &str, content_type: &str, token: Option<&str>, body: Vec<u8>) -> Answer {
+        let mut req = self.client.post(self.url(path)).insert_header(("content-type", content_type));
+        if let Some(t) = token {
+            req = req.insert_header(("authorization", format!("Bearer {t}")));
+        }
+        let res = req.send_body(body).await.expect("POST");
+        Self::answer(res).await
+    }
+
+    /// One GraphQL operation; the token, if any, as a bearer token.
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Answer {
+        let body = json!({ "query": query, "variables": variables });
+        self.post_raw("/graphql", "application/json", token, serde_json::to_vec(&body).expect("json")).await
+    }
+
+    /// Creates a user directly through the service (as the CLI operator would).
+    pub async fn create_user(&self, email: &str, role: Role, actor_id: Option<i64>) -> i64 {
+        self.app
+            .create_user(
+                &Caller::operator(),
+                NewUserInput {
+                    email: email.to_string(),
+                    password: TEST_PASSWORD.to_string(),
+                    role,
+                    actor_id,
+                },
+            )
+            .await
+            .expect("create user")
+            .id
+    }
+
+    pub async fn create_actor(&self, name: &str, kind: ActorKind) -> i64 {
+        self.app
+            .create_actor(&Caller::operator(), NewActorInput { name: name.to_string(), kind })
+            .await
+            .expect("create actor")
+            .id
+    }
+
+    /// Logs in over REST and returns the access token.
+    pub async fn token(&self, email: &str, password: &str) -> String {
+        let a = self
+            .post_json("/api/v1/auth/token", &json!({ "email": email, "password": password }))
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "login failed: {:?}", a.body);
+        a.body["access_token"].as_str().expect("access_token").to_string()
+    }
+
+    /// A fresh user with this role (contributors get a fresh actor), logged in.
+    pub async fn login_as(&self, role: Role) -> String {
+        let email = format!("{}-{}@ayni.test", role.as_str(), rand_suffix());
+        let actor = if role == Role::Contributor {
+            Some(self.create_actor(&format!("Actor {email}"), ActorKind::Company).await)
+        } else {
+            None
+        };
+        self.create_user(&email, role, actor).await;
+        self.token(&email, TEST_PASSWORD).await
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// The `extensions.code` of the first GraphQL error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no code>")
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real service over HTTP, each on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod accounts;
+mod audit_path;
+mod auth;
+mod cli;
+mod contracts;
+mod graphql_limits;
+mod health;
