@@ -24,7 +24,9 @@ pub enum ConfigError {
     UnknownScheme(String),
     #[error("database URL: must not be empty")]
     EmptyDatabaseUrl,
-    #[error("database URL: SQLite needs a file path, not '{0}' (each pooled connection would get its own empty database)")]
+    #[error(
+        "database URL: SQLite needs a file path, not '{0}' (each pooled connection would get its own empty database)"
+    )]
     InMemorySqlite(String),
 }
 
@@ -142,11 +144,17 @@ mod tests {
     #[test]
     fn backend_is_chosen_from_the_scheme() {
         assert_eq!(
-            "postgres://u:p@localhost/ayni".parse::<DatabaseUrl>().unwrap().backend_name(),
+            "postgres://u:p@localhost/ayni"
+                .parse::<DatabaseUrl>()
+                .unwrap()
+                .backend_name(),
             "postgres"
         );
         assert_eq!(
-            "postgresql://localhost/ayni".parse::<DatabaseUrl>().unwrap().backend_name(),
+            "postgresql://localhost/ayni"
+                .parse::<DatabaseUrl>()
+                .unwrap()
+                .backend_name(),
             "postgres"
         );
         assert_eq!(

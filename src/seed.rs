@@ -48,7 +48,8 @@ pub async fn load_demo(app: &Ayni) -> Result<Option<DemoAdmin>, AppError> {
     if !empty {
         return Ok(None);
     }
-    let demo: DemoFile = serde_json::from_str(DEMO).map_err(|e| AppError::internal(format!("seeds/demo.json: {e}")))?;
+    let demo: DemoFile = serde_json::from_str(DEMO)
+        .map_err(|e| AppError::internal(format!("seeds/demo.json: {e}")))?;
     let operator = Caller::operator();
     for actor in demo.actors {
         app.create_actor(
@@ -60,7 +61,11 @@ pub async fn load_demo(app: &Ayni) -> Result<Option<DemoAdmin>, AppError> {
         )
         .await?;
     }
-    let password: String = rand::rng().sample_iter(Alphanumeric).take(20).map(char::from).collect();
+    let password: String = rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect();
     app.create_user(
         &operator,
         NewUserInput {

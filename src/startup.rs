@@ -26,7 +26,10 @@ pub enum StartupError {
     #[error(transparent)]
     App(#[from] AppError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("AYNI_JWT_SECRET must have at least {MIN_JWT_SECRET_LEN} characters")]
     WeakSecret,
     #[error("startup task failed: {0}")]
@@ -50,7 +53,11 @@ pub async fn open_database(url: &DatabaseUrl, pool_size: u32) -> Result<Db, Star
 
 /// The token keys: `AYNI_JWT_SECRET` when given, else the database's own secret, generated
 /// once and stored.
-pub async fn token_keys(db: &Db, secret: Option<&str>, ttl_secs: i64) -> Result<TokenKeys, StartupError> {
+pub async fn token_keys(
+    db: &Db,
+    secret: Option<&str>,
+    ttl_secs: i64,
+) -> Result<TokenKeys, StartupError> {
     if let Some(secret) = secret {
         if secret.chars().count() < MIN_JWT_SECRET_LEN {
             return Err(StartupError::WeakSecret);
@@ -77,7 +84,11 @@ pub async fn prepare(settings: &Settings) -> Result<(Ayni, Option<DemoAdmin>), S
     let db = open_database(&settings.database_url, settings.pool_size).await?;
     let keys = token_keys(&db, settings.jwt_secret.as_deref(), settings.token_ttl_secs).await?;
     let app = Ayni::new(db, keys);
-    let demo = if settings.demo { seed::load_demo(&app).await? } else { None };
+    let demo = if settings.demo {
+        seed::load_demo(&app).await?
+    } else {
+        None
+    };
     Ok((app, demo))
 }
 
@@ -102,7 +113,12 @@ impl Application {
             addr: settings.bind.to_string(),
             source,
         })?;
-        Ok(Application { port, server, app, demo })
+        Ok(Application {
+            port,
+            server,
+            app,
+            demo,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -48,5 +48,7 @@ impl Caller {
 
 /// Resolves an optional caller into a logged-in one, or `UNAUTHENTICATED`.
 pub fn logged_in(caller: Option<&Caller>) -> Result<&Caller, AppError> {
-    caller.ok_or_else(|| AppError::Unauthenticated("log in first: send Authorization: Bearer <token>".into()))
+    caller.ok_or_else(|| {
+        AppError::Unauthenticated("log in first: send Authorization: Bearer <token>".into())
+    })
 }

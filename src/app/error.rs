@@ -75,7 +75,9 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound { entity, key } => AppError::NotFound(format!("{entity} {key} not found")),
+            StoreError::NotFound { entity, key } => {
+                AppError::NotFound(format!("{entity} {key} not found"))
+            }
             StoreError::Conflict { field, message } => AppError::Conflict { field, message },
             other => AppError::Internal(other.to_string()),
         }

@@ -38,11 +38,17 @@ impl Ayni {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), AppError> {
-        self.db.run(|conn| crate::db::ping(conn).map_err(AppError::from)).await
+        self.db
+            .run(|conn| crate::db::ping(conn).map_err(AppError::from))
+            .await
     }
 }
 
 /// Runs CPU-heavy work (password hashing) on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(AppError::internal)
 }

@@ -37,7 +37,12 @@ impl Ayni {
         let user = user.ok_or_else(|| AppError::Unauthenticated(BAD_CREDENTIALS.into()))?;
         let access_token = self
             .tokens
-            .issue(user.id, &user.role, user.actor_id, chrono::Utc::now().timestamp())
+            .issue(
+                user.id,
+                &user.role,
+                user.actor_id,
+                chrono::Utc::now().timestamp(),
+            )
             .map_err(AppError::internal)?;
         Ok(IssuedToken {
             access_token,
@@ -60,7 +65,9 @@ impl Ayni {
             .user_by_id(id)
             .await?
             .filter(|u| !u.disabled)
-            .ok_or_else(|| AppError::Unauthenticated("invalid access token: unknown or disabled user".into()))?;
+            .ok_or_else(|| {
+                AppError::Unauthenticated("invalid access token: unknown or disabled user".into())
+            })?;
         Ok(Caller {
             user_id: Some(user.id),
             email: user.email.clone(),

@@ -3,5 +3,5 @@
 mod password;
 mod token;
 
-pub use password::{hash_password, verify_password, verify_against_dummy};
-pub use token::{Claims, TokenError, TokenKeys, AUDIENCE, ISSUER};
+pub use password::{hash_password, verify_against_dummy, verify_password};
+pub use token::{AUDIENCE, Claims, ISSUER, TokenError, TokenKeys};

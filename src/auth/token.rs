@@ -41,7 +41,9 @@ pub struct TokenKeys {
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKeys").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+        f.debug_struct("TokenKeys")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -59,16 +61,28 @@ impl TokenKeys {
 
     /// Replaces the secret: tokens signed with the old one stop working.
     pub fn replace_secret(&self, secret: &[u8]) {
-        let mut guard = self.secret.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .secret
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *guard = secret.to_vec();
     }
 
     fn secret(&self) -> Vec<u8> {
-        self.secret.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.secret
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Signs a token for a user, valid from `now` (Unix seconds) for the configured lifetime.
-    pub fn issue(&self, user_id: i64, role: &str, actor: Option<i64>, now: i64) -> Result<String, TokenError> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        role: &str,
+        actor: Option<i64>,
+        now: i64,
+    ) -> Result<String, TokenError> {
         let claims = Claims {
             sub: user_id.to_string(),
             role: role.to_string(),
@@ -78,8 +92,12 @@ impl TokenKeys {
             iat: now,
             exp: now + self.ttl_secs,
         };
-        encode(&Header::new(ALGORITHM), &claims, &EncodingKey::from_secret(&self.secret()))
-            .map_err(|e| TokenError::Sign(e.to_string()))
+        encode(
+            &Header::new(ALGORITHM),
+            &claims,
+            &EncodingKey::from_secret(&self.secret()),
+        )
+        .map_err(|e| TokenError::Sign(e.to_string()))
     }
 
     /// Checks signature, algorithm, expiry, issuer and audience; `exp`, `iss`, `aud` and `sub`
@@ -90,9 +108,13 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 0;
-        decode::<Claims>(token, &DecodingKey::from_secret(&self.secret()), &validation)
-            .map(|data| data.claims)
-            .map_err(|e| TokenError::Invalid(e.to_string()))
+        decode::<Claims>(
+            token,
+            &DecodingKey::from_secret(&self.secret()),
+            &validation,
+        )
+        .map(|data| data.claims)
+        .map_err(|e| TokenError::Invalid(e.to_string()))
     }
 }
 
@@ -107,7 +129,12 @@ mod tests {
     }
 
     fn sign(claims: &serde_json::Value, secret: &[u8]) -> String {
-        encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).unwrap()
+        encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -115,7 +142,10 @@ mod tests {
         let keys = TokenKeys::new(b"secret-one", 3600);
         let t = keys.issue(7, "coordinator", Some(3), now()).unwrap();
         let c = keys.verify(&t).unwrap();
-        assert_eq!((c.sub.as_str(), c.role.as_str(), c.actor), ("7", "coordinator", Some(3)));
+        assert_eq!(
+            (c.sub.as_str(), c.role.as_str(), c.actor),
+            ("7", "coordinator", Some(3))
+        );
         assert_eq!((c.iss.as_str(), c.aud.as_str()), (ISSUER, AUDIENCE));
     }
 
@@ -132,9 +162,14 @@ mod tests {
                 .to_string(),
         );
         parts[1] = &forged;
-        assert!(keys.verify(&parts.join(".")).is_err(), "payload changed, signature kept");
+        assert!(
+            keys.verify(&parts.join(".")).is_err(),
+            "payload changed, signature kept"
+        );
 
-        let other = TokenKeys::new(b"secret-two", 3600).issue(1, "admin", None, now()).unwrap();
+        let other = TokenKeys::new(b"secret-two", 3600)
+            .issue(1, "admin", None, now())
+            .unwrap();
         assert!(keys.verify(&other).is_err());
     }
 

@@ -19,7 +19,9 @@ pub fn write_schema(args: OutArgs) -> Result<(), String> {
 }
 
 pub fn write_openapi(args: OutArgs) -> Result<(), String> {
-    let yaml = crate::rest::openapi().to_yaml().map_err(|e| e.to_string())?;
+    let yaml = crate::rest::openapi()
+        .to_yaml()
+        .map_err(|e| e.to_string())?;
     write(args.out, OPENAPI_PATH, yaml)
 }
 

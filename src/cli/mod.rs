@@ -21,7 +21,13 @@ use crate::telemetry::{self, LogFormat};
 )]
 pub struct Cli {
     /// Log format on stderr.
-    #[arg(long, global = true, env = "AYNI_LOG_FORMAT", value_enum, default_value = "human")]
+    #[arg(
+        long,
+        global = true,
+        env = "AYNI_LOG_FORMAT",
+        value_enum,
+        default_value = "human"
+    )]
     log_format: LogFormat,
 
     #[command(subcommand)]
@@ -58,7 +64,12 @@ pub struct DbArgs {
 pub struct SecretArgs {
     /// HS256 signing secret (at least 32 characters). When unset, a random secret is
     /// generated once and kept in the database.
-    #[arg(long, env = "AYNI_JWT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    #[arg(
+        long,
+        env = "AYNI_JWT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
     pub jwt_secret: Option<String>,
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, env = "AYNI_TOKEN_TTL", default_value_t = 3600, value_name = "SECONDS",

@@ -19,10 +19,16 @@ pub struct TokenArgs {
 pub fn run(args: TokenArgs) -> Result<(), String> {
     let password = read_secret("Password: ")?;
     block_on(async move {
-        let db = startup::open_database(&args.db.database_url, 1).await.map_err(|e| e.to_string())?;
-        let keys = startup::token_keys(&db, args.secret.jwt_secret.as_deref(), args.secret.token_ttl)
+        let db = startup::open_database(&args.db.database_url, 1)
             .await
             .map_err(|e| e.to_string())?;
+        let keys = startup::token_keys(
+            &db,
+            args.secret.jwt_secret.as_deref(),
+            args.secret.token_ttl,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let issued = Ayni::new(db, keys)
             .login(&args.email, &password)
             .await

@@ -52,7 +52,9 @@ fn add(args: AddArgs) -> Result<(), String> {
         first
     };
     block_on(async move {
-        let db = startup::open_database(&args.db.database_url, 1).await.map_err(|e| e.to_string())?;
+        let db = startup::open_database(&args.db.database_url, 1)
+            .await
+            .map_err(|e| e.to_string())?;
         let keys = crate::auth::TokenKeys::new(b"unused-for-user-creation", 60);
         let app = crate::app::Ayni::new(db, keys);
         let actor_id = match &args.actor {
@@ -63,7 +65,12 @@ fn add(args: AddArgs) -> Result<(), String> {
                     .run(move |conn| crate::db::models::actor::by_name(conn, &name))
                     .await
                     .map_err(|e| e.to_string())?;
-                Some(found.map(|a| a.id).ok_or_else(|| format!("--actor: no actor named '{}'", args.actor.as_deref().unwrap_or_default()))?)
+                Some(found.map(|a| a.id).ok_or_else(|| {
+                    format!(
+                        "--actor: no actor named '{}'",
+                        args.actor.as_deref().unwrap_or_default()
+                    )
+                })?)
             }
             None => None,
         };
@@ -79,7 +86,10 @@ fn add(args: AddArgs) -> Result<(), String> {
             )
             .await
             .map_err(|e| describe(&e))?;
-        println!("created user {} ({}) with id {}", user.email, user.role, user.id);
+        println!(
+            "created user {} ({}) with id {}",
+            user.email, user.role, user.id
+        );
         Ok(())
     })?
 }
@@ -90,6 +100,10 @@ pub(super) fn describe(e: &crate::app::AppError) -> String {
     if fields.is_empty() {
         e.to_string()
     } else {
-        fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("\n")
+        fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }

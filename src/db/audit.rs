@@ -164,7 +164,11 @@ pub struct AuditEntry {
 }
 
 /// Entries with `seq >= from`, in order, at most `limit`.
-pub fn entries_from(conn: &mut DbConnection, from: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+pub fn entries_from(
+    conn: &mut DbConnection,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, StoreError> {
     Ok(audit_log::table
         .filter(audit_log::seq.ge(from))
         .order(audit_log::seq.asc())

@@ -23,12 +23,17 @@ pub enum StoreError {
 
 impl StoreError {
     /// Turns a unique violation into a [`StoreError::Conflict`] about `field`.
-    pub fn on_unique(field: &str, message: impl FnOnce() -> String) -> impl FnOnce(DieselError) -> StoreError {
+    pub fn on_unique(
+        field: &str,
+        message: impl FnOnce() -> String,
+    ) -> impl FnOnce(DieselError) -> StoreError {
         move |e| match e {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Conflict {
-                field: field.to_string(),
-                message: message(),
-            },
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                StoreError::Conflict {
+                    field: field.to_string(),
+                    message: message(),
+                }
+            }
             other => StoreError::Query(other),
         }
     }

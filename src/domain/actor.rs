@@ -101,12 +101,20 @@ mod tests {
         for kind in ActorKind::ALL {
             assert_eq!(kind.as_str().parse::<ActorKind>(), Ok(kind));
         }
-        assert_eq!(ActorKind::parse("kind", "mine").unwrap_err().rule, "unknown_value");
+        assert_eq!(
+            ActorKind::parse("kind", "mine").unwrap_err().rule,
+            "unknown_value"
+        );
     }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(ActorName::parse("name", "  GORE Moquegua ").unwrap().as_str(), "GORE Moquegua");
+        assert_eq!(
+            ActorName::parse("name", "  GORE Moquegua ")
+                .unwrap()
+                .as_str(),
+            "GORE Moquegua"
+        );
         assert!(ActorName::parse("name", "x").is_err());
         assert!(ActorName::parse("name", &"x".repeat(201)).is_err());
     }

@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
         let v = json!({"b": 1, "a": {"z": [ {"y": 2, "x": 1} ], "c": null}});
-        assert_eq!(canonical_json(&v), r#"{"a":{"c":null,"z":[{"x":1,"y":2}]},"b":1}"#);
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"c":null,"z":[{"x":1,"y":2}]},"b":1}"#
+        );
     }
 
     #[test]
@@ -114,6 +117,9 @@ mod tests {
         );
         let h = chain_hash(GENESIS_HASH, &canonical);
         assert_eq!(h.len(), 64);
-        assert_ne!(h, chain_hash(GENESIS_HASH, &canonical.replace("GORE", "GOBIERNO")));
+        assert_ne!(
+            h,
+            chain_hash(GENESIS_HASH, &canonical.replace("GORE", "GOBIERNO"))
+        );
     }
 }

@@ -84,12 +84,7 @@ impl fmt::Display for ValidationErrors {
 impl std::error::Error for ValidationErrors {}
 
 /// Trims `raw` and checks its length in characters.
-pub fn bounded_text(
-    field: &str,
-    raw: &str,
-    min: usize,
-    max: usize,
-) -> Result<String, FieldError> {
+pub fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let value = raw.trim();
     let len = value.chars().count();
     if len < min {
@@ -120,6 +115,11 @@ mod tests {
         assert_eq!(bounded_text("name", "ñññ", 1, 3).unwrap(), "ñññ");
         let e = bounded_text("name", "   ", 1, 3).unwrap_err();
         assert_eq!((e.field.as_str(), e.rule), ("name", "length"));
-        assert!(bounded_text("name", "abcd", 1, 3).unwrap_err().message.contains("at most 3"));
+        assert!(
+            bounded_text("name", "abcd", 1, 3)
+                .unwrap_err()
+                .message
+                .contains("at most 3")
+        );
     }
 }

@@ -114,7 +114,7 @@ impl Password {
 
     pub fn parse(field: &str, raw: &str) -> Result<Password, FieldError> {
         let len = raw.chars().count();
-        if len < Self::MIN_LEN || len > Self::MAX_LEN {
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
             return Err(FieldError::new(
                 field,
                 "length",
@@ -155,7 +155,10 @@ mod tests {
         assert_eq!("Coordinator".parse::<Role>(), Ok(Role::Coordinator));
         let e = Role::parse("role", "superuser").unwrap_err();
         assert_eq!(e.field, "role");
-        assert!(e.message.contains("admin, coordinator, contributor, monitor"));
+        assert!(
+            e.message
+                .contains("admin, coordinator, contributor, monitor")
+        );
     }
 
     #[test]
@@ -164,7 +167,10 @@ mod tests {
             Email::parse("email", " Ana@Ayni.Local ").unwrap().as_str(),
             "ana@ayni.local"
         );
-        assert_eq!(Email::parse("email", "not-an-email").unwrap_err().rule, "email");
+        assert_eq!(
+            Email::parse("email", "not-an-email").unwrap_err().rule,
+            "email"
+        );
         let long = format!("{}@x.pe", "a".repeat(260));
         assert_eq!(Email::parse("email", &long).unwrap_err().rule, "length");
     }

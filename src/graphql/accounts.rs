@@ -103,7 +103,11 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Creates a user. Admin only.
-    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> async_graphql::Result<UserGql> {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> async_graphql::Result<UserGql> {
         let caller = ctx.require_caller()?;
         let actor_id = match &input.actor_id {
             Some(id) => Some(parse_id("actorId", id)?),

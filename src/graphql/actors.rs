@@ -69,7 +69,11 @@ pub struct ActorMutation;
 #[Object]
 impl ActorMutation {
     /// Creates an actor. Admin or coordinator.
-    async fn create_actor(&self, ctx: &Context<'_>, input: CreateActorInput) -> async_graphql::Result<ActorGql> {
+    async fn create_actor(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateActorInput,
+    ) -> async_graphql::Result<ActorGql> {
         let caller = ctx.require_caller()?;
         let input = NewActorInput {
             name: input.name,

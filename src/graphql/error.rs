@@ -11,12 +11,12 @@ pub fn to_graphql(e: AppError) -> async_graphql::Error {
     let fields = e.field_errors();
     async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
         ext.set("code", e.code());
-        if !fields.is_empty() {
-            if let Ok(v) = serde_json::to_value(&fields).map(Value::from_json) {
-                if let Ok(v) = v {
-                    ext.set("fields", v);
-                }
-            }
+        if let Some(v) = (!fields.is_empty())
+            .then(|| serde_json::to_value(&fields).ok())
+            .flatten()
+            .and_then(|v| Value::from_json(v).ok())
+        {
+            ext.set("fields", v);
         }
     })
 }

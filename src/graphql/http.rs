@@ -16,7 +16,12 @@ use super::{AyniSchema, MAX_BATCH};
 pub async fn graphiql() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").title("Ayni GraphQL").finish())
+        .body(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("Ayni GraphQL")
+                .finish(),
+        )
 }
 
 /// `POST /graphql`: one operation or a batch (a JSON array) of at most [`MAX_BATCH`].
@@ -28,7 +33,13 @@ pub async fn graphql_post(
 ) -> HttpResponse {
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(b) => b,
-        Err(e) => return error_response(400, "BAD_USER_INPUT", &format!("malformed GraphQL request body: {e}")),
+        Err(e) => {
+            return error_response(
+                400,
+                "BAD_USER_INPUT",
+                &format!("malformed GraphQL request body: {e}"),
+            );
+        }
     };
     let batched = matches!(batch, BatchRequest::Batch(_));
     let requests = match batch {
@@ -38,7 +49,10 @@ pub async fn graphql_post(
                 return error_response(
                     400,
                     "BAD_USER_INPUT",
-                    &format!("a batch may hold at most {MAX_BATCH} operations, got {}", rs.len()),
+                    &format!(
+                        "a batch may hold at most {MAX_BATCH} operations, got {}",
+                        rs.len()
+                    ),
                 );
             }
             rs
@@ -55,7 +69,10 @@ pub async fn graphql_post(
     for request in requests {
         let request: Request = request
             .data(RequestCaller(caller.clone()))
-            .data(DataLoader::new(ActorLoader(app.get_ref().clone()), tokio::spawn));
+            .data(DataLoader::new(
+                ActorLoader(app.get_ref().clone()),
+                tokio::spawn,
+            ));
         let mut response = schema.execute(request).await;
         label_uncoded_errors(&mut response);
         responses.push(response);
@@ -68,7 +85,9 @@ pub async fn graphql_post(
             None => BatchResponse::Batch(Vec::new()),
         }
     };
-    HttpResponse::Ok().content_type("application/json").json(out)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .json(out)
 }
 
 /// Errors raised before execution (syntax, unknown fields, bad enum values, depth and
@@ -95,10 +114,15 @@ async fn caller_from_header(app: &Ayni, req: &HttpRequest) -> Result<Option<Call
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::Unauthenticated("Authorization header must be 'Bearer <token>'".into()))?;
+        .ok_or_else(|| {
+            AppError::Unauthenticated("Authorization header must be 'Bearer <token>'".into())
+        })?;
     app.authenticate(token).await.map(Some)
 }
 

@@ -41,7 +41,10 @@ pub struct TokenResponse {
         (status = 413, description = "Body too large", body = super::ErrorBody)
     )
 )]
-pub async fn token(app: web::Data<Ayni>, body: web::Json<TokenRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+pub async fn token(
+    app: web::Data<Ayni>,
+    body: web::Json<TokenRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
     let issued = app.login(&body.email, &body.password).await?;
     Ok(web::Json(TokenResponse {
         access_token: issued.access_token,

@@ -80,7 +80,10 @@ impl ResponseError for ApiError {
         let fields = match self {
             ApiError::App(e) => {
                 e.log();
-                e.field_errors().into_iter().map(FieldErrorBody::from).collect()
+                e.field_errors()
+                    .into_iter()
+                    .map(FieldErrorBody::from)
+                    .collect()
             }
             _ => Vec::new(),
         };
@@ -100,13 +103,18 @@ pub fn json_config() -> web::JsonConfig {
         .limit(MAX_JSON_BYTES)
         .error_handler(|err, _req| {
             let api = match err {
-                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => {
                     ApiError::PayloadTooLarge(MAX_JSON_BYTES)
                 }
                 JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
                 JsonPayloadError::Deserialize(e) => ApiError::App(AppError::from(FieldError::new(
                     "body",
-                    if e.is_syntax() || e.is_eof() { "json" } else { "schema" },
+                    if e.is_syntax() || e.is_eof() {
+                        "json"
+                    } else {
+                        "schema"
+                    },
                     format!("malformed JSON body: {e}"),
                 ))),
                 other => ApiError::App(AppError::from(FieldError::new(

@@ -13,9 +13,9 @@ both_backends!(
     users_and_their_actors_are_listed_for_admins,
 );
 
-const CREATE_ACTOR: &str = "mutation($input: CreateActorInput!) { createActor(input: $input) { id name kind } }";
-const CREATE_USER: &str =
-    "mutation($input: CreateUserInput!) { createUser(input: $input) { id email role actor { name } } }";
+const CREATE_ACTOR: &str =
+    "mutation($input: CreateActorInput!) { createActor(input: $input) { id name kind } }";
+const CREATE_USER: &str = "mutation($input: CreateUserInput!) { createUser(input: $input) { id email role actor { name } } }";
 
 async fn actor_count(app: &TestApp) -> usize {
     app.app.actors().await.unwrap().len()
@@ -31,32 +31,55 @@ async fn coordinators_and_admins_create_actors_monitors_and_contributors_cannot(
     let monitor = app.login_as(Role::Monitor).await;
     let contributor = app.login_as(Role::Contributor).await;
 
-    let input = json!({"input": {"name": "Municipalidad Provincial de Ilo", "kind": "LOCAL_GOVERNMENT"}});
+    let input =
+        json!({"input": {"name": "Municipalidad Provincial de Ilo", "kind": "LOCAL_GOVERNMENT"}});
     let a = app.graphql(Some(&coordinator), CREATE_ACTOR, input).await;
     assert_eq!(a.body["errors"], Value::Null, "{:?}", a.body);
-    assert_eq!(a.body["data"]["createActor"]["name"], "Municipalidad Provincial de Ilo");
+    assert_eq!(
+        a.body["data"]["createActor"]["name"],
+        "Municipalidad Provincial de Ilo"
+    );
     assert_eq!(a.body["data"]["createActor"]["kind"], "LOCAL_GOVERNMENT");
 
     let a = app
-        .graphql(Some(&admin), CREATE_ACTOR, json!({"input": {"name": "OEFA", "kind": "NATIONAL_AGENCY"}}))
+        .graphql(
+            Some(&admin),
+            CREATE_ACTOR,
+            json!({"input": {"name": "OEFA", "kind": "NATIONAL_AGENCY"}}),
+        )
         .await;
     assert_eq!(a.body["errors"], Value::Null, "{:?}", a.body);
 
     let before = actor_count(&app).await;
     for token in [&monitor, &contributor] {
         let a = app
-            .graphql(Some(token), CREATE_ACTOR, json!({"input": {"name": "Veeduría Ciudadana", "kind": "CIVIL_SOCIETY"}}))
+            .graphql(
+                Some(token),
+                CREATE_ACTOR,
+                json!({"input": {"name": "Veeduría Ciudadana", "kind": "CIVIL_SOCIETY"}}),
+            )
             .await;
         assert_eq!(error_code(&a.body), "FORBIDDEN", "{:?}", a.body);
         assert_eq!(a.body["data"], Value::Null);
     }
-    assert_eq!(actor_count(&app).await, before, "a refused write changes nothing");
+    assert_eq!(
+        actor_count(&app).await,
+        before,
+        "a refused write changes nothing"
+    );
 
     let dup = app
-        .graphql(Some(&coordinator), CREATE_ACTOR, json!({"input": {"name": "OEFA", "kind": "NATIONAL_AGENCY"}}))
+        .graphql(
+            Some(&coordinator),
+            CREATE_ACTOR,
+            json!({"input": {"name": "OEFA", "kind": "NATIONAL_AGENCY"}}),
+        )
         .await;
     assert_eq!(error_code(&dup.body), "CONFLICT");
-    assert_eq!(dup.body["errors"][0]["extensions"]["fields"][0]["field"], "name");
+    assert_eq!(
+        dup.body["errors"][0]["extensions"]["fields"][0]["field"],
+        "name"
+    );
 }
 
 async fn admins_create_users_others_cannot(app: TestApp) {
@@ -66,37 +89,56 @@ async fn admins_create_users_others_cannot(app: TestApp) {
     let input = json!({"input": {"email": "sostenibilidad@southern.test", "password": TEST_PASSWORD,
                                   "role": "CONTRIBUTOR", "actorId": actor.to_string()}});
 
-    let refused = app.graphql(Some(&coordinator), CREATE_USER, input.clone()).await;
+    let refused = app
+        .graphql(Some(&coordinator), CREATE_USER, input.clone())
+        .await;
     assert_eq!(error_code(&refused.body), "FORBIDDEN");
 
     let created = app.graphql(Some(&admin), CREATE_USER, input.clone()).await;
     assert_eq!(created.body["errors"], Value::Null, "{:?}", created.body);
     assert_eq!(created.body["data"]["createUser"]["role"], "CONTRIBUTOR");
-    assert_eq!(created.body["data"]["createUser"]["actor"]["name"], "Southern Peru");
+    assert_eq!(
+        created.body["data"]["createUser"]["actor"]["name"],
+        "Southern Peru"
+    );
     // The new user can log in.
-    app.token("sostenibilidad@southern.test", TEST_PASSWORD).await;
+    app.token("sostenibilidad@southern.test", TEST_PASSWORD)
+        .await;
 
     let again = app.graphql(Some(&admin), CREATE_USER, input).await;
     assert_eq!(error_code(&again.body), "CONFLICT");
-    assert_eq!(again.body["errors"][0]["extensions"]["fields"][0]["field"], "email");
+    assert_eq!(
+        again.body["errors"][0]["extensions"]["fields"][0]["field"],
+        "email"
+    );
 }
 
 async fn bad_user_input_names_the_field_and_writes_nothing(app: TestApp) {
     let admin = app.login_as(Role::Admin).await;
     let users_before = user_count(&app).await;
     let actors_before = actor_count(&app).await;
-    let field_of = |body: &Value| body["errors"][0]["extensions"]["fields"][0]["field"].as_str().map(str::to_string);
+    let field_of = |body: &Value| {
+        body["errors"][0]["extensions"]["fields"][0]["field"]
+            .as_str()
+            .map(str::to_string)
+    };
 
     let bad_email = app
-        .graphql(Some(&admin), CREATE_USER,
-                 json!({"input": {"email": "no-arroba", "password": TEST_PASSWORD, "role": "MONITOR"}}))
+        .graphql(
+            Some(&admin),
+            CREATE_USER,
+            json!({"input": {"email": "no-arroba", "password": TEST_PASSWORD, "role": "MONITOR"}}),
+        )
         .await;
     assert_eq!(error_code(&bad_email.body), "BAD_USER_INPUT");
     assert_eq!(field_of(&bad_email.body).as_deref(), Some("email"));
 
     let short_password = app
-        .graphql(Some(&admin), CREATE_USER,
-                 json!({"input": {"email": "x@ayni.test", "password": "corta", "role": "MONITOR"}}))
+        .graphql(
+            Some(&admin),
+            CREATE_USER,
+            json!({"input": {"email": "x@ayni.test", "password": "corta", "role": "MONITOR"}}),
+        )
         .await;
     assert_eq!(field_of(&short_password.body).as_deref(), Some("password"));
 
@@ -105,7 +147,12 @@ async fn bad_user_input_names_the_field_and_writes_nothing(app: TestApp) {
                  json!({"input": {"email": "x@ayni.test", "password": TEST_PASSWORD, "role": "SUPERUSER"}}))
         .await;
     assert_eq!(error_code(&unknown_role.body), "BAD_USER_INPUT");
-    assert!(unknown_role.body["errors"][0]["message"].as_str().unwrap().contains("SUPERUSER"));
+    assert!(
+        unknown_role.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SUPERUSER")
+    );
 
     let no_actor = app
         .graphql(Some(&admin), CREATE_USER,
@@ -130,16 +177,29 @@ async fn bad_user_input_names_the_field_and_writes_nothing(app: TestApp) {
                  json!({"input": {"email": "x@ayni.test", "password": TEST_PASSWORD, "role": "MONITOR", "isRoot": true}}))
         .await;
     assert_eq!(error_code(&unknown_field.body), "BAD_USER_INPUT");
-    assert!(unknown_field.body["errors"][0]["message"].as_str().unwrap().contains("isRoot"));
+    assert!(
+        unknown_field.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("isRoot")
+    );
 
     let long_name = app
-        .graphql(Some(&admin), CREATE_ACTOR, json!({"input": {"name": "x".repeat(201), "kind": "COMPANY"}}))
+        .graphql(
+            Some(&admin),
+            CREATE_ACTOR,
+            json!({"input": {"name": "x".repeat(201), "kind": "COMPANY"}}),
+        )
         .await;
     assert_eq!(error_code(&long_name.body), "BAD_USER_INPUT");
     assert_eq!(field_of(&long_name.body).as_deref(), Some("name"));
 
     let bad_kind = app
-        .graphql(Some(&admin), CREATE_ACTOR, json!({"input": {"name": "Minera X", "kind": "MINE"}}))
+        .graphql(
+            Some(&admin),
+            CREATE_ACTOR,
+            json!({"input": {"name": "Minera X", "kind": "MINE"}}),
+        )
         .await;
     assert_eq!(error_code(&bad_kind.body), "BAD_USER_INPUT");
 
@@ -150,10 +210,18 @@ async fn bad_user_input_names_the_field_and_writes_nothing(app: TestApp) {
 async fn users_and_their_actors_are_listed_for_admins(app: TestApp) {
     let admin = app.login_as(Role::Admin).await;
     let monitor = app.login_as(Role::Monitor).await;
-    let a1 = app.create_actor("Gobierno Regional de Moquegua", ActorKind::RegionalGovernment).await;
-    let a2 = app.create_actor("Anglo American Quellaveco", ActorKind::Company).await;
+    let a1 = app
+        .create_actor(
+            "Gobierno Regional de Moquegua",
+            ActorKind::RegionalGovernment,
+        )
+        .await;
+    let a2 = app
+        .create_actor("Anglo American Quellaveco", ActorKind::Company)
+        .await;
     for (i, actor) in [a1, a2, a1, a2].into_iter().enumerate() {
-        app.create_user(&format!("c{i}@ayni.test"), Role::Contributor, Some(actor)).await;
+        app.create_user(&format!("c{i}@ayni.test"), Role::Contributor, Some(actor))
+            .await;
     }
     let q = "{ users { email role actor { name } } }";
     let a = app.graphql(Some(&admin), q, json!({})).await;

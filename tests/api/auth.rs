@@ -18,10 +18,19 @@ both_backends!(
 const ME: &str = "{ me { id email role actor { id name kind } } }";
 
 async fn login_issues_a_bearer_token_that_works_for_me(app: TestApp) {
-    let actor = app.create_actor("Comunidad Campesina de Tumilaca", ayni::domain::ActorKind::Community).await;
-    app.create_user("ana@ayni.test", Role::Contributor, Some(actor)).await;
+    let actor = app
+        .create_actor(
+            "Comunidad Campesina de Tumilaca",
+            ayni::domain::ActorKind::Community,
+        )
+        .await;
+    app.create_user("ana@ayni.test", Role::Contributor, Some(actor))
+        .await;
     let a = app
-        .post_json("/api/v1/auth/token", &json!({"email": "Ana@Ayni.Test", "password": TEST_PASSWORD}))
+        .post_json(
+            "/api/v1/auth/token",
+            &json!({"email": "Ana@Ayni.Test", "password": TEST_PASSWORD}),
+        )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     assert_eq!(a.body["token_type"], "Bearer");
@@ -41,10 +50,16 @@ async fn login_issues_a_bearer_token_that_works_for_me(app: TestApp) {
 async fn wrong_password_and_unknown_email_get_the_same_401(app: TestApp) {
     app.create_user("ana@ayni.test", Role::Monitor, None).await;
     let wrong = app
-        .post_json("/api/v1/auth/token", &json!({"email": "ana@ayni.test", "password": "not-the-password"}))
+        .post_json(
+            "/api/v1/auth/token",
+            &json!({"email": "ana@ayni.test", "password": "not-the-password"}),
+        )
         .await;
     let unknown = app
-        .post_json("/api/v1/auth/token", &json!({"email": "nadie@ayni.test", "password": TEST_PASSWORD}))
+        .post_json(
+            "/api/v1/auth/token",
+            &json!({"email": "nadie@ayni.test", "password": TEST_PASSWORD}),
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
@@ -54,21 +69,32 @@ async fn wrong_password_and_unknown_email_get_the_same_401(app: TestApp) {
 
 async fn bad_login_bodies_are_refused_with_the_field(app: TestApp) {
     let malformed = app
-        .post_raw("/api/v1/auth/token", "application/json", None, b"{\"email\": ".to_vec())
+        .post_raw(
+            "/api/v1/auth/token",
+            "application/json",
+            None,
+            b"{\"email\": ".to_vec(),
+        )
         .await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert_eq!(malformed.body["error"]["code"], "BAD_USER_INPUT");
     assert_eq!(malformed.body["error"]["fields"][0]["field"], "body");
 
     let unknown_field = app
-        .post_json("/api/v1/auth/token", &json!({"email": "a@b.pe", "password": "x", "admin": true}))
+        .post_json(
+            "/api/v1/auth/token",
+            &json!({"email": "a@b.pe", "password": "x", "admin": true}),
+        )
         .await;
     assert_eq!(unknown_field.status, StatusCode::BAD_REQUEST);
     let message = unknown_field.body["error"]["message"].as_str().unwrap();
     assert!(message.contains("unknown field `admin`"), "{message}");
 
     let bad_email = app
-        .post_json("/api/v1/auth/token", &json!({"email": "not-an-email", "password": "x"}))
+        .post_json(
+            "/api/v1/auth/token",
+            &json!({"email": "not-an-email", "password": "x"}),
+        )
         .await;
     assert_eq!(bad_email.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_email.body["error"]["fields"][0]["field"], "email");
@@ -85,7 +111,12 @@ fn now() -> i64 {
 }
 
 fn sign(claims: &Value, secret: &str) -> String {
-    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 async fn assert_refused(app: &TestApp, token: &str, why: &str) {
@@ -96,7 +127,10 @@ async fn assert_refused(app: &TestApp, token: &str, why: &str) {
 }
 
 async fn bad_tokens_are_refused_with_401(app: TestApp) {
-    let id = app.create_user("admin@ayni.test", Role::Admin, None).await.to_string();
+    let id = app
+        .create_user("admin@ayni.test", Role::Admin, None)
+        .await
+        .to_string();
     let claims = |aud: Option<&str>, exp: i64| {
         let mut c = json!({"sub": id, "role": "admin", "actor": null, "iss": "ayni", "iat": now() - 10, "exp": exp});
         if let Some(aud) = aud {
@@ -107,14 +141,36 @@ async fn bad_tokens_are_refused_with_401(app: TestApp) {
     // The forged-token machinery works: a well-formed token is accepted.
     let good = sign(&claims(Some("ayni-api"), now() + 600), TEST_JWT_SECRET);
     let ok = app.graphql(Some(&good), ME, json!({})).await;
-    assert_eq!(ok.body["data"]["me"]["email"], "admin@ayni.test", "{:?}", ok.body);
+    assert_eq!(
+        ok.body["data"]["me"]["email"], "admin@ayni.test",
+        "{:?}",
+        ok.body
+    );
 
-    assert_refused(&app, &sign(&claims(Some("ayni-api"), now() - 60), TEST_JWT_SECRET), "expired").await;
-    assert_refused(&app, &sign(&claims(None, now() + 600), TEST_JWT_SECRET), "missing audience").await;
-    assert_refused(&app, &sign(&claims(Some("other-api"), now() + 600), TEST_JWT_SECRET), "wrong audience").await;
     assert_refused(
         &app,
-        &sign(&claims(Some("ayni-api"), now() + 600), "another-secret-another-secret-0000"),
+        &sign(&claims(Some("ayni-api"), now() - 60), TEST_JWT_SECRET),
+        "expired",
+    )
+    .await;
+    assert_refused(
+        &app,
+        &sign(&claims(None, now() + 600), TEST_JWT_SECRET),
+        "missing audience",
+    )
+    .await;
+    assert_refused(
+        &app,
+        &sign(&claims(Some("other-api"), now() + 600), TEST_JWT_SECRET),
+        "wrong audience",
+    )
+    .await;
+    assert_refused(
+        &app,
+        &sign(
+            &claims(Some("ayni-api"), now() + 600),
+            "another-secret-another-secret-0000",
+        ),
         "wrong key",
     )
     .await;
@@ -124,7 +180,12 @@ async fn bad_tokens_are_refused_with_401(app: TestApp) {
     let parts: Vec<&str> = good.split('.').collect();
     let mut escalated = claims(Some("ayni-api"), now() + 600);
     escalated["sub"] = json!("999");
-    let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(escalated.to_string()), parts[2]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(escalated.to_string()),
+        parts[2]
+    );
     assert_refused(&app, &tampered, "tampered payload").await;
 
     let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
@@ -133,7 +194,12 @@ async fn bad_tokens_are_refused_with_401(app: TestApp) {
 
     assert_refused(&app, "not-a-jwt", "garbage").await;
     let basic = app
-        .post_raw("/graphql", "application/json", None, br#"{"query":"{ me { id } }"}"#.to_vec())
+        .post_raw(
+            "/graphql",
+            "application/json",
+            None,
+            br#"{"query":"{ me { id } }"}"#.to_vec(),
+        )
         .await;
     assert_eq!(error_code(&basic.body), "UNAUTHENTICATED", "anonymous me");
 }
@@ -145,7 +211,11 @@ async fn no_token_is_unauthenticated(app: TestApp) {
     let users = app.graphql(None, "{ users { id } }", json!({})).await;
     assert_eq!(error_code(&users.body), "UNAUTHENTICATED");
     let create = app
-        .graphql(None, r#"mutation { createActor(input: {name: "X S.A.", kind: COMPANY}) { id } }"#, json!({}))
+        .graphql(
+            None,
+            r#"mutation { createActor(input: {name: "X S.A.", kind: COMPANY}) { id } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(error_code(&create.body), "UNAUTHENTICATED");
     // Public data needs no token.

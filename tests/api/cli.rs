@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::{TEST_JWT_SECRET, TestApp};
 
-both_backends!(users_are_added_and_tokens_issued_from_the_command_line, serve_with_demo_data_then_stop_gracefully);
+both_backends!(
+    users_are_added_and_tokens_issued_from_the_command_line,
+    serve_with_demo_data_then_stop_gracefully
+);
 
 fn ayni() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ayni"));
@@ -29,7 +32,8 @@ fn run_with_stdin(mut cmd: Command, stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    // A command that refuses its arguments exits before reading stdin: a broken pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().unwrap()
 }
 
@@ -57,12 +61,19 @@ fn every_command_has_help() {
 
 #[test]
 fn an_unknown_database_scheme_is_refused_with_the_value() {
-    let out = ayni().args(["migrate", "--database-url", "mysql://localhost/ayni"]).output().unwrap();
+    let out = ayni()
+        .args(["migrate", "--database-url", "mysql://localhost/ayni"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(err.contains("unknown scheme 'mysql://'"), "{err}");
 
-    let out = ayni().arg("migrate").env("DATABASE_URL", "redis://x").output().unwrap();
+    let out = ayni()
+        .arg("migrate")
+        .env("DATABASE_URL", "redis://x")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("redis://"));
 }
@@ -71,60 +82,148 @@ fn an_unknown_database_scheme_is_refused_with_the_value() {
 fn the_schema_command_writes_the_served_sdl() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("schema.graphql");
-    let out = ayni().args(["schema", "--out"]).arg(&path).output().unwrap();
+    let out = ayni()
+        .args(["schema", "--out"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), ayni::graphql::sdl());
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        ayni::graphql::sdl()
+    );
     let out = ayni().args(["openapi", "--out", "-"]).output().unwrap();
     assert!(text(&out.stdout).contains("/api/v1/auth/token"));
 }
 
 async fn users_are_added_and_tokens_issued_from_the_command_line(app: TestApp) {
     let url = app.database_url.to_string_unmasked();
-    let out = ayni().args(["migrate", "--database-url", &url]).output().unwrap();
+    let out = ayni()
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("up to date"));
 
-    app.create_actor("Gobierno Regional de Moquegua", ayni::domain::ActorKind::RegionalGovernment).await;
+    app.create_actor(
+        "Gobierno Regional de Moquegua",
+        ayni::domain::ActorKind::RegionalGovernment,
+    )
+    .await;
     let mut add = ayni();
-    add.args(["user", "add", "--database-url", &url, "--email", "Rosa@GORE.test", "--role", "contributor",
-              "--actor", "Gobierno Regional de Moquegua", "--password-stdin"]);
+    add.args([
+        "user",
+        "add",
+        "--database-url",
+        &url,
+        "--email",
+        "Rosa@GORE.test",
+        "--role",
+        "contributor",
+        "--actor",
+        "Gobierno Regional de Moquegua",
+        "--password-stdin",
+    ]);
     let out = run_with_stdin(add, "clave-de-rosa-2026\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("rosa@gore.test"));
 
     // Bad input: a clear message, non-zero exit, nothing written.
     let mut bad_role = ayni();
-    bad_role.args(["user", "add", "--database-url", &url, "--email", "x@y.pe", "--role", "root", "--password-stdin"]);
+    bad_role.args([
+        "user",
+        "add",
+        "--database-url",
+        &url,
+        "--email",
+        "x@y.pe",
+        "--role",
+        "root",
+        "--password-stdin",
+    ]);
     let out = run_with_stdin(bad_role, "clave-de-prueba-1\n");
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("admin, coordinator, contributor, monitor"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("admin, coordinator, contributor, monitor"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let mut bad_email = ayni();
-    bad_email.args(["user", "add", "--database-url", &url, "--email", "sin-arroba", "--role", "monitor", "--password-stdin"]);
+    bad_email.args([
+        "user",
+        "add",
+        "--database-url",
+        &url,
+        "--email",
+        "sin-arroba",
+        "--role",
+        "monitor",
+        "--password-stdin",
+    ]);
     let out = run_with_stdin(bad_email, "clave-de-prueba-1\n");
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("email: 'sin-arroba' is not a valid e-mail address"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("email: 'sin-arroba' is not a valid e-mail address"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let mut unknown_actor = ayni();
-    unknown_actor.args(["user", "add", "--database-url", &url, "--email", "z@y.pe", "--role", "contributor",
-                        "--actor", "Nadie", "--password-stdin"]);
+    unknown_actor.args([
+        "user",
+        "add",
+        "--database-url",
+        &url,
+        "--email",
+        "z@y.pe",
+        "--role",
+        "contributor",
+        "--actor",
+        "Nadie",
+        "--password-stdin",
+    ]);
     let out = run_with_stdin(unknown_actor, "clave-de-prueba-1\n");
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("no actor named 'Nadie'"));
-    assert_eq!(app.app.users(&ayni::app::Caller::operator()).await.unwrap().len(), 1);
+    assert_eq!(
+        app.app
+            .users(&ayni::app::Caller::operator())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     // `ayni token` signs with the same secret as the server: the token works over HTTP.
     let mut token = ayni();
-    token.args(["token", "--database-url", &url, "--email", "rosa@gore.test"]).env("AYNI_JWT_SECRET", TEST_JWT_SECRET);
+    token
+        .args(["token", "--database-url", &url, "--email", "rosa@gore.test"])
+        .env("AYNI_JWT_SECRET", TEST_JWT_SECRET);
     let out = run_with_stdin(token, "clave-de-rosa-2026\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let jwt = text(&out.stdout).trim().to_string();
-    let me = app.graphql(Some(&jwt), "{ me { email role actor { name } } }", json!({})).await;
-    assert_eq!(me.body["data"]["me"]["email"], "rosa@gore.test", "{:?}", me.body);
-    assert_eq!(me.body["data"]["me"]["actor"]["name"], "Gobierno Regional de Moquegua");
+    let me = app
+        .graphql(
+            Some(&jwt),
+            "{ me { email role actor { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me.body["data"]["me"]["email"], "rosa@gore.test",
+        "{:?}",
+        me.body
+    );
+    assert_eq!(
+        me.body["data"]["me"]["actor"]["name"],
+        "Gobierno Regional de Moquegua"
+    );
 
     let mut wrong = ayni();
-    wrong.args(["token", "--database-url", &url, "--email", "rosa@gore.test"]).env("AYNI_JWT_SECRET", TEST_JWT_SECRET);
+    wrong
+        .args(["token", "--database-url", &url, "--email", "rosa@gore.test"])
+        .env("AYNI_JWT_SECRET", TEST_JWT_SECRET);
     let out = run_with_stdin(wrong, "otra-clave-cualquiera\n");
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("wrong e-mail or password"));
@@ -153,23 +252,31 @@ fn start_server(url: &str, demo: bool) -> (std::process::Child, String, mpsc::Re
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                if let Some(addr) = v["fields"]["addr"].as_str() {
-                    let _ = addr_tx.send(addr.to_string());
-                }
+            if let Ok(v) = serde_json::from_str::<Value>(&line)
+                && let Some(addr) = v["fields"]["addr"].as_str()
+            {
+                let _ = addr_tx.send(addr.to_string());
             }
         }
     });
-    let base = addr_rx.recv_timeout(Duration::from_secs(60)).expect("the server logs its address");
+    let base = addr_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server logs its address");
     (child, base, out_rx)
 }
 
 fn stop(mut child: std::process::Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     for _ in 0..150 {
         if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "graceful shutdown exits with success, got {status}");
+            assert!(
+                status.success(),
+                "graceful shutdown exits with success, got {status}"
+            );
             return;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -183,12 +290,21 @@ async fn serve_with_demo_data_then_stop_gracefully(app: TestApp) {
     let (url, _dir) = app.backend.fresh_database();
     let url = url.to_string_unmasked();
     let (child, base, stdout) = start_server(&url, true);
-    let line = stdout.recv_timeout(Duration::from_secs(30)).expect("the demo password is printed");
+    let line = stdout
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the demo password is printed");
     let password = line.rsplit("password: ").next().unwrap().trim().to_string();
     assert!(line.contains("admin@ayni.local"), "{line}");
 
     let client = awc::Client::default();
-    let health: Value = client.get(format!("{base}/api/v1/health")).send().await.unwrap().json().await.unwrap();
+    let health: Value = client
+        .get(format!("{base}/api/v1/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["database"], app.backend.name());
     let token: Value = client
         .post(format!("{base}/api/v1/auth/token"))
@@ -198,7 +314,10 @@ async fn serve_with_demo_data_then_stop_gracefully(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let token = token["access_token"].as_str().expect("demo admin logs in").to_string();
+    let token = token["access_token"]
+        .as_str()
+        .expect("demo admin logs in")
+        .to_string();
     let me: Value = client
         .post(format!("{base}/graphql"))
         .insert_header(("authorization", format!("Bearer {token}")))

@@ -7,11 +7,16 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::TestApp;
 
-both_backends!(the_served_openapi_document_is_the_committed_one, the_served_graphql_schema_is_the_committed_one);
+both_backends!(
+    the_served_openapi_document_is_the_committed_one,
+    the_served_graphql_schema_is_the_committed_one
+);
 
 fn committed(path: &str) -> String {
     let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}; run `cargo run -- schema` / `cargo run -- openapi`"))
+    std::fs::read_to_string(&full).unwrap_or_else(|e| {
+        panic!("{full}: {e}; run `cargo run -- schema` / `cargo run -- openapi`")
+    })
 }
 
 async fn the_served_openapi_document_is_the_committed_one(app: TestApp) {
@@ -38,7 +43,9 @@ async fn the_served_graphql_schema_is_the_committed_one(app: TestApp) {
         "schema/schema.graphql is stale: regenerate it with `cargo run -- schema`"
     );
     // And the server really serves that schema: every type the SDL declares is served.
-    let a = app.graphql(None, "{ __schema { types { name } } }", json!({})).await;
+    let a = app
+        .graphql(None, "{ __schema { types { name } } }", json!({}))
+        .await;
     let served: BTreeSet<String> = a.body["data"]["__schema"]["types"]
         .as_array()
         .unwrap()
@@ -48,7 +55,10 @@ async fn the_served_graphql_schema_is_the_committed_one(app: TestApp) {
     for line in sdl.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
         if let ["type" | "input" | "enum" | "scalar", name, ..] = words.as_slice() {
-            assert!(served.contains(*name), "{name} is in the SDL but not served");
+            assert!(
+                served.contains(*name),
+                "{name} is in the SDL but not served"
+            );
         }
     }
 }

@@ -23,14 +23,18 @@ pub struct Actor {
 impl Actor {
     /// The stored kind; rows are checked by the database, so an unknown one is corruption.
     pub fn kind(&self) -> Result<ActorKind, StoreError> {
-        self.kind
-            .parse()
-            .map_err(|()| StoreError::Corrupt(format!("actor {} has kind '{}'", self.id, self.kind)))
+        self.kind.parse().map_err(|()| {
+            StoreError::Corrupt(format!("actor {} has kind '{}'", self.id, self.kind))
+        })
     }
 }
 
 /// Creates an actor and records it in the audit chain.
-pub fn create(tx: &mut WriteTx<'_>, name: &ActorName, kind: ActorKind) -> Result<Actor, StoreError> {
+pub fn create(
+    tx: &mut WriteTx<'_>,
+    name: &ActorName,
+    kind: ActorKind,
+) -> Result<Actor, StoreError> {
     let now = tx.now();
     diesel::insert_into(actors::table)
         .values((
@@ -48,7 +52,13 @@ pub fn create(tx: &mut WriteTx<'_>, name: &ActorName, kind: ActorKind) -> Result
         .select(Actor::as_select())
         .first(tx.conn())?;
     let after = serde_json::to_value(&actor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    tx.record(Action::Create, ENTITY, &actor.id.to_string(), None, Some(&after))?;
+    tx.record(
+        Action::Create,
+        ENTITY,
+        &actor.id.to_string(),
+        None,
+        Some(&after),
+    )?;
     Ok(actor)
 }
 

@@ -36,7 +36,8 @@ pub fn put_secret(tx: &mut WriteTx<'_>, key: &str, value: &str) -> Result<(), St
             .execute(tx.conn())?;
         Action::Create
     };
-    let state = |v: &str| json!({"key": key, "value_sha256": hex::encode(Sha256::digest(v.as_bytes()))});
+    let state =
+        |v: &str| json!({"key": key, "value_sha256": hex::encode(Sha256::digest(v.as_bytes()))});
     let before = before.as_deref().map(state);
     tx.record(action, ENTITY, key, before.as_ref(), Some(&state(value)))?;
     Ok(())

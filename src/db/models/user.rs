@@ -76,7 +76,13 @@ pub fn create(tx: &mut WriteTx<'_>, new: NewUser<'_>) -> Result<User, StoreError
         entity: ENTITY,
         key: new.email.to_string(),
     })?;
-    tx.record(Action::Create, ENTITY, &user.id.to_string(), None, Some(&user.audit_state()))?;
+    tx.record(
+        Action::Create,
+        ENTITY,
+        &user.id.to_string(),
+        None,
+        Some(&user.audit_state()),
+    )?;
     Ok(user)
 }
 

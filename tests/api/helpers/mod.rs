@@ -89,10 +89,13 @@ pub struct Answer {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let (database_url, dir) = backend.fresh_database();
-        let mut settings = Settings::new(database_url.clone(), "127.0.0.1:0".parse().expect("addr"));
+        let mut settings =
+            Settings::new(database_url.clone(), "127.0.0.1:0".parse().expect("addr"));
         settings.jwt_secret = Some(TEST_JWT_SECRET.to_string());
         settings.pool_size = 4;
-        let application = Application::build(&settings).await.expect("the application starts");
+        let application = Application::build(&settings)
+            .await
+            .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         let app = application.app().clone();
         actix_web::rt::spawn(application.run_until_stopped());
@@ -101,7 +104,9 @@ impl TestApp {
             database_url,
             address,
             app,
-            client: awc::Client::builder().timeout(Duration::from_secs(60)).finish(),
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .finish(),
             _sqlite_dir: dir,
         }
     }
@@ -110,9 +115,18 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
-    async fn answer(mut res: awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin>) -> Answer {
+    async fn answer(
+        mut res: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
+    ) -> Answer {
         let status = res.status();
-        let bytes = res.body().limit(10 * 1024 * 1024).await.expect("response body");
+        let bytes = res
+            .body()
+            .limit(10 * 1024 * 1024)
+            .await
+            .expect("response body");
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         Answer { status, body }
@@ -124,13 +138,27 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
-        let res = self.client.post(self.url(path)).send_json(body).await.expect("POST");
+        let res = self
+            .client
+            .post(self.url(path))
+            .send_json(body)
+            .await
+            .expect("POST");
         Self::answer(res).await
     }
 
     /// POSTs raw bytes with a content type and optional bearer token.
-    pub async fn post_raw(&self, path: &str, content_type: &str, token: Option<&str>, body: Vec<u8>) -> Answer {
-        let mut req = self.client.post(self.url(path)).insert_header(("content-type", content_type));
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .insert_header(("content-type", content_type));
         if let Some(t) = token {
             req = req.insert_header(("authorization", format!("Bearer {t}")));
         }
@@ -141,7 +169,13 @@ impl TestApp {
     /// One GraphQL operation; the token, if any, as a bearer token.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Answer {
         let body = json!({ "query": query, "variables": variables });
-        self.post_raw("/graphql", "application/json", token, serde_json::to_vec(&body).expect("json")).await
+        self.post_raw(
+            "/graphql",
+            "application/json",
+            token,
+            serde_json::to_vec(&body).expect("json"),
+        )
+        .await
     }
 
     /// Creates a user directly through the service (as the CLI operator would).
@@ -163,7 +197,13 @@ impl TestApp {
 
     pub async fn create_actor(&self, name: &str, kind: ActorKind) -> i64 {
         self.app
-            .create_actor(&Caller::operator(), NewActorInput { name: name.to_string(), kind })
+            .create_actor(
+                &Caller::operator(),
+                NewActorInput {
+                    name: name.to_string(),
+                    kind,
+                },
+            )
             .await
             .expect("create actor")
             .id
@@ -172,17 +212,26 @@ impl TestApp {
     /// Logs in over REST and returns the access token.
     pub async fn token(&self, email: &str, password: &str) -> String {
         let a = self
-            .post_json("/api/v1/auth/token", &json!({ "email": email, "password": password }))
+            .post_json(
+                "/api/v1/auth/token",
+                &json!({ "email": email, "password": password }),
+            )
             .await;
         assert_eq!(a.status, StatusCode::OK, "login failed: {:?}", a.body);
-        a.body["access_token"].as_str().expect("access_token").to_string()
+        a.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 
     /// A fresh user with this role (contributors get a fresh actor), logged in.
     pub async fn login_as(&self, role: Role) -> String {
         let email = format!("{}-{}@ayni.test", role.as_str(), rand_suffix());
         let actor = if role == Role::Contributor {
-            Some(self.create_actor(&format!("Actor {email}"), ActorKind::Company).await)
+            Some(
+                self.create_actor(&format!("Actor {email}"), ActorKind::Company)
+                    .await,
+            )
         } else {
             None
         };
@@ -199,5 +248,7 @@ fn rand_suffix() -> u64 {
 
 /// The `extensions.code` of the first GraphQL error.
 pub fn error_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no code>")
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no code>")
 }

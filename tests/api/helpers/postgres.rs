@@ -44,7 +44,8 @@ fn find_bin_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|p| p.join("initdb").is_file() && p.join("pg_ctl").is_file())
+        std::env::split_paths(&paths)
+            .find(|p| p.join("initdb").is_file() && p.join("pg_ctl").is_file())
     })
 }
 
@@ -78,7 +79,9 @@ impl PgServer {
         std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
         if as_postgres_user {
             // initdb refuses to run as root: the server runs as the `postgres` system user.
-            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&base))?;
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&base))?;
         }
         let data = base.join("data");
         let server = PgServer {
@@ -154,7 +157,14 @@ impl PgServer {
     fn stop(&self) {
         let _ = self.pg(
             "pg_ctl",
-            &["-D", &self.data.to_string_lossy(), "-m", "immediate", "-w", "stop"],
+            &[
+                "-D",
+                &self.data.to_string_lossy(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
         );
         if let Some(base) = self.data.parent() {
             let _ = std::fs::remove_dir_all(base);
@@ -183,4 +193,3 @@ fn stop_server() {
         server.stop();
     }
 }
-
