@@ -20,6 +20,10 @@ pub enum AppError {
     /// A uniqueness or state rule on `field`.
     #[error("{message}")]
     Conflict { field: String, message: String },
+    /// A cause-effect link that would close a cycle in the strategy map; `path` lists the
+    /// objective codes on the cycle, first and last the same.
+    #[error("{message}")]
+    Cycle { message: String, path: Vec<String> },
     /// Something on our side; the detail is logged, never shown.
     #[error("internal error")]
     Internal(String),
@@ -34,6 +38,7 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Conflict { .. } => "CONFLICT",
+            AppError::Cycle { .. } => "CYCLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -44,7 +49,7 @@ impl AppError {
             AppError::Unauthenticated(_) => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
-            AppError::Conflict { .. } => 409,
+            AppError::Conflict { .. } | AppError::Cycle { .. } => 409,
             AppError::Internal(_) => 500,
         }
     }
@@ -58,6 +63,15 @@ impl AppError {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// A `BAD_USER_INPUT` about one field.
+    pub fn invalid(field: &str, rule: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Invalid(FieldError::new(field, rule, message).into())
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> AppError {
+        AppError::NotFound(format!("{what} not found"))
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> AppError {

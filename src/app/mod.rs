@@ -6,13 +6,17 @@
 
 mod actors;
 mod caller;
+mod ecosystems;
 mod error;
+mod objectives;
 mod session;
 mod users;
 
 pub use actors::NewActorInput;
 pub use caller::{Caller, logged_in};
+pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;
+pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use session::IssuedToken;
 pub use users::NewUserInput;
 

@@ -117,6 +117,28 @@ impl WriteTx<'_> {
     }
 }
 
+impl WriteTx<'_> {
+    /// Records a change of one entity from its serialised states: no `before` is a
+    /// creation, no `after` a deletion.
+    pub fn record_change<T: serde::Serialize>(
+        &mut self,
+        entity_type: &str,
+        entity_id: i64,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Result<i64, StoreError> {
+        let to_json = |v: &T| serde_json::to_value(v).map_err(|e| StoreError::Corrupt(e.to_string()));
+        let before = before.map(to_json).transpose()?;
+        let after = after.map(to_json).transpose()?;
+        let action = match (&before, &after) {
+            (None, _) => Action::Create,
+            (Some(_), None) => Action::Delete,
+            (Some(_), Some(_)) => Action::Update,
+        };
+        self.record(action, entity_type, &entity_id.to_string(), before.as_ref(), after.as_ref())
+    }
+}
+
 /// The current time as both backends store it (UTC, microsecond precision).
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)

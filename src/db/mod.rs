@@ -10,9 +10,11 @@ mod migrate;
 pub mod models;
 pub mod schema;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::connection::{InstrumentationEvent, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{PgConnection, SqliteConnection};
@@ -39,10 +41,34 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL;";
 
+/// Run on every checkout from the pool, so a connection the server dropped is replaced.
+const LIVENESS_PROBE: &str = "SELECT 1 -- liveness";
+
 /// Opens connections for the pool, on the backend named by the URL.
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// Statements run on this pool's connections, for tests and benchmarks that check a
+    /// read issues a bounded number of queries (no N+1).
+    queries: Arc<AtomicU64>,
+}
+
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_string_lossy();
+                let mut conn = SqliteConnection::establish(&path)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
 }
 
 impl ManageConnection for ConnectionManager {
@@ -50,23 +76,21 @@ impl ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
-            DatabaseUrl::Sqlite(path) => {
-                let path = path.to_string_lossy();
-                let mut conn =
-                    SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
+        let mut conn = self.open()?;
+        let queries = Arc::clone(&self.queries);
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            // The pool's liveness probe on checkout is not the application's work.
+            if let InstrumentationEvent::StartQuery { query, .. } = event
+                && !query.to_string().starts_with(LIVENESS_PROBE)
+            {
+                queries.fetch_add(1, Ordering::Relaxed);
             }
-        }
+        });
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        diesel::sql_query("SELECT 1")
+        diesel::sql_query(LIVENESS_PROBE)
             .execute(conn)
             .map(|_| ())
             .map_err(r2d2::Error::QueryError)
@@ -90,12 +114,17 @@ pub fn ping(conn: &mut DbConnection) -> Result<(), StoreError> {
 pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
+    queries: Arc<AtomicU64>,
 }
 
 impl Db {
     /// Opens a pool; checks that one connection can be made now, so a wrong URL fails fast.
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Db, StoreError> {
-        let manager = ConnectionManager { url: url.clone() };
+        let queries = Arc::new(AtomicU64::new(0));
+        let manager = ConnectionManager {
+            url: url.clone(),
+            queries: Arc::clone(&queries),
+        };
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(Duration::from_secs(15))
@@ -104,7 +133,13 @@ impl Db {
         Ok(Db {
             pool,
             url: url.clone(),
+            queries,
         })
+    }
+
+    /// How many SQL statements this pool has run so far.
+    pub fn queries_run(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// `"sqlite"` or `"postgres"`.

@@ -54,5 +54,106 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ecosystems (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        territory -> Text,
+        mission -> Text,
+        vision -> Text,
+        horizon_start -> Integer,
+        horizon_end -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    perspectives (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    ecosystem_members (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        actor_id -> BigInt,
+        role_label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    themes (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    objectives (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        perspective_id -> BigInt,
+        theme_id -> Nullable<BigInt>,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        weight -> Double,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    objective_responsibles (objective_id, actor_id) {
+        objective_id -> BigInt,
+        actor_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    objective_links (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        cause_id -> BigInt,
+        effect_id -> BigInt,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> actors (actor_id));
-diesel::allow_tables_to_appear_in_same_query!(actors, users, settings, audit_head, audit_log);
+diesel::joinable!(perspectives -> ecosystems (ecosystem_id));
+diesel::joinable!(ecosystem_members -> ecosystems (ecosystem_id));
+diesel::joinable!(ecosystem_members -> actors (actor_id));
+diesel::joinable!(themes -> ecosystems (ecosystem_id));
+diesel::joinable!(objectives -> perspectives (perspective_id));
+diesel::joinable!(objectives -> themes (theme_id));
+diesel::joinable!(objective_responsibles -> objectives (objective_id));
+diesel::joinable!(objective_responsibles -> actors (actor_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    actors,
+    users,
+    settings,
+    audit_head,
+    audit_log,
+    ecosystems,
+    perspectives,
+    ecosystem_members,
+    themes,
+    objectives,
+    objective_responsibles,
+    objective_links,
+);

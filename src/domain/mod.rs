@@ -3,8 +3,12 @@
 pub mod actor;
 pub mod audit;
 pub mod error;
+pub mod strategy;
+pub mod territory;
 pub mod user;
 
 pub use actor::{ActorKind, ActorName};
 pub use error::{FieldError, ValidationErrors};
+pub use strategy::{Code, Horizon, PerspectiveKind, Slug, ThemeKind, Weight};
+pub use territory::{TerritoryLevel, Ubigeo};
 pub use user::{Email, Password, Role};

@@ -43,6 +43,11 @@ impl Role {
         matches!(self, Role::Admin | Role::Coordinator)
     }
 
+    /// Coordinators and admins define the strategy: ecosystems, maps, indicators, targets.
+    pub fn manages_strategy(self) -> bool {
+        matches!(self, Role::Admin | Role::Coordinator)
+    }
+
     pub fn parse(field: &str, raw: &str) -> Result<Role, FieldError> {
         raw.parse().map_err(|()| {
             FieldError::new(

@@ -1,4 +1,3 @@
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::NaiveDateTime;
 
@@ -9,7 +8,7 @@ use crate::domain;
 use super::actors::ActorGql;
 use super::context::ContextExt;
 use super::error::{GqlResult, parse_id};
-use super::loaders::ActorLoader;
+use super::loaders::{ActorLoader, load_one};
 
 /// What a user may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -47,8 +46,7 @@ impl UserGql {
         let Some(actor_id) = self.0.actor_id else {
             return Ok(None);
         };
-        let loader = ctx.data::<DataLoader<ActorLoader>>()?;
-        Ok(loader.load_one(actor_id).await?.map(ActorGql))
+        Ok(load_one::<ActorLoader>(ctx, actor_id).await?.map(ActorGql))
     }
 
     async fn disabled(&self) -> bool {

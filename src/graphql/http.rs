@@ -2,14 +2,13 @@
 
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
 
 use crate::app::{AppError, Ayni, Caller};
 
 use super::context::RequestCaller;
-use super::loaders::ActorLoader;
+use super::loaders;
 use super::{AyniSchema, MAX_BATCH};
 
 /// `GET /graphql`: the GraphiQL explorer.
@@ -67,12 +66,7 @@ pub async fn graphql_post(
     };
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
-        let request: Request = request
-            .data(RequestCaller(caller.clone()))
-            .data(DataLoader::new(
-                ActorLoader(app.get_ref().clone()),
-                tokio::spawn,
-            ));
+        let request: Request = loaders::attach(request.data(RequestCaller(caller.clone())), &app);
         let mut response = schema.execute(request).await;
         label_uncoded_errors(&mut response);
         responses.push(response);

@@ -1,22 +1,111 @@
-//! Batch loaders: one query per level instead of one per row.
+//! Batch loaders: one query per level instead of one per row. A fresh set is attached to
+//! every request, so nothing is cached across requests.
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
+use async_graphql::Request;
+use async_graphql::dataloader::{DataLoader, Loader};
 
 use crate::app::Ayni;
 use crate::db::models::actor::Actor;
+use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
+use crate::db::models::objective::{Link, Objective};
 
 use super::error::GqlResult;
 
-pub struct ActorLoader(pub Ayni);
+/// Declares a loader keyed by id: `$fetch` loads the rows for a batch of keys and `$key`
+/// says which key each row belongs to; `one` keeps one row per key, `many` a list.
+macro_rules! loader {
+    ($name:ident, one $value:ty, |$app:ident, $keys:ident| $fetch:expr, |$row:ident| $key:expr) => {
+        pub struct $name(pub Ayni);
 
-impl Loader<i64> for ActorLoader {
-    type Value = Actor;
+        impl Loader<i64> for $name {
+            type Value = $value;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, $value>, Self::Error> {
+                let $app = &self.0;
+                let $keys = keys.to_vec();
+                let rows = $fetch.await.gql()?;
+                Ok(rows.into_iter().map(|$row| ($key, $row)).collect())
+            }
+        }
+    };
+    ($name:ident, many $value:ty, |$app:ident, $keys:ident| $fetch:expr, |$row:ident| $key:expr) => {
+        pub struct $name(pub Ayni);
+
+        impl Loader<i64> for $name {
+            type Value = Vec<$value>;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<$value>>, Self::Error> {
+                let $app = &self.0;
+                let $keys = keys.to_vec();
+                let rows = $fetch.await.gql()?;
+                let mut out: HashMap<i64, Vec<$value>> = HashMap::new();
+                for $row in rows {
+                    out.entry($key).or_default().push($row);
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+loader!(ActorLoader, one Actor, |app, keys| app.actors_by_ids(keys), |a| a.id);
+loader!(EcosystemLoader, one Ecosystem, |app, keys| app.ecosystems_by_ids(keys), |e| e.id);
+loader!(PerspectiveLoader, one Perspective, |app, keys| app.perspectives_by_ids(keys), |p| p.id);
+loader!(ThemeLoader, one Theme, |app, keys| app.themes_by_ids(keys), |t| t.id);
+loader!(ObjectiveLoader, one Objective, |app, keys| app.objectives_by_ids(keys), |o| o.id);
+loader!(PerspectivesOfEcosystem, many Perspective, |app, keys| app.perspectives_of(keys), |p| p.ecosystem_id);
+loader!(ThemesOfEcosystem, many Theme, |app, keys| app.themes_of(keys), |t| t.ecosystem_id);
+loader!(MembersOfEcosystem, many Member, |app, keys| app.members_of(keys), |m| m.ecosystem_id);
+// `(objective_id, actor_id)` pairs: the actors responsible for each objective.
+loader!(ResponsiblesOfObjective, many (i64, i64), |app, keys| app.responsibles_of(keys), |pair| pair.0);
+
+/// The links that name each objective as cause or effect.
+pub struct LinksOfObjective(pub Ayni);
+
+impl Loader<i64> for LinksOfObjective {
+    type Value = Vec<Link>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Actor>, Self::Error> {
-        let actors = self.0.actors_by_ids(keys.to_vec()).await.gql()?;
-        Ok(actors.into_iter().map(|a| (a.id, a)).collect())
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<Link>>, Self::Error> {
+        let links = self.0.links_touching(keys.to_vec()).await.gql()?;
+        let mut out: HashMap<i64, Vec<Link>> = HashMap::new();
+        for link in links {
+            for end in [link.cause_id, link.effect_id] {
+                if keys.contains(&end) {
+                    out.entry(end).or_default().push(link.clone());
+                }
+            }
+        }
+        Ok(out)
     }
+}
+
+/// Attaches a fresh set of loaders to a request.
+pub fn attach(request: Request, app: &Ayni) -> Request {
+    fn dl<T: Loader<i64>>(loader: T) -> DataLoader<T> {
+        DataLoader::new(loader, tokio::spawn)
+    }
+    request
+        .data(dl(ActorLoader(app.clone())))
+        .data(dl(EcosystemLoader(app.clone())))
+        .data(dl(PerspectiveLoader(app.clone())))
+        .data(dl(ThemeLoader(app.clone())))
+        .data(dl(ObjectiveLoader(app.clone())))
+        .data(dl(PerspectivesOfEcosystem(app.clone())))
+        .data(dl(ThemesOfEcosystem(app.clone())))
+        .data(dl(MembersOfEcosystem(app.clone())))
+        .data(dl(ResponsiblesOfObjective(app.clone())))
+        .data(dl(LinksOfObjective(app.clone())))
+}
+
+/// Loads one value through the request's loader of type `T`.
+pub async fn load_one<T: Loader<i64, Error = async_graphql::Error>>(
+    ctx: &async_graphql::Context<'_>,
+    key: i64,
+) -> async_graphql::Result<Option<T::Value>> {
+    ctx.data::<DataLoader<T>>()?.load_one(key).await
 }

@@ -7,6 +7,7 @@ mod context;
 mod error;
 mod http;
 mod loaders;
+mod strategy;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
@@ -23,10 +24,14 @@ pub const MAX_BATCH: usize = 10;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(MergedObject, Default)]
-pub struct Query(accounts::AccountQuery, actors::ActorQuery);
+pub struct Query(accounts::AccountQuery, actors::ActorQuery, strategy::StrategyQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(accounts::AccountMutation, actors::ActorMutation);
+pub struct Mutation(
+    accounts::AccountMutation,
+    actors::ActorMutation,
+    strategy::StrategyMutation,
+);
 
 pub type AyniSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -10,3 +10,4 @@ mod cli;
 mod contracts;
 mod graphql_limits;
 mod health;
+mod strategy;

@@ -2,7 +2,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::audit::Action;
 use crate::db::schema::actors;
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::{ActorKind, ActorName};
@@ -51,14 +50,7 @@ pub fn create(
         .filter(actors::name.eq(name.as_str()))
         .select(Actor::as_select())
         .first(tx.conn())?;
-    let after = serde_json::to_value(&actor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    tx.record(
-        Action::Create,
-        ENTITY,
-        &actor.id.to_string(),
-        None,
-        Some(&after),
-    )?;
+    tx.record_change(ENTITY, actor.id, None, Some(&actor))?;
     Ok(actor)
 }
 

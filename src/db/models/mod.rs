@@ -2,5 +2,7 @@
 //! [`WriteTx`](super::WriteTx) and record their audit entry themselves.
 
 pub mod actor;
+pub mod ecosystem;
+pub mod objective;
 pub mod setting;
 pub mod user;

@@ -1,0 +1,645 @@
+//! Ecosystems, perspectives, members, themes, objectives, links and the strategy map.
+
+use std::collections::HashMap;
+
+
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::NaiveDateTime;
+
+use crate::app::{AppError, EcosystemInput, EcosystemPatch, ObjectiveInput, ObjectivePatch, ThemeInput};
+use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
+use crate::db::models::objective::{Link, Objective};
+use crate::domain;
+
+use super::actors::ActorGql;
+use super::context::ContextExt;
+use super::error::{GqlResult, parse_id};
+use super::loaders::{
+    ActorLoader, EcosystemLoader, LinksOfObjective, MembersOfEcosystem, ObjectiveLoader, PerspectiveLoader,
+    PerspectivesOfEcosystem, ResponsiblesOfObjective, ThemeLoader, ThemesOfEcosystem, load_one,
+};
+
+/// The four perspectives of an ecosystem Balanced Scorecard.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "PerspectiveKind", remote = "crate::domain::PerspectiveKind")]
+pub enum PerspectiveKindGql {
+    /// Triple value: economic, social, environmental.
+    Results,
+    /// Value for each actor of the ecosystem.
+    Stakeholders,
+    /// Sustainable processes and practices.
+    Processes,
+    /// Capabilities and key resources.
+    Enablers,
+}
+
+/// A strategic theme cuts across perspectives; a cluster groups a local value chain.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "ThemeKind", remote = "crate::domain::ThemeKind")]
+pub enum ThemeKindGql {
+    Theme,
+    Cluster,
+}
+
+fn id(v: i64) -> ID {
+    ID(v.to_string())
+}
+
+fn ids(field: &str, raw: &[ID]) -> async_graphql::Result<Vec<i64>> {
+    raw.iter().map(|i| parse_id(field, i)).collect()
+}
+
+fn missing(what: &str, key: i64) -> async_graphql::Error {
+    super::error::to_graphql(AppError::internal(format!("{what} {key} vanished during the request")))
+}
+
+/// One territory's shared strategy.
+pub struct EcosystemGql(pub Ecosystem);
+
+#[Object(name = "Ecosystem")]
+impl EcosystemGql {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// The ecosystem's address, e.g. `moquegua`.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// INEI ubigeo of the territory (2, 4 or 6 digits).
+    async fn territory(&self) -> &str {
+        &self.0.territory
+    }
+    async fn mission(&self) -> &str {
+        &self.0.mission
+    }
+    async fn vision(&self) -> &str {
+        &self.0.vision
+    }
+    async fn horizon_start(&self) -> i32 {
+        self.0.horizon_start
+    }
+    async fn horizon_end(&self) -> i32 {
+        self.0.horizon_end
+    }
+    async fn created_at(&self) -> NaiveDateTime {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> NaiveDateTime {
+        self.0.updated_at
+    }
+    /// The four perspectives, in the ecosystem's order (top of the map first).
+    async fn perspectives(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PerspectiveGql>> {
+        let ps = load_one::<PerspectivesOfEcosystem>(ctx, self.0.id).await?.unwrap_or_default();
+        Ok(ps.into_iter().map(PerspectiveGql).collect())
+    }
+    /// Strategic themes and clusters, by code.
+    async fn themes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ThemeGql>> {
+        let ts = load_one::<ThemesOfEcosystem>(ctx, self.0.id).await?.unwrap_or_default();
+        Ok(ts.into_iter().map(ThemeGql).collect())
+    }
+    /// The actors taking part, with their role in the ecosystem.
+    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MemberGql>> {
+        let ms = load_one::<MembersOfEcosystem>(ctx, self.0.id).await?.unwrap_or_default();
+        Ok(ms.into_iter().map(MemberGql).collect())
+    }
+    /// Objectives by code; optionally only one perspective's and/or one theme's (theme code).
+    async fn objectives(
+        &self,
+        ctx: &Context<'_>,
+        perspective: Option<PerspectiveKindGql>,
+        theme: Option<String>,
+    ) -> async_graphql::Result<Vec<ObjectiveGql>> {
+        let os = ctx
+            .app()?
+            .objectives(self.0.id, perspective.map(Into::into), theme)
+            .await
+            .gql()?;
+        Ok(os.into_iter().map(ObjectiveGql).collect())
+    }
+    /// The whole map — objectives placed in their perspectives and themes, and the
+    /// cause-effect links — read in a fixed number of queries.
+    async fn strategy_map(&self, ctx: &Context<'_>) -> async_graphql::Result<StrategyMapGql> {
+        let map = ctx.app()?.strategy_map(self.0.id).await.gql()?;
+        let perspectives: HashMap<i64, Perspective> = map.perspectives.into_iter().map(|p| (p.id, p)).collect();
+        let themes: HashMap<i64, Theme> = map.themes.into_iter().map(|t| (t.id, t)).collect();
+        let objectives: HashMap<i64, Objective> = map.objectives.iter().map(|o| (o.id, o.clone())).collect();
+        let mut nodes = Vec::with_capacity(map.objectives.len());
+        for o in map.objectives {
+            let perspective = perspectives.get(&o.perspective_id).cloned().ok_or_else(|| missing("perspective", o.perspective_id))?;
+            let theme = o.theme_id.and_then(|t| themes.get(&t).cloned());
+            nodes.push(StrategyMapNode {
+                objective: ObjectiveGql(o),
+                perspective: PerspectiveGql(perspective),
+                theme: theme.map(ThemeGql),
+            });
+        }
+        let edges = map
+            .links
+            .into_iter()
+            .map(|l| ObjectiveLinkGql {
+                cause: objectives.get(&l.cause_id).cloned(),
+                effect: objectives.get(&l.effect_id).cloned(),
+                link: l,
+            })
+            .collect();
+        Ok(StrategyMapGql { nodes, edges })
+    }
+}
+
+/// One of the four perspectives of an ecosystem.
+pub struct PerspectiveGql(pub Perspective);
+
+#[Object(name = "Perspective")]
+impl PerspectiveGql {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn kind(&self) -> async_graphql::Result<PerspectiveKindGql> {
+        Ok(self.0.kind().map_err(AppError::from).gql()?.into())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// 1 (top of the map) to 4.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+}
+
+/// A strategic theme or cluster.
+pub struct ThemeGql(pub Theme);
+
+#[Object(name = "Theme")]
+impl ThemeGql {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn kind(&self) -> async_graphql::Result<ThemeKindGql> {
+        Ok(self.0.kind().map_err(AppError::from).gql()?.into())
+    }
+}
+
+/// An actor taking part in an ecosystem.
+pub struct MemberGql(pub Member);
+
+#[Object(name = "EcosystemMember")]
+impl MemberGql {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<ActorGql> {
+        load_one::<ActorLoader>(ctx, self.0.actor_id)
+            .await?
+            .map(ActorGql)
+            .ok_or_else(|| missing("actor", self.0.actor_id))
+    }
+    /// The actor's role here, e.g. "Empresa minera".
+    async fn role_label(&self) -> &str {
+        &self.0.role_label
+    }
+    async fn joined_at(&self) -> NaiveDateTime {
+        self.0.created_at
+    }
+}
+
+/// A strategic objective.
+pub struct ObjectiveGql(pub Objective);
+
+#[Object(name = "Objective")]
+impl ObjectiveGql {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Relative weight in the perspective's score.
+    async fn weight(&self) -> f64 {
+        self.0.weight
+    }
+    async fn created_at(&self) -> NaiveDateTime {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> NaiveDateTime {
+        self.0.updated_at
+    }
+    async fn ecosystem(&self, ctx: &Context<'_>) -> async_graphql::Result<EcosystemGql> {
+        load_one::<EcosystemLoader>(ctx, self.0.ecosystem_id)
+            .await?
+            .map(EcosystemGql)
+            .ok_or_else(|| missing("ecosystem", self.0.ecosystem_id))
+    }
+    async fn perspective(&self, ctx: &Context<'_>) -> async_graphql::Result<PerspectiveGql> {
+        load_one::<PerspectiveLoader>(ctx, self.0.perspective_id)
+            .await?
+            .map(PerspectiveGql)
+            .ok_or_else(|| missing("perspective", self.0.perspective_id))
+    }
+    async fn theme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ThemeGql>> {
+        match self.0.theme_id {
+            Some(t) => Ok(load_one::<ThemeLoader>(ctx, t).await?.map(ThemeGql)),
+            None => Ok(None),
+        }
+    }
+    /// The actors answerable for this objective.
+    async fn responsible_actors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ActorGql>> {
+        let pairs = load_one::<ResponsiblesOfObjective>(ctx, self.0.id).await?.unwrap_or_default();
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<ActorLoader>>()?;
+        let actors = loader.load_many(pairs.iter().map(|(_, a)| *a)).await?;
+        let mut out: Vec<ActorGql> = actors.into_values().map(ActorGql).collect();
+        out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        Ok(out)
+    }
+    /// Objectives this one is an effect of (links pointing here).
+    async fn causes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObjectiveGql>> {
+        self.neighbours(ctx, |l, me| (l.effect_id == me).then_some(l.cause_id)).await
+    }
+    /// Objectives this one causes (links leaving here).
+    async fn effects(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObjectiveGql>> {
+        self.neighbours(ctx, |l, me| (l.cause_id == me).then_some(l.effect_id)).await
+    }
+}
+
+impl ObjectiveGql {
+    async fn neighbours(
+        &self,
+        ctx: &Context<'_>,
+        other_end: impl Fn(&Link, i64) -> Option<i64>,
+    ) -> async_graphql::Result<Vec<ObjectiveGql>> {
+        let links = load_one::<LinksOfObjective>(ctx, self.0.id).await?.unwrap_or_default();
+        let wanted: Vec<i64> = links.iter().filter_map(|l| other_end(l, self.0.id)).collect();
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<ObjectiveLoader>>()?;
+        let found = loader.load_many(wanted).await?;
+        let mut out: Vec<ObjectiveGql> = found.into_values().map(ObjectiveGql).collect();
+        out.sort_by(|a, b| a.0.code.cmp(&b.0.code));
+        Ok(out)
+    }
+}
+
+/// A cause-effect link: progress on `cause` is expected to drive `effect`.
+pub struct ObjectiveLinkGql {
+    link: Link,
+    cause: Option<Objective>,
+    effect: Option<Objective>,
+}
+
+impl ObjectiveLinkGql {
+    fn new(link: Link) -> Self {
+        ObjectiveLinkGql {
+            link,
+            cause: None,
+            effect: None,
+        }
+    }
+
+    async fn end(ctx: &Context<'_>, preloaded: &Option<Objective>, key: i64) -> async_graphql::Result<ObjectiveGql> {
+        if let Some(o) = preloaded {
+            return Ok(ObjectiveGql(o.clone()));
+        }
+        load_one::<ObjectiveLoader>(ctx, key)
+            .await?
+            .map(ObjectiveGql)
+            .ok_or_else(|| missing("objective", key))
+    }
+}
+
+#[Object(name = "ObjectiveLink")]
+impl ObjectiveLinkGql {
+    async fn id(&self) -> ID {
+        id(self.link.id)
+    }
+    async fn cause(&self, ctx: &Context<'_>) -> async_graphql::Result<ObjectiveGql> {
+        Self::end(ctx, &self.cause, self.link.cause_id).await
+    }
+    async fn effect(&self, ctx: &Context<'_>) -> async_graphql::Result<ObjectiveGql> {
+        Self::end(ctx, &self.effect, self.link.effect_id).await
+    }
+    /// Why the cause is expected to drive the effect.
+    async fn description(&self) -> &str {
+        &self.link.description
+    }
+    async fn created_at(&self) -> NaiveDateTime {
+        self.link.created_at
+    }
+}
+
+/// An objective placed on the map.
+#[derive(SimpleObject)]
+pub struct StrategyMapNode {
+    objective: ObjectiveGql,
+    perspective: PerspectiveGql,
+    theme: Option<ThemeGql>,
+}
+
+/// The strategy map as a graph.
+#[derive(SimpleObject)]
+#[graphql(name = "StrategyMap")]
+pub struct StrategyMapGql {
+    nodes: Vec<StrategyMapNode>,
+    edges: Vec<ObjectiveLinkGql>,
+}
+
+/// A link removed with a deleted objective.
+#[derive(SimpleObject)]
+pub struct RemovedLink {
+    cause_id: ID,
+    effect_id: ID,
+    description: String,
+}
+
+/// What `deleteObjective` removed.
+#[derive(SimpleObject)]
+pub struct DeleteObjectivePayload {
+    id: ID,
+    code: String,
+    removed_links: Vec<RemovedLink>,
+}
+
+#[derive(InputObject)]
+pub struct CreateEcosystemInput {
+    /// Lowercase letters, digits and hyphens, e.g. `moquegua`.
+    pub slug: String,
+    pub name: String,
+    /// INEI ubigeo: 2 (department), 4 (province) or 6 (district) digits.
+    pub territory: String,
+    #[graphql(default)]
+    pub mission: String,
+    #[graphql(default)]
+    pub vision: String,
+    pub horizon_start: i32,
+    pub horizon_end: i32,
+}
+
+#[derive(InputObject)]
+pub struct UpdateEcosystemInput {
+    pub name: Option<String>,
+    pub territory: Option<String>,
+    pub mission: Option<String>,
+    pub vision: Option<String>,
+    pub horizon_start: Option<i32>,
+    pub horizon_end: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct CreateThemeInput {
+    pub ecosystem_id: ID,
+    pub code: String,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    #[graphql(default_with = "ThemeKindGql::Theme")]
+    pub kind: ThemeKindGql,
+}
+
+#[derive(InputObject)]
+pub struct CreateObjectiveInput {
+    pub ecosystem_id: ID,
+    /// Unique in the ecosystem, e.g. `OE1`.
+    pub code: String,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    pub perspective: PerspectiveKindGql,
+    pub theme_id: Option<ID>,
+    /// > 0, default 1.
+    pub weight: Option<f64>,
+    /// Members of the ecosystem answerable for the objective.
+    #[graphql(default)]
+    pub responsible_actor_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateObjectiveInput {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub perspective: Option<PerspectiveKindGql>,
+    /// `null` removes the theme.
+    pub theme_id: MaybeUndefined<ID>,
+    pub weight: Option<f64>,
+    /// Replaces the responsible actors.
+    pub responsible_actor_ids: Option<Vec<ID>>,
+}
+
+#[derive(InputObject)]
+pub struct LinkObjectivesInput {
+    pub cause_id: ID,
+    pub effect_id: ID,
+    #[graphql(default)]
+    pub description: String,
+}
+
+#[derive(Default)]
+pub struct StrategyQuery;
+
+#[Object]
+impl StrategyQuery {
+    /// Every ecosystem, by name. Public.
+    async fn ecosystems(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<EcosystemGql>> {
+        Ok(ctx.app()?.ecosystems().await.gql()?.into_iter().map(EcosystemGql).collect())
+    }
+
+    /// One ecosystem by its slug, or null. Public.
+    async fn ecosystem(&self, ctx: &Context<'_>, slug: String) -> async_graphql::Result<Option<EcosystemGql>> {
+        Ok(ctx.app()?.ecosystem_by_slug(slug).await.gql()?.map(EcosystemGql))
+    }
+
+    /// One objective by id, or null. Public.
+    async fn objective(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<ObjectiveGql>> {
+        let id = parse_id("id", &id)?;
+        Ok(load_one::<ObjectiveLoader>(ctx, id).await?.map(ObjectiveGql))
+    }
+}
+
+#[derive(Default)]
+pub struct StrategyMutation;
+
+#[Object]
+impl StrategyMutation {
+    /// Creates an ecosystem with its four perspectives. Coordinator or admin.
+    async fn create_ecosystem(&self, ctx: &Context<'_>, input: CreateEcosystemInput) -> async_graphql::Result<EcosystemGql> {
+        let caller = ctx.require_caller()?;
+        let input = EcosystemInput {
+            slug: input.slug,
+            name: input.name,
+            territory: input.territory,
+            mission: input.mission,
+            vision: input.vision,
+            horizon_start: input.horizon_start,
+            horizon_end: input.horizon_end,
+        };
+        Ok(EcosystemGql(ctx.app()?.create_ecosystem(caller, input).await.gql()?))
+    }
+
+    /// Edits an ecosystem; omitted fields keep their value. Coordinator or admin.
+    async fn update_ecosystem(&self, ctx: &Context<'_>, id: ID, input: UpdateEcosystemInput) -> async_graphql::Result<EcosystemGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        let patch = EcosystemPatch {
+            name: input.name,
+            territory: input.territory,
+            mission: input.mission,
+            vision: input.vision,
+            horizon_start: input.horizon_start,
+            horizon_end: input.horizon_end,
+        };
+        Ok(EcosystemGql(ctx.app()?.update_ecosystem(caller, id, patch).await.gql()?))
+    }
+
+    /// Renames a perspective. Coordinator or admin.
+    async fn update_perspective(&self, ctx: &Context<'_>, id: ID, name: String) -> async_graphql::Result<PerspectiveGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        Ok(PerspectiveGql(ctx.app()?.update_perspective(caller, id, name).await.gql()?))
+    }
+
+    /// Sets the order of the four perspectives (top of the map first); `kinds` must name
+    /// each exactly once. Coordinator or admin.
+    async fn reorder_perspectives(
+        &self,
+        ctx: &Context<'_>,
+        ecosystem_id: ID,
+        kinds: Vec<PerspectiveKindGql>,
+    ) -> async_graphql::Result<Vec<PerspectiveGql>> {
+        let caller = ctx.require_caller()?;
+        let ecosystem_id = parse_id("ecosystemId", &ecosystem_id)?;
+        let kinds: Vec<domain::PerspectiveKind> = kinds.into_iter().map(Into::into).collect();
+        let ps = ctx.app()?.reorder_perspectives(caller, ecosystem_id, kinds).await.gql()?;
+        Ok(ps.into_iter().map(PerspectiveGql).collect())
+    }
+
+    /// An actor joins an ecosystem with a role label. Coordinator or admin.
+    async fn add_ecosystem_member(
+        &self,
+        ctx: &Context<'_>,
+        ecosystem_id: ID,
+        actor_id: ID,
+        role_label: String,
+    ) -> async_graphql::Result<MemberGql> {
+        let caller = ctx.require_caller()?;
+        let ecosystem_id = parse_id("ecosystemId", &ecosystem_id)?;
+        let actor_id = parse_id("actorId", &actor_id)?;
+        let m = ctx.app()?.add_ecosystem_member(caller, ecosystem_id, actor_id, role_label).await.gql()?;
+        Ok(MemberGql(m))
+    }
+
+    /// Creates a strategic theme or cluster. Coordinator or admin.
+    async fn create_theme(&self, ctx: &Context<'_>, input: CreateThemeInput) -> async_graphql::Result<ThemeGql> {
+        let caller = ctx.require_caller()?;
+        let input = ThemeInput {
+            ecosystem_id: parse_id("ecosystemId", &input.ecosystem_id)?,
+            code: input.code,
+            name: input.name,
+            description: input.description,
+            kind: input.kind.into(),
+        };
+        Ok(ThemeGql(ctx.app()?.create_theme(caller, input).await.gql()?))
+    }
+
+    /// Creates an objective in a perspective. Coordinator or admin.
+    async fn create_objective(&self, ctx: &Context<'_>, input: CreateObjectiveInput) -> async_graphql::Result<ObjectiveGql> {
+        let caller = ctx.require_caller()?;
+        let input = ObjectiveInput {
+            ecosystem_id: parse_id("ecosystemId", &input.ecosystem_id)?,
+            code: input.code,
+            name: input.name,
+            description: input.description,
+            perspective: input.perspective.into(),
+            theme_id: input.theme_id.as_ref().map(|t| parse_id("themeId", t)).transpose()?,
+            weight: input.weight,
+            responsible_actor_ids: ids("responsibleActorIds", &input.responsible_actor_ids)?,
+        };
+        Ok(ObjectiveGql(ctx.app()?.create_objective(caller, input).await.gql()?))
+    }
+
+    /// Edits an objective; omitted fields keep their value. Coordinator or admin.
+    async fn update_objective(&self, ctx: &Context<'_>, id: ID, input: UpdateObjectiveInput) -> async_graphql::Result<ObjectiveGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        let theme_id = match &input.theme_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(t) => Some(Some(parse_id("themeId", t)?)),
+        };
+        let patch = ObjectivePatch {
+            code: input.code,
+            name: input.name,
+            description: input.description,
+            perspective: input.perspective.map(Into::into),
+            theme_id,
+            weight: input.weight,
+            responsible_actor_ids: input
+                .responsible_actor_ids
+                .as_deref()
+                .map(|r| ids("responsibleActorIds", r))
+                .transpose()?,
+        };
+        Ok(ObjectiveGql(ctx.app()?.update_objective(caller, id, patch).await.gql()?))
+    }
+
+    /// Deletes an objective. If links hang on it the call is refused (`CONFLICT`, naming
+    /// them) unless `force` is true, and then they are deleted with it. Coordinator or admin.
+    async fn delete_objective(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        force: Option<bool>,
+    ) -> async_graphql::Result<DeleteObjectivePayload> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        let force = force.unwrap_or(false);
+        let deleted = ctx.app()?.delete_objective(caller, id, force).await.gql()?;
+        Ok(DeleteObjectivePayload {
+            id: ID(deleted.objective.id.to_string()),
+            code: deleted.objective.code,
+            removed_links: deleted
+                .removed_links
+                .into_iter()
+                .map(|l| RemovedLink {
+                    cause_id: ID(l.cause_id.to_string()),
+                    effect_id: ID(l.effect_id.to_string()),
+                    description: l.description,
+                })
+                .collect(),
+        })
+    }
+
+    /// Links cause → effect. A self-link or a link across ecosystems is `BAD_USER_INPUT`, a
+    /// duplicate `CONFLICT`, a link that closes a cycle `CYCLE` (with `extensions.cycle`
+    /// listing the objective codes). Coordinator or admin.
+    async fn link_objectives(&self, ctx: &Context<'_>, input: LinkObjectivesInput) -> async_graphql::Result<ObjectiveLinkGql> {
+        let caller = ctx.require_caller()?;
+        let cause = parse_id("causeId", &input.cause_id)?;
+        let effect = parse_id("effectId", &input.effect_id)?;
+        let link = ctx.app()?.link_objectives(caller, cause, effect, input.description).await.gql()?;
+        Ok(ObjectiveLinkGql::new(link))
+    }
+
+    /// Removes the link cause → effect. Coordinator or admin.
+    async fn unlink_objectives(&self, ctx: &Context<'_>, cause_id: ID, effect_id: ID) -> async_graphql::Result<ObjectiveLinkGql> {
+        let caller = ctx.require_caller()?;
+        let cause = parse_id("causeId", &cause_id)?;
+        let effect = parse_id("effectId", &effect_id)?;
+        let link = ctx.app()?.unlink_objectives(caller, cause, effect).await.gql()?;
+        Ok(ObjectiveLinkGql::new(link))
+    }
+}
+
