@@ -1,30 +1,422 @@
-//! Demo data from `seeds/demo.json`, embedded in the binary and loaded by `ayni serve --demo`
-//! into an empty database, through the same audited use cases as any other write.
+//! Seed data: plain JSON documents (see `seeds/README.md`) loaded idempotently through the
+//! same audited use cases as any other write. `ayni seed DIR` reads a directory;
+//! `ayni serve --demo` loads the demo files compiled into the binary.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde::Deserialize;
 
-use crate::app::{AppError, Ayni, Caller, NewActorInput, NewUserInput};
-use crate::domain::{ActorKind, Role};
+use crate::app::{
+    AppError, Ayni, Caller, EcosystemInput, NewActorInput, NewUserInput, ObjectiveInput, ThemeInput,
+};
+use crate::domain::{ActorKind, PerspectiveKind, Role, ThemeKind};
 
-const DEMO: &str = include_str!("../seeds/demo.json");
+/// The demo's files, in load order.
+const DEMO_FILES: [(&str, &str); 2] = [
+    (
+        "seeds/demo/actors.json",
+        include_str!("../seeds/demo/actors.json"),
+    ),
+    (
+        "seeds/demo/moquegua.json",
+        include_str!("../seeds/demo/moquegua.json"),
+    ),
+];
 
-#[derive(Deserialize)]
-struct DemoFile {
-    admin: DemoAdminSpec,
-    actors: Vec<DemoActor>,
+/// The demo administrator's e-mail.
+pub const DEMO_ADMIN_EMAIL: &str = "admin@ayni.local";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedDocument {
+    #[serde(rename = "_comment", default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub actors: Vec<SeedActor>,
+    #[serde(default)]
+    pub ecosystems: Vec<SeedEcosystem>,
 }
 
-#[derive(Deserialize)]
-struct DemoAdminSpec {
-    email: String,
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedActor {
+    pub name: String,
+    pub kind: ActorKind,
+    #[serde(default)]
+    pub illustrative: bool,
 }
 
-#[derive(Deserialize)]
-struct DemoActor {
-    name: String,
-    kind: ActorKind,
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedEcosystem {
+    pub slug: String,
+    pub name: String,
+    pub territory: String,
+    #[serde(default)]
+    pub mission: String,
+    #[serde(default)]
+    pub vision: String,
+    pub horizon: [i32; 2],
+    #[serde(default)]
+    pub illustrative: bool,
+    #[serde(default)]
+    pub members: Vec<SeedMember>,
+    #[serde(default)]
+    pub themes: Vec<SeedTheme>,
+    #[serde(default)]
+    pub objectives: Vec<SeedObjective>,
+    #[serde(default)]
+    pub links: Vec<SeedLink>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMember {
+    pub actor: String,
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedTheme {
+    pub code: String,
+    pub name: String,
+    #[serde(default = "default_theme_kind")]
+    pub kind: ThemeKind,
+    #[serde(default)]
+    pub description: String,
+}
+
+fn default_theme_kind() -> ThemeKind {
+    ThemeKind::Theme
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedObjective {
+    pub code: String,
+    pub name: String,
+    pub perspective: PerspectiveKind,
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub weight: Option<f64>,
+    #[serde(default)]
+    pub responsible: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub illustrative: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedLink {
+    pub cause: String,
+    pub effect: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub illustrative: bool,
+}
+
+/// How many items a load created, and how many it found already there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    pub created: usize,
+    pub kept: usize,
+}
+
+impl SeedReport {
+    fn count(&mut self, created: bool) {
+        if created {
+            self.created += 1;
+        } else {
+            self.kept += 1;
+        }
+    }
+}
+
+/// A seed problem, naming the file and the item.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SeedError(pub String);
+
+/// Parses one seed document; `origin` names it in errors.
+pub fn parse(origin: &str, text: &str) -> Result<SeedDocument, SeedError> {
+    serde_json::from_str(text).map_err(|e| SeedError(format!("{origin}: {e}")))
+}
+
+/// Reads every `*.json` file of a directory (or one file), in name order.
+pub fn read_path(path: &Path) -> Result<Vec<(String, SeedDocument)>, SeedError> {
+    let files: Vec<_> = if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .map_err(|e| SeedError(format!("{}: {e}", path.display())))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    if files.is_empty() {
+        return Err(SeedError(format!(
+            "{}: no .json seed files",
+            path.display()
+        )));
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let origin = f.display().to_string();
+            let text =
+                std::fs::read_to_string(&f).map_err(|e| SeedError(format!("{origin}: {e}")))?;
+            Ok((origin.clone(), parse(&origin, &text)?))
+        })
+        .collect()
+}
+
+/// The demo documents compiled into the binary.
+pub fn demo_documents() -> Result<Vec<(String, SeedDocument)>, SeedError> {
+    DEMO_FILES
+        .iter()
+        .map(|(origin, text)| Ok((origin.to_string(), parse(origin, text)?)))
+        .collect()
+}
+
+fn context(origin: &str, what: &str) -> impl Fn(AppError) -> SeedError + use<> {
+    let prefix = format!("{origin}: {what}");
+    move |e| {
+        let fields: Vec<String> = e
+            .field_errors()
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect();
+        let detail = if fields.is_empty() {
+            e.to_string()
+        } else {
+            fields.join("; ")
+        };
+        SeedError(format!("{prefix}: {detail}"))
+    }
+}
+
+/// Loads documents as the operator: actors of every document first, then ecosystems.
+pub async fn load(app: &Ayni, docs: &[(String, SeedDocument)]) -> Result<SeedReport, SeedError> {
+    let op = Caller::operator();
+    let mut report = SeedReport::default();
+    let existing = app.actors().await.map_err(context("database", "actors"))?;
+    let mut actor_ids: HashMap<String, i64> =
+        existing.into_iter().map(|a| (a.name, a.id)).collect();
+    check_actor_references(docs, &actor_ids)?;
+    for (origin, doc) in docs {
+        for a in &doc.actors {
+            let name = a.name.trim().to_string();
+            let created = !actor_ids.contains_key(&name);
+            if created {
+                let input = NewActorInput {
+                    name: name.clone(),
+                    kind: a.kind,
+                };
+                let actor = app
+                    .create_actor(&op, input)
+                    .await
+                    .map_err(context(origin, &format!("actor '{name}'")))?;
+                actor_ids.insert(name, actor.id);
+            }
+            report.count(created);
+        }
+    }
+    for (origin, doc) in docs {
+        for eco in &doc.ecosystems {
+            load_ecosystem(app, &op, origin, eco, &actor_ids, &mut report).await?;
+        }
+    }
+    Ok(report)
+}
+
+/// Every actor an ecosystem names must exist or be declared: checked before any write.
+fn check_actor_references(
+    docs: &[(String, SeedDocument)],
+    existing: &HashMap<String, i64>,
+) -> Result<(), SeedError> {
+    let declared: HashSet<&str> = docs
+        .iter()
+        .flat_map(|(_, d)| d.actors.iter().map(|a| a.name.trim()))
+        .collect();
+    for (origin, doc) in docs {
+        for eco in &doc.ecosystems {
+            let named = eco
+                .members
+                .iter()
+                .map(|m| (m.actor.as_str(), "member".to_string()))
+                .chain(eco.objectives.iter().flat_map(|o| {
+                    o.responsible
+                        .iter()
+                        .map(move |r| (r.as_str(), format!("objective '{}'", o.code)))
+                }));
+            for (name, what) in named {
+                if !declared.contains(name.trim()) && !existing.contains_key(name.trim()) {
+                    return Err(SeedError(format!(
+                        "{origin}: ecosystem '{}': {what}: no actor named '{name}'",
+                        eco.slug
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn load_ecosystem(
+    app: &Ayni,
+    op: &Caller,
+    origin: &str,
+    seed: &SeedEcosystem,
+    actor_ids: &HashMap<String, i64>,
+    report: &mut SeedReport,
+) -> Result<(), SeedError> {
+    let here = format!("ecosystem '{}'", seed.slug);
+    let err = |what: &str| context(origin, &format!("{here}: {what}"));
+    let actor = |name: &str, what: &str| {
+        actor_ids
+            .get(name.trim())
+            .copied()
+            .ok_or_else(|| SeedError(format!("{origin}: {here}: {what}: no actor named '{name}'")))
+    };
+    let eco = match app
+        .ecosystem_by_slug(seed.slug.clone())
+        .await
+        .map_err(err("lookup"))?
+    {
+        Some(eco) => {
+            report.count(false);
+            eco
+        }
+        None => {
+            let input = EcosystemInput {
+                slug: seed.slug.clone(),
+                name: seed.name.clone(),
+                territory: seed.territory.clone(),
+                mission: seed.mission.clone(),
+                vision: seed.vision.clone(),
+                horizon_start: seed.horizon[0],
+                horizon_end: seed.horizon[1],
+            };
+            report.count(true);
+            app.create_ecosystem(op, input)
+                .await
+                .map_err(err("create"))?
+        }
+    };
+
+    let members: HashSet<i64> = app
+        .members_of(vec![eco.id])
+        .await
+        .map_err(err("members"))?
+        .into_iter()
+        .map(|m| m.actor_id)
+        .collect();
+    for m in &seed.members {
+        let actor_id = actor(&m.actor, "member")?;
+        let created = !members.contains(&actor_id);
+        if created {
+            app.add_ecosystem_member(op, eco.id, actor_id, m.role.clone())
+                .await
+                .map_err(err(&format!("member '{}'", m.actor)))?;
+        }
+        report.count(created);
+    }
+
+    let map = app.strategy_map(eco.id).await.map_err(err("map"))?;
+    let mut theme_ids: HashMap<String, i64> =
+        map.themes.iter().map(|t| (t.code.clone(), t.id)).collect();
+    for t in &seed.themes {
+        let created = !theme_ids.contains_key(t.code.trim());
+        if created {
+            let input = ThemeInput {
+                ecosystem_id: eco.id,
+                code: t.code.clone(),
+                name: t.name.clone(),
+                description: t.description.clone(),
+                kind: t.kind,
+            };
+            let theme = app
+                .create_theme(op, input)
+                .await
+                .map_err(err(&format!("theme '{}'", t.code)))?;
+            theme_ids.insert(theme.code, theme.id);
+        }
+        report.count(created);
+    }
+
+    let mut objective_ids: HashMap<String, i64> = map
+        .objectives
+        .iter()
+        .map(|o| (o.code.clone(), o.id))
+        .collect();
+    for o in &seed.objectives {
+        let what = format!("objective '{}'", o.code);
+        let created = !objective_ids.contains_key(o.code.trim());
+        if created {
+            let theme_id = match &o.theme {
+                Some(code) => Some(theme_ids.get(code.trim()).copied().ok_or_else(|| {
+                    SeedError(format!(
+                        "{origin}: {here}: {what}: no theme with code '{code}'"
+                    ))
+                })?),
+                None => None,
+            };
+            let responsible = o
+                .responsible
+                .iter()
+                .map(|name| actor(name, &what))
+                .collect::<Result<Vec<_>, _>>()?;
+            let input = ObjectiveInput {
+                ecosystem_id: eco.id,
+                code: o.code.clone(),
+                name: o.name.clone(),
+                description: o.description.clone(),
+                perspective: o.perspective,
+                theme_id,
+                weight: o.weight,
+                responsible_actor_ids: responsible,
+            };
+            let created = app.create_objective(op, input).await.map_err(err(&what))?;
+            objective_ids.insert(created.code, created.id);
+        }
+        report.count(created);
+    }
+
+    let links: HashSet<(i64, i64)> = map
+        .links
+        .iter()
+        .map(|l| (l.cause_id, l.effect_id))
+        .collect();
+    for l in &seed.links {
+        let what = format!("link {} → {}", l.cause, l.effect);
+        let end = |code: &str| {
+            objective_ids.get(code.trim()).copied().ok_or_else(|| {
+                SeedError(format!(
+                    "{origin}: {here}: {what}: no objective with code '{code}'"
+                ))
+            })
+        };
+        let (cause, effect) = (end(&l.cause)?, end(&l.effect)?);
+        let created = !links.contains(&(cause, effect));
+        if created {
+            app.link_objectives(op, cause, effect, l.description.clone())
+                .await
+                .map_err(err(&what))?;
+        }
+        report.count(created);
+    }
+    Ok(())
 }
 
 /// The demo administrator's credentials: the password is random and shown once.
@@ -34,8 +426,8 @@ pub struct DemoAdmin {
     pub password: String,
 }
 
-/// Loads the demo data when the database has no users and no actors; otherwise does nothing
-/// and returns `None`.
+/// Loads the demo when the database has no users and no actors; otherwise does nothing and
+/// returns `None`.
 pub async fn load_demo(app: &Ayni) -> Result<Option<DemoAdmin>, AppError> {
     let empty = app
         .db
@@ -48,28 +440,17 @@ pub async fn load_demo(app: &Ayni) -> Result<Option<DemoAdmin>, AppError> {
     if !empty {
         return Ok(None);
     }
-    let demo: DemoFile = serde_json::from_str(DEMO)
-        .map_err(|e| AppError::internal(format!("seeds/demo.json: {e}")))?;
-    let operator = Caller::operator();
-    for actor in demo.actors {
-        app.create_actor(
-            &operator,
-            NewActorInput {
-                name: actor.name,
-                kind: actor.kind,
-            },
-        )
-        .await?;
-    }
+    let docs = demo_documents().map_err(AppError::internal)?;
+    load(app, &docs).await.map_err(AppError::internal)?;
     let password: String = rand::rng()
         .sample_iter(Alphanumeric)
         .take(20)
         .map(char::from)
         .collect();
     app.create_user(
-        &operator,
+        &Caller::operator(),
         NewUserInput {
-            email: demo.admin.email.clone(),
+            email: DEMO_ADMIN_EMAIL.to_string(),
             password: password.clone(),
             role: Role::Admin,
             actor_id: None,
@@ -77,7 +458,66 @@ pub async fn load_demo(app: &Ayni) -> Result<Option<DemoAdmin>, AppError> {
     )
     .await?;
     Ok(Some(DemoAdmin {
-        email: demo.admin.email,
+        email: DEMO_ADMIN_EMAIL.to_string(),
         password,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_files_parse_and_are_consistent() {
+        let docs = demo_documents().unwrap();
+        let actors: HashSet<&str> = docs
+            .iter()
+            .flat_map(|(_, d)| d.actors.iter().map(|a| a.name.as_str()))
+            .collect();
+        let kinds: HashSet<ActorKind> = docs
+            .iter()
+            .flat_map(|(_, d)| d.actors.iter().map(|a| a.kind))
+            .collect();
+        assert_eq!(kinds.len(), ActorKind::ALL.len(), "actors of every kind");
+        let eco = docs
+            .iter()
+            .flat_map(|(_, d)| &d.ecosystems)
+            .find(|e| e.slug == "moquegua")
+            .unwrap();
+        assert!(eco.objectives.len() >= 16);
+        let perspectives: HashSet<PerspectiveKind> =
+            eco.objectives.iter().map(|o| o.perspective).collect();
+        assert_eq!(perspectives.len(), 4);
+        let themes: HashSet<&str> = eco.themes.iter().map(|t| t.code.as_str()).collect();
+        for o in &eco.objectives {
+            assert!(
+                o.theme.as_deref().is_none_or(|t| themes.contains(t)),
+                "{}",
+                o.code
+            );
+            for r in &o.responsible {
+                assert!(actors.contains(r.as_str()), "{r}");
+            }
+        }
+        for m in &eco.members {
+            assert!(actors.contains(m.actor.as_str()), "{}", m.actor);
+        }
+        assert_eq!(
+            eco.themes
+                .iter()
+                .filter(|t| t.kind == ThemeKind::Cluster)
+                .count(),
+            5
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_with_the_file_name() {
+        let e = parse(
+            "x.json",
+            r#"{"actors": [{"name": "A b", "kind": "company", "colour": "red"}]}"#,
+        )
+        .unwrap_err();
+        assert!(e.0.starts_with("x.json: unknown field `colour`"), "{e}");
+    }
 }

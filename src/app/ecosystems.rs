@@ -1,10 +1,14 @@
 //! Ecosystems, their perspectives, members and themes.
 
-use crate::db::models::actor;
-use crate::db::models::ecosystem::{self, Ecosystem, EcosystemFields, Member, Perspective, Theme, ThemeFields};
 use crate::db::DbConnection;
+use crate::db::models::actor;
+use crate::db::models::ecosystem::{
+    self, Ecosystem, EcosystemFields, Member, Perspective, Theme, ThemeFields,
+};
 use crate::domain::strategy::text;
-use crate::domain::{Code, Horizon, PerspectiveKind, Role, Slug, ThemeKind, Ubigeo, ValidationErrors};
+use crate::domain::{
+    Code, Horizon, PerspectiveKind, Role, Slug, ThemeKind, Ubigeo, ValidationErrors,
+};
 
 use super::{AppError, Ayni, Caller};
 
@@ -78,18 +82,28 @@ fn strategist(caller: &Caller, what: &str) -> Result<(), AppError> {
 
 impl Ayni {
     pub async fn ecosystems(&self) -> Result<Vec<Ecosystem>, AppError> {
-        self.db.run(|c| ecosystem::list(c).map_err(AppError::from)).await
+        self.db
+            .run(|c| ecosystem::list(c).map_err(AppError::from))
+            .await
     }
 
     pub async fn ecosystem_by_slug(&self, slug: String) -> Result<Option<Ecosystem>, AppError> {
-        self.db.run(move |c| ecosystem::by_slug(c, slug.trim()).map_err(AppError::from)).await
+        self.db
+            .run(move |c| ecosystem::by_slug(c, slug.trim()).map_err(AppError::from))
+            .await
     }
 
     pub async fn ecosystems_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Ecosystem>, AppError> {
-        self.db.run(move |c| ecosystem::by_ids(c, &ids).map_err(AppError::from)).await
+        self.db
+            .run(move |c| ecosystem::by_ids(c, &ids).map_err(AppError::from))
+            .await
     }
 
-    pub async fn create_ecosystem(&self, caller: &Caller, input: EcosystemInput) -> Result<Ecosystem, AppError> {
+    pub async fn create_ecosystem(
+        &self,
+        caller: &Caller,
+        input: EcosystemInput,
+    ) -> Result<Ecosystem, AppError> {
         strategist(caller, "create ecosystems")?;
         let mut errors = ValidationErrors::new();
         let slug = errors.check(Slug::parse("slug", &input.slug));
@@ -106,11 +120,18 @@ impl Ayni {
             return Err(AppError::Invalid(errors));
         };
         self.db
-            .write(caller.author(), move |tx| ecosystem::create(tx, &slug, &fields).map_err(AppError::from))
+            .write(caller.author(), move |tx| {
+                ecosystem::create(tx, &slug, &fields).map_err(AppError::from)
+            })
             .await
     }
 
-    pub async fn update_ecosystem(&self, caller: &Caller, id: i64, patch: EcosystemPatch) -> Result<Ecosystem, AppError> {
+    pub async fn update_ecosystem(
+        &self,
+        caller: &Caller,
+        id: i64,
+        patch: EcosystemPatch,
+    ) -> Result<Ecosystem, AppError> {
         strategist(caller, "edit ecosystems")?;
         self.db
             .write(caller.author(), move |tx| {
@@ -132,7 +153,10 @@ impl Ayni {
     }
 
     /// The perspectives of these ecosystems, each in its ecosystem's order (batch loading).
-    pub async fn perspectives_of(&self, ecosystem_ids: Vec<i64>) -> Result<Vec<Perspective>, AppError> {
+    pub async fn perspectives_of(
+        &self,
+        ecosystem_ids: Vec<i64>,
+    ) -> Result<Vec<Perspective>, AppError> {
         self.db
             .run(move |c| ecosystem::perspectives_of(c, &ecosystem_ids).map_err(AppError::from))
             .await
@@ -144,7 +168,12 @@ impl Ayni {
             .await
     }
 
-    pub async fn update_perspective(&self, caller: &Caller, id: i64, name: String) -> Result<Perspective, AppError> {
+    pub async fn update_perspective(
+        &self,
+        caller: &Caller,
+        id: i64,
+        name: String,
+    ) -> Result<Perspective, AppError> {
         strategist(caller, "rename perspectives")?;
         let name = text("name", &name, 2, MAX_NAME)?;
         self.db
@@ -185,9 +214,14 @@ impl Ayni {
             .write(caller.author(), move |tx| {
                 require_ecosystem(tx.conn(), ecosystem_id)?;
                 if actor::by_id(tx.conn(), actor_id)?.is_none() {
-                    return Err(AppError::invalid("actorId", "exists", format!("no actor with id {actor_id}")));
+                    return Err(AppError::invalid(
+                        "actorId",
+                        "exists",
+                        format!("no actor with id {actor_id}"),
+                    ));
                 }
-                ecosystem::add_member(tx, ecosystem_id, actor_id, &role_label).map_err(AppError::from)
+                ecosystem::add_member(tx, ecosystem_id, actor_id, &role_label)
+                    .map_err(AppError::from)
             })
             .await
     }
@@ -198,7 +232,11 @@ impl Ayni {
             .await
     }
 
-    pub async fn create_theme(&self, caller: &Caller, input: ThemeInput) -> Result<Theme, AppError> {
+    pub async fn create_theme(
+        &self,
+        caller: &Caller,
+        input: ThemeInput,
+    ) -> Result<Theme, AppError> {
         strategist(caller, "create themes")?;
         let mut errors = ValidationErrors::new();
         let code = errors.check(Code::parse("code", &input.code));
@@ -222,10 +260,14 @@ impl Ayni {
     }
 
     pub async fn themes_of(&self, ecosystem_ids: Vec<i64>) -> Result<Vec<Theme>, AppError> {
-        self.db.run(move |c| ecosystem::themes_of(c, &ecosystem_ids).map_err(AppError::from)).await
+        self.db
+            .run(move |c| ecosystem::themes_of(c, &ecosystem_ids).map_err(AppError::from))
+            .await
     }
 
     pub async fn themes_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Theme>, AppError> {
-        self.db.run(move |c| ecosystem::themes_by_ids(c, &ids).map_err(AppError::from)).await
+        self.db
+            .run(move |c| ecosystem::themes_by_ids(c, &ids).map_err(AppError::from))
+            .await
     }
 }

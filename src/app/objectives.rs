@@ -58,7 +58,8 @@ fn strategist(caller: &Caller, what: &str) -> Result<(), AppError> {
 }
 
 fn require_objective(conn: &mut DbConnection, id: i64, field: &str) -> Result<Objective, AppError> {
-    objective::by_id(conn, id)?.ok_or_else(|| AppError::invalid(field, "exists", format!("no objective with id {id}")))
+    objective::by_id(conn, id)?
+        .ok_or_else(|| AppError::invalid(field, "exists", format!("no objective with id {id}")))
 }
 
 /// An objective's fields as given, before validation.
@@ -74,7 +75,11 @@ struct Draft<'a> {
 
 /// Validates an objective's fields and checks their references against its ecosystem,
 /// inside the write.
-fn resolve_fields(tx: &mut WriteTx<'_>, ecosystem_id: i64, draft: Draft<'_>) -> Result<ObjectiveFields, AppError> {
+fn resolve_fields(
+    tx: &mut WriteTx<'_>,
+    ecosystem_id: i64,
+    draft: Draft<'_>,
+) -> Result<ObjectiveFields, AppError> {
     let Draft {
         code,
         name,
@@ -94,7 +99,11 @@ fn resolve_fields(tx: &mut WriteTx<'_>, ecosystem_id: i64, draft: Draft<'_>) -> 
         .iter()
         .find(|p| p.kind == perspective.as_str())
         .map(|p| p.id)
-        .ok_or_else(|| AppError::internal(format!("ecosystem {ecosystem_id} lacks perspective {perspective}")))?;
+        .ok_or_else(|| {
+            AppError::internal(format!(
+                "ecosystem {ecosystem_id} lacks perspective {perspective}"
+            ))
+        })?;
     if let Some(theme_id) = theme_id {
         let themes = ecosystem::themes_by_ids(tx.conn(), &[theme_id])?;
         if !themes.iter().any(|t| t.ecosystem_id == ecosystem_id) {
@@ -124,7 +133,9 @@ fn resolve_fields(tx: &mut WriteTx<'_>, ecosystem_id: i64, draft: Draft<'_>) -> 
             ),
         ));
     }
-    let (Some(code), Some(name), Some(description), Some(weight)) = (code, name, description, weight) else {
+    let (Some(code), Some(name), Some(description), Some(weight)) =
+        (code, name, description, weight)
+    else {
         return Err(AppError::Invalid(errors));
     };
     errors.into_result()?;
@@ -169,17 +180,23 @@ impl Ayni {
                     },
                     None => None,
                 };
-                objective::of_ecosystem(c, ecosystem_id, perspective_id, theme_id).map_err(AppError::from)
+                objective::of_ecosystem(c, ecosystem_id, perspective_id, theme_id)
+                    .map_err(AppError::from)
             })
             .await
     }
 
     pub async fn objectives_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Objective>, AppError> {
-        self.db.run(move |c| objective::by_ids(c, &ids).map_err(AppError::from)).await
+        self.db
+            .run(move |c| objective::by_ids(c, &ids).map_err(AppError::from))
+            .await
     }
 
     /// `(objective_id, actor_id)` pairs (batch loading).
-    pub async fn responsibles_of(&self, objective_ids: Vec<i64>) -> Result<Vec<(i64, i64)>, AppError> {
+    pub async fn responsibles_of(
+        &self,
+        objective_ids: Vec<i64>,
+    ) -> Result<Vec<(i64, i64)>, AppError> {
         self.db
             .run(move |c| objective::responsibles_of(c, &objective_ids).map_err(AppError::from))
             .await
@@ -205,7 +222,11 @@ impl Ayni {
             .await
     }
 
-    pub async fn create_objective(&self, caller: &Caller, input: ObjectiveInput) -> Result<Objective, AppError> {
+    pub async fn create_objective(
+        &self,
+        caller: &Caller,
+        input: ObjectiveInput,
+    ) -> Result<Objective, AppError> {
         strategist(caller, "create objectives")?;
         self.db
             .write(caller.author(), move |tx| {
@@ -225,11 +246,17 @@ impl Ayni {
             .await
     }
 
-    pub async fn update_objective(&self, caller: &Caller, id: i64, patch: ObjectivePatch) -> Result<Objective, AppError> {
+    pub async fn update_objective(
+        &self,
+        caller: &Caller,
+        id: i64,
+        patch: ObjectivePatch,
+    ) -> Result<Objective, AppError> {
         strategist(caller, "edit objectives")?;
         self.db
             .write(caller.author(), move |tx| {
-                let before = objective::by_id(tx.conn(), id)?.ok_or_else(|| AppError::not_found(format!("objective {id}")))?;
+                let before = objective::by_id(tx.conn(), id)?
+                    .ok_or_else(|| AppError::not_found(format!("objective {id}")))?;
                 let perspective = match patch.perspective {
                     Some(p) => p,
                     None => ecosystem::perspective_by_id(tx.conn(), before.perspective_id)?
@@ -238,7 +265,10 @@ impl Ayni {
                 };
                 let responsible = match patch.responsible_actor_ids {
                     Some(ids) => ids,
-                    None => objective::responsibles_of(tx.conn(), &[id])?.into_iter().map(|(_, a)| a).collect(),
+                    None => objective::responsibles_of(tx.conn(), &[id])?
+                        .into_iter()
+                        .map(|(_, a)| a)
+                        .collect(),
                 };
                 let draft = Draft {
                     code: patch.code.as_deref().unwrap_or(&before.code),
@@ -256,7 +286,12 @@ impl Ayni {
     }
 
     /// Deletes an objective. When links hang on it, `force` must be given: they go with it.
-    pub async fn delete_objective(&self, caller: &Caller, id: i64, force: bool) -> Result<DeletedObjective, AppError> {
+    pub async fn delete_objective(
+        &self,
+        caller: &Caller,
+        id: i64,
+        force: bool,
+    ) -> Result<DeletedObjective, AppError> {
         strategist(caller, "delete objectives")?;
         self.db
             .write(caller.author(), move |tx| {
@@ -353,7 +388,12 @@ impl Ayni {
             .await
     }
 
-    pub async fn unlink_objectives(&self, caller: &Caller, cause_id: i64, effect_id: i64) -> Result<Link, AppError> {
+    pub async fn unlink_objectives(
+        &self,
+        caller: &Caller,
+        cause_id: i64,
+        effect_id: i64,
+    ) -> Result<Link, AppError> {
         strategist(caller, "unlink objectives")?;
         self.db
             .write(caller.author(), move |tx| {

@@ -1,7 +1,9 @@
 //! The `ayni` command line: one file per command.
 
 mod contracts;
+mod export;
 mod migrate;
+mod seed;
 mod serve;
 mod token;
 mod user;
@@ -43,6 +45,11 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Load seed files (actors, ecosystems, strategy maps) idempotently.
+    Seed(seed::SeedArgs),
+    /// Export data to files.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Print an access token (JWT) for scripting; asks the password on stdin.
     Token(token::TokenArgs),
     /// Write the GraphQL schema (SDL) the server serves.
@@ -86,6 +93,8 @@ pub fn main() -> ExitCode {
         Command::Migrate(args) => migrate::run(args),
         Command::User(cmd) => user::run(cmd),
         Command::Token(args) => token::run(args),
+        Command::Seed(args) => seed::run(args),
+        Command::Export(cmd) => export::run(cmd),
         Command::Schema(args) => contracts::write_schema(args),
         Command::Openapi(args) => contracts::write_openapi(args),
     };

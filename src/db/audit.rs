@@ -127,7 +127,8 @@ impl WriteTx<'_> {
         before: Option<&T>,
         after: Option<&T>,
     ) -> Result<i64, StoreError> {
-        let to_json = |v: &T| serde_json::to_value(v).map_err(|e| StoreError::Corrupt(e.to_string()));
+        let to_json =
+            |v: &T| serde_json::to_value(v).map_err(|e| StoreError::Corrupt(e.to_string()));
         let before = before.map(to_json).transpose()?;
         let after = after.map(to_json).transpose()?;
         let action = match (&before, &after) {
@@ -135,7 +136,13 @@ impl WriteTx<'_> {
             (Some(_), None) => Action::Delete,
             (Some(_), Some(_)) => Action::Update,
         };
-        self.record(action, entity_type, &entity_id.to_string(), before.as_ref(), after.as_ref())
+        self.record(
+            action,
+            entity_type,
+            &entity_id.to_string(),
+            before.as_ref(),
+            after.as_ref(),
+        )
     }
 }
 

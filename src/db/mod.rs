@@ -61,8 +61,8 @@ impl ConnectionManager {
                 .map_err(r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy();
-                let mut conn = SqliteConnection::establish(&path)
-                    .map_err(r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -120,6 +120,16 @@ pub struct Db {
 impl Db {
     /// Opens a pool; checks that one connection can be made now, so a wrong URL fails fast.
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Db, StoreError> {
+        if let DatabaseUrl::Sqlite(_) = url {
+            // Switching a new file to WAL needs an exclusive lock, which concurrent pool
+            // connections would fight over: do it once, alone, first.
+            ConnectionManager {
+                url: url.clone(),
+                queries: Arc::default(),
+            }
+            .open()
+            .map_err(|e| StoreError::Connect(format!("{url}: {e}")))?;
+        }
         let queries = Arc::new(AtomicU64::new(0));
         let manager = ConnectionManager {
             url: url.clone(),

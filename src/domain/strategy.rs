@@ -19,7 +19,8 @@ impl Slug {
     pub fn parse(field: &str, raw: &str) -> Result<Slug, FieldError> {
         let s = raw.trim();
         let ok = (2..=64).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')
             && !s.ends_with('-');
         if ok {
@@ -28,7 +29,9 @@ impl Slug {
             Err(FieldError::new(
                 field,
                 "slug",
-                format!("'{s}' is not a valid slug: use 2-64 lowercase letters, digits and hyphens (e.g. moquegua-2030)"),
+                format!(
+                    "'{s}' is not a valid slug: use 2-64 lowercase letters, digits and hyphens (e.g. moquegua-2030)"
+                ),
             ))
         }
     }
@@ -48,14 +51,17 @@ impl Code {
     pub fn parse(field: &str, raw: &str) -> Result<Code, FieldError> {
         let s = raw.trim();
         let ok = (1..=20).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
         if ok {
             Ok(Code(s.to_string()))
         } else {
             Err(FieldError::new(
                 field,
                 "code",
-                format!("'{s}' is not a valid code: use 1-20 letters, digits, '.', '-' or '_' (e.g. OE1)"),
+                format!(
+                    "'{s}' is not a valid code: use 1-20 letters, digits, '.', '-' or '_' (e.g. OE1)"
+                ),
             ))
         }
     }
@@ -77,7 +83,11 @@ impl Weight {
         if raw.is_finite() && raw > 0.0 && raw <= 1000.0 {
             Ok(Weight(raw))
         } else {
-            Err(FieldError::new(field, "range", format!("weight must be > 0 and ≤ 1000, got {raw}")))
+            Err(FieldError::new(
+                field,
+                "range",
+                format!("weight must be > 0 and ≤ 1000, got {raw}"),
+            ))
         }
     }
 
@@ -109,7 +119,10 @@ impl Horizon {
                 format!("the horizon starts ({start_year}) after it ends ({end_year})"),
             ));
         }
-        Ok(Horizon { start_year, end_year })
+        Ok(Horizon {
+            start_year,
+            end_year,
+        })
     }
 }
 
@@ -162,7 +175,10 @@ impl PerspectiveKind {
     }
 
     /// Checks that `kinds` names each of the four perspectives exactly once.
-    pub fn permutation(field: &str, kinds: &[PerspectiveKind]) -> Result<[PerspectiveKind; 4], FieldError> {
+    pub fn permutation(
+        field: &str,
+        kinds: &[PerspectiveKind],
+    ) -> Result<[PerspectiveKind; 4], FieldError> {
         let unique: HashSet<_> = kinds.iter().collect();
         match <[PerspectiveKind; 4]>::try_from(kinds) {
             Ok(order) if unique.len() == 4 => Ok(order),
@@ -171,7 +187,11 @@ impl PerspectiveKind {
                 "permutation",
                 format!(
                     "must list each of the four perspectives exactly once (RESULTS, STAKEHOLDERS, PROCESSES, ENABLERS), got {}",
-                    kinds.iter().map(|k| k.as_str().to_uppercase()).collect::<Vec<_>>().join(", ")
+                    kinds
+                        .iter()
+                        .map(|k| k.as_str().to_uppercase())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
         }
@@ -226,7 +246,11 @@ impl FromStr for ThemeKind {
 
 /// If adding the link `cause → effect` to the map `links` would close a cycle, the cycle as
 /// a path `cause → effect → … → cause`; `None` when the map stays acyclic.
-pub fn cycle_through<K: Copy + Eq + std::hash::Hash>(links: &[(K, K)], cause: K, effect: K) -> Option<Vec<K>> {
+pub fn cycle_through<K: Copy + Eq + std::hash::Hash>(
+    links: &[(K, K)],
+    cause: K,
+    effect: K,
+) -> Option<Vec<K>> {
     if cause == effect {
         return Some(vec![cause, cause]);
     }
@@ -267,7 +291,10 @@ mod tests {
 
     #[test]
     fn slugs_codes_and_weights() {
-        assert_eq!(Slug::parse("slug", " moquegua-2030 ").unwrap().as_str(), "moquegua-2030");
+        assert_eq!(
+            Slug::parse("slug", " moquegua-2030 ").unwrap().as_str(),
+            "moquegua-2030"
+        );
         for bad in ["Moquegua", "m", "-moq", "moq-", "moq_1", "moquegua región"] {
             assert_eq!(Slug::parse("slug", bad).unwrap_err().rule, "slug", "{bad}");
         }
@@ -292,10 +319,14 @@ mod tests {
     fn perspective_orders_must_be_permutations() {
         use PerspectiveKind::*;
         assert_eq!(
-            PerspectiveKind::permutation("kinds", &[Enablers, Processes, Stakeholders, Results]).unwrap(),
+            PerspectiveKind::permutation("kinds", &[Enablers, Processes, Stakeholders, Results])
+                .unwrap(),
             [Enablers, Processes, Stakeholders, Results]
         );
-        assert!(PerspectiveKind::permutation("kinds", &[Results, Results, Processes, Enablers]).is_err());
+        assert!(
+            PerspectiveKind::permutation("kinds", &[Results, Results, Processes, Enablers])
+                .is_err()
+        );
         assert!(PerspectiveKind::permutation("kinds", &[Results, Processes, Enablers]).is_err());
         let e = PerspectiveKind::permutation("kinds", &[Results; 5]).unwrap_err();
         assert_eq!((e.field.as_str(), e.rule), ("kinds", "permutation"));
@@ -307,7 +338,11 @@ mod tests {
         assert_eq!(cycle_through(&links, 4, 1), Some(vec![4, 1, 2, 3, 4]));
         assert_eq!(cycle_through(&links, 3, 2), Some(vec![3, 2, 3]));
         assert_eq!(cycle_through(&links, 7, 7), Some(vec![7, 7]));
-        assert_eq!(cycle_through(&links, 5, 4), None, "a second path is not a cycle");
+        assert_eq!(
+            cycle_through(&links, 5, 4),
+            None,
+            "a second path is not a cycle"
+        );
         assert_eq!(cycle_through(&links, 4, 5), None);
         assert_eq!(cycle_through::<i32>(&[], 1, 2), None);
     }

@@ -24,12 +24,15 @@ pub struct Ubigeo(String);
 impl Ubigeo {
     pub fn parse(field: &str, raw: &str) -> Result<Ubigeo, FieldError> {
         let code = raw.trim();
-        let well_formed = matches!(code.len(), 2 | 4 | 6) && code.bytes().all(|b| b.is_ascii_digit());
+        let well_formed =
+            matches!(code.len(), 2 | 4 | 6) && code.bytes().all(|b| b.is_ascii_digit());
         if !well_formed {
             return Err(FieldError::new(
                 field,
                 "ubigeo",
-                format!("'{code}' is not an ubigeo: use 2 (department), 4 (province) or 6 (district) digits"),
+                format!(
+                    "'{code}' is not an ubigeo: use 2 (department), 4 (province) or 6 (district) digits"
+                ),
             ));
         }
         if code.as_bytes().chunks(2).any(|pair| pair == b"00") {

@@ -12,7 +12,10 @@ pub fn to_graphql(e: AppError) -> async_graphql::Error {
     async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
         ext.set("code", e.code());
         if let AppError::Cycle { path, .. } = &e {
-            ext.set("cycle", Value::List(path.iter().map(|c| Value::from(c.as_str())).collect()));
+            ext.set(
+                "cycle",
+                Value::List(path.iter().map(|c| Value::from(c.as_str())).collect()),
+            );
         }
         if let Some(v) = (!fields.is_empty())
             .then(|| serde_json::to_value(&fields).ok())

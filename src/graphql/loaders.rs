@@ -61,7 +61,12 @@ loader!(PerspectivesOfEcosystem, many Perspective, |app, keys| app.perspectives_
 loader!(ThemesOfEcosystem, many Theme, |app, keys| app.themes_of(keys), |t| t.ecosystem_id);
 loader!(MembersOfEcosystem, many Member, |app, keys| app.members_of(keys), |m| m.ecosystem_id);
 // `(objective_id, actor_id)` pairs: the actors responsible for each objective.
-loader!(ResponsiblesOfObjective, many (i64, i64), |app, keys| app.responsibles_of(keys), |pair| pair.0);
+loader!(
+    ResponsiblesOfObjective,
+    many(i64, i64),
+    |app, keys| app.responsibles_of(keys),
+    |pair| pair.0
+);
 
 /// The links that name each objective as cause or effect.
 pub struct LinksOfObjective(pub Ayni);

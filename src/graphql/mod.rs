@@ -24,7 +24,11 @@ pub const MAX_BATCH: usize = 10;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(MergedObject, Default)]
-pub struct Query(accounts::AccountQuery, actors::ActorQuery, strategy::StrategyQuery);
+pub struct Query(
+    accounts::AccountQuery,
+    actors::ActorQuery,
+    strategy::StrategyQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(

@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 
-
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDateTime;
 
-use crate::app::{AppError, EcosystemInput, EcosystemPatch, ObjectiveInput, ObjectivePatch, ThemeInput};
+use crate::app::{
+    AppError, EcosystemInput, EcosystemPatch, ObjectiveInput, ObjectivePatch, ThemeInput,
+};
 use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
 use crate::db::models::objective::{Link, Objective};
 use crate::domain;
@@ -15,8 +16,9 @@ use super::actors::ActorGql;
 use super::context::ContextExt;
 use super::error::{GqlResult, parse_id};
 use super::loaders::{
-    ActorLoader, EcosystemLoader, LinksOfObjective, MembersOfEcosystem, ObjectiveLoader, PerspectiveLoader,
-    PerspectivesOfEcosystem, ResponsiblesOfObjective, ThemeLoader, ThemesOfEcosystem, load_one,
+    ActorLoader, EcosystemLoader, LinksOfObjective, MembersOfEcosystem, ObjectiveLoader,
+    PerspectiveLoader, PerspectivesOfEcosystem, ResponsiblesOfObjective, ThemeLoader,
+    ThemesOfEcosystem, load_one,
 };
 
 /// The four perspectives of an ecosystem Balanced Scorecard.
@@ -50,7 +52,9 @@ fn ids(field: &str, raw: &[ID]) -> async_graphql::Result<Vec<i64>> {
 }
 
 fn missing(what: &str, key: i64) -> async_graphql::Error {
-    super::error::to_graphql(AppError::internal(format!("{what} {key} vanished during the request")))
+    super::error::to_graphql(AppError::internal(format!(
+        "{what} {key} vanished during the request"
+    )))
 }
 
 /// One territory's shared strategy.
@@ -92,17 +96,23 @@ impl EcosystemGql {
     }
     /// The four perspectives, in the ecosystem's order (top of the map first).
     async fn perspectives(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PerspectiveGql>> {
-        let ps = load_one::<PerspectivesOfEcosystem>(ctx, self.0.id).await?.unwrap_or_default();
+        let ps = load_one::<PerspectivesOfEcosystem>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(ps.into_iter().map(PerspectiveGql).collect())
     }
     /// Strategic themes and clusters, by code.
     async fn themes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ThemeGql>> {
-        let ts = load_one::<ThemesOfEcosystem>(ctx, self.0.id).await?.unwrap_or_default();
+        let ts = load_one::<ThemesOfEcosystem>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(ts.into_iter().map(ThemeGql).collect())
     }
     /// The actors taking part, with their role in the ecosystem.
     async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MemberGql>> {
-        let ms = load_one::<MembersOfEcosystem>(ctx, self.0.id).await?.unwrap_or_default();
+        let ms = load_one::<MembersOfEcosystem>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(ms.into_iter().map(MemberGql).collect())
     }
     /// Objectives by code; optionally only one perspective's and/or one theme's (theme code).
@@ -123,12 +133,17 @@ impl EcosystemGql {
     /// cause-effect links — read in a fixed number of queries.
     async fn strategy_map(&self, ctx: &Context<'_>) -> async_graphql::Result<StrategyMapGql> {
         let map = ctx.app()?.strategy_map(self.0.id).await.gql()?;
-        let perspectives: HashMap<i64, Perspective> = map.perspectives.into_iter().map(|p| (p.id, p)).collect();
+        let perspectives: HashMap<i64, Perspective> =
+            map.perspectives.into_iter().map(|p| (p.id, p)).collect();
         let themes: HashMap<i64, Theme> = map.themes.into_iter().map(|t| (t.id, t)).collect();
-        let objectives: HashMap<i64, Objective> = map.objectives.iter().map(|o| (o.id, o.clone())).collect();
+        let objectives: HashMap<i64, Objective> =
+            map.objectives.iter().map(|o| (o.id, o.clone())).collect();
         let mut nodes = Vec::with_capacity(map.objectives.len());
         for o in map.objectives {
-            let perspective = perspectives.get(&o.perspective_id).cloned().ok_or_else(|| missing("perspective", o.perspective_id))?;
+            let perspective = perspectives
+                .get(&o.perspective_id)
+                .cloned()
+                .ok_or_else(|| missing("perspective", o.perspective_id))?;
             let theme = o.theme_id.and_then(|t| themes.get(&t).cloned());
             nodes.push(StrategyMapNode {
                 objective: ObjectiveGql(o),
@@ -261,7 +276,9 @@ impl ObjectiveGql {
     }
     /// The actors answerable for this objective.
     async fn responsible_actors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ActorGql>> {
-        let pairs = load_one::<ResponsiblesOfObjective>(ctx, self.0.id).await?.unwrap_or_default();
+        let pairs = load_one::<ResponsiblesOfObjective>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
         let loader = ctx.data::<async_graphql::dataloader::DataLoader<ActorLoader>>()?;
         let actors = loader.load_many(pairs.iter().map(|(_, a)| *a)).await?;
         let mut out: Vec<ActorGql> = actors.into_values().map(ActorGql).collect();
@@ -270,11 +287,13 @@ impl ObjectiveGql {
     }
     /// Objectives this one is an effect of (links pointing here).
     async fn causes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObjectiveGql>> {
-        self.neighbours(ctx, |l, me| (l.effect_id == me).then_some(l.cause_id)).await
+        self.neighbours(ctx, |l, me| (l.effect_id == me).then_some(l.cause_id))
+            .await
     }
     /// Objectives this one causes (links leaving here).
     async fn effects(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObjectiveGql>> {
-        self.neighbours(ctx, |l, me| (l.cause_id == me).then_some(l.effect_id)).await
+        self.neighbours(ctx, |l, me| (l.cause_id == me).then_some(l.effect_id))
+            .await
     }
 }
 
@@ -284,8 +303,13 @@ impl ObjectiveGql {
         ctx: &Context<'_>,
         other_end: impl Fn(&Link, i64) -> Option<i64>,
     ) -> async_graphql::Result<Vec<ObjectiveGql>> {
-        let links = load_one::<LinksOfObjective>(ctx, self.0.id).await?.unwrap_or_default();
-        let wanted: Vec<i64> = links.iter().filter_map(|l| other_end(l, self.0.id)).collect();
+        let links = load_one::<LinksOfObjective>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
+        let wanted: Vec<i64> = links
+            .iter()
+            .filter_map(|l| other_end(l, self.0.id))
+            .collect();
         let loader = ctx.data::<async_graphql::dataloader::DataLoader<ObjectiveLoader>>()?;
         let found = loader.load_many(wanted).await?;
         let mut out: Vec<ObjectiveGql> = found.into_values().map(ObjectiveGql).collect();
@@ -310,7 +334,11 @@ impl ObjectiveLinkGql {
         }
     }
 
-    async fn end(ctx: &Context<'_>, preloaded: &Option<Objective>, key: i64) -> async_graphql::Result<ObjectiveGql> {
+    async fn end(
+        ctx: &Context<'_>,
+        preloaded: &Option<Objective>,
+        key: i64,
+    ) -> async_graphql::Result<ObjectiveGql> {
         if let Some(o) = preloaded {
             return Ok(ObjectiveGql(o.clone()));
         }
@@ -454,18 +482,40 @@ pub struct StrategyQuery;
 impl StrategyQuery {
     /// Every ecosystem, by name. Public.
     async fn ecosystems(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<EcosystemGql>> {
-        Ok(ctx.app()?.ecosystems().await.gql()?.into_iter().map(EcosystemGql).collect())
+        Ok(ctx
+            .app()?
+            .ecosystems()
+            .await
+            .gql()?
+            .into_iter()
+            .map(EcosystemGql)
+            .collect())
     }
 
     /// One ecosystem by its slug, or null. Public.
-    async fn ecosystem(&self, ctx: &Context<'_>, slug: String) -> async_graphql::Result<Option<EcosystemGql>> {
-        Ok(ctx.app()?.ecosystem_by_slug(slug).await.gql()?.map(EcosystemGql))
+    async fn ecosystem(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+    ) -> async_graphql::Result<Option<EcosystemGql>> {
+        Ok(ctx
+            .app()?
+            .ecosystem_by_slug(slug)
+            .await
+            .gql()?
+            .map(EcosystemGql))
     }
 
     /// One objective by id, or null. Public.
-    async fn objective(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<ObjectiveGql>> {
+    async fn objective(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<ObjectiveGql>> {
         let id = parse_id("id", &id)?;
-        Ok(load_one::<ObjectiveLoader>(ctx, id).await?.map(ObjectiveGql))
+        Ok(load_one::<ObjectiveLoader>(ctx, id)
+            .await?
+            .map(ObjectiveGql))
     }
 }
 
@@ -475,7 +525,11 @@ pub struct StrategyMutation;
 #[Object]
 impl StrategyMutation {
     /// Creates an ecosystem with its four perspectives. Coordinator or admin.
-    async fn create_ecosystem(&self, ctx: &Context<'_>, input: CreateEcosystemInput) -> async_graphql::Result<EcosystemGql> {
+    async fn create_ecosystem(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateEcosystemInput,
+    ) -> async_graphql::Result<EcosystemGql> {
         let caller = ctx.require_caller()?;
         let input = EcosystemInput {
             slug: input.slug,
@@ -486,11 +540,18 @@ impl StrategyMutation {
             horizon_start: input.horizon_start,
             horizon_end: input.horizon_end,
         };
-        Ok(EcosystemGql(ctx.app()?.create_ecosystem(caller, input).await.gql()?))
+        Ok(EcosystemGql(
+            ctx.app()?.create_ecosystem(caller, input).await.gql()?,
+        ))
     }
 
     /// Edits an ecosystem; omitted fields keep their value. Coordinator or admin.
-    async fn update_ecosystem(&self, ctx: &Context<'_>, id: ID, input: UpdateEcosystemInput) -> async_graphql::Result<EcosystemGql> {
+    async fn update_ecosystem(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateEcosystemInput,
+    ) -> async_graphql::Result<EcosystemGql> {
         let caller = ctx.require_caller()?;
         let id = parse_id("id", &id)?;
         let patch = EcosystemPatch {
@@ -501,14 +562,26 @@ impl StrategyMutation {
             horizon_start: input.horizon_start,
             horizon_end: input.horizon_end,
         };
-        Ok(EcosystemGql(ctx.app()?.update_ecosystem(caller, id, patch).await.gql()?))
+        Ok(EcosystemGql(
+            ctx.app()?.update_ecosystem(caller, id, patch).await.gql()?,
+        ))
     }
 
     /// Renames a perspective. Coordinator or admin.
-    async fn update_perspective(&self, ctx: &Context<'_>, id: ID, name: String) -> async_graphql::Result<PerspectiveGql> {
+    async fn update_perspective(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        name: String,
+    ) -> async_graphql::Result<PerspectiveGql> {
         let caller = ctx.require_caller()?;
         let id = parse_id("id", &id)?;
-        Ok(PerspectiveGql(ctx.app()?.update_perspective(caller, id, name).await.gql()?))
+        Ok(PerspectiveGql(
+            ctx.app()?
+                .update_perspective(caller, id, name)
+                .await
+                .gql()?,
+        ))
     }
 
     /// Sets the order of the four perspectives (top of the map first); `kinds` must name
@@ -522,7 +595,11 @@ impl StrategyMutation {
         let caller = ctx.require_caller()?;
         let ecosystem_id = parse_id("ecosystemId", &ecosystem_id)?;
         let kinds: Vec<domain::PerspectiveKind> = kinds.into_iter().map(Into::into).collect();
-        let ps = ctx.app()?.reorder_perspectives(caller, ecosystem_id, kinds).await.gql()?;
+        let ps = ctx
+            .app()?
+            .reorder_perspectives(caller, ecosystem_id, kinds)
+            .await
+            .gql()?;
         Ok(ps.into_iter().map(PerspectiveGql).collect())
     }
 
@@ -537,12 +614,20 @@ impl StrategyMutation {
         let caller = ctx.require_caller()?;
         let ecosystem_id = parse_id("ecosystemId", &ecosystem_id)?;
         let actor_id = parse_id("actorId", &actor_id)?;
-        let m = ctx.app()?.add_ecosystem_member(caller, ecosystem_id, actor_id, role_label).await.gql()?;
+        let m = ctx
+            .app()?
+            .add_ecosystem_member(caller, ecosystem_id, actor_id, role_label)
+            .await
+            .gql()?;
         Ok(MemberGql(m))
     }
 
     /// Creates a strategic theme or cluster. Coordinator or admin.
-    async fn create_theme(&self, ctx: &Context<'_>, input: CreateThemeInput) -> async_graphql::Result<ThemeGql> {
+    async fn create_theme(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateThemeInput,
+    ) -> async_graphql::Result<ThemeGql> {
         let caller = ctx.require_caller()?;
         let input = ThemeInput {
             ecosystem_id: parse_id("ecosystemId", &input.ecosystem_id)?,
@@ -551,11 +636,17 @@ impl StrategyMutation {
             description: input.description,
             kind: input.kind.into(),
         };
-        Ok(ThemeGql(ctx.app()?.create_theme(caller, input).await.gql()?))
+        Ok(ThemeGql(
+            ctx.app()?.create_theme(caller, input).await.gql()?,
+        ))
     }
 
     /// Creates an objective in a perspective. Coordinator or admin.
-    async fn create_objective(&self, ctx: &Context<'_>, input: CreateObjectiveInput) -> async_graphql::Result<ObjectiveGql> {
+    async fn create_objective(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateObjectiveInput,
+    ) -> async_graphql::Result<ObjectiveGql> {
         let caller = ctx.require_caller()?;
         let input = ObjectiveInput {
             ecosystem_id: parse_id("ecosystemId", &input.ecosystem_id)?,
@@ -563,15 +654,26 @@ impl StrategyMutation {
             name: input.name,
             description: input.description,
             perspective: input.perspective.into(),
-            theme_id: input.theme_id.as_ref().map(|t| parse_id("themeId", t)).transpose()?,
+            theme_id: input
+                .theme_id
+                .as_ref()
+                .map(|t| parse_id("themeId", t))
+                .transpose()?,
             weight: input.weight,
             responsible_actor_ids: ids("responsibleActorIds", &input.responsible_actor_ids)?,
         };
-        Ok(ObjectiveGql(ctx.app()?.create_objective(caller, input).await.gql()?))
+        Ok(ObjectiveGql(
+            ctx.app()?.create_objective(caller, input).await.gql()?,
+        ))
     }
 
     /// Edits an objective; omitted fields keep their value. Coordinator or admin.
-    async fn update_objective(&self, ctx: &Context<'_>, id: ID, input: UpdateObjectiveInput) -> async_graphql::Result<ObjectiveGql> {
+    async fn update_objective(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateObjectiveInput,
+    ) -> async_graphql::Result<ObjectiveGql> {
         let caller = ctx.require_caller()?;
         let id = parse_id("id", &id)?;
         let theme_id = match &input.theme_id {
@@ -592,7 +694,9 @@ impl StrategyMutation {
                 .map(|r| ids("responsibleActorIds", r))
                 .transpose()?,
         };
-        Ok(ObjectiveGql(ctx.app()?.update_objective(caller, id, patch).await.gql()?))
+        Ok(ObjectiveGql(
+            ctx.app()?.update_objective(caller, id, patch).await.gql()?,
+        ))
     }
 
     /// Deletes an objective. If links hang on it the call is refused (`CONFLICT`, naming
@@ -625,21 +729,37 @@ impl StrategyMutation {
     /// Links cause → effect. A self-link or a link across ecosystems is `BAD_USER_INPUT`, a
     /// duplicate `CONFLICT`, a link that closes a cycle `CYCLE` (with `extensions.cycle`
     /// listing the objective codes). Coordinator or admin.
-    async fn link_objectives(&self, ctx: &Context<'_>, input: LinkObjectivesInput) -> async_graphql::Result<ObjectiveLinkGql> {
+    async fn link_objectives(
+        &self,
+        ctx: &Context<'_>,
+        input: LinkObjectivesInput,
+    ) -> async_graphql::Result<ObjectiveLinkGql> {
         let caller = ctx.require_caller()?;
         let cause = parse_id("causeId", &input.cause_id)?;
         let effect = parse_id("effectId", &input.effect_id)?;
-        let link = ctx.app()?.link_objectives(caller, cause, effect, input.description).await.gql()?;
+        let link = ctx
+            .app()?
+            .link_objectives(caller, cause, effect, input.description)
+            .await
+            .gql()?;
         Ok(ObjectiveLinkGql::new(link))
     }
 
     /// Removes the link cause → effect. Coordinator or admin.
-    async fn unlink_objectives(&self, ctx: &Context<'_>, cause_id: ID, effect_id: ID) -> async_graphql::Result<ObjectiveLinkGql> {
+    async fn unlink_objectives(
+        &self,
+        ctx: &Context<'_>,
+        cause_id: ID,
+        effect_id: ID,
+    ) -> async_graphql::Result<ObjectiveLinkGql> {
         let caller = ctx.require_caller()?;
         let cause = parse_id("causeId", &cause_id)?;
         let effect = parse_id("effectId", &effect_id)?;
-        let link = ctx.app()?.unlink_objectives(caller, cause, effect).await.gql()?;
+        let link = ctx
+            .app()?
+            .unlink_objectives(caller, cause, effect)
+            .await
+            .gql()?;
         Ok(ObjectiveLinkGql::new(link))
     }
 }
-

@@ -52,6 +52,9 @@ fn every_command_has_help() {
         vec!["token", "--help"],
         vec!["schema", "--help"],
         vec!["openapi", "--help"],
+        vec!["seed", "--help"],
+        vec!["export", "--help"],
+        vec!["export", "map", "--help"],
     ] {
         let out = ayni().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -321,14 +324,25 @@ async fn serve_with_demo_data_then_stop_gracefully(app: TestApp) {
     let me: Value = client
         .post(format!("{base}/graphql"))
         .insert_header(("authorization", format!("Bearer {token}")))
-        .send_json(&json!({"query": "{ me { email role } actors { name } }"}))
+        .send_json(&json!({"query": "{ me { email role } actors { name } ecosystem(slug: \"moquegua\") { objectives { code } } }"}))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(me["data"]["me"]["role"], "ADMIN");
-    assert_eq!(me["data"]["actors"].as_array().unwrap().len(), 2);
+    assert!(
+        me["data"]["actors"].as_array().unwrap().len() >= 10,
+        "the demo actors are loaded"
+    );
+    assert!(
+        me["data"]["ecosystem"]["objectives"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 16,
+        "and the Moquegua map"
+    );
     stop(child);
 
     // A second start keeps the data and does not load the demo again.

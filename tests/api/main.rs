@@ -10,4 +10,5 @@ mod cli;
 mod contracts;
 mod graphql_limits;
 mod health;
+mod seeding;
 mod strategy;

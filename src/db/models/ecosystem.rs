@@ -40,9 +40,9 @@ pub struct Perspective {
 
 impl Perspective {
     pub fn kind(&self) -> Result<PerspectiveKind, StoreError> {
-        self.kind
-            .parse()
-            .map_err(|()| StoreError::Corrupt(format!("perspective {} has kind '{}'", self.id, self.kind)))
+        self.kind.parse().map_err(|()| {
+            StoreError::Corrupt(format!("perspective {} has kind '{}'", self.id, self.kind))
+        })
     }
 }
 
@@ -70,9 +70,9 @@ pub struct Theme {
 
 impl Theme {
     pub fn kind(&self) -> Result<ThemeKind, StoreError> {
-        self.kind
-            .parse()
-            .map_err(|()| StoreError::Corrupt(format!("theme {} has kind '{}'", self.id, self.kind)))
+        self.kind.parse().map_err(|()| {
+            StoreError::Corrupt(format!("theme {} has kind '{}'", self.id, self.kind))
+        })
     }
 }
 
@@ -87,7 +87,11 @@ pub struct EcosystemFields {
 }
 
 /// Creates an ecosystem and its four perspectives in the default order.
-pub fn create(tx: &mut WriteTx<'_>, slug: &Slug, fields: &EcosystemFields) -> Result<Ecosystem, StoreError> {
+pub fn create(
+    tx: &mut WriteTx<'_>,
+    slug: &Slug,
+    fields: &EcosystemFields,
+) -> Result<Ecosystem, StoreError> {
     let now = tx.now();
     diesel::insert_into(ecosystems::table)
         .values((
@@ -126,7 +130,11 @@ pub fn create(tx: &mut WriteTx<'_>, slug: &Slug, fields: &EcosystemFields) -> Re
     Ok(eco)
 }
 
-pub fn update(tx: &mut WriteTx<'_>, before: &Ecosystem, fields: &EcosystemFields) -> Result<Ecosystem, StoreError> {
+pub fn update(
+    tx: &mut WriteTx<'_>,
+    before: &Ecosystem,
+    fields: &EcosystemFields,
+) -> Result<Ecosystem, StoreError> {
     let now = tx.now();
     diesel::update(ecosystems::table.find(before.id))
         .set((
@@ -178,22 +186,34 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Ecosystem>, St
 }
 
 /// The perspectives of these ecosystems, each ecosystem's in its order.
-pub fn perspectives_of(conn: &mut DbConnection, ecosystem_ids: &[i64]) -> Result<Vec<Perspective>, StoreError> {
+pub fn perspectives_of(
+    conn: &mut DbConnection,
+    ecosystem_ids: &[i64],
+) -> Result<Vec<Perspective>, StoreError> {
     Ok(perspectives::table
         .filter(perspectives::ecosystem_id.eq_any(ecosystem_ids))
-        .order((perspectives::ecosystem_id.asc(), perspectives::position.asc()))
+        .order((
+            perspectives::ecosystem_id.asc(),
+            perspectives::position.asc(),
+        ))
         .select(Perspective::as_select())
         .load(conn)?)
 }
 
-pub fn perspectives_by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Perspective>, StoreError> {
+pub fn perspectives_by_ids(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<Vec<Perspective>, StoreError> {
     Ok(perspectives::table
         .filter(perspectives::id.eq_any(ids))
         .select(Perspective::as_select())
         .load(conn)?)
 }
 
-pub fn perspective_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Perspective>, StoreError> {
+pub fn perspective_by_id(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<Option<Perspective>, StoreError> {
     Ok(perspectives::table
         .find(id)
         .select(Perspective::as_select())
@@ -201,7 +221,11 @@ pub fn perspective_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Pers
         .optional()?)
 }
 
-pub fn rename_perspective(tx: &mut WriteTx<'_>, before: &Perspective, name: &str) -> Result<Perspective, StoreError> {
+pub fn rename_perspective(
+    tx: &mut WriteTx<'_>,
+    before: &Perspective,
+    name: &str,
+) -> Result<Perspective, StoreError> {
     diesel::update(perspectives::table.find(before.id))
         .set(perspectives::name.eq(name))
         .execute(tx.conn())?;
@@ -231,14 +255,23 @@ pub fn reorder_perspectives(
     }
     let after = perspectives_of(tx.conn(), &[ecosystem_id])?;
     for new in &after {
-        if let Some(old) = before.iter().find(|p| p.id == new.id).filter(|old| old.position != new.position) {
+        if let Some(old) = before
+            .iter()
+            .find(|p| p.id == new.id)
+            .filter(|old| old.position != new.position)
+        {
             tx.record_change(PERSPECTIVE, new.id, Some(old), Some(new))?;
         }
     }
     Ok(after)
 }
 
-pub fn add_member(tx: &mut WriteTx<'_>, ecosystem_id: i64, actor_id: i64, role_label: &str) -> Result<Member, StoreError> {
+pub fn add_member(
+    tx: &mut WriteTx<'_>,
+    ecosystem_id: i64,
+    actor_id: i64,
+    role_label: &str,
+) -> Result<Member, StoreError> {
     let now = tx.now();
     diesel::insert_into(ecosystem_members::table)
         .values((
@@ -248,7 +281,9 @@ pub fn add_member(tx: &mut WriteTx<'_>, ecosystem_id: i64, actor_id: i64, role_l
             ecosystem_members::created_at.eq(now),
         ))
         .execute(tx.conn())
-        .map_err(StoreError::on_unique("actorId", || "the actor is already a member of this ecosystem".to_string()))?;
+        .map_err(StoreError::on_unique("actorId", || {
+            "the actor is already a member of this ecosystem".to_string()
+        }))?;
     let member: Member = ecosystem_members::table
         .filter(ecosystem_members::ecosystem_id.eq(ecosystem_id))
         .filter(ecosystem_members::actor_id.eq(actor_id))
@@ -258,7 +293,10 @@ pub fn add_member(tx: &mut WriteTx<'_>, ecosystem_id: i64, actor_id: i64, role_l
     Ok(member)
 }
 
-pub fn members_of(conn: &mut DbConnection, ecosystem_ids: &[i64]) -> Result<Vec<Member>, StoreError> {
+pub fn members_of(
+    conn: &mut DbConnection,
+    ecosystem_ids: &[i64],
+) -> Result<Vec<Member>, StoreError> {
     Ok(ecosystem_members::table
         .filter(ecosystem_members::ecosystem_id.eq_any(ecosystem_ids))
         .order(ecosystem_members::id.asc())
@@ -275,7 +313,11 @@ pub struct ThemeFields {
     pub kind: ThemeKind,
 }
 
-pub fn create_theme(tx: &mut WriteTx<'_>, ecosystem_id: i64, fields: &ThemeFields) -> Result<Theme, StoreError> {
+pub fn create_theme(
+    tx: &mut WriteTx<'_>,
+    ecosystem_id: i64,
+    fields: &ThemeFields,
+) -> Result<Theme, StoreError> {
     let now = tx.now();
     diesel::insert_into(themes::table)
         .values((
@@ -288,11 +330,16 @@ pub fn create_theme(tx: &mut WriteTx<'_>, ecosystem_id: i64, fields: &ThemeField
         ))
         .execute(tx.conn())
         .map_err(StoreError::on_unique("code", || {
-            format!("a theme with code '{}' already exists in this ecosystem", fields.code)
+            format!(
+                "a theme with code '{}' already exists in this ecosystem",
+                fields.code
+            )
         }))?;
-    let theme = theme_by_code(tx.conn(), ecosystem_id, &fields.code)?.ok_or_else(|| StoreError::NotFound {
-        entity: THEME,
-        key: fields.code.clone(),
+    let theme = theme_by_code(tx.conn(), ecosystem_id, &fields.code)?.ok_or_else(|| {
+        StoreError::NotFound {
+            entity: THEME,
+            key: fields.code.clone(),
+        }
     })?;
     tx.record_change(THEME, theme.id, None, Some(&theme))?;
     Ok(theme)
@@ -313,7 +360,11 @@ pub fn themes_by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Theme>,
         .load(conn)?)
 }
 
-pub fn theme_by_code(conn: &mut DbConnection, ecosystem_id: i64, code: &str) -> Result<Option<Theme>, StoreError> {
+pub fn theme_by_code(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+    code: &str,
+) -> Result<Option<Theme>, StoreError> {
     Ok(themes::table
         .filter(themes::ecosystem_id.eq(ecosystem_id))
         .filter(themes::code.eq(code))

@@ -56,9 +56,15 @@ pub struct ObjectiveFields {
     pub responsible: Vec<i64>,
 }
 
-fn set_responsibles(tx: &mut WriteTx<'_>, objective_id: i64, actor_ids: &[i64]) -> Result<(), StoreError> {
-    diesel::delete(objective_responsibles::table.filter(objective_responsibles::objective_id.eq(objective_id)))
-        .execute(tx.conn())?;
+fn set_responsibles(
+    tx: &mut WriteTx<'_>,
+    objective_id: i64,
+    actor_ids: &[i64],
+) -> Result<(), StoreError> {
+    diesel::delete(
+        objective_responsibles::table.filter(objective_responsibles::objective_id.eq(objective_id)),
+    )
+    .execute(tx.conn())?;
     // One row at a time: the backend-generic connection has no multi-row insert, and an
     // objective has a handful of responsible actors.
     for actor_id in actor_ids {
@@ -84,10 +90,19 @@ fn record(
         }
     }
     let id = after.or(before).map(|(o, _)| o.id).unwrap_or_default();
-    tx.record_change(ENTITY, id, before.map(state).as_ref(), after.map(state).as_ref())
+    tx.record_change(
+        ENTITY,
+        id,
+        before.map(state).as_ref(),
+        after.map(state).as_ref(),
+    )
 }
 
-pub fn create(tx: &mut WriteTx<'_>, ecosystem_id: i64, fields: &ObjectiveFields) -> Result<Objective, StoreError> {
+pub fn create(
+    tx: &mut WriteTx<'_>,
+    ecosystem_id: i64,
+    fields: &ObjectiveFields,
+) -> Result<Objective, StoreError> {
     let now = tx.now();
     diesel::insert_into(objectives::table)
         .values((
@@ -103,18 +118,26 @@ pub fn create(tx: &mut WriteTx<'_>, ecosystem_id: i64, fields: &ObjectiveFields)
         ))
         .execute(tx.conn())
         .map_err(StoreError::on_unique("code", || {
-            format!("an objective with code '{}' already exists in this ecosystem", fields.code)
+            format!(
+                "an objective with code '{}' already exists in this ecosystem",
+                fields.code
+            )
         }))?;
-    let objective = by_code(tx.conn(), ecosystem_id, &fields.code)?.ok_or_else(|| StoreError::NotFound {
-        entity: ENTITY,
-        key: fields.code.clone(),
-    })?;
+    let objective =
+        by_code(tx.conn(), ecosystem_id, &fields.code)?.ok_or_else(|| StoreError::NotFound {
+            entity: ENTITY,
+            key: fields.code.clone(),
+        })?;
     set_responsibles(tx, objective.id, &fields.responsible)?;
     record(tx, None, Some((&objective, &fields.responsible)))?;
     Ok(objective)
 }
 
-pub fn update(tx: &mut WriteTx<'_>, before: &Objective, fields: &ObjectiveFields) -> Result<Objective, StoreError> {
+pub fn update(
+    tx: &mut WriteTx<'_>,
+    before: &Objective,
+    fields: &ObjectiveFields,
+) -> Result<Objective, StoreError> {
     let responsible_before = responsible_ids(tx.conn(), before.id)?;
     let now = tx.now();
     diesel::update(objectives::table.find(before.id))
@@ -129,14 +152,21 @@ pub fn update(tx: &mut WriteTx<'_>, before: &Objective, fields: &ObjectiveFields
         ))
         .execute(tx.conn())
         .map_err(StoreError::on_unique("code", || {
-            format!("an objective with code '{}' already exists in this ecosystem", fields.code)
+            format!(
+                "an objective with code '{}' already exists in this ecosystem",
+                fields.code
+            )
         }))?;
     set_responsibles(tx, before.id, &fields.responsible)?;
     let after = by_id(tx.conn(), before.id)?.ok_or_else(|| StoreError::NotFound {
         entity: ENTITY,
         key: before.id.to_string(),
     })?;
-    record(tx, Some((before, &responsible_before)), Some((&after, &fields.responsible)))?;
+    record(
+        tx,
+        Some((before, &responsible_before)),
+        Some((&after, &fields.responsible)),
+    )?;
     Ok(after)
 }
 
@@ -169,7 +199,11 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Objective>, St
         .load(conn)?)
 }
 
-pub fn by_code(conn: &mut DbConnection, ecosystem_id: i64, code: &str) -> Result<Option<Objective>, StoreError> {
+pub fn by_code(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+    code: &str,
+) -> Result<Option<Objective>, StoreError> {
     Ok(objectives::table
         .filter(objectives::ecosystem_id.eq(ecosystem_id))
         .filter(objectives::code.eq(code))
@@ -194,7 +228,9 @@ pub fn of_ecosystem(
     if let Some(t) = theme_id {
         q = q.filter(objectives::theme_id.eq(t));
     }
-    Ok(q.order(objectives::code.asc()).select(Objective::as_select()).load(conn)?)
+    Ok(q.order(objectives::code.asc())
+        .select(Objective::as_select())
+        .load(conn)?)
 }
 
 fn responsible_ids(conn: &mut DbConnection, objective_id: i64) -> Result<Vec<i64>, StoreError> {
@@ -206,15 +242,27 @@ fn responsible_ids(conn: &mut DbConnection, objective_id: i64) -> Result<Vec<i64
 }
 
 /// `(objective_id, actor_id)` pairs for these objectives, in one query.
-pub fn responsibles_of(conn: &mut DbConnection, objective_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+pub fn responsibles_of(
+    conn: &mut DbConnection,
+    objective_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, StoreError> {
     Ok(objective_responsibles::table
         .filter(objective_responsibles::objective_id.eq_any(objective_ids))
-        .order((objective_responsibles::objective_id.asc(), objective_responsibles::actor_id.asc()))
-        .select((objective_responsibles::objective_id, objective_responsibles::actor_id))
+        .order((
+            objective_responsibles::objective_id.asc(),
+            objective_responsibles::actor_id.asc(),
+        ))
+        .select((
+            objective_responsibles::objective_id,
+            objective_responsibles::actor_id,
+        ))
         .load(conn)?)
 }
 
-pub fn links_of_ecosystem(conn: &mut DbConnection, ecosystem_id: i64) -> Result<Vec<Link>, StoreError> {
+pub fn links_of_ecosystem(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+) -> Result<Vec<Link>, StoreError> {
     Ok(objective_links::table
         .filter(objective_links::ecosystem_id.eq(ecosystem_id))
         .order(objective_links::id.asc())
@@ -223,7 +271,10 @@ pub fn links_of_ecosystem(conn: &mut DbConnection, ecosystem_id: i64) -> Result<
 }
 
 /// Links where any of these objectives is the cause or the effect, in one query.
-pub fn links_touching(conn: &mut DbConnection, objective_ids: &[i64]) -> Result<Vec<Link>, StoreError> {
+pub fn links_touching(
+    conn: &mut DbConnection,
+    objective_ids: &[i64],
+) -> Result<Vec<Link>, StoreError> {
     Ok(objective_links::table
         .filter(
             objective_links::cause_id
@@ -252,7 +303,9 @@ pub fn create_link(
             objective_links::created_at.eq(now),
         ))
         .execute(tx.conn())
-        .map_err(StoreError::on_unique("effectId", || "these objectives are already linked".to_string()))?;
+        .map_err(StoreError::on_unique("effectId", || {
+            "these objectives are already linked".to_string()
+        }))?;
     let link: Link = objective_links::table
         .filter(objective_links::cause_id.eq(cause_id))
         .filter(objective_links::effect_id.eq(effect_id))
@@ -263,7 +316,11 @@ pub fn create_link(
 }
 
 /// Removes the link `cause → effect`; returns it, or `None` when there was none.
-pub fn delete_link(tx: &mut WriteTx<'_>, cause_id: i64, effect_id: i64) -> Result<Option<Link>, StoreError> {
+pub fn delete_link(
+    tx: &mut WriteTx<'_>,
+    cause_id: i64,
+    effect_id: i64,
+) -> Result<Option<Link>, StoreError> {
     let link: Option<Link> = objective_links::table
         .filter(objective_links::cause_id.eq(cause_id))
         .filter(objective_links::effect_id.eq(effect_id))
