@@ -3,12 +3,16 @@
 pub mod actor;
 pub mod audit;
 pub mod error;
+pub mod period;
+pub mod scoring;
 pub mod strategy;
 pub mod territory;
 pub mod user;
 
 pub use actor::{ActorKind, ActorName};
 pub use error::{FieldError, ValidationErrors};
+pub use period::{Period, PeriodType};
+pub use scoring::{Aggregation, Direction, Status, Thresholds};
 pub use strategy::{Code, Horizon, PerspectiveKind, Slug, ThemeKind, Weight};
 pub use territory::{TerritoryLevel, Ubigeo};
 pub use user::{Email, Password, Role};

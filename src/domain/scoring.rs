@@ -1,0 +1,653 @@
+//! The scorecard's arithmetic (DESIGN.md, *Computations*): the actual value of an indicator
+//! for a period, progress, attainment, the expected trajectory, on-track, status, and the
+//! weighted roll-up indicator → objective → perspective → ecosystem with coverage.
+//! Pure functions of their inputs, unit-tested with hand-worked numbers.
+
+use serde::Serialize;
+
+use super::error::FieldError;
+use super::period::Period;
+
+/// Which way is better.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum Direction {
+    Increase,
+    Decrease,
+    /// Good inside `[lower, upper]`.
+    Range {
+        lower: f64,
+        upper: f64,
+    },
+}
+
+impl Direction {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Direction::Increase => "increase",
+            Direction::Decrease => "decrease",
+            Direction::Range { .. } => "range",
+        }
+    }
+
+    /// Builds a direction from its name and optional bounds; `range` needs both bounds,
+    /// finite and ordered.
+    pub fn parse(
+        kind: &str,
+        lower: Option<f64>,
+        upper: Option<f64>,
+    ) -> Result<Direction, FieldError> {
+        match kind {
+            "increase" => Ok(Direction::Increase),
+            "decrease" => Ok(Direction::Decrease),
+            "range" => match (lower, upper) {
+                (Some(l), Some(u)) if l.is_finite() && u.is_finite() && l <= u => {
+                    Ok(Direction::Range { lower: l, upper: u })
+                }
+                (Some(_), Some(_)) => Err(FieldError::new(
+                    "rangeUpper",
+                    "range",
+                    "the bounds of a RANGE indicator must be finite numbers with lower ≤ upper",
+                )),
+                _ => Err(FieldError::new(
+                    "rangeLower",
+                    "required",
+                    "a RANGE indicator needs both rangeLower and rangeUpper",
+                )),
+            },
+            other => Err(FieldError::new(
+                "direction",
+                "unknown_value",
+                format!("unknown direction '{other}'"),
+            )),
+        }
+    }
+
+    /// Whether `a` is at least as good as `reference`.
+    fn at_or_beyond(&self, a: f64, reference: f64) -> bool {
+        match self {
+            Direction::Increase => a >= reference,
+            Direction::Decrease => a <= reference,
+            Direction::Range { lower, upper } => *lower <= a && a <= *upper,
+        }
+    }
+}
+
+/// How period values make the actual of a longer period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Aggregation {
+    /// A stock: the value of the latest period with data.
+    Last,
+    /// A flow accumulated from the baseline: baseline + every value after it.
+    Sum,
+}
+
+impl Aggregation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregation::Last => "last",
+            Aggregation::Sum => "sum",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Aggregation> {
+        match raw {
+            "last" => Some(Aggregation::Last),
+            "sum" => Some(Aggregation::Sum),
+            _ => None,
+        }
+    }
+}
+
+/// Status on progress: green at or above `green`, amber at or above `amber`, else red.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Thresholds {
+    pub green: f64,
+    pub amber: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            green: 0.9,
+            amber: 0.6,
+        }
+    }
+}
+
+impl Thresholds {
+    pub fn parse(green: f64, amber: f64) -> Result<Thresholds, FieldError> {
+        if green.is_finite() && amber.is_finite() && 0.0 <= amber && amber <= green && green <= 10.0
+        {
+            Ok(Thresholds { green, amber })
+        } else {
+            Err(FieldError::new(
+                "thresholds",
+                "range",
+                format!("need 0 ≤ amber ≤ green ≤ 10, got green {green}, amber {amber}"),
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Status {
+    Green,
+    Amber,
+    Red,
+    NoData,
+}
+
+impl Status {
+    pub fn from_progress(thresholds: Thresholds, progress: Option<f64>) -> Status {
+        match progress {
+            None => Status::NoData,
+            Some(p) if p >= thresholds.green => Status::Green,
+            Some(p) if p >= thresholds.amber => Status::Amber,
+            Some(_) => Status::Red,
+        }
+    }
+}
+
+/// A value at a period: a baseline, a target or an observation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Point {
+    pub period: Period,
+    pub value: f64,
+}
+
+/// What the computations need to know about an indicator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorSpec {
+    pub direction: Direction,
+    pub aggregation: Aggregation,
+    pub thresholds: Thresholds,
+    pub baseline: Option<Point>,
+    /// In period order.
+    pub targets: Vec<Point>,
+}
+
+/// The actual value for period `at` from the counted observations (any order).
+/// `Last`: the latest observation inside `at`. `Sum`: baseline + all observations after the
+/// baseline period up to the end of `at`. No observation → `None`, never zero.
+pub fn actual(spec: &IndicatorSpec, observations: &[Point], at: &Period) -> Option<f64> {
+    match spec.aggregation {
+        Aggregation::Last => observations
+            .iter()
+            .filter(|o| at.contains(&o.period))
+            .max_by(|a, b| a.period.cmp(&b.period))
+            .map(|o| o.value),
+        Aggregation::Sum => {
+            let after = |o: &&Point| {
+                spec.baseline
+                    .is_none_or(|b| o.period.start() > b.period.end())
+            };
+            let counted: Vec<f64> = observations
+                .iter()
+                .filter(after)
+                .filter(|o| o.period.end() <= at.end())
+                .map(|o| o.value)
+                .collect();
+            if counted.is_empty() {
+                return None;
+            }
+            Some(spec.baseline.map_or(0.0, |b| b.value) + counted.iter().sum::<f64>())
+        }
+    }
+}
+
+/// The target for `at`: the first target ending at or after `at` (the next milestone), or the
+/// last target when `at` is past them all.
+pub fn target_for(spec: &IndicatorSpec, at: &Period) -> Option<Point> {
+    spec.targets
+        .iter()
+        .find(|t| t.period.end() >= at.end())
+        .or(spec.targets.last())
+        .copied()
+}
+
+/// The planned value at the end of `at`: piecewise-linear in time from the baseline through
+/// the targets, flat after the last target; `None` before the baseline or without one.
+pub fn expected(spec: &IndicatorSpec, at: &Period) -> Option<f64> {
+    let baseline = spec.baseline?;
+    let day = at.end();
+    if day < baseline.period.end() {
+        return None;
+    }
+    let mut from = baseline;
+    for t in &spec.targets {
+        let (d0, d1) = (from.period.end(), t.period.end());
+        if day <= d1 {
+            let span = (d1 - d0).num_days() as f64;
+            if span <= 0.0 {
+                return Some(t.value);
+            }
+            let share = (day - d0).num_days() as f64 / span;
+            return Some(from.value + share * (t.value - from.value));
+        }
+        from = *t;
+    }
+    Some(from.value)
+}
+
+/// Share of the gap from baseline to target that is closed: (a − b) / (t − b). When t = b:
+/// 1 if the target is met in the indicator's direction, else 0. `Range` indicators score
+/// their attainment (1 inside the bounds).
+pub fn progress(direction: Direction, baseline: f64, target: f64, actual: f64) -> f64 {
+    if let Direction::Range { .. } = direction {
+        return range_attainment(direction, actual);
+    }
+    if target == baseline {
+        return if direction.at_or_beyond(actual, target) {
+            1.0
+        } else {
+            0.0
+        };
+    }
+    (actual - baseline) / (target - baseline)
+}
+
+fn range_attainment(direction: Direction, a: f64) -> f64 {
+    let Direction::Range { lower, upper } = direction else {
+        return 0.0;
+    };
+    let width = if upper > lower {
+        upper - lower
+    } else {
+        lower.abs().max(1.0)
+    };
+    let off = if a < lower {
+        lower - a
+    } else if a > upper {
+        a - upper
+    } else {
+        0.0
+    };
+    (1.0 - off / width).max(0.0)
+}
+
+/// "% de cumplimiento": a / t for `Increase`, t / a for `Decrease`, for `Range` 1 inside the
+/// bounds falling linearly outside. `None` when it would divide by zero.
+pub fn attainment(direction: Direction, target: f64, actual: f64) -> Option<f64> {
+    match direction {
+        Direction::Increase => (target != 0.0).then(|| actual / target),
+        Direction::Decrease => (actual != 0.0).then(|| target / actual),
+        Direction::Range { .. } => Some(range_attainment(direction, actual)),
+    }
+}
+
+/// Actual at or beyond the expected value in the indicator's direction (`Range`: inside).
+pub fn on_track(direction: Direction, actual: f64, expected: f64) -> bool {
+    direction.at_or_beyond(actual, expected)
+}
+
+/// Everything the scorecard shows for one indicator and period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub actual: Option<f64>,
+    pub target: Option<Point>,
+    pub expected: Option<f64>,
+    pub progress: Option<f64>,
+    pub attainment: Option<f64>,
+    pub status: Status,
+    pub on_track: Option<bool>,
+}
+
+pub fn evaluate(spec: &IndicatorSpec, observations: &[Point], at: &Period) -> Evaluation {
+    let actual = actual(spec, observations, at);
+    let target = target_for(spec, at);
+    let expected = expected(spec, at);
+    let progress = match (actual, spec.baseline, target, spec.direction) {
+        (Some(a), _, _, Direction::Range { .. }) => Some(progress(spec.direction, 0.0, 0.0, a)),
+        (Some(a), Some(b), Some(t), d) => Some(progress(d, b.value, t.value, a)),
+        _ => None,
+    };
+    let attainment = match (actual, target) {
+        (Some(a), Some(t)) => attainment(spec.direction, t.value, a),
+        (Some(a), None) if matches!(spec.direction, Direction::Range { .. }) => {
+            attainment(spec.direction, 0.0, a)
+        }
+        _ => None,
+    };
+    Evaluation {
+        actual,
+        target,
+        expected,
+        progress,
+        attainment,
+        status: Status::from_progress(spec.thresholds, progress),
+        on_track: match (actual, expected) {
+            (Some(a), Some(e)) => Some(on_track(spec.direction, a, e)),
+            _ => None,
+        },
+    }
+}
+
+/// A node of the roll-up: its weight in its parent, its score (weighted mean of the
+/// children that have one) and how many indicators beneath it have data.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Score {
+    pub weight: f64,
+    pub score: Option<f64>,
+    pub with_data: usize,
+    pub total: usize,
+}
+
+impl Score {
+    /// An indicator's contribution: its progress, capped (default 1) so over-achievement on
+    /// one indicator cannot hide another's shortfall.
+    pub fn indicator(weight: f64, progress: Option<f64>, cap: Option<f64>) -> Score {
+        Score {
+            weight,
+            score: progress.map(|p| cap.map_or(p, |c| p.min(c))),
+            with_data: usize::from(progress.is_some()),
+            total: 1,
+        }
+    }
+
+    /// The weighted mean of the children that have a score; coverage counts them all.
+    pub fn combine(weight: f64, children: &[Score]) -> Score {
+        let scored: Vec<&Score> = children.iter().filter(|c| c.score.is_some()).collect();
+        let total_weight: f64 = scored.iter().map(|c| c.weight).sum();
+        let score = (total_weight > 0.0).then(|| {
+            scored
+                .iter()
+                .map(|c| c.weight * c.score.unwrap_or(0.0))
+                .sum::<f64>()
+                / total_weight
+        });
+        Score {
+            weight,
+            score,
+            with_data: children.iter().map(|c| c.with_data).sum(),
+            total: children.iter().map(|c| c.total).sum(),
+        }
+    }
+
+    /// Share of the indicators beneath that have data (0 when there are none).
+    pub fn coverage(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.with_data as f64 / self.total as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Period {
+        Period::parse("p", s).unwrap()
+    }
+
+    fn pt(s: &str, v: f64) -> Point {
+        Point {
+            period: p(s),
+            value: v,
+        }
+    }
+
+    fn spec(
+        direction: Direction,
+        aggregation: Aggregation,
+        baseline: Point,
+        targets: Vec<Point>,
+    ) -> IndicatorSpec {
+        IndicatorSpec {
+            direction,
+            aggregation,
+            thresholds: Thresholds::default(),
+            baseline: Some(baseline),
+            targets,
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn progress_closes_the_gap_in_both_directions() {
+        // Coverage of water service: baseline 60 %, target 80 %, actual 75 % → 15/20.
+        assert!(close(progress(Direction::Increase, 60.0, 80.0, 75.0), 0.75));
+        // Anaemia: baseline 40 %, target 20 %, actual 30 % → (30-40)/(20-40) = 0.5.
+        assert!(close(progress(Direction::Decrease, 40.0, 20.0, 30.0), 0.5));
+        // Worse than the baseline is negative; beyond the target above 1.
+        assert!(close(
+            progress(Direction::Increase, 60.0, 80.0, 55.0),
+            -0.25
+        ));
+        assert!(close(progress(Direction::Decrease, 40.0, 20.0, 10.0), 1.5));
+    }
+
+    #[test]
+    fn when_target_equals_baseline_progress_is_met_or_not() {
+        assert_eq!(progress(Direction::Increase, 50.0, 50.0, 50.0), 1.0);
+        assert_eq!(progress(Direction::Increase, 50.0, 50.0, 49.0), 0.0);
+        assert_eq!(progress(Direction::Decrease, 5.0, 5.0, 4.0), 1.0);
+        assert_eq!(progress(Direction::Decrease, 5.0, 5.0, 6.0), 0.0);
+    }
+
+    #[test]
+    fn attainment_per_direction_and_range() {
+        assert!(close(
+            attainment(Direction::Increase, 80.0, 60.0).unwrap(),
+            0.75
+        ));
+        assert!(close(
+            attainment(Direction::Decrease, 20.0, 25.0).unwrap(),
+            0.8
+        ));
+        assert_eq!(attainment(Direction::Increase, 0.0, 5.0), None);
+        assert_eq!(attainment(Direction::Decrease, 10.0, 0.0), None);
+        // pH of river water: good within 6.5–8.5 (width 2). 9.0 is 0.5 outside → 0.75.
+        let ph = Direction::Range {
+            lower: 6.5,
+            upper: 8.5,
+        };
+        assert_eq!(attainment(ph, 0.0, 7.0), Some(1.0));
+        assert!(close(attainment(ph, 0.0, 9.0).unwrap(), 0.75));
+        assert!(close(attainment(ph, 0.0, 5.5).unwrap(), 0.5));
+        assert_eq!(attainment(ph, 0.0, 2.0), Some(0.0), "floored at zero");
+        assert!(
+            close(progress(ph, 0.0, 0.0, 9.0), 0.75),
+            "range progress is its attainment"
+        );
+    }
+
+    #[test]
+    fn direction_parsing_requires_range_bounds() {
+        assert_eq!(
+            Direction::parse("range", Some(1.0), Some(2.0)).unwrap(),
+            Direction::Range {
+                lower: 1.0,
+                upper: 2.0
+            }
+        );
+        assert_eq!(
+            Direction::parse("range", None, Some(2.0)).unwrap_err().rule,
+            "required"
+        );
+        assert_eq!(
+            Direction::parse("range", Some(3.0), Some(2.0))
+                .unwrap_err()
+                .rule,
+            "range"
+        );
+        assert!(Direction::parse("range", Some(f64::NAN), Some(2.0)).is_err());
+    }
+
+    #[test]
+    fn last_takes_the_latest_value_inside_the_period() {
+        let s = spec(
+            Direction::Increase,
+            Aggregation::Last,
+            pt("2022", 60.0),
+            vec![pt("2026", 80.0)],
+        );
+        let obs = [
+            pt("2023Q4", 66.0),
+            pt("2024Q1", 67.0),
+            pt("2024Q3", 70.0),
+            pt("2024Q2", 69.0),
+        ];
+        assert_eq!(actual(&s, &obs, &p("2024")), Some(70.0));
+        assert_eq!(actual(&s, &obs, &p("2024Q2")), Some(69.0));
+        assert_eq!(
+            actual(&s, &obs, &p("2025")),
+            None,
+            "no data is no data, not the old value"
+        );
+    }
+
+    #[test]
+    fn sum_accumulates_from_the_baseline() {
+        // New household water connections: 1 000 by 2022; +300 in 2023, +250 and +150 in 2024.
+        let s = spec(
+            Direction::Increase,
+            Aggregation::Sum,
+            pt("2022", 1000.0),
+            vec![pt("2025", 2000.0)],
+        );
+        let obs = [
+            pt("2022", 999.0),
+            pt("2023", 300.0),
+            pt("2024S1", 250.0),
+            pt("2024S2", 150.0),
+        ];
+        assert_eq!(
+            actual(&s, &obs, &p("2023")),
+            Some(1300.0),
+            "the baseline period itself is not added again"
+        );
+        assert_eq!(actual(&s, &obs, &p("2024")), Some(1700.0));
+        assert_eq!(actual(&s, &obs, &p("2024S1")), Some(1550.0));
+        assert_eq!(actual(&s, &[pt("2022", 5.0)], &p("2024")), None);
+        // Progress toward 2 000 by 2025: (1700-1000)/(2000-1000).
+        assert!(close(evaluate(&s, &obs, &p("2024")).progress.unwrap(), 0.7));
+    }
+
+    #[test]
+    fn the_expected_trajectory_is_piecewise_linear_through_the_targets() {
+        // Baseline 2022: 60; targets 2024: 70, 2026: 90.
+        let s = spec(
+            Direction::Increase,
+            Aggregation::Last,
+            pt("2022", 60.0),
+            vec![pt("2024", 70.0), pt("2026", 90.0)],
+        );
+        assert_eq!(expected(&s, &p("2022")), Some(60.0));
+        let y2023 = expected(&s, &p("2023")).unwrap();
+        assert!((y2023 - 65.0).abs() < 0.01, "{y2023}");
+        assert_eq!(expected(&s, &p("2024")), Some(70.0));
+        let y2025 = expected(&s, &p("2025")).unwrap();
+        assert!((y2025 - 80.0).abs() < 0.02, "{y2025}");
+        assert_eq!(
+            expected(&s, &p("2028")),
+            Some(90.0),
+            "flat after the last target"
+        );
+        assert_eq!(
+            expected(&s, &p("2021")),
+            None,
+            "nothing before the baseline"
+        );
+        assert_eq!(
+            target_for(&s, &p("2023")).unwrap().value,
+            70.0,
+            "the next milestone"
+        );
+        assert_eq!(target_for(&s, &p("2025")).unwrap().value, 90.0);
+        assert_eq!(target_for(&s, &p("2030")).unwrap().value, 90.0);
+    }
+
+    #[test]
+    fn evaluation_gives_status_and_on_track() {
+        let s = spec(
+            Direction::Increase,
+            Aggregation::Last,
+            pt("2022", 60.0),
+            vec![pt("2024", 70.0), pt("2026", 90.0)],
+        );
+        // 2023: actual 66 vs expected ≈65 → on track; progress toward 70: 6/10 = 0.6 → amber.
+        let e = evaluate(&s, &[pt("2023", 66.0)], &p("2023"));
+        assert_eq!(e.actual, Some(66.0));
+        assert!(close(e.progress.unwrap(), 0.6));
+        assert_eq!(e.status, Status::Amber);
+        assert_eq!(e.on_track, Some(true));
+        assert!(close(e.attainment.unwrap(), 66.0 / 70.0));
+        // 2024: 69.5 → progress 0.95 green, but behind the expected 70.
+        let e = evaluate(&s, &[pt("2024", 69.5)], &p("2024"));
+        assert_eq!(e.status, Status::Green);
+        assert_eq!(e.on_track, Some(false));
+        let e = evaluate(&s, &[pt("2024", 61.0)], &p("2024"));
+        assert_eq!(e.status, Status::Red);
+        let none = evaluate(&s, &[], &p("2024"));
+        assert_eq!(
+            (none.actual, none.progress, none.status, none.on_track),
+            (None, None, Status::NoData, None)
+        );
+        // Decrease: anaemia 40 → 20 by 2026; 2024 expected 30, actual 28 → on track.
+        let d = spec(
+            Direction::Decrease,
+            Aggregation::Last,
+            pt("2022", 40.0),
+            vec![pt("2026", 20.0)],
+        );
+        let e = evaluate(&d, &[pt("2024", 28.0)], &p("2024"));
+        assert_eq!(e.on_track, Some(true));
+        assert!(close(e.progress.unwrap(), 0.6));
+    }
+
+    #[test]
+    fn roll_up_is_weighted_capped_and_reports_coverage() {
+        // Objective with three indicators: weights 1, 1, 2; progress 0.5, 1.4 (capped at 1), none.
+        let a = Score::indicator(1.0, Some(0.5), Some(1.0));
+        let b = Score::indicator(1.0, Some(1.4), Some(1.0));
+        let c = Score::indicator(2.0, None, Some(1.0));
+        let objective = Score::combine(3.0, &[a, b, c]);
+        assert!(
+            close(objective.score.unwrap(), 0.75),
+            "(0.5·1 + 1·1)/2; the missing one is not counted as zero"
+        );
+        assert!(close(objective.coverage(), 2.0 / 3.0));
+        // Uncapped, the over-achiever would hide the shortfall.
+        let uncapped = Score::combine(
+            1.0,
+            &[
+                Score::indicator(1.0, Some(0.5), None),
+                Score::indicator(1.0, Some(1.4), None),
+            ],
+        );
+        assert!(close(uncapped.score.unwrap(), 0.95));
+        // Perspective: objective weight 3 score 0.75, objective weight 1 score 0.35.
+        let other = Score::combine(1.0, &[Score::indicator(1.0, Some(0.35), Some(1.0))]);
+        let perspective = Score::combine(1.0, &[objective, other]);
+        assert!(close(perspective.score.unwrap(), (3.0 * 0.75 + 0.35) / 4.0));
+        assert!(close(perspective.coverage(), 3.0 / 4.0));
+        // No data anywhere: no score, zero coverage.
+        let empty = Score::combine(1.0, &[Score::indicator(1.0, None, Some(1.0))]);
+        assert_eq!((empty.score, empty.coverage()), (None, 0.0));
+        assert_eq!(Score::combine(1.0, &[]).coverage(), 0.0);
+    }
+
+    #[test]
+    fn thresholds_are_validated() {
+        assert!(Thresholds::parse(0.9, 0.6).is_ok());
+        assert!(Thresholds::parse(0.5, 0.6).is_err());
+        assert!(Thresholds::parse(f64::NAN, 0.6).is_err());
+        assert_eq!(
+            Status::from_progress(Thresholds::default(), Some(0.9)),
+            Status::Green
+        );
+        assert_eq!(
+            Status::from_progress(Thresholds::default(), Some(0.6)),
+            Status::Amber
+        );
+        assert_eq!(
+            Status::from_progress(Thresholds::default(), Some(0.59)),
+            Status::Red
+        );
+    }
+}
