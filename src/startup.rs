@@ -154,6 +154,11 @@ pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
                 web::resource("/graphql")
                     .app_data(web::PayloadConfig::new(graphql::MAX_BODY_BYTES))
                     .route(web::post().to(graphql::graphql_post))
+                    .route(
+                        web::get()
+                            .guard(actix_web::guard::Header("upgrade", "websocket"))
+                            .to(graphql::graphql_ws),
+                    )
                     .route(web::get().to(graphql::graphiql)),
             )
             .configure(rest::configure)

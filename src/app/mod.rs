@@ -8,6 +8,8 @@ mod actors;
 mod caller;
 mod ecosystems;
 mod error;
+mod indicators;
+mod measurements;
 mod objectives;
 mod session;
 mod users;
@@ -16,6 +18,11 @@ pub use actors::NewActorInput;
 pub use caller::{Caller, logged_in};
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;
+pub use indicators::{
+    DirectionKind, IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard,
+    SeriesPoint,
+};
+pub use measurements::{ApprovedValue, MeasurementInput, visibility};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use session::IssuedToken;
 pub use users::NewUserInput;
@@ -28,11 +35,14 @@ use crate::db::Db;
 pub struct Ayni {
     pub db: Db,
     pub tokens: TokenKeys,
+    /// Newly approved values, for live subscribers.
+    events: tokio::sync::broadcast::Sender<ApprovedValue>,
 }
 
 impl Ayni {
     pub fn new(db: Db, tokens: TokenKeys) -> Ayni {
-        Ayni { db, tokens }
+        let (events, _) = tokio::sync::broadcast::channel(1024);
+        Ayni { db, tokens, events }
     }
 
     /// `"sqlite"` or `"postgres"`.

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::db::models::ecosystem::{self, Perspective, Theme};
 use crate::db::models::objective::{self, Link, Objective, ObjectiveFields};
+use crate::db::models::{indicator, measurement};
 use crate::db::{DbConnection, WriteTx};
 use crate::domain::strategy::{cycle_through, text};
 use crate::domain::{Code, PerspectiveKind, Role, ValidationErrors, Weight};
@@ -317,6 +318,37 @@ impl Ayni {
                             described.join(", ")
                         ),
                     });
+                }
+                let indicators = indicator::of_objectives(tx.conn(), &[id])?;
+                if !indicators.is_empty() {
+                    let codes: Vec<&str> = indicators.iter().map(|i| i.code.as_str()).collect();
+                    if !force {
+                        return Err(AppError::Conflict {
+                            field: "force".into(),
+                            message: format!(
+                                "objective {} has {} indicator(s) ({}); pass force: true to delete them with it",
+                                target.code,
+                                indicators.len(),
+                                codes.join(", ")
+                            ),
+                        });
+                    }
+                    let ids: Vec<i64> = indicators.iter().map(|i| i.id).collect();
+                    let held = measurement::list(tx.conn(), &ids, measurement::Visibility::All, &Default::default())?;
+                    if !held.is_empty() {
+                        return Err(AppError::Conflict {
+                            field: "force".into(),
+                            message: format!(
+                                "objective {} has indicators with {} contributed value(s) ({}); published values are never deleted",
+                                target.code,
+                                held.len(),
+                                codes.join(", ")
+                            ),
+                        });
+                    }
+                    for ind in &indicators {
+                        indicator::delete(tx, ind)?;
+                    }
                 }
                 let removed_links = objective::delete(tx, &target)?;
                 Ok(DeletedObjective {

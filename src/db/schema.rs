@@ -134,6 +134,77 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    indicators (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        objective_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        unit -> Text,
+        direction -> Text,
+        range_lower -> Nullable<Double>,
+        range_upper -> Nullable<Double>,
+        periodicity -> Text,
+        aggregation -> Text,
+        green_threshold -> Double,
+        amber_threshold -> Double,
+        weight -> Double,
+        source -> Text,
+        shared_value_form -> Nullable<Text>,
+        metric_category -> Nullable<Text>,
+        baseline_period -> Nullable<Text>,
+        baseline_value -> Nullable<Double>,
+        baseline_note -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    indicator_responsibles (indicator_id, actor_id) {
+        indicator_id -> BigInt,
+        actor_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    targets (id) {
+        id -> BigInt,
+        indicator_id -> BigInt,
+        period -> Text,
+        period_end -> Text,
+        value -> Double,
+        horizon -> Text,
+    }
+}
+
+diesel::table! {
+    measurements (id) {
+        id -> BigInt,
+        indicator_id -> BigInt,
+        period -> Text,
+        period_start -> Text,
+        period_end -> Text,
+        territory -> Text,
+        disaggregation -> Text,
+        revision -> Integer,
+        value -> Double,
+        evidence_url -> Nullable<Text>,
+        evidence_text -> Nullable<Text>,
+        comment -> Text,
+        actor_id -> BigInt,
+        submitted_by -> Nullable<BigInt>,
+        submitted_at -> Timestamp,
+        status -> Text,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        reject_reason -> Nullable<Text>,
+        counted -> Bool,
+    }
+}
+
 diesel::joinable!(users -> actors (actor_id));
 diesel::joinable!(perspectives -> ecosystems (ecosystem_id));
 diesel::joinable!(ecosystem_members -> ecosystems (ecosystem_id));
@@ -143,6 +214,10 @@ diesel::joinable!(objectives -> perspectives (perspective_id));
 diesel::joinable!(objectives -> themes (theme_id));
 diesel::joinable!(objective_responsibles -> objectives (objective_id));
 diesel::joinable!(objective_responsibles -> actors (actor_id));
+diesel::joinable!(indicators -> objectives (objective_id));
+diesel::joinable!(indicator_responsibles -> indicators (indicator_id));
+diesel::joinable!(targets -> indicators (indicator_id));
+diesel::joinable!(measurements -> indicators (indicator_id));
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     users,
@@ -156,4 +231,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     objectives,
     objective_responsibles,
     objective_links,
+    indicators,
+    indicator_responsibles,
+    targets,
+    measurements,
 );

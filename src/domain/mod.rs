@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod audit;
 pub mod error;
+pub mod indicator;
 pub mod period;
 pub mod scoring;
 pub mod strategy;
@@ -11,6 +12,9 @@ pub mod user;
 
 pub use actor::{ActorKind, ActorName};
 pub use error::{FieldError, ValidationErrors};
+pub use indicator::{
+    Disaggregation, Evidence, MeasurementStatus, MetricCategory, SharedValueForm, TargetHorizon,
+};
 pub use period::{Period, PeriodType};
 pub use scoring::{Aggregation, Direction, Status, Thresholds};
 pub use strategy::{Code, Horizon, PerspectiveKind, Slug, ThemeKind, Weight};

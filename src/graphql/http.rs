@@ -23,6 +23,20 @@ pub async fn graphiql() -> HttpResponse {
         )
 }
 
+/// `GET /graphql` with `Upgrade: websocket`: subscriptions (graphql-transport-ws or
+/// graphql-ws). Subscriptions carry public data only; no token is needed.
+pub async fn graphql_ws(
+    schema: web::Data<AyniSchema>,
+    app: web::Data<Ayni>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let data = loaders::with_loaders(&app, async_graphql::Data::default());
+    async_graphql_actix_web::GraphQLSubscription::new(schema.get_ref().clone())
+        .with_data(data)
+        .start(&req, payload)
+}
+
 /// `POST /graphql`: one operation or a batch (a JSON array) of at most [`MAX_BATCH`].
 pub async fn graphql_post(
     schema: web::Data<AyniSchema>,

@@ -9,6 +9,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use crate::app::Ayni;
 use crate::db::models::actor::Actor;
 use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
+use crate::db::models::indicator::{Indicator, Target};
 use crate::db::models::objective::{Link, Objective};
 
 use super::error::GqlResult;
@@ -60,6 +61,16 @@ loader!(ObjectiveLoader, one Objective, |app, keys| app.objectives_by_ids(keys),
 loader!(PerspectivesOfEcosystem, many Perspective, |app, keys| app.perspectives_of(keys), |p| p.ecosystem_id);
 loader!(ThemesOfEcosystem, many Theme, |app, keys| app.themes_of(keys), |t| t.ecosystem_id);
 loader!(MembersOfEcosystem, many Member, |app, keys| app.members_of(keys), |m| m.ecosystem_id);
+loader!(IndicatorLoader, one Indicator, |app, keys| app.indicators_by_ids(keys), |i| i.id);
+loader!(IndicatorsOfObjective, many Indicator, |app, keys| app.indicators_of_objectives(keys), |i| i.objective_id);
+loader!(TargetsOfIndicator, many Target, |app, keys| app.targets_of(keys), |t| t.indicator_id);
+// `(indicator_id, actor_id)` pairs: the actors responsible for each indicator.
+loader!(
+    ResponsiblesOfIndicator,
+    many(i64, i64),
+    |app, keys| app.indicator_responsibles_of(keys),
+    |pair| pair.0
+);
 // `(objective_id, actor_id)` pairs: the actors responsible for each objective.
 loader!(
     ResponsiblesOfObjective,
@@ -91,20 +102,32 @@ impl Loader<i64> for LinksOfObjective {
 
 /// Attaches a fresh set of loaders to a request.
 pub fn attach(request: Request, app: &Ayni) -> Request {
+    let mut request = request;
+    let data = std::mem::take(&mut request.data);
+    request.data = with_loaders(app, data);
+    request
+}
+
+/// Adds a fresh set of loaders to `data` (for a request or a subscription connection).
+pub fn with_loaders(app: &Ayni, mut data: async_graphql::Data) -> async_graphql::Data {
     fn dl<T: Loader<i64>>(loader: T) -> DataLoader<T> {
         DataLoader::new(loader, tokio::spawn)
     }
-    request
-        .data(dl(ActorLoader(app.clone())))
-        .data(dl(EcosystemLoader(app.clone())))
-        .data(dl(PerspectiveLoader(app.clone())))
-        .data(dl(ThemeLoader(app.clone())))
-        .data(dl(ObjectiveLoader(app.clone())))
-        .data(dl(PerspectivesOfEcosystem(app.clone())))
-        .data(dl(ThemesOfEcosystem(app.clone())))
-        .data(dl(MembersOfEcosystem(app.clone())))
-        .data(dl(ResponsiblesOfObjective(app.clone())))
-        .data(dl(LinksOfObjective(app.clone())))
+    data.insert(dl(ActorLoader(app.clone())));
+    data.insert(dl(EcosystemLoader(app.clone())));
+    data.insert(dl(PerspectiveLoader(app.clone())));
+    data.insert(dl(ThemeLoader(app.clone())));
+    data.insert(dl(ObjectiveLoader(app.clone())));
+    data.insert(dl(PerspectivesOfEcosystem(app.clone())));
+    data.insert(dl(ThemesOfEcosystem(app.clone())));
+    data.insert(dl(MembersOfEcosystem(app.clone())));
+    data.insert(dl(ResponsiblesOfObjective(app.clone())));
+    data.insert(dl(LinksOfObjective(app.clone())));
+    data.insert(dl(IndicatorLoader(app.clone())));
+    data.insert(dl(IndicatorsOfObjective(app.clone())));
+    data.insert(dl(TargetsOfIndicator(app.clone())));
+    data.insert(dl(ResponsiblesOfIndicator(app.clone())));
+    data
 }
 
 /// Loads one value through the request's loader of type `T`.

@@ -7,12 +7,13 @@ mod context;
 mod error;
 mod http;
 mod loaders;
+mod scorecard;
 mod strategy;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 pub use context::RequestCaller;
-pub use http::{graphiql, graphql_post};
+pub use http::{graphiql, graphql_post, graphql_ws};
 
 /// Deepest selection nesting accepted; deeper queries are refused before execution.
 pub const MAX_DEPTH: usize = 10;
@@ -28,6 +29,7 @@ pub struct Query(
     accounts::AccountQuery,
     actors::ActorQuery,
     strategy::StrategyQuery,
+    scorecard::ScorecardQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,14 +37,19 @@ pub struct Mutation(
     accounts::AccountMutation,
     actors::ActorMutation,
     strategy::StrategyMutation,
+    scorecard::ScorecardMutation,
 );
 
-pub type AyniSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+fn builder() -> SchemaBuilder<Query, Mutation, scorecard::Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        scorecard::Subscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
 }
 
 /// The schema the server executes; the service is reachable from every resolver.

@@ -129,6 +129,16 @@ impl EcosystemGql {
             .gql()?;
         Ok(os.into_iter().map(ObjectiveGql).collect())
     }
+    /// The scorecard for a period (e.g. `2024`): scores, coverage and statuses by
+    /// perspective, objective and indicator. Public.
+    async fn scorecard(
+        &self,
+        ctx: &Context<'_>,
+        period: String,
+    ) -> async_graphql::Result<super::scorecard::ScorecardGql> {
+        let card = ctx.app()?.scorecard(self.0.id, period).await.gql()?;
+        Ok(super::scorecard::ScorecardGql(card))
+    }
     /// The whole map — objectives placed in their perspectives and themes, and the
     /// cause-effect links — read in a fixed number of queries.
     async fn strategy_map(&self, ctx: &Context<'_>) -> async_graphql::Result<StrategyMapGql> {
@@ -284,6 +294,19 @@ impl ObjectiveGql {
         let mut out: Vec<ActorGql> = actors.into_values().map(ActorGql).collect();
         out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         Ok(out)
+    }
+    /// The indicators that measure this objective, by code.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::scorecard::IndicatorGql>> {
+        let list = load_one::<super::loaders::IndicatorsOfObjective>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(list
+            .into_iter()
+            .map(super::scorecard::IndicatorGql)
+            .collect())
     }
     /// Objectives this one is an effect of (links pointing here).
     async fn causes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObjectiveGql>> {

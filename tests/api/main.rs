@@ -10,5 +10,6 @@ mod cli;
 mod contracts;
 mod graphql_limits;
 mod health;
+mod scorecard;
 mod seeding;
 mod strategy;

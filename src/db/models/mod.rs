@@ -3,6 +3,8 @@
 
 pub mod actor;
 pub mod ecosystem;
+pub mod indicator;
+pub mod measurement;
 pub mod objective;
 pub mod setting;
 pub mod user;

@@ -1,0 +1,4 @@
+DROP TABLE measurements;
+DROP TABLE targets;
+DROP TABLE indicator_responsibles;
+DROP TABLE indicators;

@@ -1,0 +1,693 @@
+//! Indicators, baselines and targets; the scorecard and an indicator's series.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Not;
+
+use crate::db::DbConnection;
+use crate::db::models::ecosystem::{self, Ecosystem, Perspective};
+use crate::db::models::indicator::{self, Indicator, IndicatorFields, Target};
+use crate::db::models::measurement;
+use crate::db::models::objective::{self, Objective};
+use crate::domain::indicator::finite;
+use crate::domain::scoring::{
+    self, Aggregation, Direction, Evaluation, Point, Score, Status, Thresholds,
+};
+use crate::domain::strategy::text;
+use crate::domain::{
+    Code, FieldError, MetricCategory, Period, PeriodType, Role, SharedValueForm, TargetHorizon,
+    ValidationErrors, Weight,
+};
+
+use super::ecosystems::{MAX_NAME, MAX_TEXT};
+use super::{AppError, Ayni, Caller};
+
+/// An indicator's direction as the interfaces receive it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectionKind {
+    Increase,
+    Decrease,
+    Range,
+}
+
+impl DirectionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            DirectionKind::Increase => "increase",
+            DirectionKind::Decrease => "decrease",
+            DirectionKind::Range => "range",
+        }
+    }
+}
+
+/// A new indicator, or (all optional) changes to one.
+#[derive(Debug, Clone, Default)]
+pub struct IndicatorInput {
+    pub objective_id: Option<i64>,
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub unit: Option<String>,
+    pub direction: Option<DirectionKind>,
+    pub range_lower: Option<f64>,
+    pub range_upper: Option<f64>,
+    pub periodicity: Option<PeriodType>,
+    pub aggregation: Option<Aggregation>,
+    pub green_threshold: Option<f64>,
+    pub amber_threshold: Option<f64>,
+    pub weight: Option<f64>,
+    pub source: Option<String>,
+    /// `Some(None)` clears it.
+    pub shared_value_form: Option<Option<SharedValueForm>>,
+    pub metric_category: Option<Option<MetricCategory>>,
+    pub responsible_actor_ids: Option<Vec<i64>>,
+}
+
+/// An indicator on the scorecard.
+#[derive(Debug, Clone)]
+pub struct IndicatorCard {
+    pub indicator: Indicator,
+    pub baseline: Option<Point>,
+    pub evaluation: Evaluation,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectiveCard {
+    pub objective: Objective,
+    pub score: Score,
+    pub status: Status,
+    pub indicators: Vec<IndicatorCard>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PerspectiveCard {
+    pub perspective: Perspective,
+    pub score: Score,
+    pub status: Status,
+    pub objectives: Vec<ObjectiveCard>,
+}
+
+/// The *tablero de control* for one period.
+#[derive(Debug, Clone)]
+pub struct Scorecard {
+    pub ecosystem: Ecosystem,
+    pub period: Period,
+    pub score: Score,
+    pub status: Status,
+    pub perspectives: Vec<PerspectiveCard>,
+}
+
+/// One period of an indicator's series.
+#[derive(Debug, Clone)]
+pub struct SeriesPoint {
+    pub period: Period,
+    pub evaluation: Evaluation,
+}
+
+/// Longest series returned at once.
+pub const MAX_SERIES: usize = 600;
+
+fn strategist(caller: &Caller, what: &str) -> Result<(), AppError> {
+    caller.require(Role::manages_strategy, what)
+}
+
+fn require_indicator(conn: &mut DbConnection, id: i64) -> Result<Indicator, AppError> {
+    indicator::by_id(conn, id)?.ok_or_else(|| AppError::not_found(format!("indicator {id}")))
+}
+
+/// Validates a full set of indicator fields against the ecosystem.
+fn resolve(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+    current: Option<&Indicator>,
+    input: IndicatorInput,
+) -> Result<IndicatorFields, AppError> {
+    let mut errors = ValidationErrors::new();
+    let pick = |new: Option<String>, old: Option<&str>| {
+        new.or_else(|| old.map(str::to_string)).unwrap_or_default()
+    };
+    let code = errors.check(Code::parse(
+        "code",
+        &pick(input.code, current.map(|c| c.code.as_str())),
+    ));
+    let name = errors.check(text(
+        "name",
+        &pick(input.name, current.map(|c| c.name.as_str())),
+        2,
+        MAX_NAME,
+    ));
+    let description = errors.check(text(
+        "description",
+        &pick(input.description, current.map(|c| c.description.as_str())),
+        0,
+        MAX_TEXT,
+    ));
+    let unit = errors.check(text(
+        "unit",
+        &pick(input.unit, current.map(|c| c.unit.as_str())),
+        1,
+        50,
+    ));
+    let source = errors.check(text(
+        "source",
+        &pick(input.source, current.map(|c| c.source.as_str())),
+        0,
+        MAX_TEXT,
+    ));
+    let direction_kind = input
+        .direction
+        .map(DirectionKind::as_str)
+        .or(current.map(|c| c.direction.as_str()))
+        .unwrap_or("increase")
+        .to_string();
+    let lower = input.range_lower.or(current.and_then(|c| c.range_lower));
+    let upper = input.range_upper.or(current.and_then(|c| c.range_upper));
+    let direction = errors.check(Direction::parse(&direction_kind, lower, upper));
+    let periodicity = match (input.periodicity, current) {
+        (Some(p), _) => Some(p),
+        (None, Some(c)) => Some(c.periodicity()?),
+        (None, None) => None,
+    };
+    let Some(periodicity) = periodicity else {
+        return Err(AppError::invalid(
+            "periodicity",
+            "required",
+            "an indicator needs a periodicity",
+        ));
+    };
+    let aggregation = match (input.aggregation, current) {
+        (Some(a), _) => a,
+        (None, Some(c)) => c.aggregation()?,
+        (None, None) => Aggregation::Last,
+    };
+    let defaults = Thresholds::default();
+    let thresholds = errors.check(Thresholds::parse(
+        input
+            .green_threshold
+            .or(current.map(|c| c.green_threshold))
+            .unwrap_or(defaults.green),
+        input
+            .amber_threshold
+            .or(current.map(|c| c.amber_threshold))
+            .unwrap_or(defaults.amber),
+    ));
+    let weight = errors.check(Weight::parse(
+        "weight",
+        input
+            .weight
+            .or(current.map(|c| c.weight))
+            .unwrap_or(Weight::DEFAULT.value()),
+    ));
+    let objective_id = input.objective_id.or(current.map(|c| c.objective_id));
+    match objective_id {
+        None => errors.push(FieldError::new(
+            "objectiveId",
+            "required",
+            "an indicator measures an objective",
+        )),
+        Some(id) => {
+            if objective::by_id(conn, id)?.is_none_or(|o| o.ecosystem_id != ecosystem_id) {
+                errors.push(FieldError::new(
+                    "objectiveId",
+                    "exists",
+                    format!("no objective with id {id} in this ecosystem"),
+                ));
+            }
+        }
+    }
+    let responsible = match input.responsible_actor_ids {
+        Some(ids) => ids,
+        None => match current {
+            Some(c) => indicator::responsibles_of(conn, &[c.id])?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect(),
+            None => Vec::new(),
+        },
+    };
+    let members: HashSet<i64> = ecosystem::members_of(conn, &[ecosystem_id])?
+        .into_iter()
+        .map(|m| m.actor_id)
+        .collect();
+    let strangers: Vec<String> = responsible
+        .iter()
+        .filter(|a| !members.contains(a))
+        .map(i64::to_string)
+        .collect();
+    if !strangers.is_empty() {
+        errors.push(FieldError::new(
+            "responsibleActorIds",
+            "member",
+            format!(
+                "responsible actors must be members of the ecosystem; not members: {}",
+                strangers.join(", ")
+            ),
+        ));
+    }
+    if let Some(c) = current
+        && c.periodicity != periodicity.as_str()
+        && measurement::list(
+            conn,
+            &[c.id],
+            measurement::Visibility::All,
+            &Default::default(),
+        )?
+        .is_empty()
+        .not()
+    {
+        errors.push(FieldError::new(
+            "periodicity",
+            "locked",
+            "the periodicity cannot change once values have been submitted",
+        ));
+    }
+    let shared_value_form = match input.shared_value_form {
+        Some(v) => v.map(|f| f.as_str().to_string()),
+        None => current.and_then(|c| c.shared_value_form.clone()),
+    };
+    let metric_category = match input.metric_category {
+        Some(v) => v.map(|m| m.as_str().to_string()),
+        None => current.and_then(|c| c.metric_category.clone()),
+    };
+    let (
+        Some(code),
+        Some(name),
+        Some(description),
+        Some(unit),
+        Some(source),
+        Some(direction),
+        Some(thresholds),
+        Some(weight),
+        Some(objective_id),
+    ) = (
+        code,
+        name,
+        description,
+        unit,
+        source,
+        direction,
+        thresholds,
+        weight,
+        objective_id,
+    )
+    else {
+        return Err(AppError::Invalid(errors));
+    };
+    errors.into_result()?;
+    let mut responsible = responsible;
+    responsible.sort_unstable();
+    responsible.dedup();
+    Ok(IndicatorFields {
+        objective_id,
+        code: code.as_str().to_string(),
+        name,
+        description,
+        unit,
+        direction,
+        periodicity,
+        aggregation,
+        thresholds,
+        weight: weight.value(),
+        source,
+        shared_value_form,
+        metric_category,
+        responsible,
+    })
+}
+
+/// The ecosystem of an objective, for new indicators.
+fn ecosystem_of_objective(
+    conn: &mut DbConnection,
+    objective_id: Option<i64>,
+) -> Result<i64, AppError> {
+    let id = objective_id.ok_or_else(|| {
+        AppError::invalid(
+            "objectiveId",
+            "required",
+            "an indicator measures an objective",
+        )
+    })?;
+    objective::by_id(conn, id)?
+        .map(|o| o.ecosystem_id)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "objectiveId",
+                "exists",
+                format!("no objective with id {id}"),
+            )
+        })
+}
+
+fn group_targets(targets: &[Target]) -> HashMap<i64, Vec<&Target>> {
+    let mut out: HashMap<i64, Vec<&Target>> = HashMap::new();
+    for t in targets {
+        out.entry(t.indicator_id).or_default().push(t);
+    }
+    out
+}
+
+impl Ayni {
+    pub async fn indicators_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Indicator>, AppError> {
+        self.db
+            .run(move |c| indicator::by_ids(c, &ids).map_err(AppError::from))
+            .await
+    }
+
+    pub async fn indicators_of_objectives(
+        &self,
+        ids: Vec<i64>,
+    ) -> Result<Vec<Indicator>, AppError> {
+        self.db
+            .run(move |c| indicator::of_objectives(c, &ids).map_err(AppError::from))
+            .await
+    }
+
+    pub async fn targets_of(&self, indicator_ids: Vec<i64>) -> Result<Vec<Target>, AppError> {
+        self.db
+            .run(move |c| indicator::targets_of(c, &indicator_ids).map_err(AppError::from))
+            .await
+    }
+
+    /// `(indicator_id, actor_id)` pairs (batch loading).
+    pub async fn indicator_responsibles_of(
+        &self,
+        indicator_ids: Vec<i64>,
+    ) -> Result<Vec<(i64, i64)>, AppError> {
+        self.db
+            .run(move |c| indicator::responsibles_of(c, &indicator_ids).map_err(AppError::from))
+            .await
+    }
+
+    pub async fn create_indicator(
+        &self,
+        caller: &Caller,
+        input: IndicatorInput,
+    ) -> Result<Indicator, AppError> {
+        strategist(caller, "create indicators")?;
+        self.db
+            .write(caller.author(), move |tx| {
+                let ecosystem_id = ecosystem_of_objective(tx.conn(), input.objective_id)?;
+                let fields = resolve(tx.conn(), ecosystem_id, None, input)?;
+                indicator::create(tx, ecosystem_id, &fields).map_err(AppError::from)
+            })
+            .await
+    }
+
+    pub async fn update_indicator(
+        &self,
+        caller: &Caller,
+        id: i64,
+        input: IndicatorInput,
+    ) -> Result<Indicator, AppError> {
+        strategist(caller, "edit indicators")?;
+        self.db
+            .write(caller.author(), move |tx| {
+                let before = require_indicator(tx.conn(), id)?;
+                let fields = resolve(tx.conn(), before.ecosystem_id, Some(&before), input)?;
+                indicator::update(tx, &before, &fields).map_err(AppError::from)
+            })
+            .await
+    }
+
+    /// Sets the baseline. It must come before every target.
+    pub async fn set_baseline(
+        &self,
+        caller: &Caller,
+        id: i64,
+        period: String,
+        value: f64,
+        note: String,
+    ) -> Result<Indicator, AppError> {
+        strategist(caller, "set baselines")?;
+        let mut errors = ValidationErrors::new();
+        let period = errors.check(Period::parse("period", &period));
+        let value = errors.check(finite("value", value));
+        let note = errors.check(text("note", &note, 0, MAX_TEXT));
+        let (Some(period), Some(value), Some(note)) = (period, value, note) else {
+            return Err(AppError::Invalid(errors));
+        };
+        self.db
+            .write(caller.author(), move |tx| {
+                let before = require_indicator(tx.conn(), id)?;
+                let targets = indicator::targets_of(tx.conn(), &[id])?;
+                if let Some(t) = targets.iter().find(|t| t.period_end <= period.end().to_string()) {
+                    return Err(AppError::invalid(
+                        "period",
+                        "order",
+                        format!("the baseline ({period}) must come before every target; there is one for {}", t.period),
+                    ));
+                }
+                indicator::set_baseline(tx, &before, &period, value, &note).map_err(AppError::from)
+            })
+            .await
+    }
+
+    /// Sets (or replaces) the target for a period, after the baseline.
+    pub async fn set_target(
+        &self,
+        caller: &Caller,
+        id: i64,
+        period: String,
+        value: f64,
+        horizon: TargetHorizon,
+    ) -> Result<Target, AppError> {
+        strategist(caller, "set targets")?;
+        let mut errors = ValidationErrors::new();
+        let period = errors.check(Period::parse("period", &period));
+        let value = errors.check(finite("value", value));
+        let (Some(period), Some(value)) = (period, value) else {
+            return Err(AppError::Invalid(errors));
+        };
+        self.db
+            .write(caller.author(), move |tx| {
+                let ind = require_indicator(tx.conn(), id)?;
+                if let Some(b) = ind.baseline()?
+                    && period.end() <= b.period.end()
+                {
+                    return Err(AppError::invalid(
+                        "period",
+                        "order",
+                        format!(
+                            "a target ({period}) must come after the baseline ({})",
+                            b.period
+                        ),
+                    ));
+                }
+                indicator::set_target(tx, id, &period, value, horizon.as_str())
+                    .map_err(AppError::from)
+            })
+            .await
+    }
+
+    pub async fn remove_target(
+        &self,
+        caller: &Caller,
+        id: i64,
+        period: String,
+    ) -> Result<Target, AppError> {
+        strategist(caller, "remove targets")?;
+        let period = Period::parse("period", &period)?;
+        self.db
+            .write(caller.author(), move |tx| {
+                require_indicator(tx.conn(), id)?;
+                indicator::remove_target(tx, id, &period)?.ok_or_else(|| {
+                    AppError::not_found(format!("target {period} of indicator {id}"))
+                })
+            })
+            .await
+    }
+
+    /// The scorecard of an ecosystem for a period, in a fixed number of queries.
+    pub async fn scorecard(
+        &self,
+        ecosystem_id: i64,
+        period: String,
+    ) -> Result<Scorecard, AppError> {
+        let at = Period::parse("period", &period)?;
+        self.db
+            .run(move |c| {
+                let eco = ecosystem::by_id(c, ecosystem_id)?
+                    .ok_or_else(|| AppError::not_found(format!("ecosystem {ecosystem_id}")))?;
+                let perspectives = ecosystem::perspectives_of(c, &[ecosystem_id])?;
+                let objectives = objective::of_ecosystem(c, ecosystem_id, None, None)?;
+                let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
+                let ids: Vec<i64> = indicators.iter().map(|i| i.id).collect();
+                let targets = indicator::targets_of(c, &ids)?;
+                let observations = counted_observations(c, &eco, &indicators, &at)?;
+                build_scorecard(
+                    eco,
+                    at,
+                    perspectives,
+                    objectives,
+                    indicators,
+                    &targets,
+                    &observations,
+                )
+            })
+            .await
+    }
+
+    /// An indicator's evaluation for every period of its periodicity from `from` to `to`
+    /// (defaults: its baseline, and its last target or latest value).
+    pub async fn series(
+        &self,
+        id: i64,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<SeriesPoint>, AppError> {
+        let mut errors = ValidationErrors::new();
+        let from = from.map(|f| errors.check(Period::parse("from", &f)));
+        let to = to.map(|t| errors.check(Period::parse("to", &t)));
+        errors.into_result()?;
+        self.db
+            .run(move |c| {
+                let ind = require_indicator(c, id)?;
+                let eco = ecosystem::by_id(c, ind.ecosystem_id)?
+                    .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
+                let targets = indicator::targets_of(c, &[id])?;
+                let spec = ind.spec(&targets.iter().collect::<Vec<_>>())?;
+                let kind = ind.periodicity()?;
+                let rows =
+                    measurement::counted_totals(c, &[id], &eco.territory, None, "9999-12-31")?;
+                let obs = rows
+                    .into_iter()
+                    .filter_map(|(_, p, value)| {
+                        Period::parse("period", &p)
+                            .ok()
+                            .map(|period| Point { period, value })
+                    })
+                    .collect::<Vec<_>>();
+                let first = from
+                    .flatten()
+                    .or(spec.baseline.map(|b| b.period))
+                    .or(obs.iter().map(|o| o.period).min());
+                let last = to
+                    .flatten()
+                    .or(spec.targets.last().map(|t| t.period))
+                    .into_iter()
+                    .chain(obs.iter().map(|o| o.period))
+                    .max();
+                let (Some(first), Some(last)) = (first, last) else {
+                    return Ok(Vec::new());
+                };
+                let periods = Period::range(kind, &first, &last);
+                if periods.len() > MAX_SERIES {
+                    return Err(AppError::invalid(
+                        "from",
+                        "range",
+                        format!(
+                            "at most {MAX_SERIES} periods at once, asked for {}",
+                            periods.len()
+                        ),
+                    ));
+                }
+                Ok(periods
+                    .into_iter()
+                    .map(|period| SeriesPoint {
+                        period,
+                        evaluation: scoring::evaluate(&spec, &obs, &period),
+                    })
+                    .collect())
+            })
+            .await
+    }
+}
+
+/// The counted totals the scorecard needs: for `Last` indicators the periods inside `at`,
+/// for `Sum` indicators everything up to its end.
+fn counted_observations(
+    c: &mut DbConnection,
+    eco: &Ecosystem,
+    indicators: &[Indicator],
+    at: &Period,
+) -> Result<HashMap<i64, Vec<Point>>, AppError> {
+    let (sums, lasts): (Vec<&Indicator>, Vec<&Indicator>) =
+        indicators.iter().partition(|i| i.aggregation == "sum");
+    let until = at.end().to_string();
+    let mut rows = measurement::counted_totals(
+        c,
+        &lasts.iter().map(|i| i.id).collect::<Vec<_>>(),
+        &eco.territory,
+        Some(&at.start().to_string()),
+        &until,
+    )?;
+    if !sums.is_empty() {
+        rows.extend(measurement::counted_totals(
+            c,
+            &sums.iter().map(|i| i.id).collect::<Vec<_>>(),
+            &eco.territory,
+            None,
+            &until,
+        )?);
+    }
+    let mut out: HashMap<i64, Vec<Point>> = HashMap::new();
+    for (id, p, value) in rows {
+        let period = Period::parse("period", &p)
+            .map_err(|e| AppError::internal(format!("stored period: {e}")))?;
+        out.entry(id).or_default().push(Point { period, value });
+    }
+    Ok(out)
+}
+
+fn build_scorecard(
+    eco: Ecosystem,
+    at: Period,
+    perspectives: Vec<Perspective>,
+    objectives: Vec<Objective>,
+    indicators: Vec<Indicator>,
+    targets: &[Target],
+    observations: &HashMap<i64, Vec<Point>>,
+) -> Result<Scorecard, AppError> {
+    let targets = group_targets(targets);
+    let mut by_objective: HashMap<i64, Vec<IndicatorCard>> = HashMap::new();
+    for ind in indicators {
+        let spec = ind.spec(targets.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]))?;
+        let obs = observations.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]);
+        let evaluation = scoring::evaluate(&spec, obs, &at);
+        by_objective
+            .entry(ind.objective_id)
+            .or_default()
+            .push(IndicatorCard {
+                baseline: spec.baseline,
+                indicator: ind,
+                evaluation,
+            });
+    }
+    let mut by_perspective: HashMap<i64, Vec<ObjectiveCard>> = HashMap::new();
+    for o in objectives {
+        let cards = by_objective.remove(&o.id).unwrap_or_default();
+        let scores: Vec<Score> = cards
+            .iter()
+            .map(|c| Score::indicator(c.indicator.weight, c.evaluation.progress, Some(1.0)))
+            .collect();
+        let score = Score::combine(o.weight, &scores);
+        by_perspective
+            .entry(o.perspective_id)
+            .or_default()
+            .push(ObjectiveCard {
+                status: Status::from_progress(Thresholds::default(), score.score),
+                score,
+                objective: o,
+                indicators: cards,
+            });
+    }
+    let mut cards = Vec::new();
+    for p in perspectives {
+        let objectives = by_perspective.remove(&p.id).unwrap_or_default();
+        let scores: Vec<Score> = objectives.iter().map(|o| o.score).collect();
+        let score = Score::combine(1.0, &scores);
+        cards.push(PerspectiveCard {
+            status: Status::from_progress(Thresholds::default(), score.score),
+            score,
+            perspective: p,
+            objectives,
+        });
+    }
+    let score = Score::combine(1.0, &cards.iter().map(|p| p.score).collect::<Vec<_>>());
+    Ok(Scorecard {
+        ecosystem: eco,
+        period: at,
+        status: Status::from_progress(Thresholds::default(), score.score),
+        score,
+        perspectives: cards,
+    })
+}

@@ -1,0 +1,479 @@
+//! Indicators with their baseline, targets and responsible actors.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{indicator_responsibles, indicators, targets};
+use crate::db::{DbConnection, StoreError, WriteTx};
+use crate::domain::scoring::{Aggregation, Direction, IndicatorSpec, Point, Thresholds};
+use crate::domain::{Period, PeriodType};
+
+pub const ENTITY: &str = "indicator";
+pub const TARGET: &str = "target";
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = indicators)]
+pub struct Indicator {
+    pub id: i64,
+    pub ecosystem_id: i64,
+    pub objective_id: i64,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub unit: String,
+    pub direction: String,
+    pub range_lower: Option<f64>,
+    pub range_upper: Option<f64>,
+    pub periodicity: String,
+    pub aggregation: String,
+    pub green_threshold: f64,
+    pub amber_threshold: f64,
+    pub weight: f64,
+    pub source: String,
+    pub shared_value_form: Option<String>,
+    pub metric_category: Option<String>,
+    pub baseline_period: Option<String>,
+    pub baseline_value: Option<f64>,
+    pub baseline_note: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = targets)]
+pub struct Target {
+    pub id: i64,
+    pub indicator_id: i64,
+    pub period: String,
+    pub period_end: String,
+    pub value: f64,
+    pub horizon: String,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+impl Indicator {
+    pub fn periodicity(&self) -> Result<PeriodType, StoreError> {
+        self.periodicity.parse().map_err(|()| {
+            corrupt(format!(
+                "indicator {} has periodicity '{}'",
+                self.id, self.periodicity
+            ))
+        })
+    }
+
+    pub fn direction(&self) -> Result<Direction, StoreError> {
+        Direction::parse(&self.direction, self.range_lower, self.range_upper)
+            .map_err(|e| corrupt(format!("indicator {}: {e}", self.id)))
+    }
+
+    pub fn aggregation(&self) -> Result<Aggregation, StoreError> {
+        Aggregation::parse(&self.aggregation).ok_or_else(|| {
+            corrupt(format!(
+                "indicator {} has aggregation '{}'",
+                self.id, self.aggregation
+            ))
+        })
+    }
+
+    pub fn baseline(&self) -> Result<Option<Point>, StoreError> {
+        match (&self.baseline_period, self.baseline_value) {
+            (Some(p), Some(value)) => Ok(Some(Point {
+                period: Period::parse("baseline", p)
+                    .map_err(|e| corrupt(format!("indicator {}: {e}", self.id)))?,
+                value,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// What the computations need; `targets` are this indicator's, any order.
+    pub fn spec(&self, targets: &[&Target]) -> Result<IndicatorSpec, StoreError> {
+        let mut points = targets
+            .iter()
+            .map(|t| {
+                Ok(Point {
+                    period: Period::parse("target", &t.period)
+                        .map_err(|e| corrupt(format!("target {}: {e}", t.id)))?,
+                    value: t.value,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        points.sort_by_key(|p| p.period.end());
+        Ok(IndicatorSpec {
+            direction: self.direction()?,
+            aggregation: self.aggregation()?,
+            thresholds: Thresholds {
+                green: self.green_threshold,
+                amber: self.amber_threshold,
+            },
+            baseline: self.baseline()?,
+            targets: points,
+        })
+    }
+}
+
+/// What the audit chain records: the row and its responsible actors.
+#[derive(Serialize)]
+struct IndicatorState<'a> {
+    #[serde(flatten)]
+    indicator: &'a Indicator,
+    responsible_actor_ids: &'a [i64],
+}
+
+/// The editable fields of an indicator, validated.
+#[derive(Debug, Clone)]
+pub struct IndicatorFields {
+    pub objective_id: i64,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub unit: String,
+    pub direction: Direction,
+    pub periodicity: PeriodType,
+    pub aggregation: Aggregation,
+    pub thresholds: Thresholds,
+    pub weight: f64,
+    pub source: String,
+    pub shared_value_form: Option<String>,
+    pub metric_category: Option<String>,
+    pub responsible: Vec<i64>,
+}
+
+fn range(d: Direction) -> (Option<f64>, Option<f64>) {
+    match d {
+        Direction::Range { lower, upper } => (Some(lower), Some(upper)),
+        _ => (None, None),
+    }
+}
+
+fn set_responsibles(
+    tx: &mut WriteTx<'_>,
+    indicator_id: i64,
+    actor_ids: &[i64],
+) -> Result<(), StoreError> {
+    diesel::delete(
+        indicator_responsibles::table.filter(indicator_responsibles::indicator_id.eq(indicator_id)),
+    )
+    .execute(tx.conn())?;
+    for actor_id in actor_ids {
+        diesel::insert_into(indicator_responsibles::table)
+            .values((
+                indicator_responsibles::indicator_id.eq(indicator_id),
+                indicator_responsibles::actor_id.eq(*actor_id),
+            ))
+            .execute(tx.conn())?;
+    }
+    Ok(())
+}
+
+fn record(
+    tx: &mut WriteTx<'_>,
+    before: Option<(&Indicator, &[i64])>,
+    after: Option<(&Indicator, &[i64])>,
+) -> Result<i64, StoreError> {
+    fn state<'a>((indicator, ids): (&'a Indicator, &'a [i64])) -> IndicatorState<'a> {
+        IndicatorState {
+            indicator,
+            responsible_actor_ids: ids,
+        }
+    }
+    let id = after.or(before).map(|(i, _)| i.id).unwrap_or_default();
+    tx.record_change(
+        ENTITY,
+        id,
+        before.map(state).as_ref(),
+        after.map(state).as_ref(),
+    )
+}
+
+pub fn create(
+    tx: &mut WriteTx<'_>,
+    ecosystem_id: i64,
+    f: &IndicatorFields,
+) -> Result<Indicator, StoreError> {
+    let now = tx.now();
+    let (lower, upper) = range(f.direction);
+    diesel::insert_into(indicators::table)
+        .values((
+            indicators::ecosystem_id.eq(ecosystem_id),
+            indicators::objective_id.eq(f.objective_id),
+            indicators::code.eq(&f.code),
+            indicators::name.eq(&f.name),
+            indicators::description.eq(&f.description),
+            indicators::unit.eq(&f.unit),
+            indicators::direction.eq(f.direction.as_str()),
+            indicators::range_lower.eq(lower),
+            indicators::range_upper.eq(upper),
+            indicators::periodicity.eq(f.periodicity.as_str()),
+            indicators::aggregation.eq(f.aggregation.as_str()),
+            indicators::green_threshold.eq(f.thresholds.green),
+            indicators::amber_threshold.eq(f.thresholds.amber),
+            indicators::weight.eq(f.weight),
+            indicators::source.eq(&f.source),
+            indicators::shared_value_form.eq(&f.shared_value_form),
+            indicators::metric_category.eq(&f.metric_category),
+            indicators::baseline_note.eq(""),
+            indicators::created_at.eq(now),
+            indicators::updated_at.eq(now),
+        ))
+        .execute(tx.conn())
+        .map_err(StoreError::on_unique("code", || {
+            format!(
+                "an indicator with code '{}' already exists in this ecosystem",
+                f.code
+            )
+        }))?;
+    let indicator =
+        by_code(tx.conn(), ecosystem_id, &f.code)?.ok_or_else(|| StoreError::NotFound {
+            entity: ENTITY,
+            key: f.code.clone(),
+        })?;
+    set_responsibles(tx, indicator.id, &f.responsible)?;
+    record(tx, None, Some((&indicator, &f.responsible)))?;
+    Ok(indicator)
+}
+
+pub fn update(
+    tx: &mut WriteTx<'_>,
+    before: &Indicator,
+    f: &IndicatorFields,
+) -> Result<Indicator, StoreError> {
+    let responsible_before = responsible_ids(tx.conn(), before.id)?;
+    let now = tx.now();
+    let (lower, upper) = range(f.direction);
+    diesel::update(indicators::table.find(before.id))
+        .set((
+            indicators::objective_id.eq(f.objective_id),
+            indicators::code.eq(&f.code),
+            indicators::name.eq(&f.name),
+            indicators::description.eq(&f.description),
+            indicators::unit.eq(&f.unit),
+            indicators::direction.eq(f.direction.as_str()),
+            indicators::range_lower.eq(lower),
+            indicators::range_upper.eq(upper),
+            indicators::periodicity.eq(f.periodicity.as_str()),
+            indicators::aggregation.eq(f.aggregation.as_str()),
+            indicators::green_threshold.eq(f.thresholds.green),
+            indicators::amber_threshold.eq(f.thresholds.amber),
+            indicators::weight.eq(f.weight),
+            indicators::source.eq(&f.source),
+            indicators::shared_value_form.eq(&f.shared_value_form),
+            indicators::metric_category.eq(&f.metric_category),
+            indicators::updated_at.eq(now),
+        ))
+        .execute(tx.conn())
+        .map_err(StoreError::on_unique("code", || {
+            format!(
+                "an indicator with code '{}' already exists in this ecosystem",
+                f.code
+            )
+        }))?;
+    set_responsibles(tx, before.id, &f.responsible)?;
+    let after = require(tx.conn(), before.id)?;
+    record(
+        tx,
+        Some((before, &responsible_before)),
+        Some((&after, &f.responsible)),
+    )?;
+    Ok(after)
+}
+
+pub fn set_baseline(
+    tx: &mut WriteTx<'_>,
+    before: &Indicator,
+    period: &Period,
+    value: f64,
+    note: &str,
+) -> Result<Indicator, StoreError> {
+    let now = tx.now();
+    diesel::update(indicators::table.find(before.id))
+        .set((
+            indicators::baseline_period.eq(period.to_string()),
+            indicators::baseline_value.eq(value),
+            indicators::baseline_note.eq(note),
+            indicators::updated_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    let after = require(tx.conn(), before.id)?;
+    let responsible = responsible_ids(tx.conn(), before.id)?;
+    record(
+        tx,
+        Some((before, &responsible)),
+        Some((&after, &responsible)),
+    )?;
+    Ok(after)
+}
+
+/// Sets the target for a period (replacing one already there).
+pub fn set_target(
+    tx: &mut WriteTx<'_>,
+    indicator_id: i64,
+    period: &Period,
+    value: f64,
+    horizon: &str,
+) -> Result<Target, StoreError> {
+    let existing = targets_of(tx.conn(), &[indicator_id])?
+        .into_iter()
+        .find(|t| t.period == period.to_string());
+    match &existing {
+        Some(t) => {
+            diesel::update(targets::table.find(t.id))
+                .set((targets::value.eq(value), targets::horizon.eq(horizon)))
+                .execute(tx.conn())?;
+        }
+        None => {
+            diesel::insert_into(targets::table)
+                .values((
+                    targets::indicator_id.eq(indicator_id),
+                    targets::period.eq(period.to_string()),
+                    targets::period_end.eq(period.end().to_string()),
+                    targets::value.eq(value),
+                    targets::horizon.eq(horizon),
+                ))
+                .execute(tx.conn())?;
+        }
+    }
+    let after = targets_of(tx.conn(), &[indicator_id])?
+        .into_iter()
+        .find(|t| t.period == period.to_string())
+        .ok_or_else(|| StoreError::NotFound {
+            entity: TARGET,
+            key: period.to_string(),
+        })?;
+    tx.record_change(TARGET, after.id, existing.as_ref(), Some(&after))?;
+    Ok(after)
+}
+
+/// Removes the target for a period; returns it, or `None` when there was none.
+pub fn remove_target(
+    tx: &mut WriteTx<'_>,
+    indicator_id: i64,
+    period: &Period,
+) -> Result<Option<Target>, StoreError> {
+    let existing = targets_of(tx.conn(), &[indicator_id])?
+        .into_iter()
+        .find(|t| t.period == period.to_string());
+    if let Some(t) = &existing {
+        diesel::delete(targets::table.find(t.id)).execute(tx.conn())?;
+        tx.record_change(TARGET, t.id, Some(t), None)?;
+    }
+    Ok(existing)
+}
+
+pub fn require(conn: &mut DbConnection, id: i64) -> Result<Indicator, StoreError> {
+    by_id(conn, id)?.ok_or_else(|| StoreError::NotFound {
+        entity: ENTITY,
+        key: id.to_string(),
+    })
+}
+
+pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Indicator>, StoreError> {
+    Ok(indicators::table
+        .find(id)
+        .select(Indicator::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Indicator>, StoreError> {
+    Ok(indicators::table
+        .filter(indicators::id.eq_any(ids))
+        .select(Indicator::as_select())
+        .load(conn)?)
+}
+
+pub fn by_code(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+    code: &str,
+) -> Result<Option<Indicator>, StoreError> {
+    Ok(indicators::table
+        .filter(indicators::ecosystem_id.eq(ecosystem_id))
+        .filter(indicators::code.eq(code))
+        .select(Indicator::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn of_ecosystem(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+) -> Result<Vec<Indicator>, StoreError> {
+    Ok(indicators::table
+        .filter(indicators::ecosystem_id.eq(ecosystem_id))
+        .order(indicators::code.asc())
+        .select(Indicator::as_select())
+        .load(conn)?)
+}
+
+pub fn of_objectives(
+    conn: &mut DbConnection,
+    objective_ids: &[i64],
+) -> Result<Vec<Indicator>, StoreError> {
+    Ok(indicators::table
+        .filter(indicators::objective_id.eq_any(objective_ids))
+        .order(indicators::code.asc())
+        .select(Indicator::as_select())
+        .load(conn)?)
+}
+
+pub fn count_of_objective(conn: &mut DbConnection, objective_id: i64) -> Result<i64, StoreError> {
+    Ok(indicators::table
+        .filter(indicators::objective_id.eq(objective_id))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn targets_of(
+    conn: &mut DbConnection,
+    indicator_ids: &[i64],
+) -> Result<Vec<Target>, StoreError> {
+    Ok(targets::table
+        .filter(targets::indicator_id.eq_any(indicator_ids))
+        .order((targets::indicator_id.asc(), targets::period_end.asc()))
+        .select(Target::as_select())
+        .load(conn)?)
+}
+
+fn responsible_ids(conn: &mut DbConnection, indicator_id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(indicator_responsibles::table
+        .filter(indicator_responsibles::indicator_id.eq(indicator_id))
+        .order(indicator_responsibles::actor_id.asc())
+        .select(indicator_responsibles::actor_id)
+        .load(conn)?)
+}
+
+/// `(indicator_id, actor_id)` pairs for these indicators, in one query.
+pub fn responsibles_of(
+    conn: &mut DbConnection,
+    indicator_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(indicator_responsibles::table
+        .filter(indicator_responsibles::indicator_id.eq_any(indicator_ids))
+        .order((
+            indicator_responsibles::indicator_id.asc(),
+            indicator_responsibles::actor_id.asc(),
+        ))
+        .select((
+            indicator_responsibles::indicator_id,
+            indicator_responsibles::actor_id,
+        ))
+        .load(conn)?)
+}
+
+/// Deletes an indicator with its targets and responsibles (it must hold no measurements).
+pub fn delete(tx: &mut WriteTx<'_>, ind: &Indicator) -> Result<(), StoreError> {
+    for t in targets_of(tx.conn(), &[ind.id])? {
+        diesel::delete(targets::table.find(t.id)).execute(tx.conn())?;
+        tx.record_change(TARGET, t.id, Some(&t), None)?;
+    }
+    let responsible = responsible_ids(tx.conn(), ind.id)?;
+    set_responsibles(tx, ind.id, &[])?;
+    diesel::delete(indicators::table.find(ind.id)).execute(tx.conn())?;
+    record(tx, Some((ind, &responsible)), None)?;
+    Ok(())
+}

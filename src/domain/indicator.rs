@@ -1,0 +1,259 @@
+//! Indicator vocabulary: shared-value tags, target horizons, measurement status,
+//! disaggregations and evidence.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::FieldError;
+
+/// Declares a closed vocabulary stored as snake_case text.
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ();
+            fn from_str(s: &str) -> Result<Self, ()> {
+                match s { $($text => Ok($name::$variant),)+ _ => Err(()) }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// Porter & Kramer's three forms of shared value.
+    SharedValueForm {
+        ProductsMarkets => "products_markets",
+        ValueChain => "value_chain",
+        Cluster => "cluster",
+    }
+);
+
+vocabulary!(
+    /// The methodology's metric categories.
+    MetricCategory {
+        Socioeconomic => "socioeconomic",
+        Environmental => "environmental",
+        Innovation => "innovation",
+        ProductiveDiversification => "productive_diversification",
+        Financial => "financial",
+    }
+);
+
+vocabulary!(
+    /// How far away a target is.
+    TargetHorizon {
+        Short => "short",
+        Medium => "medium",
+        Long => "long",
+    }
+);
+
+vocabulary!(
+    /// Where a contributed value is in its review.
+    MeasurementStatus {
+        Submitted => "submitted",
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+);
+
+/// A breakdown of a value, e.g. `sexo=F;zona=rural`: keys are lowercase words, values
+/// short codes; stored sorted by key so the same breakdown is always the same text. Empty
+/// means the total.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(transparent)]
+pub struct Disaggregation(String);
+
+impl Disaggregation {
+    pub fn total() -> Disaggregation {
+        Disaggregation(String::new())
+    }
+
+    pub fn parse(field: &str, pairs: &[(String, String)]) -> Result<Disaggregation, FieldError> {
+        let mut map = BTreeMap::new();
+        for (k, v) in pairs {
+            let (k, v) = (k.trim(), v.trim());
+            let key_ok = (1..=32).contains(&k.len())
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            let value_ok = (1..=64).contains(&v.chars().count()) && !v.contains([';', '=']);
+            if !key_ok || !value_ok {
+                return Err(FieldError::new(
+                    field,
+                    "disaggregation",
+                    format!(
+                        "'{k}={v}': keys are 1-32 lowercase letters, digits or _, values 1-64 characters without ';' or '='"
+                    ),
+                ));
+            }
+            if map.insert(k.to_string(), v.to_string()).is_some() {
+                return Err(FieldError::new(
+                    field,
+                    "disaggregation",
+                    format!("key '{k}' appears twice"),
+                ));
+            }
+        }
+        Ok(Disaggregation(
+            map.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(";"),
+        ))
+    }
+
+    /// The stored text form.
+    pub fn from_stored(s: &str) -> Disaggregation {
+        Disaggregation(s.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_total(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.0
+            .split(';')
+            .filter(|p| !p.is_empty())
+            .filter_map(|p| {
+                p.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// The evidence behind a number: a link (http or https) and/or a text. At least one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub url: Option<String>,
+    pub text: Option<String>,
+}
+
+impl Evidence {
+    pub fn parse(url: Option<&str>, text: Option<&str>) -> Result<Evidence, FieldError> {
+        let url = url.map(str::trim).filter(|u| !u.is_empty());
+        let text = text.map(str::trim).filter(|t| !t.is_empty());
+        if let Some(u) = url {
+            let ok = u.len() <= 2000
+                && url::Url::parse(u)
+                    .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+            if !ok {
+                return Err(FieldError::new(
+                    "evidenceUrl",
+                    "url",
+                    format!("'{u}' is not an http(s) URL"),
+                ));
+            }
+        }
+        if let Some(t) = text
+            && t.chars().count() > 4000
+        {
+            return Err(FieldError::new(
+                "evidenceText",
+                "length",
+                "must have at most 4000 characters",
+            ));
+        }
+        if url.is_none() && text.is_none() {
+            return Err(FieldError::new(
+                "evidenceUrl",
+                "required",
+                "every value needs its evidence: a link (evidenceUrl) or a description (evidenceText)",
+            ));
+        }
+        Ok(Evidence {
+            url: url.map(str::to_string),
+            text: text.map(str::to_string),
+        })
+    }
+}
+
+/// A finite number; NaN and ±∞ are refused.
+pub fn finite(field: &str, v: f64) -> Result<f64, FieldError> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(FieldError::new(
+            field,
+            "finite",
+            format!("must be a finite number, got {v}"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn disaggregations_are_canonical() {
+        let a = Disaggregation::parse("d", &pairs(&[("zona", "rural"), ("sexo", "F")])).unwrap();
+        let b = Disaggregation::parse("d", &pairs(&[("sexo", "F"), ("zona", "rural")])).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), "sexo=F;zona=rural");
+        assert_eq!(a.pairs(), pairs(&[("sexo", "F"), ("zona", "rural")]));
+        assert!(Disaggregation::parse("d", &[]).unwrap().is_total());
+        assert!(Disaggregation::parse("d", &pairs(&[("Sexo", "F")])).is_err());
+        assert!(Disaggregation::parse("d", &pairs(&[("sexo", "F"), ("sexo", "M")])).is_err());
+        assert!(Disaggregation::parse("d", &pairs(&[("sexo", "a;b")])).is_err());
+    }
+
+    #[test]
+    fn evidence_needs_a_link_or_a_text() {
+        assert!(Evidence::parse(Some("https://www.mef.gob.pe/consulta"), None).is_ok());
+        assert!(Evidence::parse(None, Some("Acta de la asamblea comunal, 12/03/2024")).is_ok());
+        assert_eq!(
+            Evidence::parse(None, Some("  ")).unwrap_err().rule,
+            "required"
+        );
+        assert_eq!(
+            Evidence::parse(Some("ftp://x.pe/a"), None)
+                .unwrap_err()
+                .rule,
+            "url"
+        );
+        assert_eq!(
+            Evidence::parse(Some("no es url"), None).unwrap_err().field,
+            "evidenceUrl"
+        );
+    }
+
+    #[test]
+    fn vocabularies_round_trip() {
+        for c in MetricCategory::ALL {
+            assert_eq!(c.as_str().parse::<MetricCategory>(), Ok(*c));
+        }
+        assert!(finite("value", f64::NAN).is_err() && finite("value", f64::INFINITY).is_err());
+        assert_eq!(finite("value", 2.5), Ok(2.5));
+    }
+}

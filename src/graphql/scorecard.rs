@@ -1,0 +1,875 @@
+//! Indicators, baselines, targets, measurements, series, the scorecard and the live feed of
+//! approved values.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
+use chrono::NaiveDateTime;
+use futures_util::Stream;
+
+use crate::app::{
+    AppError, DirectionKind, IndicatorCard, IndicatorInput, MeasurementInput, ObjectiveCard,
+    PerspectiveCard, Scorecard, SeriesPoint,
+};
+use crate::db::models::indicator::{Indicator, Target};
+use crate::db::models::measurement::{Measurement, MeasurementFilter};
+use crate::domain::{Disaggregation, Period};
+
+use super::actors::ActorGql;
+use super::context::ContextExt;
+use super::error::{GqlResult, parse_id};
+use super::loaders::{
+    ActorLoader, IndicatorLoader, ObjectiveLoader, ResponsiblesOfIndicator, TargetsOfIndicator,
+    load_one,
+};
+use super::strategy::ObjectiveGql;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "Direction", remote = "crate::app::DirectionKind")]
+pub enum DirectionGql {
+    /// More is better.
+    Increase,
+    /// Less is better.
+    Decrease,
+    /// Good inside [rangeLower, rangeUpper].
+    Range,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "Periodicity", remote = "crate::domain::PeriodType")]
+pub enum PeriodicityGql {
+    /// `2024`
+    Yearly,
+    /// `2024S1`
+    SixMonthly,
+    /// `2024Q3`
+    Quarterly,
+    /// `202403`
+    Monthly,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "Aggregation", remote = "crate::domain::Aggregation")]
+pub enum AggregationGql {
+    /// A stock: the latest value.
+    Last,
+    /// A flow accumulated from the baseline.
+    Sum,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "SharedValueForm", remote = "crate::domain::SharedValueForm")]
+pub enum SharedValueFormGql {
+    ProductsMarkets,
+    ValueChain,
+    Cluster,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "MetricCategory", remote = "crate::domain::MetricCategory")]
+pub enum MetricCategoryGql {
+    Socioeconomic,
+    Environmental,
+    Innovation,
+    ProductiveDiversification,
+    Financial,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "TargetHorizon", remote = "crate::domain::TargetHorizon")]
+pub enum TargetHorizonGql {
+    Short,
+    Medium,
+    Long,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(
+    name = "MeasurementStatus",
+    remote = "crate::domain::MeasurementStatus"
+)]
+pub enum MeasurementStatusGql {
+    Submitted,
+    Approved,
+    Rejected,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "Status", remote = "crate::domain::Status")]
+pub enum StatusGql {
+    Green,
+    Amber,
+    Red,
+    NoData,
+}
+
+fn id(v: i64) -> ID {
+    ID(v.to_string())
+}
+
+fn parse_vocab<T: std::str::FromStr>(what: &str, raw: &str) -> async_graphql::Result<T> {
+    raw.parse()
+        .map_err(|_| AppError::internal(format!("stored {what} '{raw}' is unknown")))
+        .gql()
+}
+
+/// A period's value: a baseline.
+#[derive(SimpleObject)]
+pub struct Baseline {
+    period: String,
+    value: f64,
+    note: String,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Target")]
+pub struct TargetGql {
+    period: String,
+    value: f64,
+    horizon: TargetHorizonGql,
+}
+
+impl TargetGql {
+    fn new(t: &Target) -> async_graphql::Result<TargetGql> {
+        Ok(TargetGql {
+            period: t.period.clone(),
+            value: t.value,
+            horizon: parse_vocab::<crate::domain::TargetHorizon>("horizon", &t.horizon)?.into(),
+        })
+    }
+}
+
+/// An indicator measuring an objective.
+pub struct IndicatorGql(pub Indicator);
+
+#[Object(name = "Indicator")]
+impl IndicatorGql {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// Unique in the ecosystem, e.g. `IND1.1`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn unit(&self) -> &str {
+        &self.0.unit
+    }
+    async fn direction(&self) -> async_graphql::Result<DirectionGql> {
+        Ok(match self.0.direction.as_str() {
+            "increase" => DirectionKind::Increase,
+            "decrease" => DirectionKind::Decrease,
+            _ => DirectionKind::Range,
+        }
+        .into())
+    }
+    async fn range_lower(&self) -> Option<f64> {
+        self.0.range_lower
+    }
+    async fn range_upper(&self) -> Option<f64> {
+        self.0.range_upper
+    }
+    async fn periodicity(&self) -> async_graphql::Result<PeriodicityGql> {
+        Ok(self.0.periodicity().map_err(AppError::from).gql()?.into())
+    }
+    async fn aggregation(&self) -> async_graphql::Result<AggregationGql> {
+        Ok(self.0.aggregation().map_err(AppError::from).gql()?.into())
+    }
+    /// Progress at or above this is GREEN.
+    async fn green_threshold(&self) -> f64 {
+        self.0.green_threshold
+    }
+    /// Progress at or above this (and below green) is AMBER.
+    async fn amber_threshold(&self) -> f64 {
+        self.0.amber_threshold
+    }
+    async fn weight(&self) -> f64 {
+        self.0.weight
+    }
+    /// Where the numbers come from.
+    async fn source(&self) -> &str {
+        &self.0.source
+    }
+    async fn shared_value_form(&self) -> async_graphql::Result<Option<SharedValueFormGql>> {
+        self.0
+            .shared_value_form
+            .as_deref()
+            .map(|f| parse_vocab::<crate::domain::SharedValueForm>("form", f).map(Into::into))
+            .transpose()
+    }
+    async fn metric_category(&self) -> async_graphql::Result<Option<MetricCategoryGql>> {
+        self.0
+            .metric_category
+            .as_deref()
+            .map(|m| parse_vocab::<crate::domain::MetricCategory>("category", m).map(Into::into))
+            .transpose()
+    }
+    async fn baseline(&self) -> Option<Baseline> {
+        match (&self.0.baseline_period, self.0.baseline_value) {
+            (Some(p), Some(v)) => Some(Baseline {
+                period: p.clone(),
+                value: v,
+                note: self.0.baseline_note.clone(),
+            }),
+            _ => None,
+        }
+    }
+    /// Targets in period order.
+    async fn targets(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TargetGql>> {
+        let ts = load_one::<TargetsOfIndicator>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
+        ts.iter().map(TargetGql::new).collect()
+    }
+    async fn objective(&self, ctx: &Context<'_>) -> async_graphql::Result<ObjectiveGql> {
+        load_one::<ObjectiveLoader>(ctx, self.0.objective_id)
+            .await?
+            .map(ObjectiveGql)
+            .ok_or_else(|| AppError::internal("indicator without objective"))
+            .gql()
+    }
+    /// The actors who report this indicator.
+    async fn responsible_actors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ActorGql>> {
+        let pairs = load_one::<ResponsiblesOfIndicator>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<ActorLoader>>()?;
+        let mut actors: Vec<ActorGql> = loader
+            .load_many(pairs.iter().map(|(_, a)| *a))
+            .await?
+            .into_values()
+            .map(ActorGql)
+            .collect();
+        actors.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        Ok(actors)
+    }
+    /// Contributed values with every revision, newest period first. The public sees approved
+    /// values only; a contributor also its own actor's; coordinators everything.
+    async fn measurements(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<MeasurementStatusGql>,
+        from: Option<String>,
+        to: Option<String>,
+        territory: Option<String>,
+    ) -> async_graphql::Result<Vec<MeasurementGql>> {
+        let filter = MeasurementFilter {
+            status: status.map(Into::into),
+            from: from
+                .map(|f| Period::parse("from", &f))
+                .transpose()
+                .map_err(AppError::from)
+                .gql()?,
+            to: to
+                .map(|t| Period::parse("to", &t))
+                .transpose()
+                .map_err(AppError::from)
+                .gql()?,
+            territory,
+        };
+        let rows = ctx
+            .app()?
+            .measurements(ctx.caller(), vec![self.0.id], filter)
+            .await
+            .gql()?;
+        Ok(rows.into_iter().map(MeasurementGql).collect())
+    }
+    /// Per period of the indicator's periodicity: actual, expected, target, progress,
+    /// attainment, status, on-track. Defaults: from the baseline to the last target.
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> async_graphql::Result<Vec<SeriesPointGql>> {
+        let points = ctx.app()?.series(self.0.id, from, to).await.gql()?;
+        Ok(points.into_iter().map(SeriesPointGql).collect())
+    }
+}
+
+/// One key of a disaggregation, e.g. `sexo` = `F`.
+#[derive(SimpleObject, InputObject)]
+#[graphql(input_name = "DisaggregationInput")]
+pub struct DisaggregationPair {
+    pub key: String,
+    pub value: String,
+}
+
+/// A contributed value (one revision).
+pub struct MeasurementGql(pub Measurement);
+
+#[Object(name = "Measurement")]
+impl MeasurementGql {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn indicator(&self, ctx: &Context<'_>) -> async_graphql::Result<IndicatorGql> {
+        load_one::<IndicatorLoader>(ctx, self.0.indicator_id)
+            .await?
+            .map(IndicatorGql)
+            .ok_or_else(|| AppError::internal("measurement without indicator"))
+            .gql()
+    }
+    async fn period(&self) -> &str {
+        &self.0.period
+    }
+    /// Ubigeo of the territory the value is for.
+    async fn territory(&self) -> &str {
+        &self.0.territory
+    }
+    /// Empty for the total.
+    async fn disaggregation(&self) -> Vec<DisaggregationPair> {
+        Disaggregation::from_stored(&self.0.disaggregation)
+            .pairs()
+            .into_iter()
+            .map(|(key, value)| DisaggregationPair { key, value })
+            .collect()
+    }
+    /// 1 for the first submission of this period, territory and disaggregation; each
+    /// correction is the next revision.
+    async fn revision(&self) -> i32 {
+        self.0.revision
+    }
+    async fn value(&self) -> f64 {
+        self.0.value
+    }
+    async fn evidence_url(&self) -> Option<&str> {
+        self.0.evidence_url.as_deref()
+    }
+    async fn evidence_text(&self) -> Option<&str> {
+        self.0.evidence_text.as_deref()
+    }
+    async fn comment(&self) -> &str {
+        &self.0.comment
+    }
+    /// The actor the value comes from.
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<ActorGql> {
+        load_one::<ActorLoader>(ctx, self.0.actor_id)
+            .await?
+            .map(ActorGql)
+            .ok_or_else(|| AppError::internal("measurement without actor"))
+            .gql()
+    }
+    async fn submitted_at(&self) -> NaiveDateTime {
+        self.0.submitted_at
+    }
+    async fn status(&self) -> async_graphql::Result<MeasurementStatusGql> {
+        Ok(self.0.status().map_err(AppError::from).gql()?.into())
+    }
+    async fn reviewed_at(&self) -> Option<NaiveDateTime> {
+        self.0.reviewed_at
+    }
+    /// Why it was rejected.
+    async fn reject_reason(&self) -> Option<&str> {
+        self.0.reject_reason.as_deref()
+    }
+    /// Whether this is the revision scores use (the latest approved one).
+    async fn counted(&self) -> bool {
+        self.0.counted
+    }
+}
+
+/// One period of an indicator's series.
+pub struct SeriesPointGql(SeriesPoint);
+
+#[Object(name = "SeriesPoint")]
+impl SeriesPointGql {
+    async fn period(&self) -> String {
+        self.0.period.to_string()
+    }
+    async fn actual(&self) -> Option<f64> {
+        self.0.evaluation.actual
+    }
+    /// The planned trajectory: piecewise-linear from the baseline through the targets.
+    async fn expected(&self) -> Option<f64> {
+        self.0.evaluation.expected
+    }
+    /// The next milestone's value.
+    async fn target(&self) -> Option<f64> {
+        self.0.evaluation.target.map(|t| t.value)
+    }
+    async fn progress(&self) -> Option<f64> {
+        self.0.evaluation.progress
+    }
+    async fn attainment(&self) -> Option<f64> {
+        self.0.evaluation.attainment
+    }
+    async fn status(&self) -> StatusGql {
+        self.0.evaluation.status.into()
+    }
+    async fn on_track(&self) -> Option<bool> {
+        self.0.evaluation.on_track
+    }
+}
+
+/// The scorecard of an ecosystem for one period.
+pub struct ScorecardGql(pub Scorecard);
+
+#[Object(name = "Scorecard")]
+impl ScorecardGql {
+    async fn period(&self) -> String {
+        self.0.period.to_string()
+    }
+    /// Mean of the perspectives' scores (0–1, each indicator's progress capped at 1).
+    async fn score(&self) -> Option<f64> {
+        self.0.score.score
+    }
+    /// Share of all indicators that have a value for the period.
+    async fn coverage(&self) -> f64 {
+        self.0.score.coverage()
+    }
+    async fn status(&self) -> StatusGql {
+        self.0.status.into()
+    }
+    async fn perspectives(&self) -> Vec<PerspectiveScore<'_>> {
+        self.0.perspectives.iter().map(PerspectiveScore).collect()
+    }
+}
+
+pub struct PerspectiveScore<'a>(&'a PerspectiveCard);
+
+#[Object]
+impl PerspectiveScore<'_> {
+    async fn id(&self) -> ID {
+        id(self.0.perspective.id)
+    }
+    async fn kind(&self) -> async_graphql::Result<super::strategy::PerspectiveKindGql> {
+        Ok(self
+            .0
+            .perspective
+            .kind()
+            .map_err(AppError::from)
+            .gql()?
+            .into())
+    }
+    async fn name(&self) -> &str {
+        &self.0.perspective.name
+    }
+    async fn position(&self) -> i32 {
+        self.0.perspective.position
+    }
+    async fn score(&self) -> Option<f64> {
+        self.0.score.score
+    }
+    async fn coverage(&self) -> f64 {
+        self.0.score.coverage()
+    }
+    async fn status(&self) -> StatusGql {
+        self.0.status.into()
+    }
+    async fn objectives(&self) -> Vec<ObjectiveScore<'_>> {
+        self.0.objectives.iter().map(ObjectiveScore).collect()
+    }
+}
+
+pub struct ObjectiveScore<'a>(&'a ObjectiveCard);
+
+#[Object]
+impl ObjectiveScore<'_> {
+    async fn id(&self) -> ID {
+        id(self.0.objective.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.objective.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.objective.name
+    }
+    async fn weight(&self) -> f64 {
+        self.0.objective.weight
+    }
+    /// Weighted mean of its indicators' progress, each capped at 1.
+    async fn score(&self) -> Option<f64> {
+        self.0.score.score
+    }
+    async fn coverage(&self) -> f64 {
+        self.0.score.coverage()
+    }
+    async fn status(&self) -> StatusGql {
+        self.0.status.into()
+    }
+    async fn indicators(&self) -> Vec<IndicatorScore<'_>> {
+        self.0.indicators.iter().map(IndicatorScore).collect()
+    }
+}
+
+pub struct IndicatorScore<'a>(&'a IndicatorCard);
+
+#[Object]
+impl IndicatorScore<'_> {
+    async fn id(&self) -> ID {
+        id(self.0.indicator.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.indicator.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.indicator.name
+    }
+    async fn unit(&self) -> &str {
+        &self.0.indicator.unit
+    }
+    async fn weight(&self) -> f64 {
+        self.0.indicator.weight
+    }
+    async fn direction(&self) -> DirectionGql {
+        match self.0.indicator.direction.as_str() {
+            "increase" => DirectionGql::Increase,
+            "decrease" => DirectionGql::Decrease,
+            _ => DirectionGql::Range,
+        }
+    }
+    async fn baseline(&self) -> Option<f64> {
+        self.0.baseline.map(|b| b.value)
+    }
+    async fn baseline_period(&self) -> Option<String> {
+        self.0.baseline.map(|b| b.period.to_string())
+    }
+    async fn actual(&self) -> Option<f64> {
+        self.0.evaluation.actual
+    }
+    async fn target(&self) -> Option<f64> {
+        self.0.evaluation.target.map(|t| t.value)
+    }
+    async fn target_period(&self) -> Option<String> {
+        self.0.evaluation.target.map(|t| t.period.to_string())
+    }
+    async fn expected(&self) -> Option<f64> {
+        self.0.evaluation.expected
+    }
+    async fn progress(&self) -> Option<f64> {
+        self.0.evaluation.progress
+    }
+    async fn attainment(&self) -> Option<f64> {
+        self.0.evaluation.attainment
+    }
+    async fn status(&self) -> StatusGql {
+        self.0.evaluation.status.into()
+    }
+    async fn on_track(&self) -> Option<bool> {
+        self.0.evaluation.on_track
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateIndicatorInput {
+    pub objective_id: ID,
+    pub code: String,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    pub unit: String,
+    pub direction: DirectionGql,
+    /// Required for RANGE.
+    pub range_lower: Option<f64>,
+    /// Required for RANGE.
+    pub range_upper: Option<f64>,
+    pub periodicity: PeriodicityGql,
+    #[graphql(default_with = "AggregationGql::Last")]
+    pub aggregation: AggregationGql,
+    /// Default 0.9.
+    pub green_threshold: Option<f64>,
+    /// Default 0.6.
+    pub amber_threshold: Option<f64>,
+    /// Default 1.
+    pub weight: Option<f64>,
+    #[graphql(default)]
+    pub source: String,
+    pub shared_value_form: Option<SharedValueFormGql>,
+    pub metric_category: Option<MetricCategoryGql>,
+    /// Members of the ecosystem who report the indicator.
+    #[graphql(default)]
+    pub responsible_actor_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateIndicatorInput {
+    pub objective_id: Option<ID>,
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub unit: Option<String>,
+    pub direction: Option<DirectionGql>,
+    pub range_lower: Option<f64>,
+    pub range_upper: Option<f64>,
+    /// Cannot change once values were submitted.
+    pub periodicity: Option<PeriodicityGql>,
+    pub aggregation: Option<AggregationGql>,
+    pub green_threshold: Option<f64>,
+    pub amber_threshold: Option<f64>,
+    pub weight: Option<f64>,
+    pub source: Option<String>,
+    pub shared_value_form: Option<SharedValueFormGql>,
+    pub metric_category: Option<MetricCategoryGql>,
+    /// Replaces the responsible actors.
+    pub responsible_actor_ids: Option<Vec<ID>>,
+}
+
+#[derive(InputObject)]
+pub struct SubmitMeasurementInput {
+    pub indicator_id: ID,
+    /// Of the indicator's periodicity, e.g. `2024`, `2024Q3`.
+    pub period: String,
+    /// Ubigeo inside the ecosystem's territory; the ecosystem's own by default.
+    pub territory: Option<String>,
+    #[graphql(default)]
+    pub disaggregation: Vec<DisaggregationPair>,
+    pub value: f64,
+    /// A link to the evidence (http/https). This or evidenceText is required.
+    pub evidence_url: Option<String>,
+    /// A description of the evidence.
+    pub evidence_text: Option<String>,
+    pub comment: Option<String>,
+    /// The actor the value comes from: a contributor's own (the default, and the only one
+    /// allowed); coordinators name it.
+    pub actor_id: Option<ID>,
+}
+
+fn ids(field: &str, raw: &[ID]) -> async_graphql::Result<Vec<i64>> {
+    raw.iter().map(|i| parse_id(field, i)).collect()
+}
+
+#[derive(Default)]
+pub struct ScorecardQuery;
+
+#[Object]
+impl ScorecardQuery {
+    /// One indicator by id, or null. Public.
+    async fn indicator(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<IndicatorGql>> {
+        let id = parse_id("id", &id)?;
+        Ok(load_one::<IndicatorLoader>(ctx, id)
+            .await?
+            .map(IndicatorGql))
+    }
+}
+
+#[derive(Default)]
+pub struct ScorecardMutation;
+
+#[Object]
+impl ScorecardMutation {
+    /// Creates an indicator for an objective. Coordinator or admin.
+    async fn create_indicator(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateIndicatorInput,
+    ) -> async_graphql::Result<IndicatorGql> {
+        let caller = ctx.require_caller()?;
+        let input = IndicatorInput {
+            objective_id: Some(parse_id("objectiveId", &input.objective_id)?),
+            code: Some(input.code),
+            name: Some(input.name),
+            description: Some(input.description),
+            unit: Some(input.unit),
+            direction: Some(input.direction.into()),
+            range_lower: input.range_lower,
+            range_upper: input.range_upper,
+            periodicity: Some(input.periodicity.into()),
+            aggregation: Some(input.aggregation.into()),
+            green_threshold: input.green_threshold,
+            amber_threshold: input.amber_threshold,
+            weight: input.weight,
+            source: Some(input.source),
+            shared_value_form: Some(input.shared_value_form.map(Into::into)),
+            metric_category: Some(input.metric_category.map(Into::into)),
+            responsible_actor_ids: Some(ids("responsibleActorIds", &input.responsible_actor_ids)?),
+        };
+        Ok(IndicatorGql(
+            ctx.app()?.create_indicator(caller, input).await.gql()?,
+        ))
+    }
+
+    /// Edits an indicator; omitted fields keep their value. Coordinator or admin.
+    async fn update_indicator(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateIndicatorInput,
+    ) -> async_graphql::Result<IndicatorGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        let input = IndicatorInput {
+            objective_id: input
+                .objective_id
+                .as_ref()
+                .map(|o| parse_id("objectiveId", o))
+                .transpose()?,
+            code: input.code,
+            name: input.name,
+            description: input.description,
+            unit: input.unit,
+            direction: input.direction.map(Into::into),
+            range_lower: input.range_lower,
+            range_upper: input.range_upper,
+            periodicity: input.periodicity.map(Into::into),
+            aggregation: input.aggregation.map(Into::into),
+            green_threshold: input.green_threshold,
+            amber_threshold: input.amber_threshold,
+            weight: input.weight,
+            source: input.source,
+            shared_value_form: input.shared_value_form.map(|f| Some(f.into())),
+            metric_category: input.metric_category.map(|m| Some(m.into())),
+            responsible_actor_ids: input
+                .responsible_actor_ids
+                .as_deref()
+                .map(|r| ids("responsibleActorIds", r))
+                .transpose()?,
+        };
+        Ok(IndicatorGql(
+            ctx.app()?.update_indicator(caller, id, input).await.gql()?,
+        ))
+    }
+
+    /// Sets the baseline (before every target). Coordinator or admin.
+    async fn set_baseline(
+        &self,
+        ctx: &Context<'_>,
+        indicator_id: ID,
+        period: String,
+        value: f64,
+        #[graphql(default)] note: String,
+    ) -> async_graphql::Result<IndicatorGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("indicatorId", &indicator_id)?;
+        Ok(IndicatorGql(
+            ctx.app()?
+                .set_baseline(caller, id, period, value, note)
+                .await
+                .gql()?,
+        ))
+    }
+
+    /// Sets or replaces the target for a period (after the baseline). Coordinator or admin.
+    async fn set_target(
+        &self,
+        ctx: &Context<'_>,
+        indicator_id: ID,
+        period: String,
+        value: f64,
+        horizon: TargetHorizonGql,
+    ) -> async_graphql::Result<TargetGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("indicatorId", &indicator_id)?;
+        let t = ctx
+            .app()?
+            .set_target(caller, id, period, value, horizon.into())
+            .await
+            .gql()?;
+        TargetGql::new(&t)
+    }
+
+    /// Removes the target for a period. Coordinator or admin.
+    async fn remove_target(
+        &self,
+        ctx: &Context<'_>,
+        indicator_id: ID,
+        period: String,
+    ) -> async_graphql::Result<TargetGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("indicatorId", &indicator_id)?;
+        let t = ctx.app()?.remove_target(caller, id, period).await.gql()?;
+        TargetGql::new(&t)
+    }
+
+    /// Submits a value with its evidence. Contributors for indicators their actor is
+    /// responsible for; coordinators and admins for any. Submitting again for the same
+    /// period, territory and disaggregation makes a new revision.
+    async fn submit_measurement(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitMeasurementInput,
+    ) -> async_graphql::Result<MeasurementGql> {
+        let caller = ctx.require_caller()?;
+        let input = MeasurementInput {
+            indicator_id: parse_id("indicatorId", &input.indicator_id)?,
+            period: input.period,
+            territory: input.territory,
+            disaggregation: input
+                .disaggregation
+                .into_iter()
+                .map(|p| (p.key, p.value))
+                .collect(),
+            value: input.value,
+            evidence_url: input.evidence_url,
+            evidence_text: input.evidence_text,
+            comment: input.comment,
+            actor_id: input
+                .actor_id
+                .as_ref()
+                .map(|a| parse_id("actorId", a))
+                .transpose()?,
+        };
+        Ok(MeasurementGql(
+            ctx.app()?.submit_measurement(caller, input).await.gql()?,
+        ))
+    }
+
+    /// Approves a submitted value: it becomes public and counts. Coordinator or admin.
+    async fn approve_measurement(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<MeasurementGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        Ok(MeasurementGql(
+            ctx.app()?.approve_measurement(caller, id).await.gql()?,
+        ))
+    }
+
+    /// Rejects a submitted value; the reason is required. Coordinator or admin.
+    async fn reject_measurement(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> async_graphql::Result<MeasurementGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        Ok(MeasurementGql(
+            ctx.app()?
+                .reject_measurement(caller, id, reason)
+                .await
+                .gql()?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Each value approved from now on in this ecosystem, as it is approved (for live public
+    /// screens). Over WebSocket at /graphql, protocol graphql-transport-ws.
+    async fn measurement_approved(
+        &self,
+        ctx: &Context<'_>,
+        ecosystem_slug: String,
+    ) -> async_graphql::Result<impl Stream<Item = MeasurementGql> + use<>> {
+        let rx = ctx.app()?.approved_values();
+        Ok(futures_util::stream::unfold(
+            (rx, ecosystem_slug),
+            |(mut rx, slug)| async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(event) if event.ecosystem_slug == slug => {
+                            return Some((MeasurementGql(event.measurement), (rx, slug)));
+                        }
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            continue;
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            },
+        ))
+    }
+}
