@@ -2,7 +2,7 @@
 //! same audited use cases as any other write. `ayni seed DIR` reads a directory;
 //! `ayni serve --demo` loads the demo files compiled into the binary.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use rand::Rng;
@@ -10,19 +10,29 @@ use rand::distr::Alphanumeric;
 use serde::Deserialize;
 
 use crate::app::{
-    AppError, Ayni, Caller, EcosystemInput, NewActorInput, NewUserInput, ObjectiveInput, ThemeInput,
+    AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, MeasurementInput,
+    NewActorInput, NewUserInput, ObjectiveInput, ThemeInput,
 };
-use crate::domain::{ActorKind, PerspectiveKind, Role, ThemeKind};
+use crate::db::models::measurement::MeasurementFilter;
+use crate::domain::scoring::Aggregation;
+use crate::domain::{
+    ActorKind, Disaggregation, MetricCategory, PeriodType, PerspectiveKind, Role, SharedValueForm,
+    TargetHorizon, ThemeKind,
+};
 
 /// The demo's files, in load order.
-const DEMO_FILES: [(&str, &str); 2] = [
+const DEMO_FILES: [(&str, &str); 3] = [
     (
-        "seeds/demo/actors.json",
-        include_str!("../seeds/demo/actors.json"),
+        "seeds/demo/1-actors.json",
+        include_str!("../seeds/demo/1-actors.json"),
     ),
     (
-        "seeds/demo/moquegua.json",
-        include_str!("../seeds/demo/moquegua.json"),
+        "seeds/demo/2-moquegua.json",
+        include_str!("../seeds/demo/2-moquegua.json"),
+    ),
+    (
+        "seeds/demo/3-moquegua-indicators.json",
+        include_str!("../seeds/demo/3-moquegua-indicators.json"),
     ),
 ];
 
@@ -70,6 +80,94 @@ pub struct SeedEcosystem {
     pub objectives: Vec<SeedObjective>,
     #[serde(default)]
     pub links: Vec<SeedLink>,
+    #[serde(default)]
+    pub indicators: Vec<SeedIndicator>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedIndicator {
+    pub code: String,
+    pub objective: String,
+    pub name: String,
+    pub unit: String,
+    /// `increase`, `decrease` or `range` (with `range: [lower, upper]`).
+    pub direction: String,
+    #[serde(default)]
+    pub range: Option<[f64; 2]>,
+    pub periodicity: PeriodType,
+    /// `last` (default) or `sum`.
+    #[serde(default)]
+    pub aggregation: Option<String>,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub form: Option<SharedValueForm>,
+    #[serde(default)]
+    pub category: Option<MetricCategory>,
+    #[serde(default)]
+    pub weight: Option<f64>,
+    #[serde(default)]
+    pub responsible: Vec<String>,
+    #[serde(default)]
+    pub baseline: Option<SeedBaseline>,
+    #[serde(default)]
+    pub targets: Vec<SeedTarget>,
+    #[serde(default)]
+    pub values: Vec<SeedValues>,
+    #[serde(default)]
+    pub illustrative: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedBaseline {
+    pub period: String,
+    pub value: f64,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedTarget {
+    pub period: String,
+    pub value: f64,
+    pub horizon: TargetHorizon,
+}
+
+/// Values of one actor for one territory and disaggregation, by period.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedValues {
+    /// Defaults to the ecosystem's territory.
+    #[serde(default)]
+    pub territory: Option<String>,
+    pub actor: String,
+    #[serde(default)]
+    pub evidence_url: Option<String>,
+    #[serde(default)]
+    pub evidence_text: Option<String>,
+    #[serde(default)]
+    pub disaggregation: BTreeMap<String, String>,
+    /// Submitted and approved.
+    #[serde(default)]
+    pub approved: BTreeMap<String, f64>,
+    /// Submitted, awaiting review.
+    #[serde(default)]
+    pub submitted: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub rejected: Vec<SeedRejected>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRejected {
+    pub period: String,
+    pub value: f64,
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,6 +357,12 @@ fn check_actor_references(
                     o.responsible
                         .iter()
                         .map(move |r| (r.as_str(), format!("objective '{}'", o.code)))
+                }))
+                .chain(eco.indicators.iter().flat_map(|i| {
+                    i.responsible
+                        .iter()
+                        .chain(i.values.iter().map(|v| &v.actor))
+                        .map(move |r| (r.as_str(), format!("indicator '{}'", i.code)))
                 }));
             for (name, what) in named {
                 if !declared.contains(name.trim()) && !existing.contains_key(name.trim()) {
@@ -416,7 +520,201 @@ async fn load_ecosystem(
         }
         report.count(created);
     }
+
+    for ind in &seed.indicators {
+        load_indicator(
+            app,
+            op,
+            origin,
+            &here,
+            eco.id,
+            ind,
+            &objective_ids,
+            actor_ids,
+            report,
+        )
+        .await?;
+    }
     Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn load_indicator(
+    app: &Ayni,
+    op: &Caller,
+    origin: &str,
+    here: &str,
+    ecosystem_id: i64,
+    seed: &SeedIndicator,
+    objective_ids: &HashMap<String, i64>,
+    actor_ids: &HashMap<String, i64>,
+    report: &mut SeedReport,
+) -> Result<(), SeedError> {
+    let what = format!("{here}: indicator '{}'", seed.code);
+    let err = |step: &str| context(origin, &format!("{what}: {step}"));
+    let fail = |msg: String| SeedError(format!("{origin}: {what}: {msg}"));
+    let actor = |name: &str| {
+        actor_ids
+            .get(name.trim())
+            .copied()
+            .ok_or_else(|| fail(format!("no actor named '{name}'")))
+    };
+    let existing = app
+        .objectives(ecosystem_id, None, None)
+        .await
+        .map_err(err("lookup"))?;
+    let objective_id = objective_ids
+        .get(seed.objective.trim())
+        .copied()
+        .ok_or_else(|| fail(format!("no objective with code '{}'", seed.objective)))?;
+    let siblings = app
+        .indicators_of_objectives(existing.iter().map(|o| o.id).collect())
+        .await
+        .map_err(err("lookup"))?;
+    let indicator = match siblings.into_iter().find(|i| i.code == seed.code.trim()) {
+        Some(found) => {
+            report.count(false);
+            found
+        }
+        None => {
+            let direction = match seed.direction.as_str() {
+                "increase" => DirectionKind::Increase,
+                "decrease" => DirectionKind::Decrease,
+                "range" => DirectionKind::Range,
+                other => return Err(fail(format!("unknown direction '{other}'"))),
+            };
+            let aggregation = match seed.aggregation.as_deref() {
+                None => Aggregation::Last,
+                Some(a) => Aggregation::parse(a)
+                    .ok_or_else(|| fail(format!("unknown aggregation '{a}'")))?,
+            };
+            let responsible = seed
+                .responsible
+                .iter()
+                .map(|r| actor(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let input = IndicatorInput {
+                objective_id: Some(objective_id),
+                code: Some(seed.code.clone()),
+                name: Some(seed.name.clone()),
+                description: Some(seed.description.clone()),
+                unit: Some(seed.unit.clone()),
+                direction: Some(direction),
+                range_lower: seed.range.map(|r| r[0]),
+                range_upper: seed.range.map(|r| r[1]),
+                periodicity: Some(seed.periodicity),
+                aggregation: Some(aggregation),
+                source: Some(seed.source.clone()),
+                shared_value_form: Some(seed.form),
+                metric_category: Some(seed.category),
+                weight: seed.weight,
+                responsible_actor_ids: Some(responsible),
+                ..IndicatorInput::default()
+            };
+            let created = app
+                .create_indicator(op, input)
+                .await
+                .map_err(err("create"))?;
+            if let Some(b) = &seed.baseline {
+                app.set_baseline(op, created.id, b.period.clone(), b.value, b.note.clone())
+                    .await
+                    .map_err(err("baseline"))?;
+            }
+            for t in &seed.targets {
+                app.set_target(op, created.id, t.period.clone(), t.value, t.horizon)
+                    .await
+                    .map_err(err(&format!("target {}", t.period)))?;
+            }
+            report.count(true);
+            created
+        }
+    };
+
+    let stored = app
+        .measurements(Some(op), vec![indicator.id], MeasurementFilter::default())
+        .await
+        .map_err(err("values"))?;
+    let have: HashSet<(String, String, String)> = stored
+        .into_iter()
+        .map(|m| (m.period, m.territory, m.disaggregation))
+        .collect();
+    let eco_territory = app
+        .ecosystems_by_ids(vec![ecosystem_id])
+        .await
+        .map_err(err("lookup"))?
+        .into_iter()
+        .next()
+        .map(|e| e.territory)
+        .unwrap_or_default();
+    for v in &seed.values {
+        let actor_id = actor(&v.actor)?;
+        let pairs: Vec<(String, String)> = v
+            .disaggregation
+            .iter()
+            .map(|(k, x)| (k.clone(), x.clone()))
+            .collect();
+        let disaggregation =
+            Disaggregation::parse("disaggregation", &pairs).map_err(|e| fail(e.to_string()))?;
+        let territory = v.territory.clone().unwrap_or_else(|| eco_territory.clone());
+        let entries = v
+            .approved
+            .iter()
+            .map(|(p, x)| (p, *x, Outcome::Approve))
+            .chain(v.submitted.iter().map(|(p, x)| (p, *x, Outcome::Leave)))
+            .chain(
+                v.rejected
+                    .iter()
+                    .map(|r| (&r.period, r.value, Outcome::Reject(&r.reason))),
+            );
+        for (period, value, outcome) in entries {
+            let key = (
+                period.clone(),
+                territory.clone(),
+                disaggregation.as_str().to_string(),
+            );
+            let created = !have.contains(&key);
+            if created {
+                let step = format!("value {period} at {territory}");
+                let input = MeasurementInput {
+                    indicator_id: indicator.id,
+                    period: period.clone(),
+                    territory: Some(territory.clone()),
+                    disaggregation: pairs.clone(),
+                    value,
+                    evidence_url: v.evidence_url.clone(),
+                    evidence_text: v.evidence_text.clone(),
+                    comment: None,
+                    actor_id: Some(actor_id),
+                };
+                let m = app
+                    .submit_measurement(op, input)
+                    .await
+                    .map_err(err(&step))?;
+                match outcome {
+                    Outcome::Approve => {
+                        app.approve_measurement(op, m.id)
+                            .await
+                            .map_err(err(&step))?;
+                    }
+                    Outcome::Reject(reason) => {
+                        app.reject_measurement(op, m.id, reason.to_string())
+                            .await
+                            .map_err(err(&step))?;
+                    }
+                    Outcome::Leave => {}
+                }
+            }
+            report.count(created);
+        }
+    }
+    Ok(())
+}
+
+/// What happens to a seeded value after submission.
+enum Outcome<'a> {
+    Approve,
+    Leave,
+    Reject(&'a str),
 }
 
 /// The demo administrator's credentials: the password is random and shown once.

@@ -52,7 +52,7 @@ async fn the_demo_seed_loads_once_and_reloading_changes_nothing(app: TestApp) {
     let first = ayni(&["seed", "--database-url", &url, &demo_dir()]);
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(
-        text(&first.stdout).contains("0 already there"),
+        !text(&first.stdout).contains(": 0 created"),
         "{}",
         text(&first.stdout)
     );
@@ -70,6 +70,34 @@ async fn the_demo_seed_loads_once_and_reloading_changes_nothing(app: TestApp) {
         audit_after_first,
         "a second load writes nothing"
     );
+
+    // The demo scorecard for its latest year: all four perspectives scored, every status seen.
+    let card = app
+        .graphql(
+            None,
+            r#"{ ecosystem(slug: "moquegua") { scorecard(period: "2024") { score coverage
+            perspectives { score coverage status objectives { indicators { status } } } } } }"#,
+            json!({}),
+        )
+        .await
+        .body;
+    let card = &card["data"]["ecosystem"]["scorecard"];
+    assert!(
+        card["score"].as_f64().is_some() && card["coverage"].as_f64() == Some(1.0),
+        "{card}"
+    );
+    let perspectives = card["perspectives"].as_array().unwrap();
+    assert_eq!(perspectives.len(), 4);
+    assert!(perspectives.iter().all(|p| p["score"].as_f64().is_some()));
+    let statuses: std::collections::HashSet<&str> = perspectives
+        .iter()
+        .flat_map(|p| p["objectives"].as_array().unwrap().iter())
+        .flat_map(|o| o["indicators"].as_array().unwrap().iter())
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    for s in ["GREEN", "AMBER", "RED"] {
+        assert!(statuses.contains(s), "{s}");
+    }
 
     let q = r#"{ actors { kind } ecosystem(slug: "moquegua") { territory members { roleLabel } themes { code kind }
                  perspectives { kind } objectives { code perspective { kind } }
