@@ -1,5 +1,6 @@
 //! The `ayni` command line: one file per command.
 
+mod bench_data;
 mod contracts;
 mod export;
 mod migrate;
@@ -52,6 +53,8 @@ enum Command {
     Export(export::ExportCommand),
     /// Print an access token (JWT) for scripting; asks the password on stdin.
     Token(token::TokenArgs),
+    /// Generate a synthetic ecosystem for benchmarks (see benches/scorecard.rs).
+    BenchData(bench_data::BenchDataArgs),
     /// Write the GraphQL schema (SDL) the server serves.
     Schema(contracts::OutArgs),
     /// Write the OpenAPI document the server serves, as YAML.
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::User(cmd) => user::run(cmd),
         Command::Token(args) => token::run(args),
         Command::Seed(args) => seed::run(args),
+        Command::BenchData(args) => bench_data::run(args),
         Command::Export(cmd) => export::run(cmd),
         Command::Schema(args) => contracts::write_schema(args),
         Command::Openapi(args) => contracts::write_openapi(args),

@@ -1,0 +1,36 @@
+use clap::Args;
+
+use crate::app::Ayni;
+use crate::auth::TokenKeys;
+use crate::{bench_data, startup};
+
+use super::{DbArgs, block_on};
+
+#[derive(Debug, Args)]
+pub struct BenchDataArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// 1 = 50 objectives, 500 quarterly indicators, 10 years × 20 territories of approved
+    /// values (400 000 measurements); grows linearly.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    scale: u16,
+}
+
+pub fn run(args: BenchDataArgs) -> Result<(), String> {
+    block_on(async move {
+        let db = startup::open_database(&args.db.database_url, 2).await.map_err(|e| e.to_string())?;
+        let app = Ayni::new(db, TokenKeys::new(b"unused-for-bench-data", 60));
+        let started = std::time::Instant::now();
+        let made = bench_data::generate(&app, usize::from(args.scale))
+            .await
+            .map_err(|e| crate::cli::user::describe(&e))?;
+        println!(
+            "ecosystem '{}': {} indicators, {} measurements in {:.1} s",
+            made.slug,
+            made.indicators,
+            made.measurements,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })?
+}
