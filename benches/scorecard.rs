@@ -36,7 +36,12 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn time_http(client: &awc::Client, url: &str, slug: &str, n: usize) -> (Duration, Duration, f64) {
+async fn time_http(
+    client: &awc::Client,
+    url: &str,
+    slug: &str,
+    n: usize,
+) -> (Duration, Duration, f64) {
     let body = serde_json::json!({"query": format!(
         "{{ ecosystem(slug: \"{slug}\") {{ scorecard(period: \"2024\") {{ score coverage perspectives {{ kind score coverage status \
          objectives {{ code score coverage status indicators {{ code actual target progress attainment status onTrack }} }} }} }} }} }}")});
@@ -49,14 +54,17 @@ async fn time_http(client: &awc::Client, url: &str, slug: &str, n: usize) -> (Du
         if i >= 10 {
             times.push(started.elapsed());
         }
-        score = v["data"]["ecosystem"]["scorecard"]["score"].as_f64().expect("a score");
+        score = v["data"]["ecosystem"]["scorecard"]["score"]
+            .as_f64()
+            .expect("a score");
     }
     times.sort();
     (percentile(&times, 0.5), percentile(&times, 0.99), score)
 }
 
 async fn time_sql(app: &Ayni, ecosystem_id: i64, n: usize) -> (Duration, Duration, f64) {
-    let sql = ayni::bench_data::handwritten_rollup_sql(ecosystem_id, "18", "2024-01-01", "2024-12-31");
+    let sql =
+        ayni::bench_data::handwritten_rollup_sql(ecosystem_id, "18", "2024-01-01", "2024-12-31");
     let mut times = Vec::with_capacity(n);
     let mut score = 0.0;
     for _ in 0..n {
@@ -64,7 +72,11 @@ async fn time_sql(app: &Ayni, ecosystem_id: i64, n: usize) -> (Duration, Duratio
         let started = Instant::now();
         let rows: Vec<Rollup> = app
             .db
-            .run(move |c| diesel::sql_query(sql).load::<Rollup>(c).map_err(ayni::app::AppError::from))
+            .run(move |c| {
+                diesel::sql_query(sql)
+                    .load::<Rollup>(c)
+                    .map_err(ayni::app::AppError::from)
+            })
             .await
             .expect("roll-up query");
         times.push(started.elapsed());
@@ -81,17 +93,29 @@ async fn bench_backend(backend: &str, url: DatabaseUrl, scales: &[usize], reques
     let app = application.app().clone();
     let endpoint = format!("http://127.0.0.1:{}/graphql", application.port());
     actix_web::rt::spawn(application.run_until_stopped());
-    let client = awc::Client::builder().timeout(Duration::from_secs(120)).finish();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .finish();
     let mut first: Option<(String, i64)> = None;
     for &scale in scales {
         let started = Instant::now();
-        let made = ayni::bench_data::generate(&app, scale).await.expect("generate");
+        let made = ayni::bench_data::generate(&app, scale)
+            .await
+            .expect("generate");
         let load = started.elapsed();
         let (p50, p99, score) = time_http(&client, &endpoint, &made.slug, requests).await;
         let (s50, s99, sql_score) = time_sql(&app, made.ecosystem_id, requests).await;
         println!(
             "{backend:8} N={scale:<2} {:>5} indicators {:>9} measurements (loaded in {:>5.1} s) | scorecard over HTTP p50 {:>7.2} ms p99 {:>7.2} ms | hand-written SQL p50 {:>7.2} ms p99 {:>7.2} ms | score {:.4} vs SQL {:.4}",
-            made.indicators, made.measurements, load.as_secs_f64(), ms(p50), ms(p99), ms(s50), ms(s99), score, sql_score
+            made.indicators,
+            made.measurements,
+            load.as_secs_f64(),
+            ms(p50),
+            ms(p99),
+            ms(s50),
+            ms(s99),
+            score,
+            sql_score
         );
         match &first {
             None => first = Some((made.slug.clone(), made.ecosystem_id)),
@@ -99,7 +123,8 @@ async fn bench_backend(backend: &str, url: DatabaseUrl, scales: &[usize], reques
                 let (p50, p99, _) = time_http(&client, &endpoint, slug, requests).await;
                 println!(
                     "{backend:8} N=1 again, with N={scale} also stored            | scorecard over HTTP p50 {:>7.2} ms p99 {:>7.2} ms",
-                    ms(p50), ms(p99)
+                    ms(p50),
+                    ms(p99)
                 );
             }
         }
@@ -112,8 +137,12 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let requests: usize = std::env::var("AYNI_BENCH_REQUESTS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
-    let backends = std::env::var("AYNI_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let requests: usize = std::env::var("AYNI_BENCH_REQUESTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let backends =
+        std::env::var("AYNI_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     actix_web::rt::System::new().block_on(async move {
         for backend in backends.split(',').map(str::trim) {
             let (url, _dir) = match backend {
@@ -122,7 +151,10 @@ fn main() {
                     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
                     (url.parse().unwrap(), Some(dir))
                 }
-                "postgres" => (postgres::PgServer::get().create_database().parse().unwrap(), None),
+                "postgres" => (
+                    postgres::PgServer::get().create_database().parse().unwrap(),
+                    None,
+                ),
                 other => panic!("unknown backend {other}"),
             };
             bench_backend(backend, url, &scales, requests).await;

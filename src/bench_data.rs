@@ -10,10 +10,12 @@
 use diesel::RunQueryDsl;
 use serde_json::json;
 
-use crate::app::{AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, ObjectiveInput};
+use crate::app::{
+    AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, ObjectiveInput,
+};
 use crate::db::Action;
 use crate::domain::scoring::Aggregation;
-use crate::domain::{PerspectiveKind, PeriodType, TargetHorizon};
+use crate::domain::{PeriodType, PerspectiveKind, TargetHorizon};
 
 pub const OBJECTIVES_PER_SCALE: usize = 50;
 pub const INDICATORS_PER_OBJECTIVE: usize = 10;
@@ -22,7 +24,12 @@ pub const YEARS: i32 = 10;
 
 /// The 20 territories values are given for: the department, its 3 provinces, 16 districts.
 pub fn territories() -> Vec<String> {
-    let mut t = vec!["18".to_string(), "1801".into(), "1802".into(), "1803".into()];
+    let mut t = vec![
+        "18".to_string(),
+        "1801".into(),
+        "1802".into(),
+        "1803".into(),
+    ];
     t.extend((1..=10).map(|d| format!("1801{d:02}")));
     t.extend((1..=3).map(|d| format!("1802{d:02}")));
     t.extend((1..=3).map(|d| format!("1803{d:02}")));
@@ -86,21 +93,51 @@ pub async fn generate(app: &Ayni, scale: usize) -> Result<BenchEcosystem, AppErr
                         code: Some(format!("I{o}.{k}")),
                         name: Some(format!("Indicador sintético {o}.{k}")),
                         unit: Some("u".into()),
-                        direction: Some(if k % 3 == 2 { DirectionKind::Decrease } else { DirectionKind::Increase }),
+                        direction: Some(if k % 3 == 2 {
+                            DirectionKind::Decrease
+                        } else {
+                            DirectionKind::Increase
+                        }),
                         periodicity: Some(PeriodType::Quarterly),
-                        aggregation: Some(if sum { Aggregation::Sum } else { Aggregation::Last }),
+                        aggregation: Some(if sum {
+                            Aggregation::Sum
+                        } else {
+                            Aggregation::Last
+                        }),
                         ..IndicatorInput::default()
                     },
                 )
                 .await?;
-            let (base, t1, t2) = if k % 3 == 2 { (100.0, 80.0, 50.0) } else { (100.0, 150.0, 250.0) };
-            app.set_baseline(&op, ind.id, format!("{}Q4", FIRST_YEAR - 1), if sum { 0.0 } else { base }, String::new())
-                .await?;
+            let (base, t1, t2) = if k % 3 == 2 {
+                (100.0, 80.0, 50.0)
+            } else {
+                (100.0, 150.0, 250.0)
+            };
+            app.set_baseline(
+                &op,
+                ind.id,
+                format!("{}Q4", FIRST_YEAR - 1),
+                if sum { 0.0 } else { base },
+                String::new(),
+            )
+            .await?;
             let scale_sum = if sum { 40.0 } else { 1.0 };
-            app.set_target(&op, ind.id, "2020Q4".into(), if sum { 24.0 * scale_sum } else { t1 }, TargetHorizon::Short)
-                .await?;
-            app.set_target(&op, ind.id, "2030Q4".into(), if sum { 64.0 * scale_sum } else { t2 }, TargetHorizon::Long)
-                .await?;
+            app.set_target(
+                &op,
+                ind.id,
+                "2020Q4".into(),
+                if sum { 24.0 * scale_sum } else { t1 },
+                TargetHorizon::Short,
+            )
+            .await?;
+            app.set_target(
+                &op,
+                ind.id,
+                "2030Q4".into(),
+                if sum { 64.0 * scale_sum } else { t2 },
+                TargetHorizon::Long,
+            )
+            .await?;
             indicator_ids.push((ind.id, sum, k % 3 == 2));
         }
     }
@@ -184,7 +221,12 @@ fn bench_actor(tx: &mut crate::db::WriteTx<'_>) -> Result<i64, AppError> {
 /// benchmark): latest value in the period for `last` indicators, sum up to its end for
 /// `sum` ones, progress toward the next target capped at 1, weighted means per objective,
 /// plain means per perspective and for the ecosystem. Portable SQL (SQLite and PostgreSQL).
-pub fn handwritten_rollup_sql(ecosystem_id: i64, territory: &str, start: &str, end: &str) -> String {
+pub fn handwritten_rollup_sql(
+    ecosystem_id: i64,
+    territory: &str,
+    start: &str,
+    end: &str,
+) -> String {
     format!(
         "WITH actual AS (
            SELECT i.id, i.objective_id, i.weight, i.baseline_value AS b,

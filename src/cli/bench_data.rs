@@ -18,7 +18,9 @@ pub struct BenchDataArgs {
 
 pub fn run(args: BenchDataArgs) -> Result<(), String> {
     block_on(async move {
-        let db = startup::open_database(&args.db.database_url, 2).await.map_err(|e| e.to_string())?;
+        let db = startup::open_database(&args.db.database_url, 2)
+            .await
+            .map_err(|e| e.to_string())?;
         let app = Ayni::new(db, TokenKeys::new(b"unused-for-bench-data", 60));
         let started = std::time::Instant::now();
         let made = bench_data::generate(&app, usize::from(args.scale))
