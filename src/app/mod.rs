@@ -5,6 +5,7 @@
 //! write path. Interfaces only translate requests in and [`AppError`]s out.
 
 mod actors;
+mod audit;
 mod caller;
 mod ecosystems;
 mod error;
@@ -15,6 +16,7 @@ mod session;
 mod users;
 
 pub use actors::NewActorInput;
+pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
 pub use caller::{Caller, logged_in};
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;

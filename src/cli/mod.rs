@@ -1,5 +1,6 @@
 //! The `ayni` command line: one file per command.
 
+mod audit;
 mod bench_data;
 mod contracts;
 mod export;
@@ -51,6 +52,9 @@ enum Command {
     /// Export data to files.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Check the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Print an access token (JWT) for scripting; asks the password on stdin.
     Token(token::TokenArgs),
     /// Generate a synthetic ecosystem for benchmarks (see benches/scorecard.rs).
@@ -97,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::User(cmd) => user::run(cmd),
         Command::Token(args) => token::run(args),
         Command::Seed(args) => seed::run(args),
+        Command::Audit(cmd) => audit::run(cmd),
         Command::BenchData(args) => bench_data::run(args),
         Command::Export(cmd) => export::run(cmd),
         Command::Schema(args) => contracts::write_schema(args),

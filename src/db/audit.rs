@@ -192,6 +192,41 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// The chain's head: `(seq, hash)` of the last entry (`0` and the genesis hash when empty),
+/// and the time of that entry.
+pub fn head(conn: &mut DbConnection) -> Result<(i64, String, Option<String>), StoreError> {
+    let (seq, hash): (i64, String) = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?;
+    let at: Option<String> = audit_log::table
+        .filter(audit_log::seq.eq(seq))
+        .select(audit_log::at)
+        .first(conn)
+        .optional()?;
+    Ok((seq, hash, at))
+}
+
+/// The latest audit entry about each of these entities of one type, by entity id.
+pub fn latest_for(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    ids: &[String],
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let rows: Vec<AuditEntry> = audit_log::table
+        .filter(audit_log::entity_type.eq(entity_type))
+        .filter(audit_log::entity_id.eq_any(ids))
+        .order(audit_log::seq.asc())
+        .select(AuditEntry::as_select())
+        .load(conn)?;
+    let mut latest: std::collections::HashMap<String, AuditEntry> =
+        std::collections::HashMap::new();
+    for r in rows {
+        latest.insert(r.entity_id.clone(), r);
+    }
+    Ok(latest.into_values().collect())
+}
+
 /// Entries with `seq >= from`, in order, at most `limit`.
 pub fn entries_from(
     conn: &mut DbConnection,

@@ -9,6 +9,7 @@ mod error;
 mod migrate;
 pub mod models;
 pub mod schema;
+pub mod verify;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod actors;
+mod audit;
 mod context;
 mod error;
 mod http;
@@ -30,6 +31,7 @@ pub struct Query(
     actors::ActorQuery,
     strategy::StrategyQuery,
     scorecard::ScorecardQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -126,3 +126,15 @@ pub fn json_config() -> web::JsonConfig {
             api.into()
         })
 }
+
+/// Query strings: every decoding failure answered in the error format above.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        ApiError::App(AppError::from(FieldError::new(
+            "query",
+            "query",
+            format!("bad query string: {err}"),
+        )))
+        .into()
+    })
+}

@@ -11,5 +11,7 @@ mod contracts;
 mod graphql_limits;
 mod health;
 mod scorecard;
+mod scorecard_support;
 mod seeding;
 mod strategy;
+mod trust;

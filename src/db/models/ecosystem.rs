@@ -372,3 +372,19 @@ pub fn theme_by_code(
         .first(conn)
         .optional()?)
 }
+
+pub fn all_perspectives(conn: &mut DbConnection) -> Result<Vec<Perspective>, StoreError> {
+    Ok(perspectives::table
+        .select(Perspective::as_select())
+        .load(conn)?)
+}
+
+pub fn all_members(conn: &mut DbConnection) -> Result<Vec<Member>, StoreError> {
+    Ok(ecosystem_members::table
+        .select(Member::as_select())
+        .load(conn)?)
+}
+
+pub fn all_themes(conn: &mut DbConnection) -> Result<Vec<Theme>, StoreError> {
+    Ok(themes::table.select(Theme::as_select()).load(conn)?)
+}

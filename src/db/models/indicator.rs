@@ -477,3 +477,41 @@ pub fn delete(tx: &mut WriteTx<'_>, ind: &Indicator) -> Result<(), StoreError> {
     record(tx, Some((ind, &responsible)), None)?;
     Ok(())
 }
+
+/// Every indicator's state as the audit chain records it.
+pub fn audit_states(conn: &mut DbConnection) -> Result<Vec<(i64, serde_json::Value)>, StoreError> {
+    let rows: Vec<Indicator> = indicators::table
+        .select(Indicator::as_select())
+        .load(conn)?;
+    let pairs: Vec<(i64, i64)> = indicator_responsibles::table
+        .order((
+            indicator_responsibles::indicator_id.asc(),
+            indicator_responsibles::actor_id.asc(),
+        ))
+        .select((
+            indicator_responsibles::indicator_id,
+            indicator_responsibles::actor_id,
+        ))
+        .load(conn)?;
+    let mut by_indicator: std::collections::HashMap<i64, Vec<i64>> =
+        std::collections::HashMap::new();
+    for (i, a) in pairs {
+        by_indicator.entry(i).or_default().push(a);
+    }
+    rows.iter()
+        .map(|i| {
+            let ids = by_indicator.get(&i.id).cloned().unwrap_or_default();
+            let state = IndicatorState {
+                indicator: i,
+                responsible_actor_ids: &ids,
+            };
+            serde_json::to_value(&state)
+                .map(|v| (i.id, v))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect()
+}
+
+pub fn all_targets(conn: &mut DbConnection) -> Result<Vec<Target>, StoreError> {
+    Ok(targets::table.select(Target::as_select()).load(conn)?)
+}

@@ -295,3 +295,9 @@ pub fn latest_approval(
         .select(diesel::dsl::max(measurements::reviewed_at))
         .first::<Option<NaiveDateTime>>(conn)?)
 }
+
+pub fn all(conn: &mut DbConnection) -> Result<Vec<Measurement>, StoreError> {
+    Ok(measurements::table
+        .select(Measurement::as_select())
+        .load(conn)?)
+}

@@ -333,3 +333,42 @@ pub fn delete_link(
     }
     Ok(link)
 }
+
+/// Every objective's state as the audit chain records it.
+pub fn audit_states(conn: &mut DbConnection) -> Result<Vec<(i64, serde_json::Value)>, StoreError> {
+    let rows: Vec<Objective> = objectives::table
+        .select(Objective::as_select())
+        .load(conn)?;
+    let pairs: Vec<(i64, i64)> = objective_responsibles::table
+        .order((
+            objective_responsibles::objective_id.asc(),
+            objective_responsibles::actor_id.asc(),
+        ))
+        .select((
+            objective_responsibles::objective_id,
+            objective_responsibles::actor_id,
+        ))
+        .load(conn)?;
+    rows.iter()
+        .map(|o| {
+            let ids: Vec<i64> = pairs
+                .iter()
+                .filter(|(ob, _)| *ob == o.id)
+                .map(|(_, a)| *a)
+                .collect();
+            let state = ObjectiveState {
+                objective: o,
+                responsible_actor_ids: &ids,
+            };
+            serde_json::to_value(&state)
+                .map(|v| (o.id, v))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect()
+}
+
+pub fn all_links(conn: &mut DbConnection) -> Result<Vec<Link>, StoreError> {
+    Ok(objective_links::table
+        .select(Link::as_select())
+        .load(conn)?)
+}

@@ -42,3 +42,20 @@ pub fn put_secret(tx: &mut WriteTx<'_>, key: &str, value: &str) -> Result<(), St
     tx.record(action, ENTITY, key, before.as_ref(), Some(&state(value)))?;
     Ok(())
 }
+
+/// Every setting's state as the audit chain records it (digests, never values).
+pub fn audit_states(
+    conn: &mut DbConnection,
+) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+    let rows: Vec<(String, String)> = settings::table
+        .select((settings::key, settings::value))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(k, v)| {
+            let state =
+                json!({"key": k, "value_sha256": hex::encode(Sha256::digest(v.as_bytes()))});
+            (k, state)
+        })
+        .collect())
+}

@@ -1,0 +1,97 @@
+//! The audit chain, read: its head, its entries from a point (proof), and verification.
+
+use serde_json::Value;
+
+use crate::db::audit::{self, AuditEntry};
+use crate::db::verify::{self, ChainReport};
+use crate::domain::audit::{AuditFacts, canonical_entry};
+
+use super::{AppError, Ayni};
+
+/// The head of the chain, for anyone to record as a checkpoint.
+#[derive(Debug, Clone)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+    pub at: Option<String>,
+}
+
+/// An entry as published: its fields, and the exact canonical text that was hashed.
+#[derive(Debug, Clone)]
+pub struct PublishedEntry {
+    pub entry: AuditEntry,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub canonical: String,
+}
+
+/// Most entries in one proof page.
+pub const MAX_PROOF_PAGE: i64 = 1000;
+
+impl Ayni {
+    pub async fn audit_head(&self) -> Result<AuditHead, AppError> {
+        let (seq, hash, at) = self
+            .db
+            .run(|c| audit::head(c).map_err(AppError::from))
+            .await?;
+        Ok(AuditHead { seq, hash, at })
+    }
+
+    /// Entries from `from` on (at most `limit`, capped at [`MAX_PROOF_PAGE`]).
+    pub async fn audit_proof(
+        &self,
+        from: i64,
+        limit: i64,
+    ) -> Result<Vec<PublishedEntry>, AppError> {
+        if from < 1 {
+            return Err(AppError::invalid(
+                "from",
+                "range",
+                "entries are numbered from 1",
+            ));
+        }
+        let limit = limit.clamp(1, MAX_PROOF_PAGE);
+        let entries = self
+            .db
+            .run(move |c| audit::entries_from(c, from, limit).map_err(AppError::from))
+            .await?;
+        entries.into_iter().map(publish).collect()
+    }
+
+    /// Recomputes the whole chain and compares every stored row with it.
+    pub async fn audit_chain(&self) -> Result<ChainReport, AppError> {
+        self.db
+            .run(|c| verify::verify(c).map_err(AppError::from))
+            .await
+    }
+}
+
+fn parse(text: &Option<String>) -> Result<Option<Value>, AppError> {
+    text.as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| AppError::internal(format!("stored audit state: {e}")))
+}
+
+/// An entry with its canonical text, recomputed from the stored fields.
+pub fn publish(entry: AuditEntry) -> Result<PublishedEntry, AppError> {
+    let before = parse(&entry.before_state)?;
+    let after = parse(&entry.after_state)?;
+    let canonical = canonical_entry(&AuditFacts {
+        seq: entry.seq,
+        at: &entry.at,
+        user_id: entry.user_id,
+        actor_id: entry.actor_id,
+        action: &entry.action,
+        entity_type: &entry.entity_type,
+        entity_id: &entry.entity_id,
+        before: before.as_ref(),
+        after: after.as_ref(),
+    });
+    Ok(PublishedEntry {
+        entry,
+        before,
+        after,
+        canonical,
+    })
+}

@@ -1,0 +1,211 @@
+//! The audit chain against tampering: triggers, verification, published checkpoints.
+
+use diesel::RunQueryDsl;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp};
+use crate::scorecard_support::seeded_with_values;
+
+both_backends!(
+    the_audit_log_refuses_updates_and_deletes,
+    an_edited_measurement_is_detected,
+    a_deleted_or_edited_audit_entry_is_detected,
+    a_saved_checkpoint_proves_the_history_with_sha256_alone,
+);
+
+async fn sql(app: &TestApp, statement: &str) -> Result<usize, String> {
+    let statement = statement.to_string();
+    app.app
+        .db
+        .run(move |c| {
+            diesel::sql_query(statement)
+                .execute(c)
+                .map_err(|e| ayni::app::AppError::internal(e))
+        })
+        .await
+        .map_err(|e| format!("{e:?}"))
+}
+
+async fn chain(app: &TestApp) -> Value {
+    let body = app
+        .graphql(None, "{ auditChain { length headSeq headHash verified firstBrokenSeq breakReason mismatchCount mismatches { entityType entityId auditSeq problem } } }", json!({}))
+        .await
+        .body;
+    assert_eq!(body["errors"], Value::Null, "{body}");
+    body["data"]["auditChain"].clone()
+}
+
+async fn the_audit_log_refuses_updates_and_deletes(app: TestApp) {
+    seeded_with_values(&app).await;
+    assert!(
+        sql(&app, "UPDATE audit_log SET action = 'x' WHERE seq = 1")
+            .await
+            .unwrap_err()
+            .contains("append-only")
+    );
+    assert!(
+        sql(&app, "DELETE FROM audit_log WHERE seq = 1")
+            .await
+            .unwrap_err()
+            .contains("append-only")
+    );
+    let c = chain(&app).await;
+    assert_eq!(c["verified"], true, "{c}");
+    assert!(c["length"].as_i64().unwrap() > 10);
+}
+
+async fn an_edited_measurement_is_detected(app: TestApp) {
+    let measurement = seeded_with_values(&app).await;
+    assert_eq!(chain(&app).await["verified"], true);
+    // The operator changes a published value directly in the database.
+    sql(
+        &app,
+        &format!("UPDATE measurements SET value = value + 10 WHERE id = {measurement}"),
+    )
+    .await
+    .unwrap();
+    let c = chain(&app).await;
+    assert_eq!(c["verified"], false);
+    assert_eq!(
+        c["firstBrokenSeq"],
+        Value::Null,
+        "the chain itself is intact"
+    );
+    assert_eq!(c["mismatchCount"], 1);
+    assert_eq!(c["mismatches"][0]["entityType"], "measurement");
+    assert_eq!(c["mismatches"][0]["entityId"], measurement.to_string());
+    assert!(c["mismatches"][0]["auditSeq"].as_i64().is_some());
+
+    // And the CLI says so, with a failing exit code.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ayni"))
+        .args([
+            "audit",
+            "verify",
+            "--database-url",
+            &app.database_url.to_string_unmasked(),
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("measurement {measurement}")),
+        "{text}"
+    );
+}
+
+async fn disable_audit_triggers(app: &TestApp) {
+    match app.backend {
+        Backend::Sqlite => {
+            sql(app, "DROP TRIGGER audit_log_no_update").await.unwrap();
+            sql(app, "DROP TRIGGER audit_log_no_delete").await.unwrap();
+        }
+        Backend::Postgres => {
+            sql(
+                app,
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
+            )
+            .await
+            .unwrap();
+        }
+    }
+}
+
+async fn a_deleted_or_edited_audit_entry_is_detected(app: TestApp) {
+    seeded_with_values(&app).await;
+    let length = chain(&app).await["length"].as_i64().unwrap();
+    // Someone with database access disables the guards and deletes entry 5.
+    disable_audit_triggers(&app).await;
+    sql(&app, "DELETE FROM audit_log WHERE seq = 5")
+        .await
+        .unwrap();
+    let c = chain(&app).await;
+    assert_eq!(c["verified"], false);
+    assert_eq!(c["firstBrokenSeq"], 5, "{c}");
+    assert!(c["breakReason"].as_str().unwrap().contains("missing"));
+    assert_eq!(c["length"], length - 1);
+
+    // Editing an entry's recorded state in place breaks it at that entry.
+    sql(&app, "UPDATE audit_log SET after_state = REPLACE(after_state, '\"value\":', '\"value\":1') WHERE seq = 3").await.unwrap();
+    let edited = sql(
+        &app,
+        "UPDATE audit_log SET at = '2020-01-01T00:00:00.000000Z' WHERE seq = 2",
+    )
+    .await
+    .unwrap();
+    assert_eq!(edited, 1);
+    let c = chain(&app).await;
+    assert_eq!(c["firstBrokenSeq"], 2, "{c}");
+    assert!(c["breakReason"].as_str().unwrap().contains("edited"));
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+async fn a_saved_checkpoint_proves_the_history_with_sha256_alone(app: TestApp) {
+    seeded_with_values(&app).await;
+    // A newspaper records the head.
+    let head = app.get("/api/v1/audit/head").await.body;
+    let (seq, hash) = (
+        head["seq"].as_i64().unwrap(),
+        head["hash"].as_str().unwrap().to_string(),
+    );
+    assert!(seq > 0 && hash.len() == 64 && head["at"].is_string());
+
+    // More happens.
+    let more = crate::scorecard_support::approve_one_more(&app).await;
+    assert!(more > 0);
+
+    // Later it fetches everything after its checkpoint and recomputes with SHA-256 only.
+    let proof = app
+        .get(&format!("/api/v1/audit/proof?from={}", seq + 1))
+        .await
+        .body;
+    let entries = proof["entries"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    let mut prev = hash.clone();
+    for e in entries {
+        assert_eq!(
+            e["prev_hash"],
+            prev.as_str(),
+            "entry {} links to the checkpoint chain",
+            e["seq"]
+        );
+        let canonical = e["canonical"].as_str().unwrap();
+        assert_eq!(
+            sha256_hex(&format!("{prev}{canonical}")),
+            e["hash"].as_str().unwrap()
+        );
+        // The canonical text says what the fields say.
+        let parsed: Value = serde_json::from_str(canonical).unwrap();
+        assert_eq!(parsed["seq"], e["seq"]);
+        assert_eq!(parsed["after"], e["after"]);
+        prev = e["hash"].as_str().unwrap().to_string();
+    }
+    assert_eq!(
+        prev,
+        app.get("/api/v1/audit/head").await.body["hash"]
+            .as_str()
+            .unwrap()
+    );
+    assert_eq!(proof["next"], Value::Null);
+
+    // Paging and bad parameters.
+    let page = app.get("/api/v1/audit/proof?from=1&limit=2").await.body;
+    assert_eq!(page["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(page["next"], 3);
+    let bad = app.get("/api/v1/audit/proof?from=0").await;
+    assert_eq!(bad.status.as_u16(), 400);
+    let missing = app.get("/api/v1/audit/proof").await;
+    assert_eq!(
+        (
+            missing.status.as_u16(),
+            missing.body["error"]["code"].as_str()
+        ),
+        (400, Some("BAD_USER_INPUT"))
+    );
+}
