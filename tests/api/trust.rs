@@ -22,7 +22,7 @@ async fn sql(app: &TestApp, statement: &str) -> Result<usize, String> {
         .run(move |c| {
             diesel::sql_query(statement)
                 .execute(c)
-                .map_err(|e| ayni::app::AppError::internal(e))
+                .map_err(ayni::app::AppError::internal)
         })
         .await
         .map_err(|e| format!("{e:?}"))
