@@ -62,7 +62,7 @@ pub async fn token_keys(
         if secret.chars().count() < MIN_JWT_SECRET_LEN {
             return Err(StartupError::WeakSecret);
         }
-        return Ok(TokenKeys::new(secret.as_bytes(), ttl_secs));
+        return Ok(TokenKeys::configured(secret.as_bytes(), ttl_secs));
     }
     let stored = db
         .write(Author::system(), |tx| {

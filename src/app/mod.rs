@@ -5,6 +5,7 @@
 //! write path. Interfaces only translate requests in and [`AppError`]s out.
 
 mod actors;
+mod admin;
 mod audit;
 mod caller;
 mod ecosystems;

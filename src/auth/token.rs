@@ -37,6 +37,8 @@ pub enum TokenError {
 pub struct TokenKeys {
     secret: Arc<RwLock<Vec<u8>>>,
     ttl_secs: i64,
+    /// The secret comes from configuration (`AYNI_JWT_SECRET`), not from the database.
+    configured: bool,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -52,7 +54,20 @@ impl TokenKeys {
         TokenKeys {
             secret: Arc::new(RwLock::new(secret.to_vec())),
             ttl_secs,
+            configured: false,
         }
+    }
+
+    /// Keys whose secret comes from configuration: rotating them is a configuration change.
+    pub fn configured(secret: &[u8], ttl_secs: i64) -> TokenKeys {
+        TokenKeys {
+            configured: true,
+            ..TokenKeys::new(secret, ttl_secs)
+        }
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.configured
     }
 
     pub fn ttl_secs(&self) -> i64 {

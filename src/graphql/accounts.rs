@@ -2,7 +2,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::NaiveDateTime;
 
 use crate::app::NewUserInput;
-use crate::db::models::user::User;
+use crate::db::models::user::{User, UserChange};
 use crate::domain;
 
 use super::actors::ActorGql;
@@ -119,5 +119,73 @@ impl AccountMutation {
         };
         let user = ctx.app()?.create_user(caller, input).await.gql()?;
         Ok(UserGql(user))
+    }
+
+    /// Disables (or re-enables) a user: a disabled user's tokens stop working at once.
+    /// Admin only; audited.
+    async fn set_user_disabled(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        disabled: bool,
+    ) -> async_graphql::Result<UserGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        let change = UserChange {
+            disabled: Some(disabled),
+            ..UserChange::default()
+        };
+        Ok(UserGql(
+            ctx.app()?.change_user(caller, id, change).await.gql()?,
+        ))
+    }
+
+    /// Changes a user's role; takes effect on the user's next request. Admin only; audited.
+    async fn set_user_role(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        role: RoleGql,
+    ) -> async_graphql::Result<UserGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        let change = UserChange {
+            role: Some(role.into()),
+            ..UserChange::default()
+        };
+        Ok(UserGql(
+            ctx.app()?.change_user(caller, id, change).await.gql()?,
+        ))
+    }
+
+    /// Binds a user to another actor (null unbinds; contributors must keep one). Admin only;
+    /// audited.
+    async fn set_user_actor(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        actor_id: Option<ID>,
+    ) -> async_graphql::Result<UserGql> {
+        let caller = ctx.require_caller()?;
+        let id = parse_id("id", &id)?;
+        let actor = actor_id
+            .as_ref()
+            .map(|a| parse_id("actorId", a))
+            .transpose()?;
+        let change = UserChange {
+            actor_id: Some(actor),
+            ..UserChange::default()
+        };
+        Ok(UserGql(
+            ctx.app()?.change_user(caller, id, change).await.gql()?,
+        ))
+    }
+
+    /// Replaces the token signing secret: every token issued so far stops working. Admin
+    /// only; audited (the log records a digest of the secret, never the secret).
+    async fn rotate_jwt_secret(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let caller = ctx.require_caller()?;
+        ctx.app()?.rotate_jwt_secret(caller).await.gql()?;
+        Ok(true)
     }
 }

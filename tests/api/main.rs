@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod admin;
 mod audit_path;
 mod auth;
 mod cli;

@@ -112,3 +112,42 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, StoreError> {
 pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(users::table.count().get_result(conn)?)
 }
+
+/// What an administrator may change on a user.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub disabled: Option<bool>,
+    pub role: Option<Role>,
+    /// `Some(None)` unbinds the user from its actor.
+    pub actor_id: Option<Option<i64>>,
+}
+
+pub fn update(
+    tx: &mut WriteTx<'_>,
+    before: &User,
+    change: &UserChange,
+) -> Result<User, StoreError> {
+    let now = tx.now();
+    diesel::update(users::table.find(before.id))
+        .set((
+            users::disabled.eq(change.disabled.unwrap_or(before.disabled)),
+            users::role.eq(change
+                .role
+                .map_or(before.role.clone(), |r| r.as_str().to_string())),
+            users::actor_id.eq(change.actor_id.unwrap_or(before.actor_id)),
+            users::updated_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    let after = by_id(tx.conn(), before.id)?.ok_or_else(|| StoreError::NotFound {
+        entity: ENTITY,
+        key: before.id.to_string(),
+    })?;
+    tx.record(
+        crate::db::Action::Update,
+        ENTITY,
+        &after.id.to_string(),
+        Some(&before.audit_state()),
+        Some(&after.audit_state()),
+    )?;
+    Ok(after)
+}

@@ -88,11 +88,17 @@ pub struct Answer {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with settings adjusted by `tweak` (the test secret is set before it runs).
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let (database_url, dir) = backend.fresh_database();
         let mut settings =
             Settings::new(database_url.clone(), "127.0.0.1:0".parse().expect("addr"));
         settings.jwt_secret = Some(TEST_JWT_SECRET.to_string());
         settings.pool_size = 4;
+        tweak(&mut settings);
         let application = Application::build(&settings)
             .await
             .expect("the application starts");
