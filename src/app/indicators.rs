@@ -68,6 +68,8 @@ pub struct IndicatorCard {
     pub indicator: Indicator,
     pub baseline: Option<Point>,
     pub evaluation: Evaluation,
+    /// The value behind `actual`: the latest one it uses (for provenance).
+    pub source_measurement: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -550,7 +552,7 @@ impl Ayni {
                     measurement::counted_totals(c, &[id], &eco.territory, None, "9999-12-31")?;
                 let obs = rows
                     .into_iter()
-                    .filter_map(|(_, p, value)| {
+                    .filter_map(|(_, p, value, _)| {
                         Period::parse("period", &p)
                             .ok()
                             .map(|period| Point { period, value })
@@ -599,7 +601,7 @@ fn counted_observations(
     eco: &Ecosystem,
     indicators: &[Indicator],
     at: &Period,
-) -> Result<HashMap<i64, Vec<Point>>, AppError> {
+) -> Result<HashMap<i64, Vec<(Point, i64)>>, AppError> {
     let (sums, lasts): (Vec<&Indicator>, Vec<&Indicator>) =
         indicators.iter().partition(|i| i.aggregation == "sum");
     let until = at.end().to_string();
@@ -619,11 +621,13 @@ fn counted_observations(
             &until,
         )?);
     }
-    let mut out: HashMap<i64, Vec<Point>> = HashMap::new();
-    for (id, p, value) in rows {
+    let mut out: HashMap<i64, Vec<(Point, i64)>> = HashMap::new();
+    for (id, p, value, measurement) in rows {
         let period = Period::parse("period", &p)
             .map_err(|e| AppError::internal(format!("stored period: {e}")))?;
-        out.entry(id).or_default().push(Point { period, value });
+        out.entry(id)
+            .or_default()
+            .push((Point { period, value }, measurement));
     }
     Ok(out)
 }
@@ -635,18 +639,30 @@ fn build_scorecard(
     objectives: Vec<Objective>,
     indicators: Vec<Indicator>,
     targets: &[Target],
-    observations: &HashMap<i64, Vec<Point>>,
+    observations: &HashMap<i64, Vec<(Point, i64)>>,
 ) -> Result<Scorecard, AppError> {
     let targets = group_targets(targets);
     let mut by_objective: HashMap<i64, Vec<IndicatorCard>> = HashMap::new();
     for ind in indicators {
         let spec = ind.spec(targets.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]))?;
-        let obs = observations.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]);
-        let evaluation = scoring::evaluate(&spec, obs, &at);
+        let with_ids = observations.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]);
+        let obs: Vec<Point> = with_ids.iter().map(|(p, _)| *p).collect();
+        let evaluation = scoring::evaluate(&spec, &obs, &at);
+        // The counted value of the latest period the actual draws on.
+        let source_measurement = evaluation
+            .actual
+            .and_then(|_| {
+                with_ids
+                    .iter()
+                    .filter(|(p, _)| p.period.end() <= at.end())
+                    .max_by_key(|(p, _)| p.period)
+            })
+            .map(|(_, id)| *id);
         by_objective
             .entry(ind.objective_id)
             .or_default()
             .push(IndicatorCard {
+                source_measurement,
                 baseline: spec.baseline,
                 indicator: ind,
                 evaluation,

@@ -8,6 +8,7 @@ mod actors;
 mod admin;
 mod audit;
 mod caller;
+mod challenges;
 mod ecosystems;
 mod error;
 mod indicators;
@@ -19,6 +20,7 @@ mod users;
 pub use actors::NewActorInput;
 pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
 pub use caller::{Caller, logged_in};
+pub use challenges::ChallengeOutcome;
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;
 pub use indicators::{

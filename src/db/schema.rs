@@ -205,6 +205,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    challenges (id) {
+        id -> BigInt,
+        measurement_id -> BigInt,
+        opened_by -> BigInt,
+        reason -> Text,
+        status -> Text,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<BigInt>,
+        opened_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> actors (actor_id));
 diesel::joinable!(perspectives -> ecosystems (ecosystem_id));
 diesel::joinable!(ecosystem_members -> ecosystems (ecosystem_id));
@@ -218,6 +232,7 @@ diesel::joinable!(indicators -> objectives (objective_id));
 diesel::joinable!(indicator_responsibles -> indicators (indicator_id));
 diesel::joinable!(targets -> indicators (indicator_id));
 diesel::joinable!(measurements -> indicators (indicator_id));
+diesel::joinable!(challenges -> measurements (measurement_id));
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     users,
@@ -235,4 +250,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     indicator_responsibles,
     targets,
     measurements,
+    challenges,
 );

@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::audit::{AuditEntry, entries_from};
-use super::models::{actor, ecosystem, indicator, measurement, objective, setting, user};
+use super::models::{
+    actor, challenge, ecosystem, indicator, measurement, objective, setting, user,
+};
 use super::schema::audit_head;
 use super::{DbConnection, StoreError};
 use crate::domain::audit::{AuditFacts, Break, ChainVerifier, GENESIS_HASH, canonical_json};
@@ -187,7 +189,7 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
 }
 
 /// Entity types whose rows live in a table checked here.
-const AUDITED_TABLES: [&str; 12] = [
+const AUDITED_TABLES: [&str; 13] = [
     actor::ENTITY,
     user::ENTITY,
     setting::ENTITY,
@@ -200,6 +202,7 @@ const AUDITED_TABLES: [&str; 12] = [
     indicator::ENTITY,
     indicator::TARGET,
     measurement::ENTITY,
+    challenge::ENTITY,
 ];
 
 fn to_value<T: Serialize>(v: &T) -> Result<Value, StoreError> {
@@ -247,6 +250,9 @@ fn current_states(
     }
     for m in measurement::all(conn)? {
         push(measurement::ENTITY, m.id.to_string(), to_value(&m)?);
+    }
+    for c in challenge::all(conn)? {
+        push(challenge::ENTITY, c.id.to_string(), to_value(&c)?);
     }
     Ok(out)
 }

@@ -8,8 +8,10 @@ use async_graphql::dataloader::{DataLoader, Loader};
 
 use crate::app::Ayni;
 use crate::db::models::actor::Actor;
+use crate::db::models::challenge::Challenge;
 use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
 use crate::db::models::indicator::{Indicator, Target};
+use crate::db::models::measurement::Measurement;
 use crate::db::models::objective::{Link, Objective};
 
 use super::error::GqlResult;
@@ -71,6 +73,22 @@ loader!(
     |app, keys| app.indicator_responsibles_of(keys),
     |pair| pair.0
 );
+loader!(MeasurementLoader, one Measurement, |app, keys| app.measurements_by_ids(keys), |m| m.id);
+loader!(ChallengesOfMeasurement, many Challenge, |app, keys| app.challenges_of(keys), |c| c.measurement_id);
+// `(user_id, actor_id)`: the actor each user speaks for.
+loader!(
+    ActorOfUser,
+    one(i64, Option<i64>),
+    |app, keys| app.user_actors(keys),
+    |pair| pair.0
+);
+// `(measurement_id, seq)`: the latest audit entry about each measurement.
+loader!(
+    AuditSeqOfMeasurement,
+    one(i64, i64),
+    |app, keys| app.measurement_audit_seqs(keys),
+    |pair| pair.0
+);
 // `(objective_id, actor_id)` pairs: the actors responsible for each objective.
 loader!(
     ResponsiblesOfObjective,
@@ -127,6 +145,10 @@ pub fn with_loaders(app: &Ayni, mut data: async_graphql::Data) -> async_graphql:
     data.insert(dl(IndicatorsOfObjective(app.clone())));
     data.insert(dl(TargetsOfIndicator(app.clone())));
     data.insert(dl(ResponsiblesOfIndicator(app.clone())));
+    data.insert(dl(MeasurementLoader(app.clone())));
+    data.insert(dl(ChallengesOfMeasurement(app.clone())));
+    data.insert(dl(ActorOfUser(app.clone())));
+    data.insert(dl(AuditSeqOfMeasurement(app.clone())));
     data
 }
 

@@ -10,6 +10,7 @@ mod http;
 mod loaders;
 mod scorecard;
 mod strategy;
+mod trust;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
@@ -32,6 +33,7 @@ pub struct Query(
     strategy::StrategyQuery,
     scorecard::ScorecardQuery,
     audit::AuditQuery,
+    trust::TrustQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,6 +42,7 @@ pub struct Mutation(
     actors::ActorMutation,
     strategy::StrategyMutation,
     scorecard::ScorecardMutation,
+    trust::TrustMutation,
 );
 
 pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;

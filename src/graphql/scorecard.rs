@@ -366,9 +366,21 @@ impl MeasurementGql {
     async fn reject_reason(&self) -> Option<&str> {
         self.0.reject_reason.as_deref()
     }
-    /// Whether this is the revision scores use (the latest approved one).
+    /// Whether this is the revision scores use (the latest approved one, unless withdrawn
+    /// by an upheld challenge).
     async fn counted(&self) -> bool {
         self.0.counted
+    }
+    /// Who gave it, when, on what evidence, who approved it, and its audit entry.
+    async fn provenance(&self) -> super::trust::Provenance<'_> {
+        super::trust::Provenance(&self.0)
+    }
+    /// Challenges raised on this value, with their answers.
+    async fn challenges(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::trust::ChallengeGql>> {
+        super::trust::challenges_of(ctx, self.0.id).await
     }
 }
 
@@ -551,6 +563,13 @@ impl IndicatorScore<'_> {
     }
     async fn on_track(&self) -> Option<bool> {
         self.0.evaluation.on_track
+    }
+    /// The value behind `actual` (the latest one it uses), with its provenance.
+    async fn measurement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<MeasurementGql>> {
+        super::trust::measurement(ctx, self.0.source_measurement).await
     }
 }
 

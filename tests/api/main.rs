@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod audit_path;
 mod auth;
+mod challenges;
 mod cli;
 mod contracts;
 mod graphql_limits;

@@ -132,9 +132,12 @@ pub fn approve(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measurement
         .filter(measurements::disaggregation.eq(&before.disaggregation))
         .select(Measurement::as_select())
         .load(tx.conn())?;
+    let ids: Vec<i64> = series.iter().map(|m| m.id).collect();
+    let withdrawn = super::challenge::withdrawn(tx.conn(), &ids)?;
     let latest_approved = series
         .iter()
         .filter(|m| m.status == MeasurementStatus::Approved.as_str() || m.id == before.id)
+        .filter(|m| !withdrawn.contains(&m.id))
         .map(|m| m.revision)
         .max();
     for m in &series {
@@ -257,7 +260,7 @@ pub fn list(
     .load(conn)?)
 }
 
-/// `(indicator_id, period, value)` of the counted totals at `territory` for these
+/// `(indicator_id, period, value, measurement id)` of the counted totals at `territory` for these
 /// indicators, with periods ending by `until` and starting on or after `since`.
 pub fn counted_totals(
     conn: &mut DbConnection,
@@ -265,7 +268,7 @@ pub fn counted_totals(
     territory: &str,
     since: Option<&str>,
     until: &str,
-) -> Result<Vec<(i64, String, f64)>, StoreError> {
+) -> Result<Vec<(i64, String, f64, i64)>, StoreError> {
     let mut q = measurements::table
         .filter(measurements::indicator_id.eq_any(indicator_ids))
         .filter(measurements::counted.eq(true))
@@ -280,6 +283,7 @@ pub fn counted_totals(
         measurements::indicator_id,
         measurements::period,
         measurements::value,
+        measurements::id,
     ))
     .load(conn)?)
 }
@@ -298,6 +302,23 @@ pub fn latest_approval(
 
 pub fn all(conn: &mut DbConnection) -> Result<Vec<Measurement>, StoreError> {
     Ok(measurements::table
+        .select(Measurement::as_select())
+        .load(conn)?)
+}
+
+/// Takes a value out of the scores (an upheld challenge); it stays published, marked.
+pub fn withdraw(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measurement, StoreError> {
+    diesel::update(measurements::table.find(before.id))
+        .set(measurements::counted.eq(false))
+        .execute(tx.conn())?;
+    let after = require(tx.conn(), before.id)?;
+    tx.record_change(ENTITY, after.id, Some(before), Some(&after))?;
+    Ok(after)
+}
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Measurement>, StoreError> {
+    Ok(measurements::table
+        .filter(measurements::id.eq_any(ids))
         .select(Measurement::as_select())
         .load(conn)?)
 }

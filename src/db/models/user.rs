@@ -151,3 +151,10 @@ pub fn update(
     )?;
     Ok(after)
 }
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<User>, StoreError> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)?)
+}
