@@ -9,6 +9,7 @@ mod audit_path;
 mod auth;
 mod challenges;
 mod cli;
+mod concurrency;
 mod contracts;
 mod graphql_limits;
 mod health;
