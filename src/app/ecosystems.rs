@@ -76,6 +76,35 @@ pub(super) fn require_ecosystem(conn: &mut DbConnection, id: i64) -> Result<Ecos
     ecosystem::by_id(conn, id)?.ok_or_else(|| AppError::not_found(format!("ecosystem {id}")))
 }
 
+/// Records an error unless every responsible actor is a member of the ecosystem.
+pub(super) fn check_responsible(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+    responsible: &[i64],
+    errors: &mut ValidationErrors,
+) -> Result<(), AppError> {
+    let members: std::collections::HashSet<i64> = ecosystem::members_of(conn, &[ecosystem_id])?
+        .into_iter()
+        .map(|m| m.actor_id)
+        .collect();
+    let strangers: Vec<String> = responsible
+        .iter()
+        .filter(|a| !members.contains(a))
+        .map(i64::to_string)
+        .collect();
+    if !strangers.is_empty() {
+        errors.push(crate::domain::FieldError::new(
+            "responsibleActorIds",
+            "member",
+            format!(
+                "responsible actors must be members of the ecosystem; not members: {}",
+                strangers.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn strategist(caller: &Caller, what: &str) -> Result<(), AppError> {
     caller.require(Role::manages_strategy, what)
 }

@@ -1,6 +1,6 @@
 //! Indicators, baselines and targets; the scorecard and an indicator's series.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Not;
 
 use crate::db::DbConnection;
@@ -18,7 +18,7 @@ use crate::domain::{
     ValidationErrors, Weight,
 };
 
-use super::ecosystems::{MAX_NAME, MAX_TEXT};
+use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible};
 use super::{AppError, Ayni, Caller};
 
 /// An indicator's direction as the interfaces receive it.
@@ -226,25 +226,7 @@ fn resolve(
             None => Vec::new(),
         },
     };
-    let members: HashSet<i64> = ecosystem::members_of(conn, &[ecosystem_id])?
-        .into_iter()
-        .map(|m| m.actor_id)
-        .collect();
-    let strangers: Vec<String> = responsible
-        .iter()
-        .filter(|a| !members.contains(a))
-        .map(i64::to_string)
-        .collect();
-    if !strangers.is_empty() {
-        errors.push(FieldError::new(
-            "responsibleActorIds",
-            "member",
-            format!(
-                "responsible actors must be members of the ecosystem; not members: {}",
-                strangers.join(", ")
-            ),
-        ));
-    }
+    check_responsible(conn, ecosystem_id, &responsible, &mut errors)?;
     if let Some(c) = current
         && c.periodicity != periodicity.as_str()
         && measurement::list(

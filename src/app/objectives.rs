@@ -1,6 +1,6 @@
 //! Objectives, cause-effect links and the strategy map.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::db::models::ecosystem::{self, Perspective, Theme};
 use crate::db::models::objective::{self, Link, Objective, ObjectiveFields};
@@ -9,7 +9,7 @@ use crate::db::{DbConnection, WriteTx};
 use crate::domain::strategy::{cycle_through, text};
 use crate::domain::{Code, PerspectiveKind, Role, ValidationErrors, Weight};
 
-use super::ecosystems::{MAX_NAME, MAX_TEXT, require_ecosystem};
+use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible, require_ecosystem};
 use super::{AppError, Ayni, Caller};
 
 /// A new objective as the interfaces receive it.
@@ -115,25 +115,7 @@ fn resolve_fields(
             ));
         }
     }
-    let members: HashSet<i64> = ecosystem::members_of(tx.conn(), &[ecosystem_id])?
-        .into_iter()
-        .map(|m| m.actor_id)
-        .collect();
-    let strangers: Vec<String> = responsible
-        .iter()
-        .filter(|a| !members.contains(a))
-        .map(i64::to_string)
-        .collect();
-    if !strangers.is_empty() {
-        errors.push(crate::domain::FieldError::new(
-            "responsibleActorIds",
-            "member",
-            format!(
-                "responsible actors must be members of the ecosystem; not members: {}",
-                strangers.join(", ")
-            ),
-        ));
-    }
+    check_responsible(tx.conn(), ecosystem_id, responsible, &mut errors)?;
     let (Some(code), Some(name), Some(description), Some(weight)) =
         (code, name, description, weight)
     else {
