@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod audit;
 pub mod error;
+pub mod formula;
 pub mod indicator;
 pub mod period;
 pub mod scoring;
