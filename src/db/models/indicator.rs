@@ -190,43 +190,76 @@ fn record(
     )
 }
 
+/// The editable columns, written the same way by creation and update.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = indicators, treat_none_as_null = true)]
+struct Editable<'a> {
+    objective_id: i64,
+    code: &'a str,
+    name: &'a str,
+    description: &'a str,
+    unit: &'a str,
+    direction: &'static str,
+    range_lower: Option<f64>,
+    range_upper: Option<f64>,
+    periodicity: &'static str,
+    aggregation: &'static str,
+    green_threshold: f64,
+    amber_threshold: f64,
+    weight: f64,
+    source: &'a str,
+    shared_value_form: Option<&'a str>,
+    metric_category: Option<&'a str>,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> Editable<'a> {
+    fn new(f: &'a IndicatorFields, now: NaiveDateTime) -> Editable<'a> {
+        let (range_lower, range_upper) = range(f.direction);
+        Editable {
+            objective_id: f.objective_id,
+            code: &f.code,
+            name: &f.name,
+            description: &f.description,
+            unit: &f.unit,
+            direction: f.direction.as_str(),
+            range_lower,
+            range_upper,
+            periodicity: f.periodicity.as_str(),
+            aggregation: f.aggregation.as_str(),
+            green_threshold: f.thresholds.green,
+            amber_threshold: f.thresholds.amber,
+            weight: f.weight,
+            source: &f.source,
+            shared_value_form: f.shared_value_form.as_deref(),
+            metric_category: f.metric_category.as_deref(),
+            updated_at: now,
+        }
+    }
+}
+
+fn duplicate_code(code: &str) -> impl FnOnce(diesel::result::Error) -> StoreError + use<> {
+    let code = code.to_string();
+    StoreError::on_unique("code", move || {
+        format!("an indicator with code '{code}' already exists in this ecosystem")
+    })
+}
+
 pub fn create(
     tx: &mut WriteTx<'_>,
     ecosystem_id: i64,
     f: &IndicatorFields,
 ) -> Result<Indicator, StoreError> {
     let now = tx.now();
-    let (lower, upper) = range(f.direction);
     diesel::insert_into(indicators::table)
         .values((
+            Editable::new(f, now),
             indicators::ecosystem_id.eq(ecosystem_id),
-            indicators::objective_id.eq(f.objective_id),
-            indicators::code.eq(&f.code),
-            indicators::name.eq(&f.name),
-            indicators::description.eq(&f.description),
-            indicators::unit.eq(&f.unit),
-            indicators::direction.eq(f.direction.as_str()),
-            indicators::range_lower.eq(lower),
-            indicators::range_upper.eq(upper),
-            indicators::periodicity.eq(f.periodicity.as_str()),
-            indicators::aggregation.eq(f.aggregation.as_str()),
-            indicators::green_threshold.eq(f.thresholds.green),
-            indicators::amber_threshold.eq(f.thresholds.amber),
-            indicators::weight.eq(f.weight),
-            indicators::source.eq(&f.source),
-            indicators::shared_value_form.eq(&f.shared_value_form),
-            indicators::metric_category.eq(&f.metric_category),
             indicators::baseline_note.eq(""),
             indicators::created_at.eq(now),
-            indicators::updated_at.eq(now),
         ))
         .execute(tx.conn())
-        .map_err(StoreError::on_unique("code", || {
-            format!(
-                "an indicator with code '{}' already exists in this ecosystem",
-                f.code
-            )
-        }))?;
+        .map_err(duplicate_code(&f.code))?;
     let indicator =
         by_code(tx.conn(), ecosystem_id, &f.code)?.ok_or_else(|| StoreError::NotFound {
             entity: ENTITY,
@@ -244,34 +277,10 @@ pub fn update(
 ) -> Result<Indicator, StoreError> {
     let responsible_before = responsible_ids(tx.conn(), before.id)?;
     let now = tx.now();
-    let (lower, upper) = range(f.direction);
     diesel::update(indicators::table.find(before.id))
-        .set((
-            indicators::objective_id.eq(f.objective_id),
-            indicators::code.eq(&f.code),
-            indicators::name.eq(&f.name),
-            indicators::description.eq(&f.description),
-            indicators::unit.eq(&f.unit),
-            indicators::direction.eq(f.direction.as_str()),
-            indicators::range_lower.eq(lower),
-            indicators::range_upper.eq(upper),
-            indicators::periodicity.eq(f.periodicity.as_str()),
-            indicators::aggregation.eq(f.aggregation.as_str()),
-            indicators::green_threshold.eq(f.thresholds.green),
-            indicators::amber_threshold.eq(f.thresholds.amber),
-            indicators::weight.eq(f.weight),
-            indicators::source.eq(&f.source),
-            indicators::shared_value_form.eq(&f.shared_value_form),
-            indicators::metric_category.eq(&f.metric_category),
-            indicators::updated_at.eq(now),
-        ))
+        .set(Editable::new(f, now))
         .execute(tx.conn())
-        .map_err(StoreError::on_unique("code", || {
-            format!(
-                "an indicator with code '{}' already exists in this ecosystem",
-                f.code
-            )
-        }))?;
+        .map_err(duplicate_code(&f.code))?;
     set_responsibles(tx, before.id, &f.responsible)?;
     let after = require(tx.conn(), before.id)?;
     record(
