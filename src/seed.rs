@@ -521,35 +521,50 @@ async fn load_ecosystem(
         report.count(created);
     }
 
-    for ind in &seed.indicators {
-        load_indicator(
-            app,
-            op,
+    if !seed.indicators.is_empty() {
+        // What exists, read once for all the ecosystem's indicators.
+        let existing = app
+            .indicators_of_objectives(objective_ids.values().copied().collect())
+            .await
+            .map_err(err("indicators"))?;
+        let place = Place {
             origin,
-            &here,
-            eco.id,
-            ind,
-            &objective_ids,
+            here: &here,
+            territory: &eco.territory,
+            objective_ids: &objective_ids,
             actor_ids,
-            report,
-        )
-        .await?;
+        };
+        for ind in &seed.indicators {
+            load_indicator(app, op, &place, ind, &existing, report).await?;
+        }
     }
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where an indicator is being loaded: its file, ecosystem and the codes already resolved.
+struct Place<'a> {
+    origin: &'a str,
+    here: &'a str,
+    territory: &'a str,
+    objective_ids: &'a HashMap<String, i64>,
+    actor_ids: &'a HashMap<String, i64>,
+}
+
 async fn load_indicator(
     app: &Ayni,
     op: &Caller,
-    origin: &str,
-    here: &str,
-    ecosystem_id: i64,
+    place: &Place<'_>,
     seed: &SeedIndicator,
-    objective_ids: &HashMap<String, i64>,
-    actor_ids: &HashMap<String, i64>,
+    existing: &[crate::db::models::indicator::Indicator],
     report: &mut SeedReport,
 ) -> Result<(), SeedError> {
+    let Place {
+        origin,
+        here,
+        territory: eco_territory,
+        objective_ids,
+        actor_ids,
+    } = *place;
     let what = format!("{here}: indicator '{}'", seed.code);
     let err = |step: &str| context(origin, &format!("{what}: {step}"));
     let fail = |msg: String| SeedError(format!("{origin}: {what}: {msg}"));
@@ -559,19 +574,15 @@ async fn load_indicator(
             .copied()
             .ok_or_else(|| fail(format!("no actor named '{name}'")))
     };
-    let existing = app
-        .objectives(ecosystem_id, None, None)
-        .await
-        .map_err(err("lookup"))?;
     let objective_id = objective_ids
         .get(seed.objective.trim())
         .copied()
         .ok_or_else(|| fail(format!("no objective with code '{}'", seed.objective)))?;
-    let siblings = app
-        .indicators_of_objectives(existing.iter().map(|o| o.id).collect())
-        .await
-        .map_err(err("lookup"))?;
-    let indicator = match siblings.into_iter().find(|i| i.code == seed.code.trim()) {
+    let indicator = match existing
+        .iter()
+        .find(|i| i.code == seed.code.trim())
+        .cloned()
+    {
         Some(found) => {
             report.count(false);
             found
@@ -638,14 +649,6 @@ async fn load_indicator(
         .into_iter()
         .map(|m| (m.period, m.territory, m.disaggregation))
         .collect();
-    let eco_territory = app
-        .ecosystems_by_ids(vec![ecosystem_id])
-        .await
-        .map_err(err("lookup"))?
-        .into_iter()
-        .next()
-        .map(|e| e.territory)
-        .unwrap_or_default();
     for v in &seed.values {
         let actor_id = actor(&v.actor)?;
         let pairs: Vec<(String, String)> = v
@@ -655,7 +658,10 @@ async fn load_indicator(
             .collect();
         let disaggregation =
             Disaggregation::parse("disaggregation", &pairs).map_err(|e| fail(e.to_string()))?;
-        let territory = v.territory.clone().unwrap_or_else(|| eco_territory.clone());
+        let territory = v
+            .territory
+            .clone()
+            .unwrap_or_else(|| eco_territory.to_string());
         let entries = v
             .approved
             .iter()
