@@ -46,6 +46,13 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Refuses unless the caller may define the strategy (coordinator or admin).
+    pub fn require_strategist(&self, what: &str) -> Result<(), AppError> {
+        self.require(Role::manages_strategy, what)
+    }
+}
+
 /// Resolves an optional caller into a logged-in one, or `UNAUTHENTICATED`.
 pub fn logged_in(caller: Option<&Caller>) -> Result<&Caller, AppError> {
     caller.ok_or_else(|| {

@@ -6,9 +6,7 @@ use crate::db::models::ecosystem::{
     self, Ecosystem, EcosystemFields, Member, Perspective, Theme, ThemeFields,
 };
 use crate::domain::strategy::text;
-use crate::domain::{
-    Code, Horizon, PerspectiveKind, Role, Slug, ThemeKind, Ubigeo, ValidationErrors,
-};
+use crate::domain::{Code, Horizon, PerspectiveKind, Slug, ThemeKind, Ubigeo, ValidationErrors};
 
 use super::{AppError, Ayni, Caller};
 
@@ -105,10 +103,6 @@ pub(super) fn check_responsible(
     Ok(())
 }
 
-fn strategist(caller: &Caller, what: &str) -> Result<(), AppError> {
-    caller.require(Role::manages_strategy, what)
-}
-
 impl Ayni {
     pub async fn ecosystems(&self) -> Result<Vec<Ecosystem>, AppError> {
         self.db
@@ -133,7 +127,7 @@ impl Ayni {
         caller: &Caller,
         input: EcosystemInput,
     ) -> Result<Ecosystem, AppError> {
-        strategist(caller, "create ecosystems")?;
+        caller.require_strategist("create ecosystems")?;
         let mut errors = ValidationErrors::new();
         let slug = errors.check(Slug::parse("slug", &input.slug));
         let fields = ecosystem_fields(
@@ -161,7 +155,7 @@ impl Ayni {
         id: i64,
         patch: EcosystemPatch,
     ) -> Result<Ecosystem, AppError> {
-        strategist(caller, "edit ecosystems")?;
+        caller.require_strategist("edit ecosystems")?;
         self.db
             .write(caller.author(), move |tx| {
                 let before = require_ecosystem(tx.conn(), id)?;
@@ -203,7 +197,7 @@ impl Ayni {
         id: i64,
         name: String,
     ) -> Result<Perspective, AppError> {
-        strategist(caller, "rename perspectives")?;
+        caller.require_strategist("rename perspectives")?;
         let name = text("name", &name, 2, MAX_NAME)?;
         self.db
             .write(caller.author(), move |tx| {
@@ -220,7 +214,7 @@ impl Ayni {
         ecosystem_id: i64,
         kinds: Vec<PerspectiveKind>,
     ) -> Result<Vec<Perspective>, AppError> {
-        strategist(caller, "reorder perspectives")?;
+        caller.require_strategist("reorder perspectives")?;
         let order = PerspectiveKind::permutation("kinds", &kinds)?;
         self.db
             .write(caller.author(), move |tx| {
@@ -237,7 +231,7 @@ impl Ayni {
         actor_id: i64,
         role_label: String,
     ) -> Result<Member, AppError> {
-        strategist(caller, "add ecosystem members")?;
+        caller.require_strategist("add ecosystem members")?;
         let role_label = text("roleLabel", &role_label, 2, MAX_NAME)?;
         self.db
             .write(caller.author(), move |tx| {
@@ -266,7 +260,7 @@ impl Ayni {
         caller: &Caller,
         input: ThemeInput,
     ) -> Result<Theme, AppError> {
-        strategist(caller, "create themes")?;
+        caller.require_strategist("create themes")?;
         let mut errors = ValidationErrors::new();
         let code = errors.check(Code::parse("code", &input.code));
         let name = errors.check(text("name", &input.name, 2, MAX_NAME));

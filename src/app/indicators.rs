@@ -14,7 +14,7 @@ use crate::domain::scoring::{
 };
 use crate::domain::strategy::text;
 use crate::domain::{
-    Code, FieldError, MetricCategory, Period, PeriodType, Role, SharedValueForm, TargetHorizon,
+    Code, FieldError, MetricCategory, Period, PeriodType, SharedValueForm, TargetHorizon,
     ValidationErrors, Weight,
 };
 
@@ -107,10 +107,6 @@ pub struct SeriesPoint {
 
 /// Longest series returned at once.
 pub const MAX_SERIES: usize = 600;
-
-fn strategist(caller: &Caller, what: &str) -> Result<(), AppError> {
-    caller.require(Role::manages_strategy, what)
-}
 
 fn require_indicator(conn: &mut DbConnection, id: i64) -> Result<Indicator, AppError> {
     indicator::by_id(conn, id)?.ok_or_else(|| AppError::not_found(format!("indicator {id}")))
@@ -366,7 +362,7 @@ impl Ayni {
         caller: &Caller,
         input: IndicatorInput,
     ) -> Result<Indicator, AppError> {
-        strategist(caller, "create indicators")?;
+        caller.require_strategist("create indicators")?;
         self.db
             .write(caller.author(), move |tx| {
                 let ecosystem_id = ecosystem_of_objective(tx.conn(), input.objective_id)?;
@@ -382,7 +378,7 @@ impl Ayni {
         id: i64,
         input: IndicatorInput,
     ) -> Result<Indicator, AppError> {
-        strategist(caller, "edit indicators")?;
+        caller.require_strategist("edit indicators")?;
         self.db
             .write(caller.author(), move |tx| {
                 let before = require_indicator(tx.conn(), id)?;
@@ -401,7 +397,7 @@ impl Ayni {
         value: f64,
         note: String,
     ) -> Result<Indicator, AppError> {
-        strategist(caller, "set baselines")?;
+        caller.require_strategist("set baselines")?;
         let mut errors = ValidationErrors::new();
         let period = errors.check(Period::parse("period", &period));
         let value = errors.check(finite("value", value));
@@ -434,7 +430,7 @@ impl Ayni {
         value: f64,
         horizon: TargetHorizon,
     ) -> Result<Target, AppError> {
-        strategist(caller, "set targets")?;
+        caller.require_strategist("set targets")?;
         let mut errors = ValidationErrors::new();
         let period = errors.check(Period::parse("period", &period));
         let value = errors.check(finite("value", value));
@@ -468,7 +464,7 @@ impl Ayni {
         id: i64,
         period: String,
     ) -> Result<Target, AppError> {
-        strategist(caller, "remove targets")?;
+        caller.require_strategist("remove targets")?;
         let period = Period::parse("period", &period)?;
         self.db
             .write(caller.author(), move |tx| {

@@ -7,7 +7,7 @@ use crate::db::models::objective::{self, Link, Objective, ObjectiveFields};
 use crate::db::models::{indicator, measurement};
 use crate::db::{DbConnection, WriteTx};
 use crate::domain::strategy::{cycle_through, text};
-use crate::domain::{Code, PerspectiveKind, Role, ValidationErrors, Weight};
+use crate::domain::{Code, PerspectiveKind, ValidationErrors, Weight};
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible, require_ecosystem};
 use super::{AppError, Ayni, Caller};
@@ -52,10 +52,6 @@ pub struct StrategyMap {
     pub themes: Vec<Theme>,
     pub objectives: Vec<Objective>,
     pub links: Vec<Link>,
-}
-
-fn strategist(caller: &Caller, what: &str) -> Result<(), AppError> {
-    caller.require(Role::manages_strategy, what)
 }
 
 fn require_objective(conn: &mut DbConnection, id: i64, field: &str) -> Result<Objective, AppError> {
@@ -210,7 +206,7 @@ impl Ayni {
         caller: &Caller,
         input: ObjectiveInput,
     ) -> Result<Objective, AppError> {
-        strategist(caller, "create objectives")?;
+        caller.require_strategist("create objectives")?;
         self.db
             .write(caller.author(), move |tx| {
                 require_ecosystem(tx.conn(), input.ecosystem_id)?;
@@ -235,7 +231,7 @@ impl Ayni {
         id: i64,
         patch: ObjectivePatch,
     ) -> Result<Objective, AppError> {
-        strategist(caller, "edit objectives")?;
+        caller.require_strategist("edit objectives")?;
         self.db
             .write(caller.author(), move |tx| {
                 let before = objective::by_id(tx.conn(), id)?
@@ -275,7 +271,7 @@ impl Ayni {
         id: i64,
         force: bool,
     ) -> Result<DeletedObjective, AppError> {
-        strategist(caller, "delete objectives")?;
+        caller.require_strategist("delete objectives")?;
         self.db
             .write(caller.author(), move |tx| {
                 let target = objective::by_id(tx.conn(), id)?.ok_or_else(|| AppError::not_found(format!("objective {id}")))?;
@@ -350,7 +346,7 @@ impl Ayni {
         effect_id: i64,
         description: String,
     ) -> Result<Link, AppError> {
-        strategist(caller, "link objectives")?;
+        caller.require_strategist("link objectives")?;
         let description = text("description", &description, 0, MAX_TEXT)?;
         self.db
             .write(caller.author(), move |tx| {
@@ -408,7 +404,7 @@ impl Ayni {
         cause_id: i64,
         effect_id: i64,
     ) -> Result<Link, AppError> {
-        strategist(caller, "unlink objectives")?;
+        caller.require_strategist("unlink objectives")?;
         self.db
             .write(caller.author(), move |tx| {
                 objective::delete_link(tx, cause_id, effect_id)?

@@ -1,8 +1,6 @@
 use clap::Args;
 
-use crate::app::Ayni;
-use crate::auth::TokenKeys;
-use crate::{bench_data, startup};
+use crate::bench_data;
 
 use super::{DbArgs, block_on};
 
@@ -18,10 +16,7 @@ pub struct BenchDataArgs {
 
 pub fn run(args: BenchDataArgs) -> Result<(), String> {
     block_on(async move {
-        let db = startup::open_database(&args.db.database_url, 2)
-            .await
-            .map_err(|e| e.to_string())?;
-        let app = Ayni::new(db, TokenKeys::new(b"unused-for-bench-data", 60));
+        let app = super::offline_app(&args.db, 2).await?;
         let started = std::time::Instant::now();
         let made = bench_data::generate(&app, usize::from(args.scale))
             .await

@@ -2,10 +2,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::app::Ayni;
-use crate::auth::TokenKeys;
 use crate::export::map::{MapDocument, to_dot, to_svg};
-use crate::startup;
 
 use super::{DbArgs, block_on};
 
@@ -45,10 +42,7 @@ pub fn run(cmd: ExportCommand) -> Result<(), String> {
 
 fn map(args: MapArgs) -> Result<(), String> {
     let text = block_on(async {
-        let db = startup::open_database(&args.db.database_url, 1)
-            .await
-            .map_err(|e| e.to_string())?;
-        let app = Ayni::new(db, TokenKeys::new(b"unused-for-export", 60));
+        let app = super::offline_app(&args.db, 1).await?;
         let eco = app
             .ecosystem_by_slug(args.ecosystem.clone())
             .await

@@ -141,3 +141,15 @@ fn read_secret(prompt: &str) -> Result<String, String> {
     };
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
+
+/// The service for a command that works on the database directly: migrated, with keys that
+/// sign nothing (commands that issue tokens build their own).
+async fn offline_app(db: &DbArgs, pool_size: u32) -> Result<crate::app::Ayni, String> {
+    let db = crate::startup::open_database(&db.database_url, pool_size)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(crate::app::Ayni::new(
+        db,
+        crate::auth::TokenKeys::new(b"offline: signs nothing", 60),
+    ))
+}

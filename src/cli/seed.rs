@@ -2,9 +2,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::app::Ayni;
-use crate::auth::TokenKeys;
-use crate::{seed, startup};
+use crate::seed;
 
 use super::{DbArgs, block_on};
 
@@ -20,10 +18,7 @@ pub fn run(args: SeedArgs) -> Result<(), String> {
     // Parse everything before writing anything: a bad file changes nothing.
     let docs = seed::read_path(&args.path).map_err(|e| e.to_string())?;
     block_on(async move {
-        let db = startup::open_database(&args.db.database_url, 2)
-            .await
-            .map_err(|e| e.to_string())?;
-        let app = Ayni::new(db, TokenKeys::new(b"unused-for-seeding", 60));
+        let app = super::offline_app(&args.db, 2).await?;
         let report = seed::load(&app, &docs).await.map_err(|e| e.to_string())?;
         println!(
             "{}: {} created, {} already there",

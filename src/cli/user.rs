@@ -2,7 +2,6 @@ use clap::{Args, Subcommand};
 
 use crate::app::{Caller, NewUserInput};
 use crate::domain::Role;
-use crate::startup;
 
 use super::{DbArgs, block_on, read_secret};
 
@@ -52,11 +51,7 @@ fn add(args: AddArgs) -> Result<(), String> {
         first
     };
     block_on(async move {
-        let db = startup::open_database(&args.db.database_url, 1)
-            .await
-            .map_err(|e| e.to_string())?;
-        let keys = crate::auth::TokenKeys::new(b"unused-for-user-creation", 60);
-        let app = crate::app::Ayni::new(db, keys);
+        let app = super::offline_app(&args.db, 1).await?;
         let actor_id = match &args.actor {
             Some(name) => {
                 let name = name.clone();

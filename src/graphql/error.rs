@@ -49,3 +49,13 @@ pub fn parse_id(field: &str, id: &async_graphql::ID) -> async_graphql::Result<i6
         })
         .gql()
 }
+
+/// A database id as a GraphQL `ID`.
+pub fn to_id(v: i64) -> async_graphql::ID {
+    async_graphql::ID(v.to_string())
+}
+
+/// Parses a list of GraphQL `ID`s, or `BAD_USER_INPUT` naming the field.
+pub fn parse_ids(field: &str, raw: &[async_graphql::ID]) -> async_graphql::Result<Vec<i64>> {
+    raw.iter().map(|i| parse_id(field, i)).collect()
+}

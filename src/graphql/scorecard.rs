@@ -15,7 +15,7 @@ use crate::domain::{Disaggregation, Period};
 
 use super::actors::ActorGql;
 use super::context::ContextExt;
-use super::error::{GqlResult, parse_id};
+use super::error::{GqlResult, parse_id, parse_ids, to_id};
 use super::loaders::{
     ActorLoader, IndicatorLoader, ObjectiveLoader, ResponsiblesOfIndicator, TargetsOfIndicator,
     load_one,
@@ -101,10 +101,6 @@ pub enum StatusGql {
     NoData,
 }
 
-fn id(v: i64) -> ID {
-    ID(v.to_string())
-}
-
 fn parse_vocab<T: std::str::FromStr>(what: &str, raw: &str) -> async_graphql::Result<T> {
     raw.parse()
         .map_err(|_| AppError::internal(format!("stored {what} '{raw}' is unknown")))
@@ -143,7 +139,7 @@ pub struct IndicatorGql(pub Indicator);
 #[Object(name = "Indicator")]
 impl IndicatorGql {
     async fn id(&self) -> ID {
-        id(self.0.id)
+        to_id(self.0.id)
     }
     /// Unique in the ecosystem, e.g. `IND1.1`.
     async fn code(&self) -> &str {
@@ -304,7 +300,7 @@ pub struct MeasurementGql(pub Measurement);
 #[Object(name = "Measurement")]
 impl MeasurementGql {
     async fn id(&self) -> ID {
-        id(self.0.id)
+        to_id(self.0.id)
     }
     async fn indicator(&self, ctx: &Context<'_>) -> async_graphql::Result<IndicatorGql> {
         load_one::<IndicatorLoader>(ctx, self.0.indicator_id)
@@ -446,7 +442,7 @@ pub struct PerspectiveScore<'a>(&'a PerspectiveCard);
 #[Object]
 impl PerspectiveScore<'_> {
     async fn id(&self) -> ID {
-        id(self.0.perspective.id)
+        to_id(self.0.perspective.id)
     }
     async fn kind(&self) -> async_graphql::Result<super::strategy::PerspectiveKindGql> {
         Ok(self
@@ -482,7 +478,7 @@ pub struct ObjectiveScore<'a>(&'a ObjectiveCard);
 #[Object]
 impl ObjectiveScore<'_> {
     async fn id(&self) -> ID {
-        id(self.0.objective.id)
+        to_id(self.0.objective.id)
     }
     async fn code(&self) -> &str {
         &self.0.objective.code
@@ -513,7 +509,7 @@ pub struct IndicatorScore<'a>(&'a IndicatorCard);
 #[Object]
 impl IndicatorScore<'_> {
     async fn id(&self) -> ID {
-        id(self.0.indicator.id)
+        to_id(self.0.indicator.id)
     }
     async fn code(&self) -> &str {
         &self.0.indicator.code
@@ -647,10 +643,6 @@ pub struct SubmitMeasurementInput {
     pub actor_id: Option<ID>,
 }
 
-fn ids(field: &str, raw: &[ID]) -> async_graphql::Result<Vec<i64>> {
-    raw.iter().map(|i| parse_id(field, i)).collect()
-}
-
 #[derive(Default)]
 pub struct ScorecardQuery;
 
@@ -698,7 +690,10 @@ impl ScorecardMutation {
             source: Some(input.source),
             shared_value_form: Some(input.shared_value_form.map(Into::into)),
             metric_category: Some(input.metric_category.map(Into::into)),
-            responsible_actor_ids: Some(ids("responsibleActorIds", &input.responsible_actor_ids)?),
+            responsible_actor_ids: Some(parse_ids(
+                "responsibleActorIds",
+                &input.responsible_actor_ids,
+            )?),
         };
         Ok(IndicatorGql(
             ctx.app()?.create_indicator(caller, input).await.gql()?,
@@ -738,7 +733,7 @@ impl ScorecardMutation {
             responsible_actor_ids: input
                 .responsible_actor_ids
                 .as_deref()
-                .map(|r| ids("responsibleActorIds", r))
+                .map(|r| parse_ids("responsibleActorIds", r))
                 .transpose()?,
         };
         Ok(IndicatorGql(

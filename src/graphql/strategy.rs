@@ -14,7 +14,7 @@ use crate::domain;
 
 use super::actors::ActorGql;
 use super::context::ContextExt;
-use super::error::{GqlResult, parse_id};
+use super::error::{GqlResult, parse_id, parse_ids, to_id};
 use super::loaders::{
     ActorLoader, EcosystemLoader, LinksOfObjective, MembersOfEcosystem, ObjectiveLoader,
     PerspectiveLoader, PerspectivesOfEcosystem, ResponsiblesOfObjective, ThemeLoader,
@@ -43,14 +43,6 @@ pub enum ThemeKindGql {
     Cluster,
 }
 
-fn id(v: i64) -> ID {
-    ID(v.to_string())
-}
-
-fn ids(field: &str, raw: &[ID]) -> async_graphql::Result<Vec<i64>> {
-    raw.iter().map(|i| parse_id(field, i)).collect()
-}
-
 fn missing(what: &str, key: i64) -> async_graphql::Error {
     super::error::to_graphql(AppError::internal(format!(
         "{what} {key} vanished during the request"
@@ -63,7 +55,7 @@ pub struct EcosystemGql(pub Ecosystem);
 #[Object(name = "Ecosystem")]
 impl EcosystemGql {
     async fn id(&self) -> ID {
-        id(self.0.id)
+        to_id(self.0.id)
     }
     /// The ecosystem's address, e.g. `moquegua`.
     async fn slug(&self) -> &str {
@@ -180,7 +172,7 @@ pub struct PerspectiveGql(pub Perspective);
 #[Object(name = "Perspective")]
 impl PerspectiveGql {
     async fn id(&self) -> ID {
-        id(self.0.id)
+        to_id(self.0.id)
     }
     async fn kind(&self) -> async_graphql::Result<PerspectiveKindGql> {
         Ok(self.0.kind().map_err(AppError::from).gql()?.into())
@@ -200,7 +192,7 @@ pub struct ThemeGql(pub Theme);
 #[Object(name = "Theme")]
 impl ThemeGql {
     async fn id(&self) -> ID {
-        id(self.0.id)
+        to_id(self.0.id)
     }
     async fn code(&self) -> &str {
         &self.0.code
@@ -222,7 +214,7 @@ pub struct MemberGql(pub Member);
 #[Object(name = "EcosystemMember")]
 impl MemberGql {
     async fn id(&self) -> ID {
-        id(self.0.id)
+        to_id(self.0.id)
     }
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<ActorGql> {
         load_one::<ActorLoader>(ctx, self.0.actor_id)
@@ -245,7 +237,7 @@ pub struct ObjectiveGql(pub Objective);
 #[Object(name = "Objective")]
 impl ObjectiveGql {
     async fn id(&self) -> ID {
-        id(self.0.id)
+        to_id(self.0.id)
     }
     async fn code(&self) -> &str {
         &self.0.code
@@ -375,7 +367,7 @@ impl ObjectiveLinkGql {
 #[Object(name = "ObjectiveLink")]
 impl ObjectiveLinkGql {
     async fn id(&self) -> ID {
-        id(self.link.id)
+        to_id(self.link.id)
     }
     async fn cause(&self, ctx: &Context<'_>) -> async_graphql::Result<ObjectiveGql> {
         Self::end(ctx, &self.cause, self.link.cause_id).await
@@ -683,7 +675,7 @@ impl StrategyMutation {
                 .map(|t| parse_id("themeId", t))
                 .transpose()?,
             weight: input.weight,
-            responsible_actor_ids: ids("responsibleActorIds", &input.responsible_actor_ids)?,
+            responsible_actor_ids: parse_ids("responsibleActorIds", &input.responsible_actor_ids)?,
         };
         Ok(ObjectiveGql(
             ctx.app()?.create_objective(caller, input).await.gql()?,
@@ -714,7 +706,7 @@ impl StrategyMutation {
             responsible_actor_ids: input
                 .responsible_actor_ids
                 .as_deref()
-                .map(|r| ids("responsibleActorIds", r))
+                .map(|r| parse_ids("responsibleActorIds", r))
                 .transpose()?,
         };
         Ok(ObjectiveGql(
