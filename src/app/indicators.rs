@@ -1,13 +1,14 @@
 //! Indicators, baselines and targets; the scorecard and an indicator's series.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Not;
 
 use crate::db::DbConnection;
 use crate::db::models::ecosystem::{self, Ecosystem, Perspective};
 use crate::db::models::indicator::{self, Indicator, IndicatorFields, Target};
-use crate::db::models::measurement;
+use crate::db::models::measurement::{self, Subjects};
 use crate::db::models::objective::{self, Objective};
+use crate::domain::formula::EvalError;
 use crate::domain::indicator::finite;
 use crate::domain::scoring::{
     self, Aggregation, Direction, Evaluation, Point, Score, Status, Thresholds,
@@ -19,6 +20,7 @@ use crate::domain::{
 };
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible};
+use super::variables::{check_formula, formula_values};
 use super::{AppError, Ayni, Caller};
 
 /// An indicator's direction as the interfaces receive it.
@@ -60,6 +62,8 @@ pub struct IndicatorInput {
     pub shared_value_form: Option<Option<SharedValueForm>>,
     pub metric_category: Option<Option<MetricCategory>>,
     pub responsible_actor_ids: Option<Vec<i64>>,
+    /// A formula over variable codes; `Some(None)` (or an empty text) clears it.
+    pub formula: Option<Option<String>>,
 }
 
 /// An indicator on the scorecard.
@@ -68,8 +72,11 @@ pub struct IndicatorCard {
     pub indicator: Indicator,
     pub baseline: Option<Point>,
     pub evaluation: Evaluation,
-    /// The value behind `actual`: the latest one it uses (for provenance).
+    /// The value behind `actual`: the latest one it uses (for provenance). `None` for a
+    /// formula indicator, whose value is computed.
     pub source_measurement: Option<i64>,
+    /// For a formula indicator without a value: why (a missing input, a division by zero).
+    pub no_value_reason: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +110,8 @@ pub struct Scorecard {
 pub struct SeriesPoint {
     pub period: Period,
     pub evaluation: Evaluation,
+    /// For a formula indicator, why this period has no value although some input has data.
+    pub no_value_reason: Option<String>,
 }
 
 /// Longest series returned at once.
@@ -223,22 +232,46 @@ fn resolve(
         },
     };
     check_responsible(conn, ecosystem_id, &responsible, &mut errors)?;
-    if let Some(c) = current
-        && c.periodicity != periodicity.as_str()
-        && measurement::list(
+    let has_values = |conn: &mut DbConnection, c: &Indicator| {
+        measurement::list(
             conn,
-            &[c.id],
+            Subjects::Indicators(&[c.id]),
             measurement::Visibility::All,
             &Default::default(),
-        )?
-        .is_empty()
-        .not()
+        )
+        .map(|rows| rows.is_empty().not())
+    };
+    if let Some(c) = current
+        && c.periodicity != periodicity.as_str()
+        && has_values(conn, c)?
     {
         errors.push(FieldError::new(
             "periodicity",
             "locked",
             "the periodicity cannot change once values have been submitted",
         ));
+    }
+    let formula = match input.formula {
+        Some(f) => f.filter(|t| !t.trim().is_empty()),
+        None => current.and_then(|c| c.formula.clone()),
+    };
+    let mut inputs = Vec::new();
+    if let Some(text) = &formula {
+        let check = check_formula(conn, text, Some(periodicity))?;
+        for p in &check.problems {
+            errors.push(FieldError::new("formula", p.rule, p.to_string()));
+        }
+        inputs = check.inputs.iter().map(|v| v.id).collect();
+        if let Some(c) = current
+            && c.formula.is_none()
+            && has_values(conn, c)?
+        {
+            errors.push(FieldError::new(
+                "formula",
+                "locked",
+                "this indicator already has submitted values; a formula indicator takes none (create a new indicator)",
+            ));
+        }
     }
     let shared_value_form = match input.shared_value_form {
         Some(v) => v.map(|f| f.as_str().to_string()),
@@ -291,6 +324,8 @@ fn resolve(
         shared_value_form,
         metric_category,
         responsible,
+        formula: formula.map(|f| f.trim().to_string()),
+        inputs,
     })
 }
 
@@ -526,16 +561,23 @@ impl Ayni {
                 let targets = indicator::targets_of(c, &[id])?;
                 let spec = ind.spec(&targets.iter().collect::<Vec<_>>())?;
                 let kind = ind.periodicity()?;
-                let rows =
-                    measurement::counted_totals(c, &[id], &eco.territory, None, "9999-12-31")?;
-                let obs = rows
-                    .into_iter()
-                    .filter_map(|(_, p, value, _)| {
-                        Period::parse("period", &p)
-                            .ok()
-                            .map(|period| Point { period, value })
-                    })
-                    .collect::<Vec<_>>();
+                let (obs, reasons) = if ind.formula.is_some() {
+                    formula_values(c, &[&ind], &eco.territory, "9999-12-31")?
+                        .remove(&id)
+                        .unwrap_or_default()
+                } else {
+                    let rows =
+                        measurement::counted_totals(c, &[id], &eco.territory, None, "9999-12-31")?;
+                    let obs = rows
+                        .into_iter()
+                        .filter_map(|(_, p, value, _)| {
+                            Period::parse("period", &p)
+                                .ok()
+                                .map(|period| Point { period, value })
+                        })
+                        .collect::<Vec<_>>();
+                    (obs, Default::default())
+                };
                 let first = from
                     .flatten()
                     .or(spec.baseline.map(|b| b.period))
@@ -563,6 +605,7 @@ impl Ayni {
                 Ok(periods
                     .into_iter()
                     .map(|period| SeriesPoint {
+                        no_value_reason: reasons.get(&period).map(ToString::to_string),
                         period,
                         evaluation: scoring::evaluate(&spec, &obs, &period),
                     })
@@ -572,16 +615,25 @@ impl Ayni {
     }
 }
 
-/// The counted totals the scorecard needs: for `Last` indicators the periods inside `at`,
-/// for `Sum` indicators everything up to its end.
+/// The values the scorecard needs, with the measurement behind each (none when computed):
+/// for `Last` indicators the periods inside `at`, for `Sum` indicators everything up to its
+/// end. Formula indicators are computed from their variables' approved observations.
+struct CardValues {
+    points: HashMap<i64, Vec<(Point, Option<i64>)>>,
+    /// Why a formula indicator has no value for a period.
+    gaps: HashMap<i64, BTreeMap<Period, EvalError>>,
+}
+
 fn counted_observations(
     c: &mut DbConnection,
     eco: &Ecosystem,
     indicators: &[Indicator],
     at: &Period,
-) -> Result<HashMap<i64, Vec<(Point, i64)>>, AppError> {
+) -> Result<CardValues, AppError> {
+    let (formulas, stored): (Vec<&Indicator>, Vec<&Indicator>) =
+        indicators.iter().partition(|i| i.formula.is_some());
     let (sums, lasts): (Vec<&Indicator>, Vec<&Indicator>) =
-        indicators.iter().partition(|i| i.aggregation == "sum");
+        stored.into_iter().partition(|i| i.aggregation == "sum");
     let until = at.end().to_string();
     let mut rows = measurement::counted_totals(
         c,
@@ -599,13 +651,24 @@ fn counted_observations(
             &until,
         )?);
     }
-    let mut out: HashMap<i64, Vec<(Point, i64)>> = HashMap::new();
+    let mut out = CardValues {
+        points: HashMap::new(),
+        gaps: HashMap::new(),
+    };
     for (id, p, value, measurement) in rows {
         let period = Period::parse("period", &p)
             .map_err(|e| AppError::internal(format!("stored period: {e}")))?;
-        out.entry(id)
+        out.points
+            .entry(id)
             .or_default()
-            .push((Point { period, value }, measurement));
+            .push((Point { period, value }, Some(measurement)));
+    }
+    for (id, (points, gaps)) in formula_values(c, &formulas, &eco.territory, &until)? {
+        out.points
+            .entry(id)
+            .or_default()
+            .extend(points.into_iter().map(|p| (p, None)));
+        out.gaps.insert(id, gaps);
     }
     Ok(out)
 }
@@ -617,13 +680,13 @@ fn build_scorecard(
     objectives: Vec<Objective>,
     indicators: Vec<Indicator>,
     targets: &[Target],
-    observations: &HashMap<i64, Vec<(Point, i64)>>,
+    values: &CardValues,
 ) -> Result<Scorecard, AppError> {
     let targets = group_targets(targets);
     let mut by_objective: HashMap<i64, Vec<IndicatorCard>> = HashMap::new();
     for ind in indicators {
         let spec = ind.spec(targets.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]))?;
-        let with_ids = observations.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]);
+        let with_ids = values.points.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]);
         let obs: Vec<Point> = with_ids.iter().map(|(p, _)| *p).collect();
         let evaluation = scoring::evaluate(&spec, &obs, &at);
         // The counted value of the latest period the actual draws on.
@@ -635,12 +698,26 @@ fn build_scorecard(
                     .filter(|(p, _)| p.period.end() <= at.end())
                     .max_by_key(|(p, _)| p.period)
             })
-            .map(|(_, id)| *id);
+            .and_then(|(_, id)| *id);
+        let no_value_reason = match (&ind.formula, evaluation.actual) {
+            (Some(_), None) => Some(
+                values
+                    .gaps
+                    .get(&ind.id)
+                    .and_then(|g| g.range(..=at).next_back())
+                    .map_or_else(
+                        || "no approved observations of its variables yet".to_string(),
+                        |(p, why)| format!("{p}: {why}"),
+                    ),
+            ),
+            _ => None,
+        };
         by_objective
             .entry(ind.objective_id)
             .or_default()
             .push(IndicatorCard {
                 source_measurement,
+                no_value_reason,
                 baseline: spec.baseline,
                 indicator: ind,
                 evaluation,

@@ -4,8 +4,9 @@
 use crate::db::models::actor;
 use crate::db::models::ecosystem;
 use crate::db::models::indicator;
+use crate::db::DbConnection;
 use crate::db::models::measurement::{
-    self, Measurement, MeasurementFilter, NewMeasurement, Visibility,
+    self, Measurement, MeasurementFilter, NewMeasurement, Subject, Subjects, Visibility,
 };
 use crate::domain::indicator::finite;
 use crate::domain::strategy::text;
@@ -59,60 +60,21 @@ impl Ayni {
         caller: &Caller,
         input: MeasurementInput,
     ) -> Result<Measurement, AppError> {
-        let actor_id = match caller.role {
-            Role::Monitor => {
-                return Err(AppError::Forbidden(
-                    "the monitor role may not submit values".into(),
-                ));
-            }
-            Role::Contributor => {
-                let own = caller.actor_id.ok_or_else(|| {
-                    AppError::Forbidden(
-                        "a contributor must be bound to an actor to submit values".into(),
-                    )
-                })?;
-                if input.actor_id.is_some_and(|a| a != own) {
-                    return Err(AppError::Forbidden(
-                        "a contributor submits for its own actor only".into(),
-                    ));
-                }
-                own
-            }
-            Role::Coordinator | Role::Admin => {
-                input.actor_id.or(caller.actor_id).ok_or_else(|| {
-                    AppError::invalid(
-                        "actorId",
-                        "required",
-                        "say which actor the value comes from (actorId)",
-                    )
-                })?
-            }
-        };
-        let mut errors = ValidationErrors::new();
-        let value = errors.check(finite("value", input.value));
-        let evidence = errors.check(Evidence::parse(
+        let actor_id = contributing_actor(caller, input.actor_id)?;
+        let Contribution {
+            value,
+            evidence,
+            disaggregation,
+            comment,
+            territory,
+        } = Contribution::parse(
+            input.value,
             input.evidence_url.as_deref(),
             input.evidence_text.as_deref(),
-        ));
-        let disaggregation = errors.check(Disaggregation::parse(
-            "disaggregation",
             &input.disaggregation,
-        ));
-        let comment = errors.check(text(
-            "comment",
-            input.comment.as_deref().unwrap_or(""),
-            0,
-            2000,
-        ));
-        let territory = match &input.territory {
-            Some(t) => errors.check(Ubigeo::parse("territory", t)).map(Some),
-            None => Some(None),
-        };
-        let (Some(value), Some(evidence), Some(disaggregation), Some(comment), Some(territory)) =
-            (value, evidence, disaggregation, comment, territory)
-        else {
-            return Err(AppError::Invalid(errors));
-        };
+            input.comment.as_deref(),
+            input.territory.as_deref(),
+        )?;
         let is_contributor = caller.role == Role::Contributor;
         let stored = self
             .db
@@ -124,6 +86,16 @@ impl Ayni {
                         format!("no indicator with id {}", input.indicator_id),
                     )
                 })?;
+                if ind.formula.is_some() {
+                    return Err(AppError::invalid(
+                        "indicatorId",
+                        "computed",
+                        format!(
+                            "indicator {} is computed from its formula; submit observations of its variables instead",
+                            ind.code
+                        ),
+                    ));
+                }
                 if is_contributor {
                     let responsible = indicator::responsibles_of(tx.conn(), &[ind.id])?;
                     if !responsible.iter().any(|(_, a)| *a == actor_id) {
@@ -133,13 +105,7 @@ impl Ayni {
                         )));
                     }
                 }
-                if actor::by_id(tx.conn(), actor_id)?.is_none() {
-                    return Err(AppError::invalid(
-                        "actorId",
-                        "exists",
-                        format!("no actor with id {actor_id}"),
-                    ));
-                }
+                require_actor(tx.conn(), actor_id)?;
                 let period = Period::parse_typed("period", &input.period, ind.periodicity()?)?;
                 let eco = ecosystem::by_id(tx.conn(), ind.ecosystem_id)?
                     .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
@@ -154,7 +120,7 @@ impl Ayni {
                     ));
                 }
                 let new = NewMeasurement {
-                    indicator_id: ind.id,
+                    subject: Subject::Indicator(ind.id),
                     period: &period,
                     territory: &territory,
                     disaggregation: &disaggregation,
@@ -177,7 +143,7 @@ impl Ayni {
         id: i64,
     ) -> Result<Measurement, AppError> {
         caller.require(Role::manages_strategy, "approve values")?;
-        let (approved, event) = self
+        let (approved, events) = self
             .db
             .write(caller.author(), move |tx| {
                 let before = measurement::require(tx.conn(), id)?;
@@ -188,19 +154,14 @@ impl Ayni {
                     });
                 }
                 let after = measurement::approve(tx, &before)?;
-                let ind = indicator::require(tx.conn(), after.indicator_id)?;
-                let eco = ecosystem::by_id(tx.conn(), ind.ecosystem_id)?
-                    .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
-                let event = ApprovedValue {
-                    ecosystem_slug: eco.slug,
-                    indicator_code: ind.code,
-                    measurement: after.clone(),
-                };
-                Ok::<_, AppError>((after, event))
+                let events = approval_events(tx.conn(), &after)?;
+                Ok::<_, AppError>((after, events))
             })
             .await?;
-        // Nobody listening is fine.
-        let _ = self.events.send(event);
+        for event in events {
+            // Nobody listening is fine.
+            let _ = self.events.send(event);
+        }
         Ok(approved)
     }
 
@@ -237,7 +198,13 @@ impl Ayni {
         let visibility = visibility(caller);
         self.db
             .run(move |c| {
-                measurement::list(c, &indicator_ids, visibility, &filter).map_err(AppError::from)
+                measurement::list(
+                    c,
+                    Subjects::Indicators(&indicator_ids),
+                    visibility,
+                    &filter,
+                )
+                .map_err(AppError::from)
             })
             .await
     }
@@ -246,4 +213,118 @@ impl Ayni {
     pub fn approved_values(&self) -> tokio::sync::broadcast::Receiver<ApprovedValue> {
         self.events.subscribe()
     }
+}
+
+/// The actor a value is submitted for: a contributor's own; for coordinators and admins the
+/// one they name (or their own).
+pub(super) fn contributing_actor(caller: &Caller, requested: Option<i64>) -> Result<i64, AppError> {
+    match caller.role {
+        Role::Monitor => Err(AppError::Forbidden(
+            "the monitor role may not submit values".into(),
+        )),
+        Role::Contributor => {
+            let own = caller.actor_id.ok_or_else(|| {
+                AppError::Forbidden(
+                    "a contributor must be bound to an actor to submit values".into(),
+                )
+            })?;
+            if requested.is_some_and(|a| a != own) {
+                return Err(AppError::Forbidden(
+                    "a contributor submits for its own actor only".into(),
+                ));
+            }
+            Ok(own)
+        }
+        Role::Coordinator | Role::Admin => requested.or(caller.actor_id).ok_or_else(|| {
+            AppError::invalid(
+                "actorId",
+                "required",
+                "say which actor the value comes from (actorId)",
+            )
+        }),
+    }
+}
+
+pub(super) fn require_actor(conn: &mut DbConnection, actor_id: i64) -> Result<(), AppError> {
+    match actor::by_id(conn, actor_id)? {
+        Some(_) => Ok(()),
+        None => Err(AppError::invalid(
+            "actorId",
+            "exists",
+            format!("no actor with id {actor_id}"),
+        )),
+    }
+}
+
+/// The parts of a submitted value every subject shares, validated together.
+pub(super) struct Contribution {
+    pub value: f64,
+    pub evidence: Evidence,
+    pub disaggregation: Disaggregation,
+    pub comment: String,
+    pub territory: Option<Ubigeo>,
+}
+
+impl Contribution {
+    pub fn parse(
+        value: f64,
+        evidence_url: Option<&str>,
+        evidence_text: Option<&str>,
+        disaggregation: &[(String, String)],
+        comment: Option<&str>,
+        territory: Option<&str>,
+    ) -> Result<Contribution, AppError> {
+        let mut errors = ValidationErrors::new();
+        let value = errors.check(finite("value", value));
+        let evidence = errors.check(Evidence::parse(evidence_url, evidence_text));
+        let disaggregation = errors.check(Disaggregation::parse("disaggregation", disaggregation));
+        let comment = errors.check(text("comment", comment.unwrap_or(""), 0, 2000));
+        let territory = match territory {
+            Some(t) => errors.check(Ubigeo::parse("territory", t)).map(Some),
+            None => Some(None),
+        };
+        match (value, evidence, disaggregation, comment, territory) {
+            (Some(value), Some(evidence), Some(disaggregation), Some(comment), Some(territory)) => {
+                Ok(Contribution {
+                    value,
+                    evidence,
+                    disaggregation,
+                    comment,
+                    territory,
+                })
+            }
+            _ => Err(AppError::Invalid(errors)),
+        }
+    }
+}
+
+/// What live subscribers hear of an approval: the indicator itself, or every formula
+/// indicator that reads the observed variable.
+fn approval_events(
+    conn: &mut DbConnection,
+    approved: &Measurement,
+) -> Result<Vec<ApprovedValue>, AppError> {
+    let indicator_ids: Vec<i64> = match approved.subject()? {
+        Subject::Indicator(id) => vec![id],
+        Subject::Variable(v) => indicator::users_of(conn, &[v])?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect(),
+    };
+    let indicators = indicator::by_ids(conn, &indicator_ids)?;
+    let ecosystems = ecosystem::by_ids(
+        conn,
+        &indicators.iter().map(|i| i.ecosystem_id).collect::<Vec<_>>(),
+    )?;
+    Ok(indicators
+        .into_iter()
+        .filter_map(|ind| {
+            let eco = ecosystems.iter().find(|e| e.id == ind.ecosystem_id)?;
+            Some(ApprovedValue {
+                ecosystem_slug: eco.slug.clone(),
+                indicator_code: ind.code,
+                measurement: approved.clone(),
+            })
+        })
+        .collect())
 }

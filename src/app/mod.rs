@@ -11,11 +11,13 @@ mod caller;
 mod challenges;
 mod ecosystems;
 mod error;
+mod import;
 mod indicators;
 mod measurements;
 mod objectives;
 mod session;
 mod users;
+mod variables;
 
 pub use actors::NewActorInput;
 pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
@@ -30,7 +32,11 @@ pub use indicators::{
 pub use measurements::{ApprovedValue, MeasurementInput, visibility};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use session::IssuedToken;
+pub use import::{ImportPhase, ImportReport, Progress, RowError};
 pub use users::NewUserInput;
+pub use variables::{
+    FormulaCheck, FormulaProblem, ObservationInput, VariableInput, VariablePage, VariableValue,
+};
 
 use crate::auth::TokenKeys;
 use crate::db::Db;

@@ -312,7 +312,7 @@ impl Ayni {
                         });
                     }
                     let ids: Vec<i64> = indicators.iter().map(|i| i.id).collect();
-                    let held = measurement::list(tx.conn(), &ids, measurement::Visibility::All, &Default::default())?;
+                    let held = measurement::list(tx.conn(), measurement::Subjects::Indicators(&ids), measurement::Visibility::All, &Default::default())?;
                     if !held.is_empty() {
                         return Err(AppError::Conflict {
                             field: "force".into(),

@@ -159,6 +159,7 @@ diesel::table! {
         baseline_note -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        formula -> Nullable<Text>,
     }
 }
 
@@ -183,7 +184,7 @@ diesel::table! {
 diesel::table! {
     measurements (id) {
         id -> BigInt,
-        indicator_id -> BigInt,
+        indicator_id -> Nullable<BigInt>,
         period -> Text,
         period_start -> Text,
         period_end -> Text,
@@ -202,6 +203,62 @@ diesel::table! {
         reviewed_at -> Nullable<Timestamp>,
         reject_reason -> Nullable<Text>,
         counted -> Bool,
+        variable_id -> Nullable<BigInt>,
+        import_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    variables (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        unit -> Text,
+        source -> Text,
+        source_detail -> Text,
+        source_reference -> Text,
+        periodicity -> Text,
+        level -> Text,
+        themes -> Text,
+        availability -> Text,
+        availability_note -> Text,
+        responsible_actor_id -> Nullable<BigInt>,
+        rollup -> Text,
+        weight_variable_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ecosystem_variables (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        variable_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    imports (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        actor_id -> BigInt,
+        file_name -> Text,
+        file_sha256 -> Text,
+        rows_read -> BigInt,
+        rows_created -> BigInt,
+        rows_unchanged -> BigInt,
+        rows_digest -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    indicator_inputs (indicator_id, variable_id) {
+        indicator_id -> BigInt,
+        variable_id -> BigInt,
     }
 }
 
@@ -233,6 +290,11 @@ diesel::joinable!(indicator_responsibles -> indicators (indicator_id));
 diesel::joinable!(targets -> indicators (indicator_id));
 diesel::joinable!(measurements -> indicators (indicator_id));
 diesel::joinable!(challenges -> measurements (measurement_id));
+diesel::joinable!(measurements -> variables (variable_id));
+diesel::joinable!(measurements -> imports (import_id));
+diesel::joinable!(ecosystem_variables -> variables (variable_id));
+diesel::joinable!(ecosystem_variables -> ecosystems (ecosystem_id));
+diesel::joinable!(indicator_inputs -> indicators (indicator_id));
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     users,
@@ -251,4 +313,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     targets,
     measurements,
     challenges,
+    variables,
+    ecosystem_variables,
+    imports,
+    indicator_inputs,
 );

@@ -102,6 +102,8 @@ struct Parser<'a> {
     at: usize,
     text: &'a str,
     depth: usize,
+    /// Every variable reference and its 1-based position, in order.
+    refs: Vec<(String, usize)>,
 }
 
 impl Parser<'_> {
@@ -296,12 +298,27 @@ impl Parser<'_> {
             }
             return Ok(Expr::Call(func, args));
         }
+        self.refs.push((name.clone(), start + 1));
         Ok(Expr::Var(name))
     }
 }
 
+/// A variable reference in a formula's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub code: String,
+    /// 1-based character position.
+    pub position: usize,
+}
+
 impl Expr {
     pub fn parse(text: &str) -> Result<Expr, ParseError> {
+        Expr::parse_with_references(text).map(|(e, _)| e)
+    }
+
+    /// Parses, and lists every variable reference with its position (for messages such as
+    /// "unknown variable at position 7").
+    pub fn parse_with_references(text: &str) -> Result<(Expr, Vec<Reference>), ParseError> {
         if text.chars().count() > MAX_LEN {
             return Err(ParseError {
                 position: MAX_LEN + 1,
@@ -313,12 +330,18 @@ impl Expr {
             at: 0,
             text,
             depth: 0,
+            refs: Vec::new(),
         };
         let expr = p.expr()?;
         if let Some(c) = p.peek() {
             return Err(p.error(format!("unexpected '{c}' after a complete expression")));
         }
-        Ok(expr)
+        let refs = p
+            .refs
+            .into_iter()
+            .map(|(code, position)| Reference { code, position })
+            .collect();
+        Ok((expr, refs))
     }
 
     /// The variable codes the formula uses, sorted.

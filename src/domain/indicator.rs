@@ -38,6 +38,8 @@ macro_rules! vocabulary {
     };
 }
 
+pub(crate) use vocabulary;
+
 vocabulary!(
     /// Porter & Kramer's three forms of shared value.
     SharedValueForm {

@@ -10,6 +10,7 @@ pub mod scoring;
 pub mod strategy;
 pub mod territory;
 pub mod user;
+pub mod variable;
 
 pub use actor::{ActorKind, ActorName};
 pub use error::{FieldError, ValidationErrors};
@@ -21,3 +22,4 @@ pub use scoring::{Aggregation, Direction, Status, Thresholds};
 pub use strategy::{Code, Horizon, PerspectiveKind, Slug, ThemeKind, Weight};
 pub use territory::{TerritoryLevel, Ubigeo};
 pub use user::{Email, Password, Role};
+pub use variable::{Availability, RollUp, SourceKind, VariableCode};

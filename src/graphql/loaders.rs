@@ -13,6 +13,7 @@ use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
 use crate::db::models::indicator::{Indicator, Target};
 use crate::db::models::measurement::Measurement;
 use crate::db::models::objective::{Link, Objective};
+use crate::db::models::variable::Variable;
 
 use super::error::GqlResult;
 
@@ -89,6 +90,21 @@ loader!(
     |app, keys| app.measurement_audit_seqs(keys),
     |pair| pair.0
 );
+loader!(VariableLoader, one Variable, |app, keys| app.variables_by_ids(keys), |v| v.id);
+// `(indicator_id, variable_id)` pairs: the variables each formula indicator reads.
+loader!(
+    InputsOfIndicator,
+    many(i64, i64),
+    |app, keys| app.indicator_inputs(keys),
+    |pair| pair.0
+);
+// `(variable_id, indicator_id)` pairs: the indicators that read each variable.
+loader!(
+    UsersOfVariable,
+    many(i64, i64),
+    |app, keys| app.variable_users(keys),
+    |pair| pair.0
+);
 // `(objective_id, actor_id)` pairs: the actors responsible for each objective.
 loader!(
     ResponsiblesOfObjective,
@@ -149,6 +165,9 @@ pub fn with_loaders(app: &Ayni, mut data: async_graphql::Data) -> async_graphql:
     data.insert(dl(ChallengesOfMeasurement(app.clone())));
     data.insert(dl(ActorOfUser(app.clone())));
     data.insert(dl(AuditSeqOfMeasurement(app.clone())));
+    data.insert(dl(VariableLoader(app.clone())));
+    data.insert(dl(InputsOfIndicator(app.clone())));
+    data.insert(dl(UsersOfVariable(app.clone())));
     data
 }
 

@@ -11,6 +11,7 @@ mod loaders;
 mod scorecard;
 mod strategy;
 mod trust;
+mod variables;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
@@ -34,6 +35,7 @@ pub struct Query(
     scorecard::ScorecardQuery,
     audit::AuditQuery,
     trust::TrustQuery,
+    variables::VariableQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct Mutation(
     strategy::StrategyMutation,
     scorecard::ScorecardMutation,
     trust::TrustMutation,
+    variables::VariableMutation,
 );
 
 pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;

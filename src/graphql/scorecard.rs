@@ -273,6 +273,30 @@ impl IndicatorGql {
             .gql()?;
         Ok(rows.into_iter().map(MeasurementGql).collect())
     }
+    /// A formula over variable codes (e.g. `100 * V012 / V045`): the indicator's values are
+    /// computed from approved observations of those variables, never submitted.
+    async fn formula(&self) -> Option<&str> {
+        self.0.formula.as_deref()
+    }
+    /// The variables the formula reads.
+    async fn inputs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::variables::VariableGql>> {
+        let pairs = load_one::<super::loaders::InputsOfIndicator>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
+        let ids: Vec<i64> = pairs.iter().map(|(_, v)| *v).collect();
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<super::loaders::VariableLoader>>()?;
+        let mut vars: Vec<_> = loader
+            .load_many(ids)
+            .await?
+            .into_values()
+            .map(super::variables::VariableGql)
+            .collect();
+        vars.sort_by(|a, b| a.0.code.cmp(&b.0.code));
+        Ok(vars)
+    }
     /// Per period of the indicator's periodicity: actual, expected, target, progress,
     /// attainment, status, on-track. Defaults: from the baseline to the last target.
     async fn series(
@@ -302,12 +326,28 @@ impl MeasurementGql {
     async fn id(&self) -> ID {
         to_id(self.0.id)
     }
-    async fn indicator(&self, ctx: &Context<'_>) -> async_graphql::Result<IndicatorGql> {
-        load_one::<IndicatorLoader>(ctx, self.0.indicator_id)
+    /// The indicator this is a value of; null for an observation of a variable.
+    async fn indicator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<IndicatorGql>> {
+        let Some(id) = self.0.indicator_id else {
+            return Ok(None);
+        };
+        Ok(load_one::<IndicatorLoader>(ctx, id).await?.map(IndicatorGql))
+    }
+    /// The variable this is an observation of; null for an indicator's value.
+    async fn variable(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::variables::VariableGql>> {
+        let Some(id) = self.0.variable_id else {
+            return Ok(None);
+        };
+        Ok(load_one::<super::loaders::VariableLoader>(ctx, id)
             .await?
-            .map(IndicatorGql)
-            .ok_or_else(|| AppError::internal("measurement without indicator"))
-            .gql()
+            .map(super::variables::VariableGql))
+    }
+    /// The bulk import that brought this value in, if any.
+    async fn import_id(&self) -> Option<ID> {
+        self.0.import_id.map(to_id)
     }
     async fn period(&self) -> &str {
         &self.0.period
@@ -407,6 +447,10 @@ impl SeriesPointGql {
     }
     async fn status(&self) -> StatusGql {
         self.0.evaluation.status.into()
+    }
+    /// For a formula indicator: why the period has no value although an input has data.
+    async fn no_value_reason(&self) -> Option<&str> {
+        self.0.no_value_reason.as_deref()
     }
     async fn on_track(&self) -> Option<bool> {
         self.0.evaluation.on_track
@@ -557,6 +601,14 @@ impl IndicatorScore<'_> {
     async fn status(&self) -> StatusGql {
         self.0.evaluation.status.into()
     }
+    /// The formula, when the value is computed from variables.
+    async fn formula(&self) -> Option<&str> {
+        self.0.indicator.formula.as_deref()
+    }
+    /// For a formula indicator without a value: why (a missing input, a division by zero).
+    async fn no_value_reason(&self) -> Option<&str> {
+        self.0.no_value_reason.as_deref()
+    }
     async fn on_track(&self) -> Option<bool> {
         self.0.evaluation.on_track
     }
@@ -598,6 +650,9 @@ pub struct CreateIndicatorInput {
     /// Members of the ecosystem who report the indicator.
     #[graphql(default)]
     pub responsible_actor_ids: Vec<ID>,
+    /// A formula over variable codes, e.g. `100 * V012 / V045`: the indicator is then
+    /// computed from approved observations and takes no submitted values.
+    pub formula: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -621,6 +676,8 @@ pub struct UpdateIndicatorInput {
     pub metric_category: Option<MetricCategoryGql>,
     /// Replaces the responsible actors.
     pub responsible_actor_ids: Option<Vec<ID>>,
+    /// Sets the formula; an empty text removes it.
+    pub formula: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -694,6 +751,7 @@ impl ScorecardMutation {
                 "responsibleActorIds",
                 &input.responsible_actor_ids,
             )?),
+            formula: Some(input.formula),
         };
         Ok(IndicatorGql(
             ctx.app()?.create_indicator(caller, input).await.gql()?,
@@ -735,6 +793,7 @@ impl ScorecardMutation {
                 .as_deref()
                 .map(|r| parse_ids("responsibleActorIds", r))
                 .transpose()?,
+            formula: input.formula.map(Some),
         };
         Ok(IndicatorGql(
             ctx.app()?.update_indicator(caller, id, input).await.gql()?,

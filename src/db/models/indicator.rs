@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::schema::{indicator_responsibles, indicators, targets};
+use crate::db::schema::{indicator_inputs, indicator_responsibles, indicators, targets};
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::scoring::{Aggregation, Direction, IndicatorSpec, Point, Thresholds};
 use crate::domain::{Period, PeriodType};
@@ -38,6 +38,11 @@ pub struct Indicator {
     pub baseline_note: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A formula over variable codes: the indicator's values are computed, never submitted.
+    /// (Absent from the audit state when unset, so rows written before formulas existed
+    /// still verify.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
@@ -141,6 +146,9 @@ pub struct IndicatorFields {
     pub shared_value_form: Option<String>,
     pub metric_category: Option<String>,
     pub responsible: Vec<i64>,
+    /// The formula's text and the ids of the variables it reads.
+    pub formula: Option<String>,
+    pub inputs: Vec<i64>,
 }
 
 fn range(d: Direction) -> (Option<f64>, Option<f64>) {
@@ -168,6 +176,44 @@ fn set_responsibles(
             .execute(tx.conn())?;
     }
     Ok(())
+}
+
+/// The variables a formula indicator reads (derived from its formula, kept for `usedBy`).
+fn set_inputs(tx: &mut WriteTx<'_>, indicator_id: i64, variable_ids: &[i64]) -> Result<(), StoreError> {
+    diesel::delete(indicator_inputs::table.filter(indicator_inputs::indicator_id.eq(indicator_id)))
+        .execute(tx.conn())?;
+    for variable_id in variable_ids {
+        diesel::insert_into(indicator_inputs::table)
+            .values((
+                indicator_inputs::indicator_id.eq(indicator_id),
+                indicator_inputs::variable_id.eq(*variable_id),
+            ))
+            .execute(tx.conn())?;
+    }
+    Ok(())
+}
+
+/// `(indicator_id, variable_id)` pairs of these indicators' inputs.
+pub fn inputs_of(
+    conn: &mut DbConnection,
+    indicator_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(indicator_inputs::table
+        .filter(indicator_inputs::indicator_id.eq_any(indicator_ids))
+        .select((indicator_inputs::indicator_id, indicator_inputs::variable_id))
+        .load(conn)?)
+}
+
+/// `(variable_id, indicator_id)` pairs: the indicators that read these variables.
+pub fn users_of(
+    conn: &mut DbConnection,
+    variable_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(indicator_inputs::table
+        .filter(indicator_inputs::variable_id.eq_any(variable_ids))
+        .order(indicator_inputs::indicator_id.asc())
+        .select((indicator_inputs::variable_id, indicator_inputs::indicator_id))
+        .load(conn)?)
 }
 
 fn record(
@@ -210,6 +256,7 @@ struct Editable<'a> {
     source: &'a str,
     shared_value_form: Option<&'a str>,
     metric_category: Option<&'a str>,
+    formula: Option<&'a str>,
     updated_at: NaiveDateTime,
 }
 
@@ -233,6 +280,7 @@ impl<'a> Editable<'a> {
             source: &f.source,
             shared_value_form: f.shared_value_form.as_deref(),
             metric_category: f.metric_category.as_deref(),
+            formula: f.formula.as_deref(),
             updated_at: now,
         }
     }
@@ -266,6 +314,7 @@ pub fn create(
             key: f.code.clone(),
         })?;
     set_responsibles(tx, indicator.id, &f.responsible)?;
+    set_inputs(tx, indicator.id, &f.inputs)?;
     record(tx, None, Some((&indicator, &f.responsible)))?;
     Ok(indicator)
 }
@@ -282,6 +331,7 @@ pub fn update(
         .execute(tx.conn())
         .map_err(duplicate_code(&f.code))?;
     set_responsibles(tx, before.id, &f.responsible)?;
+    set_inputs(tx, before.id, &f.inputs)?;
     let after = require(tx.conn(), before.id)?;
     record(
         tx,
@@ -482,6 +532,7 @@ pub fn delete(tx: &mut WriteTx<'_>, ind: &Indicator) -> Result<(), StoreError> {
     }
     let responsible = responsible_ids(tx.conn(), ind.id)?;
     set_responsibles(tx, ind.id, &[])?;
+    set_inputs(tx, ind.id, &[])?;
     diesel::delete(indicators::table.find(ind.id)).execute(tx.conn())?;
     record(tx, Some((ind, &responsible)), None)?;
     Ok(())

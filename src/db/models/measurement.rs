@@ -1,4 +1,6 @@
-//! Contributed values: one row per revision, reviewed by a coordinator.
+//! Contributed values: one row per revision, reviewed by a coordinator. A row is the value of
+//! an indicator (a *measurement*) or of a variable of the repository (an *observation*); both
+//! follow the same workflow.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -14,7 +16,10 @@ pub const ENTITY: &str = "measurement";
 #[diesel(table_name = measurements)]
 pub struct Measurement {
     pub id: i64,
-    pub indicator_id: i64,
+    // Unset fields are left out of the audit state, so rows written before variables
+    // existed still verify.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicator_id: Option<i64>,
     pub period: String,
     pub period_start: String,
     pub period_end: String,
@@ -33,9 +38,62 @@ pub struct Measurement {
     pub reviewed_at: Option<NaiveDateTime>,
     pub reject_reason: Option<String>,
     pub counted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variable_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<i64>,
+}
+
+/// What a value is the value of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Indicator(i64),
+    Variable(i64),
+}
+
+/// Several subjects of one kind.
+#[derive(Debug, Clone, Copy)]
+pub enum Subjects<'a> {
+    Indicators(&'a [i64]),
+    Variables(&'a [i64]),
+}
+
+type Boxed<'a> = measurements::BoxedQuery<'a, crate::db::MultiBackend>;
+
+fn of_subject(q: Boxed<'_>, subject: Subject) -> Boxed<'_> {
+    match subject {
+        Subject::Indicator(id) => q.filter(measurements::indicator_id.eq(id)),
+        Subject::Variable(id) => q.filter(measurements::variable_id.eq(id)),
+    }
+}
+
+fn of_subjects<'a>(q: Boxed<'a>, subjects: Subjects<'_>) -> Boxed<'a> {
+    match subjects {
+        Subjects::Indicators(ids) => q.filter(
+            measurements::indicator_id
+                .assume_not_null()
+                .eq_any(ids.to_vec()),
+        ),
+        Subjects::Variables(ids) => q.filter(
+            measurements::variable_id
+                .assume_not_null()
+                .eq_any(ids.to_vec()),
+        ),
+    }
 }
 
 impl Measurement {
+    pub fn subject(&self) -> Result<Subject, StoreError> {
+        match (self.indicator_id, self.variable_id) {
+            (Some(i), None) => Ok(Subject::Indicator(i)),
+            (None, Some(v)) => Ok(Subject::Variable(v)),
+            _ => Err(StoreError::Corrupt(format!(
+                "measurement {} is not of exactly one indicator or variable",
+                self.id
+            ))),
+        }
+    }
+
     pub fn status(&self) -> Result<MeasurementStatus, StoreError> {
         self.status.parse().map_err(|()| {
             StoreError::Corrupt(format!(
@@ -53,7 +111,7 @@ impl Measurement {
 
 /// A new revision to store, validated.
 pub struct NewMeasurement<'a> {
-    pub indicator_id: i64,
+    pub subject: Subject,
     pub period: &'a Period,
     pub territory: &'a Ubigeo,
     pub disaggregation: &'a Disaggregation,
@@ -66,16 +124,18 @@ pub struct NewMeasurement<'a> {
 /// Stores a submission as the next revision of its series.
 pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measurement, StoreError> {
     let key = (
-        new.indicator_id,
+        new.subject,
         new.period.to_string(),
         new.territory.as_str(),
         new.disaggregation.as_str(),
     );
-    let last: Option<i32> = measurements::table
-        .filter(measurements::indicator_id.eq(key.0))
-        .filter(measurements::period.eq(&key.1))
-        .filter(measurements::territory.eq(key.2))
-        .filter(measurements::disaggregation.eq(key.3))
+    let series = |key: &(Subject, String, &str, &str)| {
+        of_subject(measurements::table.into_boxed(), key.0)
+            .filter(measurements::period.eq(key.1.clone()))
+            .filter(measurements::territory.eq(key.2.to_string()))
+            .filter(measurements::disaggregation.eq(key.3.to_string()))
+    };
+    let last: Option<i32> = series(&key)
         .select(diesel::dsl::max(measurements::revision))
         .first(tx.conn())?;
     let revision = last.unwrap_or(0) + 1;
@@ -83,7 +143,14 @@ pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measureme
     let submitted_by = tx.author().user_id;
     diesel::insert_into(measurements::table)
         .values((
-            measurements::indicator_id.eq(key.0),
+            measurements::indicator_id.eq(match key.0 {
+                Subject::Indicator(id) => Some(id),
+                Subject::Variable(_) => None,
+            }),
+            measurements::variable_id.eq(match key.0 {
+                Subject::Variable(id) => Some(id),
+                Subject::Indicator(_) => None,
+            }),
             measurements::period.eq(&key.1),
             measurements::period_start.eq(new.period.start().to_string()),
             measurements::period_end.eq(new.period.end().to_string()),
@@ -101,11 +168,7 @@ pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measureme
             measurements::counted.eq(false),
         ))
         .execute(tx.conn())?;
-    let stored: Measurement = measurements::table
-        .filter(measurements::indicator_id.eq(key.0))
-        .filter(measurements::period.eq(&key.1))
-        .filter(measurements::territory.eq(key.2))
-        .filter(measurements::disaggregation.eq(key.3))
+    let stored: Measurement = series(&key)
         .filter(measurements::revision.eq(revision))
         .select(Measurement::as_select())
         .first(tx.conn())?;
@@ -125,8 +188,7 @@ pub fn approve(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measurement
             measurements::reviewed_at.eq(Some(now)),
         ))
         .execute(tx.conn())?;
-    let series: Vec<Measurement> = measurements::table
-        .filter(measurements::indicator_id.eq(before.indicator_id))
+    let series: Vec<Measurement> = of_subject(measurements::table.into_boxed(), before.subject()?)
         .filter(measurements::period.eq(&before.period))
         .filter(measurements::territory.eq(&before.territory))
         .filter(measurements::disaggregation.eq(&before.disaggregation))
@@ -217,16 +279,15 @@ pub struct MeasurementFilter {
     pub territory: Option<String>,
 }
 
-/// The rows of these indicators a reader may see, newest period and revision first.
+/// The rows of these indicators or variables a reader may see, newest period and revision
+/// first.
 pub fn list(
     conn: &mut DbConnection,
-    indicator_ids: &[i64],
+    subjects: Subjects<'_>,
     visibility: Visibility,
     filter: &MeasurementFilter,
 ) -> Result<Vec<Measurement>, StoreError> {
-    let mut q = measurements::table
-        .filter(measurements::indicator_id.eq_any(indicator_ids))
-        .into_boxed();
+    let mut q = of_subjects(measurements::table.into_boxed(), subjects);
     q = match visibility {
         Visibility::Approved => {
             q.filter(measurements::status.eq(MeasurementStatus::Approved.as_str()))
@@ -269,18 +330,19 @@ pub fn counted_totals(
     since: Option<&str>,
     until: &str,
 ) -> Result<Vec<(i64, String, f64, i64)>, StoreError> {
-    let mut q = measurements::table
-        .filter(measurements::indicator_id.eq_any(indicator_ids))
-        .filter(measurements::counted.eq(true))
-        .filter(measurements::territory.eq(territory))
-        .filter(measurements::disaggregation.eq(""))
-        .filter(measurements::period_end.le(until))
-        .into_boxed();
+    let mut q = of_subjects(
+        measurements::table.into_boxed(),
+        Subjects::Indicators(indicator_ids),
+    )
+    .filter(measurements::counted.eq(true))
+    .filter(measurements::territory.eq(territory.to_string()))
+    .filter(measurements::disaggregation.eq(""))
+    .filter(measurements::period_end.le(until.to_string()));
     if let Some(since) = since {
-        q = q.filter(measurements::period_start.ge(since));
+        q = q.filter(measurements::period_start.ge(since.to_string()));
     }
     Ok(q.select((
-        measurements::indicator_id,
+        measurements::indicator_id.assume_not_null(),
         measurements::period,
         measurements::value,
         measurements::id,
@@ -294,7 +356,11 @@ pub fn latest_approval(
     indicator_ids: &[i64],
 ) -> Result<Option<NaiveDateTime>, StoreError> {
     Ok(measurements::table
-        .filter(measurements::indicator_id.eq_any(indicator_ids))
+        .filter(
+            measurements::indicator_id
+                .assume_not_null()
+                .eq_any(indicator_ids),
+        )
         .filter(measurements::counted.eq(true))
         .select(diesel::dsl::max(measurements::reviewed_at))
         .first::<Option<NaiveDateTime>>(conn)?)
@@ -321,4 +387,169 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Measurement>, 
         .filter(measurements::id.eq_any(ids))
         .select(Measurement::as_select())
         .load(conn)?)
+}
+
+/// `(variable_id, period, territory, value)` of the counted totals of these variables at
+/// `territory` or inside it, for periods ending by `until`.
+pub fn counted_of_variables(
+    conn: &mut DbConnection,
+    variable_ids: &[i64],
+    territory: &str,
+    until: &str,
+) -> Result<Vec<(i64, String, String, f64)>, StoreError> {
+    Ok(of_subjects(
+        measurements::table.into_boxed(),
+        Subjects::Variables(variable_ids),
+    )
+    .filter(measurements::counted.eq(true))
+    .filter(measurements::territory.like(format!("{territory}%")))
+    .filter(measurements::disaggregation.eq(""))
+    .filter(measurements::period_end.le(until.to_string()))
+    .select((
+        measurements::variable_id.assume_not_null(),
+        measurements::period,
+        measurements::territory,
+        measurements::value,
+    ))
+    .load(conn)?)
+}
+
+/// The latest revision of each total series of these variables:
+/// `(variable_id, period, territory) -> (revision, value, status)`.
+pub fn latest_of_variables(
+    conn: &mut DbConnection,
+    variable_ids: &[i64],
+) -> Result<std::collections::HashMap<(i64, String, String), (i32, f64, String)>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in variable_ids.chunks(500) {
+        let rows: Vec<(i64, String, String, i32, f64, String)> = of_subjects(
+            measurements::table.into_boxed(),
+            Subjects::Variables(chunk),
+        )
+        .filter(measurements::disaggregation.eq(""))
+        .select((
+            measurements::variable_id.assume_not_null(),
+            measurements::period,
+            measurements::territory,
+            measurements::revision,
+            measurements::value,
+            measurements::status,
+        ))
+        .load(conn)?;
+        for (v, p, t, rev, value, status) in rows {
+            let slot = out.entry((v, p, t)).or_insert((0, 0.0, String::new()));
+            if rev > slot.0 {
+                *slot = (rev, value, status);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A row of a bulk import, validated.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = measurements)]
+pub struct ImportedRow {
+    pub variable_id: Option<i64>,
+    pub period: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub territory: String,
+    pub disaggregation: String,
+    pub revision: i32,
+    pub value: f64,
+    pub evidence_url: Option<String>,
+    pub evidence_text: Option<String>,
+    pub comment: String,
+    pub actor_id: i64,
+    pub submitted_by: Option<i64>,
+    pub submitted_at: NaiveDateTime,
+    pub status: String,
+    pub counted: bool,
+    pub import_id: Option<i64>,
+}
+
+/// Rows per INSERT statement: 17 columns stay under both backends' bind limits.
+const BULK_CHUNK: usize = 1000;
+
+/// Inserts imported rows with multi-row INSERTs (no audit entry per row: the import's own
+/// audit entry carries their digest). `progress` is called with the rows stored so far.
+pub fn insert_imported(
+    conn: &mut DbConnection,
+    rows: &[ImportedRow],
+    progress: &dyn Fn(u64),
+) -> Result<(), StoreError> {
+    let mut done = 0u64;
+    for chunk in rows.chunks(BULK_CHUNK) {
+        match conn {
+            DbConnection::Sqlite(c) => {
+                diesel::insert_into(measurements::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            DbConnection::Postgres(c) => {
+                diesel::insert_into(measurements::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        done += chunk.len() as u64;
+        progress(done);
+    }
+    Ok(())
+}
+
+/// The rows an import stored, in id order.
+pub fn of_import(conn: &mut DbConnection, import_id: i64) -> Result<Vec<Measurement>, StoreError> {
+    Ok(measurements::table
+        .filter(measurements::import_id.eq(import_id))
+        .order(measurements::id.asc())
+        .select(Measurement::as_select())
+        .load(conn)?)
+}
+
+/// The line of a row that its import's digest covers: the fields a review never changes.
+pub fn digest_line(m: &Measurement) -> String {
+    serde_json::json!([
+        m.id,
+        m.variable_id,
+        m.period,
+        m.territory,
+        m.disaggregation,
+        m.revision,
+        m.value,
+        m.evidence_url,
+        m.evidence_text,
+        m.comment,
+        m.actor_id,
+        m.submitted_by,
+        m.submitted_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        m.import_id,
+    ])
+    .to_string()
+}
+
+/// SHA-256 over the digest lines of these rows, in the order given (id order).
+pub fn rows_digest<'a>(rows: impl IntoIterator<Item = &'a Measurement>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for m in rows {
+        h.update(digest_line(m).as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+/// The digest of the rows an import stored, as they are now.
+pub fn import_digest(conn: &mut DbConnection, import_id: i64) -> Result<String, StoreError> {
+    Ok(rows_digest(&of_import(conn, import_id)?))
+}
+
+/// Whether a row is as an import left it (not reviewed since).
+pub fn as_imported(m: &Measurement) -> bool {
+    m.status == MeasurementStatus::Submitted.as_str()
+        && !m.counted
+        && m.reviewed_by.is_none()
+        && m.reviewed_at.is_none()
+        && m.reject_reason.is_none()
 }

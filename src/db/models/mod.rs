@@ -9,3 +9,4 @@ pub mod measurement;
 pub mod objective;
 pub mod setting;
 pub mod user;
+pub mod variable;

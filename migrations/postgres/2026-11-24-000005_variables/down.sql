@@ -1,0 +1,10 @@
+DELETE FROM measurements WHERE variable_id IS NOT NULL;
+ALTER TABLE measurements DROP CONSTRAINT measurements_one_subject;
+ALTER TABLE measurements DROP COLUMN import_id;
+ALTER TABLE measurements DROP COLUMN variable_id;
+ALTER TABLE measurements ALTER COLUMN indicator_id SET NOT NULL;
+DROP TABLE indicator_inputs;
+ALTER TABLE indicators DROP COLUMN formula;
+DROP TABLE imports;
+DROP TABLE ecosystem_variables;
+DROP TABLE variables;
