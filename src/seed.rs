@@ -11,13 +11,13 @@ use serde::Deserialize;
 
 use crate::app::{
     AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, MeasurementInput,
-    NewActorInput, NewUserInput, ObjectiveInput, ThemeInput,
+    NewActorInput, NewUserInput, ObjectiveInput, ThemeInput, VariableInput,
 };
 use crate::db::models::measurement::MeasurementFilter;
 use crate::domain::scoring::Aggregation;
 use crate::domain::{
-    ActorKind, Disaggregation, MetricCategory, PeriodType, PerspectiveKind, Role, SharedValueForm,
-    TargetHorizon, ThemeKind,
+    ActorKind, Availability, Disaggregation, MetricCategory, PeriodType, PerspectiveKind, Role,
+    RollUp, SharedValueForm, SourceKind, TargetHorizon, TerritoryLevel, ThemeKind,
 };
 
 /// The demo's files, in load order.
@@ -47,7 +47,55 @@ pub struct SeedDocument {
     #[serde(default)]
     pub actors: Vec<SeedActor>,
     #[serde(default)]
+    pub variables: Vec<SeedVariable>,
+    #[serde(default)]
     pub ecosystems: Vec<SeedEcosystem>,
+}
+
+/// A variable of the repository (global, shared by every ecosystem).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedVariable {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub unit: String,
+    pub source: SourceKind,
+    #[serde(default)]
+    pub source_detail: String,
+    #[serde(default)]
+    pub source_reference: String,
+    pub periodicity: PeriodType,
+    pub level: TerritoryLevel,
+    #[serde(default)]
+    pub themes: Vec<String>,
+    pub availability: Availability,
+    #[serde(default)]
+    pub availability_note: String,
+    #[serde(default)]
+    pub responsible: Option<String>,
+    pub rollup: RollUp,
+    #[serde(default)]
+    pub weight_variable: Option<String>,
+}
+
+/// Approved observations of one variable, by one actor, at one territory.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedObservations {
+    pub variable: String,
+    pub territory: String,
+    pub actor: String,
+    #[serde(default)]
+    pub evidence_url: Option<String>,
+    #[serde(default)]
+    pub evidence_text: Option<String>,
+    /// Whether the numbers are illustrative rather than taken from the cited source (say so
+    /// in `evidence_text` too: it is what readers see).
+    #[serde(default)]
+    pub illustrative: bool,
+    pub approved: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +130,11 @@ pub struct SeedEcosystem {
     pub links: Vec<SeedLink>,
     #[serde(default)]
     pub indicators: Vec<SeedIndicator>,
+    /// Codes of the repository's variables this ecosystem uses.
+    #[serde(default)]
+    pub variables: Vec<String>,
+    #[serde(default)]
+    pub observations: Vec<SeedObservations>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +170,9 @@ pub struct SeedIndicator {
     pub targets: Vec<SeedTarget>,
     #[serde(default)]
     pub values: Vec<SeedValues>,
+    /// A formula over variable codes: the indicator is computed (and takes no `values`).
+    #[serde(default)]
+    pub formula: Option<String>,
     #[serde(default)]
     pub illustrative: bool,
 }
@@ -330,12 +386,141 @@ pub async fn load(app: &Ayni, docs: &[(String, SeedDocument)]) -> Result<SeedRep
             report.count(created);
         }
     }
+    load_variables(app, &op, docs, &actor_ids, &mut report).await?;
     for (origin, doc) in docs {
         for eco in &doc.ecosystems {
             load_ecosystem(app, &op, origin, eco, &actor_ids, &mut report).await?;
         }
     }
     Ok(report)
+}
+
+/// Creates the variables not yet in the repository: plain ones first, so that a weighted
+/// mean finds its weight.
+async fn load_variables(
+    app: &Ayni,
+    op: &Caller,
+    docs: &[(String, SeedDocument)],
+    actor_ids: &HashMap<String, i64>,
+    report: &mut SeedReport,
+) -> Result<(), SeedError> {
+    let all = docs
+        .iter()
+        .flat_map(|(origin, d)| d.variables.iter().map(move |v| (origin, v)));
+    let (plain, weighted): (Vec<_>, Vec<_>) = all.partition(|(_, v)| v.weight_variable.is_none());
+    for (origin, v) in plain.into_iter().chain(weighted) {
+        let what = format!("variable '{}'", v.code);
+        let exists = app
+            .variable_by_code(v.code.clone())
+            .await
+            .map_err(context(origin, &what))?
+            .is_some();
+        if !exists {
+            let responsible = match &v.responsible {
+                Some(name) => Some(actor_ids.get(name.trim()).copied().ok_or_else(|| {
+                    SeedError(format!("{origin}: {what}: no actor named '{name}'"))
+                })?),
+                None => None,
+            };
+            let input = VariableInput {
+                code: Some(v.code.clone()),
+                name: Some(v.name.clone()),
+                description: Some(v.description.clone()),
+                unit: Some(v.unit.clone()),
+                source: Some(v.source),
+                source_detail: Some(v.source_detail.clone()),
+                source_reference: Some(v.source_reference.clone()),
+                periodicity: Some(v.periodicity),
+                level: Some(v.level),
+                themes: Some(v.themes.clone()),
+                availability: Some(v.availability),
+                availability_note: Some(v.availability_note.clone()),
+                responsible_actor_id: Some(responsible),
+                rollup: Some(v.rollup),
+                weight_variable: Some(v.weight_variable.clone()),
+            };
+            app.create_variable(op, input)
+                .await
+                .map_err(context(origin, &what))?;
+        }
+        report.count(!exists);
+    }
+    Ok(())
+}
+
+/// Selects an ecosystem's variables and loads its observations through the CSV import (one
+/// per actor), approving what it created.
+async fn load_observations(
+    app: &Ayni,
+    op: &Caller,
+    origin: &str,
+    eco: &crate::db::models::ecosystem::Ecosystem,
+    seed: &SeedEcosystem,
+    actor_ids: &HashMap<String, i64>,
+    report: &mut SeedReport,
+) -> Result<(), SeedError> {
+    let here = format!("ecosystem '{}'", seed.slug);
+    if !seed.variables.is_empty() {
+        let added = app
+            .select_variables(op, eco.id, seed.variables.clone(), true)
+            .await
+            .map_err(context(origin, &format!("{here}: variables")))?;
+        report.created += added;
+        report.kept += seed.variables.len().saturating_sub(added);
+    }
+    let mut by_actor: BTreeMap<&str, Vec<&SeedObservations>> = BTreeMap::new();
+    for o in &seed.observations {
+        by_actor.entry(o.actor.trim()).or_default().push(o);
+    }
+    for (name, entries) in by_actor {
+        let what = format!("{here}: observations of '{name}'");
+        let actor_id = actor_ids
+            .get(name)
+            .copied()
+            .ok_or_else(|| SeedError(format!("{origin}: {what}: no actor named '{name}'")))?;
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let mut rows = 0;
+        let write = |csv: &mut csv::Writer<Vec<u8>>, record: &[&str]| {
+            csv.write_record(record)
+                .map_err(|e| SeedError(format!("{origin}: {what}: {e}")))
+        };
+        write(&mut csv, &crate::app::IMPORT_COLUMNS)?;
+        for o in entries {
+            let evidence = o
+                .evidence_text
+                .as_deref()
+                .or(o.evidence_url.as_deref())
+                .unwrap_or_default();
+            for (period, value) in &o.approved {
+                let value = value.to_string();
+                write(&mut csv, &[&o.variable, period, &o.territory, &value, evidence])?;
+                rows += 1;
+            }
+        }
+        let bytes = csv
+            .into_inner()
+            .map_err(|e| SeedError(format!("{origin}: {what}: {e}")))?;
+        let outcome = app
+            .import_observations(op, eco.id, format!("{origin}#{name}"), bytes, Some(actor_id), None)
+            .await
+            .map_err(context(origin, &what))?;
+        if !outcome.imported {
+            let lines: Vec<String> = outcome
+                .errors
+                .iter()
+                .map(|e| format!("row {}: {}", e.line, e.message))
+                .collect();
+            return Err(SeedError(format!("{origin}: {what}: {}", lines.join("; "))));
+        }
+        if let Some(id) = outcome.import_id {
+            app.approve_import(op, id)
+                .await
+                .map_err(context(origin, &what))?;
+        }
+        report.created += outcome.rows_created as usize;
+        report.kept += rows - outcome.rows_created as usize;
+    }
+    Ok(())
 }
 
 /// Every actor an ecosystem names must exist or be declared: checked before any write.
@@ -363,6 +548,9 @@ fn check_actor_references(
                         .iter()
                         .chain(i.values.iter().map(|v| &v.actor))
                         .map(move |r| (r.as_str(), format!("indicator '{}'", i.code)))
+                }))
+                .chain(eco.observations.iter().map(|o| {
+                    (o.actor.as_str(), format!("observations of '{}'", o.variable))
                 }));
             for (name, what) in named {
                 if !declared.contains(name.trim()) && !existing.contains_key(name.trim()) {
@@ -371,6 +559,17 @@ fn check_actor_references(
                         eco.slug
                     )));
                 }
+            }
+        }
+        for v in &doc.variables {
+            if let Some(name) = &v.responsible
+                && !declared.contains(name.trim())
+                && !existing.contains_key(name.trim())
+            {
+                return Err(SeedError(format!(
+                    "{origin}: variable '{}': no actor named '{name}'",
+                    v.code
+                )));
             }
         }
     }
@@ -521,6 +720,8 @@ async fn load_ecosystem(
         report.count(created);
     }
 
+    load_observations(app, op, origin, &eco, seed, actor_ids, report).await?;
+
     if !seed.indicators.is_empty() {
         // What exists, read once for all the ecosystem's indicators.
         let existing = app
@@ -620,6 +821,7 @@ async fn load_indicator(
                 metric_category: Some(seed.category),
                 weight: seed.weight,
                 responsible_actor_ids: Some(responsible),
+                formula: Some(seed.formula.clone()),
                 ..IndicatorInput::default()
             };
             let created = app

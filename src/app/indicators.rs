@@ -663,11 +663,20 @@ fn counted_observations(
             .or_default()
             .push((Point { period, value }, Some(measurement)));
     }
+    let since_start: std::collections::HashSet<i64> = formulas
+        .iter()
+        .filter(|i| i.aggregation != "sum")
+        .map(|i| i.id)
+        .collect();
     for (id, (points, gaps)) in formula_values(c, &formulas, &eco.territory, &until)? {
-        out.points
-            .entry(id)
-            .or_default()
-            .extend(points.into_iter().map(|p| (p, None)));
+        // As for stored values: a `Last` indicator uses the periods inside `at` only.
+        let keep = |p: &Point| !since_start.contains(&id) || p.period.start() >= at.start();
+        out.points.entry(id).or_default().extend(
+            points
+                .into_iter()
+                .filter(|p| keep(p))
+                .map(|p| (p, None)),
+        );
         out.gaps.insert(id, gaps);
     }
     Ok(out)

@@ -32,7 +32,7 @@ pub use indicators::{
 pub use measurements::{ApprovedValue, MeasurementInput, visibility};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use session::IssuedToken;
-pub use import::{ImportPhase, ImportReport, Progress, RowError};
+pub use import::{COLUMNS as IMPORT_COLUMNS, ImportPhase, ImportReport, Progress, RowError};
 pub use users::NewUserInput;
 pub use variables::{
     FormulaCheck, FormulaProblem, ObservationInput, VariableInput, VariablePage, VariableValue,

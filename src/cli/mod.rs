@@ -4,6 +4,7 @@ mod audit;
 mod bench_data;
 mod contracts;
 mod export;
+mod import;
 mod migrate;
 mod seed;
 mod serve;
@@ -52,6 +53,9 @@ enum Command {
     /// Export data to files.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Check the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -102,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::Token(args) => token::run(args),
         Command::Seed(args) => seed::run(args),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Import(cmd) => import::run(cmd),
         Command::BenchData(args) => bench_data::run(args),
         Command::Export(cmd) => export::run(cmd),
         Command::Schema(args) => contracts::write_schema(args),

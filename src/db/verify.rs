@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::audit::{AuditEntry, entries_from};
 use super::models::{
-    actor, challenge, ecosystem, indicator, measurement, objective, setting, user,
+    actor, challenge, ecosystem, indicator, measurement, objective, setting, user, variable,
 };
 use super::schema::audit_head;
 use super::{DbConnection, StoreError};
@@ -130,8 +130,58 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
 
     let mut mismatches = Vec::new();
     let mut count = 0;
+    let mut note = |m: Mismatch| {
+        count += 1;
+        if mismatches.len() < MAX_LISTED {
+            mismatches.push(m);
+        }
+    };
+    // Bulk-imported rows: each import's audit entry holds the digest of its rows' unchanging
+    // fields, and a row no review has touched since must still be as imported.
+    let imports = variable::all_imports(conn)?;
+    let recorded_digests: HashMap<String, String> = imports
+        .iter()
+        .filter_map(|i| {
+            let l = latest.get(&(variable::IMPORT.to_string(), i.id.to_string()))?;
+            let state: Value = serde_json::from_str(l.state.as_deref()?).ok()?;
+            Some((i.id.to_string(), state.get("rows_digest")?.as_str()?.to_string()))
+        })
+        .collect();
+    for i in &imports {
+        let Some(recorded) = recorded_digests.get(&i.id.to_string()) else {
+            continue; // reported below as a row without audit entry
+        };
+        if &measurement::import_digest(conn, i.id)? != recorded {
+            note(Mismatch {
+                entity_type: variable::IMPORT.into(),
+                entity_id: i.id.to_string(),
+                audit_seq: None,
+                problem: "its rows differ from the digest its audit entry recorded".into(),
+            });
+        }
+    }
     for (entity_type, id, state) in current_states(conn)? {
         let key = (entity_type.to_string(), id);
+        let imported_untouched = entity_type == measurement::ENTITY
+            && !latest.contains_key(&key)
+            && state.get("import_id").is_some();
+        if imported_untouched {
+            let untouched = state["status"] == "submitted"
+                && state["counted"] == false
+                && state["reviewed_by"].is_null()
+                && state["reviewed_at"].is_null()
+                && state["reject_reason"].is_null();
+            if !untouched {
+                note(Mismatch {
+                    entity_type: key.0,
+                    entity_id: key.1,
+                    audit_seq: None,
+                    problem: "reviewed without an audit entry (it differs from its import)"
+                        .into(),
+                });
+            }
+            continue;
+        }
         let problem = match latest.remove(&key) {
             None => Some((None, "stored without any audit entry".to_string())),
             Some(Latest { seq, state: None }) => Some((
@@ -149,15 +199,12 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
             }),
         };
         if let Some((audit_seq, problem)) = problem {
-            count += 1;
-            if mismatches.len() < MAX_LISTED {
-                mismatches.push(Mismatch {
-                    entity_type: key.0,
-                    entity_id: key.1,
-                    audit_seq,
-                    problem,
-                });
-            }
+            note(Mismatch {
+                entity_type: key.0,
+                entity_id: key.1,
+                audit_seq,
+                problem,
+            });
         }
     }
     // What the chain says exists but the tables no longer hold.
@@ -167,15 +214,12 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
         .collect();
     vanished.sort_by_key(|(_, l)| l.seq);
     for ((entity_type, entity_id), l) in vanished {
-        count += 1;
-        if mismatches.len() < MAX_LISTED {
-            mismatches.push(Mismatch {
-                entity_type,
-                entity_id,
-                audit_seq: Some(l.seq),
-                problem: "deleted outside the application".into(),
-            });
-        }
+        note(Mismatch {
+            entity_type,
+            entity_id,
+            audit_seq: Some(l.seq),
+            problem: "deleted outside the application".into(),
+        });
     }
     Ok(ChainReport {
         length,
@@ -189,7 +233,7 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
 }
 
 /// Entity types whose rows live in a table checked here.
-const AUDITED_TABLES: [&str; 13] = [
+const AUDITED_TABLES: [&str; 16] = [
     actor::ENTITY,
     user::ENTITY,
     setting::ENTITY,
@@ -203,6 +247,9 @@ const AUDITED_TABLES: [&str; 13] = [
     indicator::TARGET,
     measurement::ENTITY,
     challenge::ENTITY,
+    variable::ENTITY,
+    variable::SELECTION,
+    variable::IMPORT,
 ];
 
 fn to_value<T: Serialize>(v: &T) -> Result<Value, StoreError> {
@@ -253,6 +300,15 @@ fn current_states(
     }
     for c in challenge::all(conn)? {
         push(challenge::ENTITY, c.id.to_string(), to_value(&c)?);
+    }
+    for v in variable::all(conn)? {
+        push(variable::ENTITY, v.id.to_string(), to_value(&v)?);
+    }
+    for s in variable::all_selections(conn)? {
+        push(variable::SELECTION, s.id.to_string(), to_value(&s)?);
+    }
+    for i in variable::all_imports(conn)? {
+        push(variable::IMPORT, i.id.to_string(), to_value(&i)?);
     }
     Ok(out)
 }

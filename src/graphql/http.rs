@@ -1,11 +1,11 @@
 //! The HTTP side of `/graphql`: body and batch limits, the bearer token, and GraphiQL.
 
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
 
-use crate::app::{AppError, Ayni, Caller};
+use crate::app::Ayni;
 
 use super::context::RequestCaller;
 use super::loaders;
@@ -71,7 +71,7 @@ pub async fn graphql_post(
             rs
         }
     };
-    let caller = match caller_from_header(&app, &req).await {
+    let caller = match crate::rest::caller_from_header(&app, &req).await {
         Ok(c) => c,
         Err(e) => {
             e.log();
@@ -111,27 +111,6 @@ fn label(error: &mut ServerError) {
     if ext.get("code").is_none() {
         ext.set("code", "BAD_USER_INPUT");
     }
-}
-
-/// No `Authorization` header: anonymous. A header that is not a valid bearer token is
-/// refused (401), never silently treated as anonymous.
-async fn caller_from_header(app: &Ayni, req: &HttpRequest) -> Result<Option<Caller>, AppError> {
-    let Some(value) = req.headers().get(AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthenticated("Authorization header must be 'Bearer <token>'".into())
-        })?;
-    app.authenticate(token).await.map(Some)
 }
 
 fn error_response(status: u16, code: &str, message: &str) -> HttpResponse {

@@ -5,9 +5,15 @@ mod audit;
 mod auth;
 mod error;
 mod health;
+mod observations;
 
+use actix_web::HttpRequest;
+use actix_web::http::header::AUTHORIZATION;
 use actix_web::web;
 use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::app::{AppError, Ayni, Caller};
 
 pub use error::{ApiError, ErrorBody, json_config, query_config};
 
@@ -18,18 +24,39 @@ pub const MAX_JSON_BYTES: usize = 64 * 1024;
 #[openapi(
     info(
         title = "Ayni API",
-        description = "REST side of Ayni: health, access tokens and (later) import, export and open data. Strategy, scorecard and administration are in GraphQL at /graphql.",
+        description = "REST side of Ayni: health, access tokens, the public audit log and bulk import of observations. Strategy, scorecard, variables and administration are in GraphQL at /graphql.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    paths(health::health, auth::token, audit::head, audit::proof),
-    components(schemas(health::Health, auth::TokenRequest, auth::TokenResponse, ErrorBody, error::ErrorDetail, error::FieldErrorBody, audit::AuditHeadBody, audit::ProofBody, audit::ProofEntry)),
+    paths(health::health, auth::token, audit::head, audit::proof, observations::import),
+    components(schemas(health::Health, auth::TokenRequest, auth::TokenResponse, ErrorBody, error::ErrorDetail, error::FieldErrorBody, audit::AuditHeadBody, audit::ProofBody, audit::ProofEntry, crate::app::ImportReport, crate::app::RowError)),
+    modifiers(&BearerAuth),
     tags(
         (name = "system", description = "Service status"),
         (name = "auth", description = "Access tokens"),
-        (name = "audit", description = "The public, hash-chained audit log")
+        (name = "audit", description = "The public, hash-chained audit log"),
+        (name = "import", description = "Bulk entry of observations")
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme (a token from `/api/v1/auth/token`).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
 
 /// The OpenAPI document as served.
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -49,6 +76,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/health", web::get().to(health::health))
                 .route("/auth/token", web::post().to(auth::token))
                 .route("/audit/head", web::get().to(audit::head))
-                .route("/audit/proof", web::get().to(audit::proof)),
+                .route("/audit/proof", web::get().to(audit::proof))
+                .service(
+                    web::resource("/ecosystems/{slug}/observations:import")
+                        .app_data(web::PayloadConfig::new(observations::MAX_CSV_BYTES))
+                        .route(web::post().to(observations::import)),
+                ),
         );
 }
+
+/// No `Authorization` header: anonymous. A header that is not a valid bearer token is
+/// refused (401), never silently treated as anonymous.
+pub(crate) async fn caller_from_header(app: &Ayni, req: &HttpRequest) -> Result<Option<Caller>, AppError> {
+    let Some(value) = req.headers().get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            AppError::Unauthenticated("Authorization header must be 'Bearer <token>'".into())
+        })?;
+    app.authenticate(token).await.map(Some)
+}
+
+

@@ -18,3 +18,4 @@ mod scorecard_support;
 mod seeding;
 mod strategy;
 mod trust;
+mod variables;

@@ -15,7 +15,7 @@ both_backends!(
     a_saved_checkpoint_proves_the_history_with_sha256_alone,
 );
 
-async fn sql(app: &TestApp, statement: &str) -> Result<usize, String> {
+pub(crate) async fn sql(app: &TestApp, statement: &str) -> Result<usize, String> {
     let statement = statement.to_string();
     app.app
         .db
@@ -28,7 +28,7 @@ async fn sql(app: &TestApp, statement: &str) -> Result<usize, String> {
         .map_err(|e| format!("{e:?}"))
 }
 
-async fn chain(app: &TestApp) -> Value {
+pub(crate) async fn chain(app: &TestApp) -> Value {
     let body = app
         .graphql(None, "{ auditChain { length headSeq headHash verified firstBrokenSeq breakReason mismatchCount mismatches { entityType entityId auditSeq problem } } }", json!({}))
         .await

@@ -544,12 +544,3 @@ pub fn rows_digest<'a>(rows: impl IntoIterator<Item = &'a Measurement>) -> Strin
 pub fn import_digest(conn: &mut DbConnection, import_id: i64) -> Result<String, StoreError> {
     Ok(rows_digest(&of_import(conn, import_id)?))
 }
-
-/// Whether a row is as an import left it (not reviewed since).
-pub fn as_imported(m: &Measurement) -> bool {
-    m.status == MeasurementStatus::Submitted.as_str()
-        && !m.counted
-        && m.reviewed_by.is_none()
-        && m.reviewed_at.is_none()
-        && m.reject_reason.is_none()
-}

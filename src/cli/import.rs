@@ -1,0 +1,134 @@
+//! `ayni import observations FILE.csv`: bulk entry from the command line, with a progress
+//! bar on large files.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::app::{Caller, ImportPhase, Progress};
+
+use super::{DbArgs, block_on};
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import observations from CSV (header: variable,period,territory,value,evidence),
+    /// all or nothing; every bad row is listed with its line.
+    Observations(ObservationArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ObservationArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The CSV file.
+    file: PathBuf,
+    /// The ecosystem's slug: its variable selection and territory bound the rows.
+    #[arg(long, short)]
+    ecosystem: String,
+    /// The actor the values come from (its id or exact name).
+    #[arg(long, short)]
+    actor: String,
+    /// Approve the imported rows at once (as the operator), so they count immediately.
+    #[arg(long)]
+    approve: bool,
+}
+
+pub fn run(cmd: ImportCommand) -> Result<(), String> {
+    match cmd {
+        ImportCommand::Observations(args) => observations(args),
+    }
+}
+
+/// Files larger than this get a progress bar.
+const BAR_FROM_BYTES: u64 = 1024 * 1024;
+
+fn progress_bar(total_bytes: u64) -> Option<(ProgressBar, Progress)> {
+    if total_bytes < BAR_FROM_BYTES {
+        return None;
+    }
+    let bar = ProgressBar::new(total_bytes);
+    let style = ProgressStyle::with_template(
+        "{msg:10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message("checking");
+    let shown = bar.clone();
+    let progress: Progress = Arc::new(move |phase, done, total| {
+        match phase {
+            ImportPhase::Validating => shown.set_message("checking"),
+            ImportPhase::Storing => shown.set_message("storing"),
+        }
+        shown.set_length(total);
+        shown.set_position(done);
+    });
+    Some((bar, progress))
+}
+
+fn observations(args: ObservationArgs) -> Result<(), String> {
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let file_name = args
+        .file
+        .file_name()
+        .map_or_else(|| "import.csv".into(), |n| n.to_string_lossy().into_owned());
+    let bar = progress_bar(bytes.len() as u64);
+    block_on(async move {
+        let app = super::offline_app(&args.db, 2).await?;
+        let eco = app
+            .ecosystem_by_slug(args.ecosystem.clone())
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no ecosystem '{}'", args.ecosystem))?;
+        let actors = app.actors().await.map_err(|e| e.to_string())?;
+        let actor = actors
+            .iter()
+            .find(|a| a.name == args.actor || a.id.to_string() == args.actor)
+            .ok_or_else(|| format!("no actor '{}' (give its id or exact name)", args.actor))?;
+        let operator = Caller::operator();
+        let report = app
+            .import_observations(
+                &operator,
+                eco.id,
+                file_name,
+                bytes,
+                Some(actor.id),
+                bar.as_ref().map(|(_, p)| p.clone()),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some((bar, _)) = &bar {
+            bar.finish_and_clear();
+        }
+        if !report.imported {
+            for e in &report.errors {
+                match &e.column {
+                    Some(c) => eprintln!("line {}: {c}: {}", e.line, e.message),
+                    None => eprintln!("line {}: {}", e.line, e.message),
+                }
+            }
+            if report.error_count > report.errors.len() as u64 {
+                eprintln!(
+                    "… and {} more",
+                    report.error_count - report.errors.len() as u64
+                );
+            }
+            return Err(report.message);
+        }
+        println!("{}", report.message);
+        if let Some(id) = report.import_id {
+            println!("import {id}: {} rows read", report.rows_read);
+            if args.approve {
+                let n = app
+                    .approve_import(&operator, id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("approved {n} row(s)");
+            }
+        }
+        Ok(())
+    })?
+}
