@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::db::models::measurement::{self, ImportedRow};
+use crate::db::models::measurement::{self, DigestFields, ImportedRow};
 use crate::db::models::variable::{self, Import};
 use crate::domain::{Evidence, MeasurementStatus, Period, PeriodType, Role, TerritoryLevel, Ubigeo};
 
@@ -522,13 +522,17 @@ impl Ayni {
                 for r in &mut new_rows {
                     r.import_id = Some(import_id);
                 }
-                measurement::insert_imported(tx.conn(), &new_rows, &|done| {
+                let ids = measurement::insert_imported(tx.conn(), import_id, &new_rows, &|done| {
                     if let Some(p) = &progress {
                         p(ImportPhase::Storing, done, created);
                     }
                 })?;
+                let digest = measurement::rows_digest(
+                    ids.iter()
+                        .zip(&new_rows)
+                        .map(|(id, row)| DigestFields::of_imported(*id, row)),
+                );
                 drop(new_rows);
-                let digest = measurement::import_digest(tx.conn(), import_id)?;
                 let import: Import = variable::seal_import(tx, import_id, &digest)?;
                 Ok(ImportReport {
                     imported: true,
@@ -595,6 +599,7 @@ mod tests {
         let (raw, mut errors) = read_csv(csv.as_bytes(), &|_| {});
         let home = Ubigeo::parse("t", "18").unwrap();
         let valid = validate_rows(&raw, &known(), &home, None, &mut errors);
+        errors.sort_by_key(|e| e.line);
         (valid, errors)
     }
 
@@ -676,7 +681,12 @@ mod tests {
         ) {
             let mut text = String::from("variable,period,territory,value,evidence\n");
             for (v, p, t, x, e) in &rows {
-                text.push_str(&format!("{v},{p},{t},{x},\"{}\"\n", e.replace('"', "\"\"")));
+                let quoted: Vec<String> = [v, p, t, x, e]
+                    .iter()
+                    .map(|f| format!("\"{}\"", f.replace('"', "\"\"")))
+                    .collect();
+                text.push_str(&quoted.join(","));
+                text.push('\n');
             }
             let (raw, mut errors) = read_csv(text.as_bytes(), &|_| {});
             let home = Ubigeo::parse("t", "18").unwrap();

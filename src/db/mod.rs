@@ -36,11 +36,13 @@ pub enum DbConnection {
 /// committed value survive power loss in WAL mode; the busy timeout makes concurrent
 /// writers wait for the lock instead of failing at once.
 /// The busy timeout comes first: switching to WAL itself needs the lock, and the pool opens
-/// several connections at once.
+/// several connections at once. A 32 MiB page cache per connection keeps bulk imports'
+/// index updates in memory.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
      PRAGMA foreign_keys = ON; \
      PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = FULL;";
+     PRAGMA synchronous = FULL; \
+     PRAGMA cache_size = -32768;";
 
 /// Run on every checkout from the pool, so a connection the server dropped is replaced.
 const LIVENESS_PROBE: &str = "SELECT 1 -- liveness";

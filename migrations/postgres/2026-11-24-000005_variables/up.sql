@@ -63,6 +63,12 @@ ALTER TABLE measurements ADD COLUMN variable_id BIGINT REFERENCES variables (id)
 ALTER TABLE measurements ADD COLUMN import_id BIGINT REFERENCES imports (id);
 ALTER TABLE measurements ADD CONSTRAINT measurements_one_subject
     CHECK ((indicator_id IS NULL) <> (variable_id IS NULL));
+-- The indicator-only indexes skip observations (bulk imports stay fast).
+DROP INDEX measurements_counted;
+CREATE INDEX measurements_counted ON measurements (indicator_id, counted, territory, disaggregation, period_end)
+    WHERE indicator_id IS NOT NULL;
+DROP INDEX measurements_status;
+CREATE INDEX measurements_status ON measurements (status, indicator_id) WHERE indicator_id IS NOT NULL;
 
 CREATE UNIQUE INDEX measurements_variable_revision
     ON measurements (variable_id, period, territory, disaggregation, revision) WHERE variable_id IS NOT NULL;

@@ -99,8 +99,10 @@ DROP TABLE measurements;
 ALTER TABLE measurements_new RENAME TO measurements;
 CREATE UNIQUE INDEX measurements_indicator_revision
     ON measurements (indicator_id, period, territory, disaggregation, revision) WHERE indicator_id IS NOT NULL;
-CREATE INDEX measurements_counted ON measurements (indicator_id, counted, territory, disaggregation, period_end);
-CREATE INDEX measurements_status ON measurements (status, indicator_id);
+-- The indicator-only indexes skip observations (bulk imports stay fast).
+CREATE INDEX measurements_counted ON measurements (indicator_id, counted, territory, disaggregation, period_end)
+    WHERE indicator_id IS NOT NULL;
+CREATE INDEX measurements_status ON measurements (status, indicator_id) WHERE indicator_id IS NOT NULL;
 
 CREATE UNIQUE INDEX measurements_variable_revision
     ON measurements (variable_id, period, territory, disaggregation, revision) WHERE variable_id IS NOT NULL;

@@ -448,7 +448,7 @@ pub fn latest_of_variables(
 
 /// A row of a bulk import, validated.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = measurements)]
+#[diesel(table_name = measurements, treat_none_as_default_value = false)]
 pub struct ImportedRow {
     pub variable_id: Option<i64>,
     pub period: String,
@@ -469,18 +469,26 @@ pub struct ImportedRow {
     pub import_id: Option<i64>,
 }
 
-/// Rows per INSERT statement: 17 columns stay under both backends' bind limits.
+/// Rows per statement: 17 columns stay under SQLite's bind limit.
 const BULK_CHUNK: usize = 1000;
 
-/// Inserts imported rows with multi-row INSERTs (no audit entry per row: the import's own
-/// audit entry carries their digest). `progress` is called with the rows stored so far.
+/// Inserts imported rows in bulk (`COPY … FROM STDIN BINARY` on PostgreSQL, multi-row
+/// INSERTs on SQLite), with no audit entry per row: the import's own audit entry carries
+/// their digest. Returns the ids given to the rows, in the rows' order. `progress` is called
+/// with the rows stored so far.
 pub fn insert_imported(
     conn: &mut DbConnection,
+    import_id: i64,
     rows: &[ImportedRow],
     progress: &dyn Fn(u64),
-) -> Result<(), StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     let mut done = 0u64;
-    for chunk in rows.chunks(BULK_CHUNK) {
+    // Large chunks on PostgreSQL: one COPY per 50 000 rows keeps the progress bar moving.
+    let chunk_size = match conn {
+        DbConnection::Sqlite(_) => BULK_CHUNK,
+        DbConnection::Postgres(_) => 50 * BULK_CHUNK,
+    };
+    for chunk in rows.chunks(chunk_size) {
         match conn {
             DbConnection::Sqlite(c) => {
                 diesel::insert_into(measurements::table)
@@ -488,15 +496,29 @@ pub fn insert_imported(
                     .execute(c)?;
             }
             DbConnection::Postgres(c) => {
-                diesel::insert_into(measurements::table)
-                    .values(chunk)
+                diesel::copy_from(measurements::table)
+                    .from_insertable(chunk)
                     .execute(c)?;
             }
         }
         done += chunk.len() as u64;
         progress(done);
     }
-    Ok(())
+    // Both backends number the rows of one statement in the order given, and nobody else
+    // writes during the transaction (it holds the audit lock): ids ascend with the rows.
+    let ids: Vec<i64> = measurements::table
+        .filter(measurements::import_id.eq(import_id))
+        .order(measurements::id.asc())
+        .select(measurements::id)
+        .load(conn)?;
+    if ids.len() != rows.len() {
+        return Err(StoreError::Corrupt(format!(
+            "import {import_id}: stored {} rows of {}",
+            ids.len(),
+            rows.len()
+        )));
+    }
+    Ok(ids)
 }
 
 /// The rows an import stored, in id order.
@@ -508,39 +530,105 @@ pub fn of_import(conn: &mut DbConnection, import_id: i64) -> Result<Vec<Measurem
         .load(conn)?)
 }
 
-/// The line of a row that its import's digest covers: the fields a review never changes.
-pub fn digest_line(m: &Measurement) -> String {
-    serde_json::json!([
-        m.id,
-        m.variable_id,
-        m.period,
-        m.territory,
-        m.disaggregation,
-        m.revision,
-        m.value,
-        m.evidence_url,
-        m.evidence_text,
-        m.comment,
-        m.actor_id,
-        m.submitted_by,
-        m.submitted_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-        m.import_id,
-    ])
-    .to_string()
+/// The fields of a row that its import's digest covers: those a review never changes.
+pub struct DigestFields<'a> {
+    pub id: i64,
+    pub variable_id: Option<i64>,
+    pub period: &'a str,
+    pub territory: &'a str,
+    pub disaggregation: &'a str,
+    pub revision: i32,
+    pub value: f64,
+    pub evidence_url: Option<&'a str>,
+    pub evidence_text: Option<&'a str>,
+    pub comment: &'a str,
+    pub actor_id: i64,
+    pub submitted_by: Option<i64>,
+    pub submitted_at: NaiveDateTime,
+    pub import_id: Option<i64>,
+}
+
+impl<'a> DigestFields<'a> {
+    pub fn of(m: &'a Measurement) -> DigestFields<'a> {
+        DigestFields {
+            id: m.id,
+            variable_id: m.variable_id,
+            period: &m.period,
+            territory: &m.territory,
+            disaggregation: &m.disaggregation,
+            revision: m.revision,
+            value: m.value,
+            evidence_url: m.evidence_url.as_deref(),
+            evidence_text: m.evidence_text.as_deref(),
+            comment: &m.comment,
+            actor_id: m.actor_id,
+            submitted_by: m.submitted_by,
+            submitted_at: m.submitted_at,
+            import_id: m.import_id,
+        }
+    }
+
+    pub fn of_imported(id: i64, r: &'a ImportedRow) -> DigestFields<'a> {
+        DigestFields {
+            id,
+            variable_id: r.variable_id,
+            period: &r.period,
+            territory: &r.territory,
+            disaggregation: &r.disaggregation,
+            revision: r.revision,
+            value: r.value,
+            evidence_url: r.evidence_url.as_deref(),
+            evidence_text: r.evidence_text.as_deref(),
+            comment: &r.comment,
+            actor_id: r.actor_id,
+            submitted_by: r.submitted_by,
+            submitted_at: r.submitted_at,
+            import_id: r.import_id,
+        }
+    }
+
+    /// One line: numbers as Rust prints them (shortest round-trip for `value`), texts as
+    /// JSON strings, absent values empty, separated by tabs.
+    fn write_line(&self, out: &mut String) {
+        use std::fmt::Write;
+        let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let text = |t: &str| serde_json::to_string(t).unwrap_or_default();
+        let opt_text = |t: Option<&str>| t.map(text).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.id,
+            opt(self.variable_id),
+            text(self.period),
+            text(self.territory),
+            text(self.disaggregation),
+            self.revision,
+            self.value,
+            opt_text(self.evidence_url),
+            opt_text(self.evidence_text),
+            text(self.comment),
+            self.actor_id,
+            opt(self.submitted_by),
+            self.submitted_at.format("%Y-%m-%dT%H:%M:%S%.6f"),
+            opt(self.import_id),
+        );
+    }
 }
 
 /// SHA-256 over the digest lines of these rows, in the order given (id order).
-pub fn rows_digest<'a>(rows: impl IntoIterator<Item = &'a Measurement>) -> String {
+pub fn rows_digest<'a>(rows: impl IntoIterator<Item = DigestFields<'a>>) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    for m in rows {
-        h.update(digest_line(m).as_bytes());
-        h.update(b"\n");
+    let mut line = String::with_capacity(256);
+    for r in rows {
+        line.clear();
+        r.write_line(&mut line);
+        h.update(line.as_bytes());
     }
     hex::encode(h.finalize())
 }
 
 /// The digest of the rows an import stored, as they are now.
 pub fn import_digest(conn: &mut DbConnection, import_id: i64) -> Result<String, StoreError> {
-    Ok(rows_digest(&of_import(conn, import_id)?))
+    Ok(rows_digest(of_import(conn, import_id)?.iter().map(DigestFields::of)))
 }
