@@ -409,11 +409,13 @@ impl Ayni {
                 p(phase, done, total);
             }
         };
+        let t0 = std::time::Instant::now();
         let (raw, mut errors) =
             read_csv(&bytes, &|done| report(ImportPhase::Validating, done, total_bytes));
         let file_sha256 = hex::encode(Sha256::digest(&bytes));
         drop(bytes);
         let rows_read = raw.len() as u64;
+        tracing::debug!(elapsed = ?t0.elapsed(), "import: read");
         let progress = progress.clone();
         self.db
             .write(caller.author(), move |tx| {
@@ -438,7 +440,9 @@ impl Ayni {
                         },
                     );
                 }
+                tracing::debug!(elapsed = ?t0.elapsed(), "import: known");
                 let valid = validate_rows(&raw, &known, &home, contributor, &mut errors);
+                tracing::debug!(elapsed = ?t0.elapsed(), "import: validated");
                 if !errors.is_empty() {
                     return Ok(refused(rows_read, errors));
                 }
@@ -454,6 +458,7 @@ impl Ayni {
                 }
                 let ids: Vec<i64> = known.values().map(|v| v.id).collect();
                 let latest = measurement::latest_of_variables(tx.conn(), &ids)?;
+                tracing::debug!(elapsed = ?t0.elapsed(), "import: latest");
                 let now = tx.now();
                 let submitted_by = tx.author().user_id;
                 let mut unchanged = 0u64;
@@ -497,6 +502,7 @@ impl Ayni {
                     });
                 }
                 let created = new_rows.len() as u64;
+                tracing::debug!(elapsed = ?t0.elapsed(), "import: rows built");
                 if created == 0 {
                     return Ok(ImportReport {
                         imported: true,
@@ -527,12 +533,14 @@ impl Ayni {
                         p(ImportPhase::Storing, done, created);
                     }
                 })?;
+                tracing::debug!(elapsed = ?t0.elapsed(), "import: inserted");
                 let digest = measurement::rows_digest(
                     ids.iter()
                         .zip(&new_rows)
                         .map(|(id, row)| DigestFields::of_imported(*id, row)),
                 );
                 drop(new_rows);
+                tracing::debug!(elapsed = ?t0.elapsed(), "import: digest");
                 let import: Import = variable::seal_import(tx, import_id, &digest)?;
                 Ok(ImportReport {
                     imported: true,

@@ -142,7 +142,7 @@ impl Period {
                 field,
                 "period_type",
                 format!(
-                    "'{p}' is a {} period; this indicator is {kind} (e.g. {})",
+                    "'{p}' is a {} period; {kind} periods are expected here (e.g. {})",
                     p.kind,
                     kind.example()
                 ),

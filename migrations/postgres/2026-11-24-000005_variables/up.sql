@@ -72,6 +72,4 @@ CREATE INDEX measurements_status ON measurements (status, indicator_id) WHERE in
 
 CREATE UNIQUE INDEX measurements_variable_revision
     ON measurements (variable_id, period, territory, disaggregation, revision) WHERE variable_id IS NOT NULL;
-CREATE INDEX measurements_variable_counted
-    ON measurements (variable_id, counted, period_end) WHERE variable_id IS NOT NULL;
 CREATE INDEX measurements_import ON measurements (import_id) WHERE import_id IS NOT NULL;

@@ -139,6 +139,12 @@ impl PgServer {
         run(&mut cmd)
     }
 
+    /// A client tool of the server's installation (`psql`), for benchmarks.
+    #[allow(dead_code)]
+    pub fn tool(&self, name: &str) -> PathBuf {
+        self.bin.join(name)
+    }
+
     fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }

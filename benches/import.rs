@@ -1,0 +1,287 @@
+//! Import throughput benchmark: `cargo bench --bench import`.
+//!
+//! Writes a CSV of `AYNI_BENCH_ROWS` observations (default 1 000 000: 100 monthly variables ×
+//! 82 territories of Moquegua × as many months as needed) and, for each backend (SQLite file;
+//! PostgreSQL started in a temporary directory like the test suite does), times in the same
+//! run:
+//! - Ayni's import of that file (`import_observations`: CSV parsing, validation of every row,
+//!   duplicate check against stored values, bulk insert, the import's audit entry with the
+//!   digest of every row), then the same file again (everything already stored);
+//! - the database's own bulk path on the same CSV: `sqlite3 … .import` and PostgreSQL's
+//!   `COPY` (through `psql \copy`), into a plain table of the CSV's five columns and into a
+//!   *keyed* one with the integrity the import enforces (the variable must exist: a foreign
+//!   key; one value per variable, period and territory: a unique key).
+//!
+//! It prints rows per second and the ratio; it asserts nothing. Needs the `sqlite3` command
+//! line shell (`apt-get install -y sqlite3`) for the SQLite reference figure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/api/helpers/postgres.rs"]
+mod postgres;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ayni::app::{Ayni, Caller, EcosystemInput, NewActorInput, VariableInput};
+use ayni::config::DatabaseUrl;
+use ayni::domain::{ActorKind, PeriodType, RollUp, SourceKind, TerritoryLevel};
+
+const VARIABLES: usize = 100;
+
+fn territories() -> Vec<String> {
+    let mut out = vec!["18".to_string()];
+    for p in 1..=3 {
+        out.push(format!("180{p}"));
+        for d in 1..=26 {
+            out.push(format!("180{p}{d:02}"));
+        }
+    }
+    out
+}
+
+/// Writes the CSV; returns its size in bytes.
+fn write_csv(path: &Path, rows: usize) -> u64 {
+    let places = territories();
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(w, "variable,period,territory,value,evidence").unwrap();
+    let mut n = 0;
+    'outer: for month in 0.. {
+        let period = format!("{}{:02}", 2000 + month / 12, month % 12 + 1);
+        for v in 1..=VARIABLES {
+            for t in &places {
+                if n == rows {
+                    break 'outer;
+                }
+                let value = ((n * 7919) % 100_000) as f64 / 100.0;
+                writeln!(w, "V{v:04},{period},{t},{value},INEI – registro administrativo").unwrap();
+                n += 1;
+            }
+        }
+    }
+    w.flush().unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
+async fn setup(app: &Ayni) -> (i64, i64) {
+    let op = Caller::operator();
+    let actor = app
+        .create_actor(
+            &op,
+            NewActorInput {
+                name: "Gobierno Regional de Moquegua".into(),
+                kind: ActorKind::RegionalGovernment,
+            },
+        )
+        .await
+        .unwrap();
+    let eco = app
+        .create_ecosystem(
+            &op,
+            EcosystemInput {
+                slug: "bench".into(),
+                name: "Ecosistema de prueba".into(),
+                territory: "18".into(),
+                mission: String::new(),
+                vision: String::new(),
+                horizon_start: 2000,
+                horizon_end: 2030,
+            },
+        )
+        .await
+        .unwrap();
+    let mut codes = Vec::new();
+    for v in 1..=VARIABLES {
+        let code = format!("V{v:04}");
+        app.create_variable(
+            &op,
+            VariableInput {
+                code: Some(code.clone()),
+                name: Some(format!("Variable {code}")),
+                unit: Some("unidades".into()),
+                source: Some(SourceKind::Inei),
+                periodicity: Some(PeriodType::Monthly),
+                level: Some(TerritoryLevel::District),
+                rollup: Some(RollUp::Sum),
+                responsible_actor_id: Some(Some(actor.id)),
+                ..VariableInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        codes.push(code);
+    }
+    app.select_variables(&op, eco.id, codes, true).await.unwrap();
+    (eco.id, actor.id)
+}
+
+fn rate(rows: usize, d: Duration) -> f64 {
+    rows as f64 / d.as_secs_f64()
+}
+
+fn timed(cmd: &mut Command, stdin: Option<&str>) -> Duration {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    elapsed
+}
+
+const PLAIN_TABLE: &str = "CREATE TABLE obs (variable TEXT NOT NULL, period TEXT NOT NULL, territory TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, evidence TEXT NOT NULL);";
+
+/// The same columns with the integrity the import enforces: the variable must exist and
+/// each (variable, period, territory) series holds one value.
+fn keyed_table() -> String {
+    let codes: Vec<String> = (1..=VARIABLES).map(|v| format!("('V{v:04}')")).collect();
+    format!(
+        "CREATE TABLE variables_ref (code TEXT PRIMARY KEY); INSERT INTO variables_ref VALUES {}; \
+         CREATE TABLE obs_keyed (variable TEXT NOT NULL REFERENCES variables_ref (code), period TEXT NOT NULL, \
+         territory TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, evidence TEXT NOT NULL, UNIQUE (variable, period, territory));",
+        codes.join(",")
+    )
+}
+
+/// `sqlite3 .import` of the CSV into a plain table and into the keyed one, each in a fresh
+/// database file.
+fn sqlite_reference(csv: &Path, dir: &Path) -> Option<(Duration, Duration)> {
+    if Command::new("sqlite3").arg("-version").output().is_err() {
+        println!("sqlite   reference skipped: no sqlite3 shell (apt-get install -y sqlite3)");
+        return None;
+    }
+    let mut times = Vec::new();
+    for (name, table, schema) in [
+        ("plain.db", "obs", PLAIN_TABLE.to_string()),
+        ("keyed.db", "obs_keyed", keyed_table()),
+    ] {
+        let db = dir.join(name);
+        timed(Command::new("sqlite3").arg(&db), Some(&schema));
+        let script = format!(
+            "PRAGMA foreign_keys = ON;\n.import --csv --skip 1 {} {table}\n",
+            csv.display()
+        );
+        times.push(timed(Command::new("sqlite3").arg(&db), Some(&script)));
+    }
+    Some((times[0], times[1]))
+}
+
+/// `COPY` (via `psql \copy`) of the CSV into the plain and the keyed table.
+fn postgres_reference(csv: &Path, url: &str, psql: &Path) -> (Duration, Duration) {
+    timed(Command::new(psql).args([url, "-q", "-c", PLAIN_TABLE]), None);
+    timed(Command::new(psql).args([url, "-q", "-c", &keyed_table()]), None);
+    let copy = |table: &str| {
+        timed(
+            Command::new(psql).args([
+                url,
+                "-q",
+                "-c",
+                &format!(
+                    "\\copy {table} FROM '{}' WITH (FORMAT csv, HEADER true)",
+                    csv.display()
+                ),
+            ]),
+            None,
+        )
+    };
+    (copy("obs"), copy("obs_keyed"))
+}
+
+async fn bench(backend: &str, url: DatabaseUrl, csv: &Path, rows: usize) -> Duration {
+    let db = ayni::startup::open_database(&url, 4).await.unwrap();
+    let app = Ayni::new(db, ayni::auth::TokenKeys::new(b"bench: signs nothing", 60));
+    let (eco, actor) = setup(&app).await;
+    let op = Caller::operator();
+    let mut times = Vec::new();
+    for round in ["first import", "same file again"] {
+        let bytes = std::fs::read(csv).unwrap();
+        let started = Instant::now();
+        let report = app
+            .import_observations(&op, eco, "bench.csv".into(), bytes, Some(actor), None)
+            .await
+            .unwrap();
+        let elapsed = started.elapsed();
+        assert!(report.imported, "{}", report.message);
+        println!(
+            "{backend:8} ayni import ({round:15}) {rows:>9} rows in {:>6.2} s = {:>9.0} rows/s ({} created, {} unchanged)",
+            elapsed.as_secs_f64(),
+            rate(rows, elapsed),
+            report.rows_created,
+            report.rows_unchanged
+        );
+        times.push(elapsed);
+    }
+    times[0]
+}
+
+fn main() {
+    if std::env::var("RUST_LOG").is_ok() {
+        ayni::telemetry::init(ayni::telemetry::LogFormat::Human);
+    }
+    let rows: usize = std::env::var("AYNI_BENCH_ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let backends =
+        std::env::var("AYNI_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("observations.csv");
+    let bytes = write_csv(&csv, rows);
+    println!(
+        "CSV: {rows} rows, {:.1} MB ({VARIABLES} monthly variables × {} territories)",
+        bytes as f64 / 1e6,
+        territories().len()
+    );
+    actix_web::rt::System::new().block_on(async move {
+        for backend in backends.split(',').map(str::trim) {
+            let (ours, reference, tool) = match backend {
+                "sqlite" => {
+                    let url = format!("sqlite://{}", dir.path().join("ayni.db").display());
+                    let ours = bench(backend, url.parse().unwrap(), &csv, rows).await;
+                    (ours, sqlite_reference(&csv, dir.path()), "sqlite3 .import")
+                }
+                "postgres" => {
+                    let server = postgres::PgServer::get();
+                    let ours = bench(
+                        backend,
+                        server.create_database().parse().unwrap(),
+                        &csv,
+                        rows,
+                    )
+                    .await;
+                    let url = server.create_database();
+                    let reference = postgres_reference(&csv, &url, &server.tool("psql"));
+                    (ours, Some(reference), "COPY")
+                }
+                other => panic!("unknown backend {other}"),
+            };
+            if let Some((plain, keyed)) = reference {
+                for (table, took) in [("plain table", plain), ("keyed table", keyed)] {
+                    println!(
+                        "{backend:8} {tool:18} {table:11} {rows:>9} rows in {:>6.2} s = {:>9.0} rows/s | ayni / database = {:.2}",
+                        took.as_secs_f64(),
+                        rate(rows, took),
+                        took.as_secs_f64() / ours.as_secs_f64()
+                    );
+                }
+            }
+        }
+    });
+}
