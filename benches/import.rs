@@ -55,7 +55,11 @@ fn write_csv(path: &Path, rows: usize) -> u64 {
                     break 'outer;
                 }
                 let value = ((n * 7919) % 100_000) as f64 / 100.0;
-                writeln!(w, "V{v:04},{period},{t},{value},INEI – registro administrativo").unwrap();
+                writeln!(
+                    w,
+                    "V{v:04},{period},{t},{value},INEI – registro administrativo"
+                )
+                .unwrap();
                 n += 1;
             }
         }
@@ -112,7 +116,9 @@ async fn setup(app: &Ayni) -> (i64, i64) {
         .unwrap();
         codes.push(code);
     }
-    app.select_variables(&op, eco.id, codes, true).await.unwrap();
+    app.select_variables(&op, eco.id, codes, true)
+        .await
+        .unwrap();
     (eco.id, actor.id)
 }
 
@@ -185,8 +191,14 @@ fn sqlite_reference(csv: &Path, dir: &Path) -> Option<(Duration, Duration)> {
 
 /// `COPY` (via `psql \copy`) of the CSV into the plain and the keyed table.
 fn postgres_reference(csv: &Path, url: &str, psql: &Path) -> (Duration, Duration) {
-    timed(Command::new(psql).args([url, "-q", "-c", PLAIN_TABLE]), None);
-    timed(Command::new(psql).args([url, "-q", "-c", &keyed_table()]), None);
+    timed(
+        Command::new(psql).args([url, "-q", "-c", PLAIN_TABLE]),
+        None,
+    );
+    timed(
+        Command::new(psql).args([url, "-q", "-c", &keyed_table()]),
+        None,
+    );
     let copy = |table: &str| {
         timed(
             Command::new(psql).args([

@@ -493,7 +493,10 @@ async fn load_observations(
                 .unwrap_or_default();
             for (period, value) in &o.approved {
                 let value = value.to_string();
-                write(&mut csv, &[&o.variable, period, &o.territory, &value, evidence])?;
+                write(
+                    &mut csv,
+                    &[&o.variable, period, &o.territory, &value, evidence],
+                )?;
                 rows += 1;
             }
         }
@@ -501,7 +504,14 @@ async fn load_observations(
             .into_inner()
             .map_err(|e| SeedError(format!("{origin}: {what}: {e}")))?;
         let outcome = app
-            .import_observations(op, eco.id, format!("{origin}#{name}"), bytes, Some(actor_id), None)
+            .import_observations(
+                op,
+                eco.id,
+                format!("{origin}#{name}"),
+                bytes,
+                Some(actor_id),
+                None,
+            )
             .await
             .map_err(context(origin, &what))?;
         if !outcome.imported {
@@ -550,7 +560,10 @@ fn check_actor_references(
                         .map(move |r| (r.as_str(), format!("indicator '{}'", i.code)))
                 }))
                 .chain(eco.observations.iter().map(|o| {
-                    (o.actor.as_str(), format!("observations of '{}'", o.variable))
+                    (
+                        o.actor.as_str(),
+                        format!("observations of '{}'", o.variable),
+                    )
                 }));
             for (name, what) in named {
                 if !declared.contains(name.trim()) && !existing.contains_key(name.trim()) {

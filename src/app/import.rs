@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 
 use crate::db::models::measurement::{self, DigestFields, ImportedRow};
 use crate::db::models::variable::{self, Import};
-use crate::domain::{Evidence, MeasurementStatus, Period, PeriodType, Role, TerritoryLevel, Ubigeo};
+use crate::domain::{
+    Evidence, MeasurementStatus, Period, PeriodType, Role, TerritoryLevel, Ubigeo,
+};
 
 use super::ecosystems::require_ecosystem;
 use super::measurements::{contributing_actor, require_actor};
@@ -125,7 +127,10 @@ pub fn read_csv(bytes: &[u8], progress: &dyn Fn(u64)) -> (Vec<RawRow>, Vec<RowEr
             errors.push(RowError {
                 line: 1,
                 column: Some(n.clone()),
-                message: format!("unknown column '{n}'; the columns are: {}", COLUMNS.join(",")),
+                message: format!(
+                    "unknown column '{n}'; the columns are: {}",
+                    COLUMNS.join(",")
+                ),
             });
         }
     }
@@ -146,7 +151,10 @@ pub fn read_csv(bytes: &[u8], progress: &dyn Fn(u64)) -> (Vec<RawRow>, Vec<RowEr
                     message: format!("this line cannot be read as CSV: {e}"),
                 });
                 // A reader error other than on one record (I/O) cannot be skipped.
-                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }) {
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                ) {
                     break;
                 }
                 continue;
@@ -154,7 +162,7 @@ pub fn read_csv(bytes: &[u8], progress: &dyn Fn(u64)) -> (Vec<RawRow>, Vec<RowEr
         }
         let line = record.position().map_or(line, |p| p.line());
         count += 1;
-        if count % 65_536 == 0 {
+        if count.is_multiple_of(65_536) {
             progress(record.position().map_or(0, |p| p.byte()));
         }
         if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
@@ -165,11 +173,7 @@ pub fn read_csv(bytes: &[u8], progress: &dyn Fn(u64)) -> (Vec<RawRow>, Vec<RowEr
             errors.push(RowError {
                 line,
                 column: None,
-                message: format!(
-                    "expected {} fields, found {}",
-                    names.len(),
-                    record.len()
-                ),
+                message: format!("expected {} fields, found {}", names.len(), record.len()),
             });
             continue;
         }
@@ -255,10 +259,7 @@ pub fn validate_rows(
                 );
                 None
             }
-            Some(v)
-                if contributor.is_some()
-                    && v.responsible_actor_id != contributor =>
-            {
+            Some(v) if contributor.is_some() && v.responsible_actor_id != contributor => {
                 fail(
                     "variable",
                     format!("your actor does not supply variable {}", row.variable),
@@ -297,7 +298,10 @@ pub fn validate_rows(
             Ok(t) if var.is_some_and(|v| t.level() > v.level) => {
                 fail(
                     "territory",
-                    format!("{} is published at a coarser level; {t} is too fine", row.variable),
+                    format!(
+                        "{} is published at a coarser level; {t} is too fine",
+                        row.variable
+                    ),
                 );
                 None
             }
@@ -316,7 +320,10 @@ pub fn validate_rows(
             Err(_) if row.value.contains(',') => {
                 fail(
                     "value",
-                    format!("'{}' is not a number: use '.' for decimals and no thousands separator", row.value),
+                    format!(
+                        "'{}' is not a number: use '.' for decimals and no thousands separator",
+                        row.value
+                    ),
                 );
                 None
             }
@@ -333,9 +340,7 @@ pub fn validate_rows(
             } else {
                 Evidence::parse(None, Some(e))
             };
-            parsed
-                .map_err(|err| fail("evidence", err.message))
-                .ok()
+            parsed.map_err(|err| fail("evidence", err.message)).ok()
         };
         let (Some(var), Some(period), Some(territory), Some(value), Some(evidence)) =
             (var, period, territory, value, evidence)
@@ -410,8 +415,9 @@ impl Ayni {
             }
         };
         let t0 = std::time::Instant::now();
-        let (raw, mut errors) =
-            read_csv(&bytes, &|done| report(ImportPhase::Validating, done, total_bytes));
+        let (raw, mut errors) = read_csv(&bytes, &|done| {
+            report(ImportPhase::Validating, done, total_bytes)
+        });
         let file_sha256 = hex::encode(Sha256::digest(&bytes));
         drop(bytes);
         let rows_read = raw.len() as u64;
@@ -643,7 +649,11 @@ mod tests {
         let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 5, 6, 7, 8, 9, 10, 11], "{errors:#?}");
         assert!(errors[0].message.contains("no variable 'V999'"));
-        assert!(errors[1].message.contains("2023Q1"), "{}", errors[1].message);
+        assert!(
+            errors[1].message.contains("2023Q1"),
+            "{}",
+            errors[1].message
+        );
         assert!(errors[2].message.contains("outside"));
         assert!(errors[3].message.contains("too fine"));
         assert!(errors[4].message.contains("use '.'"));
@@ -656,7 +666,8 @@ mod tests {
         let (_, errors) = check("variable,periodo,territory,value,evidence\nV001,2023,18,1,x\n");
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors.iter().all(|e| e.line == 1));
-        let (valid, errors) = check("\u{feff}Evidence,VALUE,territory,period,variable\nx,1,18,2023,V001\n");
+        let (valid, errors) =
+            check("\u{feff}Evidence,VALUE,territory,period,variable\nx,1,18,2023,V001\n");
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(valid.len(), 1);
     }

@@ -671,12 +671,10 @@ fn counted_observations(
     for (id, (points, gaps)) in formula_values(c, &formulas, &eco.territory, &until)? {
         // As for stored values: a `Last` indicator uses the periods inside `at` only.
         let keep = |p: &Point| !since_start.contains(&id) || p.period.start() >= at.start();
-        out.points.entry(id).or_default().extend(
-            points
-                .into_iter()
-                .filter(|p| keep(p))
-                .map(|p| (p, None)),
-        );
+        out.points
+            .entry(id)
+            .or_default()
+            .extend(points.into_iter().filter(|p| keep(p)).map(|p| (p, None)));
         out.gaps.insert(id, gaps);
     }
     Ok(out)

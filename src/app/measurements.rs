@@ -1,10 +1,10 @@
 //! Contributed values: submission by responsible actors, review by the coordinating body,
 //! revisions, and who may see what.
 
+use crate::db::DbConnection;
 use crate::db::models::actor;
 use crate::db::models::ecosystem;
 use crate::db::models::indicator;
-use crate::db::DbConnection;
 use crate::db::models::measurement::{
     self, Measurement, MeasurementFilter, NewMeasurement, Subject, Subjects, Visibility,
 };
@@ -198,13 +198,8 @@ impl Ayni {
         let visibility = visibility(caller);
         self.db
             .run(move |c| {
-                measurement::list(
-                    c,
-                    Subjects::Indicators(&indicator_ids),
-                    visibility,
-                    &filter,
-                )
-                .map_err(AppError::from)
+                measurement::list(c, Subjects::Indicators(&indicator_ids), visibility, &filter)
+                    .map_err(AppError::from)
             })
             .await
     }
@@ -314,7 +309,10 @@ fn approval_events(
     let indicators = indicator::by_ids(conn, &indicator_ids)?;
     let ecosystems = ecosystem::by_ids(
         conn,
-        &indicators.iter().map(|i| i.ecosystem_id).collect::<Vec<_>>(),
+        &indicators
+            .iter()
+            .map(|i| i.ecosystem_id)
+            .collect::<Vec<_>>(),
     )?;
     Ok(indicators
         .into_iter()

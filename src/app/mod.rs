@@ -25,6 +25,7 @@ pub use caller::{Caller, logged_in};
 pub use challenges::ChallengeOutcome;
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;
+pub use import::{COLUMNS as IMPORT_COLUMNS, ImportPhase, ImportReport, Progress, RowError};
 pub use indicators::{
     DirectionKind, IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard,
     SeriesPoint,
@@ -32,7 +33,6 @@ pub use indicators::{
 pub use measurements::{ApprovedValue, MeasurementInput, visibility};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use session::IssuedToken;
-pub use import::{COLUMNS as IMPORT_COLUMNS, ImportPhase, ImportReport, Progress, RowError};
 pub use users::NewUserInput;
 pub use variables::{
     FormulaCheck, FormulaProblem, ObservationInput, VariableInput, VariablePage, VariableValue,

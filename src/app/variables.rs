@@ -16,8 +16,8 @@ use crate::domain::scoring::Point;
 use crate::domain::strategy::text;
 use crate::domain::variable::{ObservationSet, Resolved, VariableRule, level_allows, serves};
 use crate::domain::{
-    Availability, Code, FieldError, Period, PeriodType, RollUp, SourceKind, TerritoryLevel,
-    Ubigeo, ValidationErrors, VariableCode,
+    Availability, Code, FieldError, Period, PeriodType, RollUp, SourceKind, TerritoryLevel, Ubigeo,
+    ValidationErrors, VariableCode,
 };
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, require_ecosystem};
@@ -140,7 +140,11 @@ pub(super) fn check_formula(
             problems.push(FormulaProblem {
                 position: Some(r.position),
                 rule: "periodicity",
-                message: format!("{} cannot serve a {} indicator: {why}", v.code, wanted.as_str()),
+                message: format!(
+                    "{} cannot serve a {} indicator: {why}",
+                    v.code,
+                    wanted.as_str()
+                ),
             });
         }
     }
@@ -306,7 +310,10 @@ fn resolve(
     ));
     let source_detail = errors.check(text(
         "sourceDetail",
-        &pick(input.source_detail, current.map(|c| c.source_detail.as_str())),
+        &pick(
+            input.source_detail,
+            current.map(|c| c.source_detail.as_str()),
+        ),
         0,
         MAX_NAME,
     ));
@@ -441,7 +448,10 @@ fn resolve(
             errors.push(FieldError::new(
                 "weightVariable",
                 "unused",
-                format!("only a weighted mean takes a weight variable, not {}", r.as_str()),
+                format!(
+                    "only a weighted mean takes a weight variable, not {}",
+                    r.as_str()
+                ),
             ))
         }
         _ => {}
@@ -691,7 +701,8 @@ impl Ayni {
                 let scope = territory
                     .as_ref()
                     .map_or(String::new(), |t| t.as_str().to_string());
-                let (set, rules) = observation_set(c, std::slice::from_ref(&v), &scope, "9999-12-31")?;
+                let (set, rules) =
+                    observation_set(c, std::slice::from_ref(&v), &scope, "9999-12-31")?;
                 let kind = v.periodicity()?;
                 // The territories to answer for: the one asked, or every observed territory
                 // with its ancestors.

@@ -49,11 +49,9 @@ fn progress_bar(total_bytes: u64) -> Option<(ProgressBar, Progress)> {
         return None;
     }
     let bar = ProgressBar::new(total_bytes);
-    let style = ProgressStyle::with_template(
-        "{msg:10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
-    )
-    .map(|s| s.progress_chars("=> "))
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template("{msg:10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_message("checking");
     let shown = bar.clone();

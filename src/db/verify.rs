@@ -144,7 +144,10 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
         .filter_map(|i| {
             let l = latest.get(&(variable::IMPORT.to_string(), i.id.to_string()))?;
             let state: Value = serde_json::from_str(l.state.as_deref()?).ok()?;
-            Some((i.id.to_string(), state.get("rows_digest")?.as_str()?.to_string()))
+            Some((
+                i.id.to_string(),
+                state.get("rows_digest")?.as_str()?.to_string(),
+            ))
         })
         .collect();
     for i in &imports {
@@ -176,8 +179,7 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
                     entity_type: key.0,
                     entity_id: key.1,
                     audit_seq: None,
-                    problem: "reviewed without an audit entry (it differs from its import)"
-                        .into(),
+                    problem: "reviewed without an audit entry (it differs from its import)".into(),
                 });
             }
             continue;

@@ -166,8 +166,10 @@ impl ObservationSet {
             .entry(code.to_string())
             .or_default()
             .insert(period);
-        self.direct
-            .insert((code.to_string(), period, territory.as_str().to_string()), value);
+        self.direct.insert(
+            (code.to_string(), period, territory.as_str().to_string()),
+            value,
+        );
     }
 
     /// The periods with an observation of `code`, in order.
@@ -194,10 +196,7 @@ impl ObservationSet {
         let children = self.children.get(&key)?;
         let values: Vec<(f64, &String)> = children
             .iter()
-            .filter_map(|c| {
-                self.resolve(rules, code, period, c)
-                    .map(|r| (r.value, c))
-            })
+            .filter_map(|c| self.resolve(rules, code, period, c).map(|r| (r.value, c)))
             .collect();
         if values.is_empty() {
             return None;
@@ -238,7 +237,9 @@ impl ObservationSet {
     ) -> Option<f64> {
         let rule = rules.get(code)?;
         if rule.periodicity == wanted.kind() {
-            return self.resolve(rules, code, wanted, territory).map(|r| r.value);
+            return self
+                .resolve(rules, code, wanted, territory)
+                .map(|r| r.value);
         }
         serves(rule.periodicity, rule.rollup, wanted.kind()).ok()?;
         let parts = Period::range(rule.periodicity, wanted, wanted);
@@ -302,7 +303,10 @@ mod tests {
         };
         HashMap::from([
             ("POP".to_string(), yearly(RollUp::Sum, None)),
-            ("RATE".to_string(), yearly(RollUp::WeightedMean, Some("POP"))),
+            (
+                "RATE".to_string(),
+                yearly(RollUp::WeightedMean, Some("POP")),
+            ),
             ("AVG".to_string(), yearly(RollUp::Mean, None)),
             ("PH".to_string(), yearly(RollUp::None, None)),
             (
@@ -331,7 +335,12 @@ mod tests {
         s.insert("AVG", y, &u("1803"), 6.0);
         s.insert("PH", y, &u("1801"), 7.0);
         s.insert("PH", y, &u("1802"), 8.0);
-        for (q, v) in [("2024Q1", 1.0), ("2024Q2", 2.0), ("2024Q3", 3.0), ("2024Q4", 4.0)] {
+        for (q, v) in [
+            ("2024Q1", 1.0),
+            ("2024Q2", 2.0),
+            ("2024Q3", 3.0),
+            ("2024Q4", 4.0),
+        ] {
             s.insert("RAIN", p(q), &u("18"), v);
         }
         s.insert("RAIN", p("2023Q1"), &u("18"), 9.0);
@@ -342,11 +351,26 @@ mod tests {
     fn sums_roll_up_through_every_level() {
         let (s, r) = (set(), rules());
         let prov = s.resolve(&r, "POP", &p("2024"), "1802").unwrap();
-        assert_eq!(prov, Resolved { value: 100.0, combined: 2 });
+        assert_eq!(
+            prov,
+            Resolved {
+                value: 100.0,
+                combined: 2
+            }
+        );
         let dep = s.resolve(&r, "POP", &p("2024"), "18").unwrap();
-        assert_eq!(dep, Resolved { value: 200.0, combined: 2 });
+        assert_eq!(
+            dep,
+            Resolved {
+                value: 200.0,
+                combined: 2
+            }
+        );
         // A direct observation wins over the roll-up.
-        assert_eq!(s.resolve(&r, "POP", &p("2024"), "1801").unwrap().combined, 0);
+        assert_eq!(
+            s.resolve(&r, "POP", &p("2024"), "1801").unwrap().combined,
+            0
+        );
         assert!(s.resolve(&r, "POP", &p("2023"), "18").is_none());
         assert!(s.resolve(&r, "POP", &p("2024"), "1803").is_none());
     }
@@ -396,7 +420,10 @@ mod tests {
             Err(EvalError::Missing(vec!["POP".into(), "RATE".into()]))
         );
         let z = Expr::parse("POP / (AVG - 3)").unwrap();
-        assert_eq!(s.evaluate(&r, &z, &p("2024"), "18"), Err(EvalError::DivisionByZero));
+        assert_eq!(
+            s.evaluate(&r, &z, &p("2024"), "18"),
+            Err(EvalError::DivisionByZero)
+        );
         let periods: Vec<String> = s
             .candidate_periods(&Expr::parse("RAIN + POP").unwrap(), PeriodType::Yearly)
             .iter()

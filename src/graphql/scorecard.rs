@@ -287,7 +287,8 @@ impl IndicatorGql {
             .await?
             .unwrap_or_default();
         let ids: Vec<i64> = pairs.iter().map(|(_, v)| *v).collect();
-        let loader = ctx.data::<async_graphql::dataloader::DataLoader<super::loaders::VariableLoader>>()?;
+        let loader =
+            ctx.data::<async_graphql::dataloader::DataLoader<super::loaders::VariableLoader>>()?;
         let mut vars: Vec<_> = loader
             .load_many(ids)
             .await?
@@ -331,7 +332,9 @@ impl MeasurementGql {
         let Some(id) = self.0.indicator_id else {
             return Ok(None);
         };
-        Ok(load_one::<IndicatorLoader>(ctx, id).await?.map(IndicatorGql))
+        Ok(load_one::<IndicatorLoader>(ctx, id)
+            .await?
+            .map(IndicatorGql))
     }
     /// The variable this is an observation of; null for an indicator's value.
     async fn variable(

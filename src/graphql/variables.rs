@@ -125,7 +125,10 @@ impl VariableGql {
         Ok(self.0.rollup().map_err(AppError::from).gql()?.into())
     }
     /// The weight of a weighted mean.
-    async fn weight_variable(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<VariableGql>> {
+    async fn weight_variable(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<VariableGql>> {
         let Some(id) = self.0.weight_variable_id else {
             return Ok(None);
         };
@@ -184,8 +187,7 @@ impl VariableGql {
         let pairs = load_one::<UsersOfVariable>(ctx, self.0.id)
             .await?
             .unwrap_or_default();
-        let loader =
-            ctx.data::<async_graphql::dataloader::DataLoader<IndicatorLoader>>()?;
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<IndicatorLoader>>()?;
         let mut out: Vec<IndicatorGql> = loader
             .load_many(pairs.into_iter().map(|(_, i)| i))
             .await?

@@ -57,7 +57,6 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-
 /// The OpenAPI document as served.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -87,7 +86,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// No `Authorization` header: anonymous. A header that is not a valid bearer token is
 /// refused (401), never silently treated as anonymous.
-pub(crate) async fn caller_from_header(app: &Ayni, req: &HttpRequest) -> Result<Option<Caller>, AppError> {
+pub(crate) async fn caller_from_header(
+    app: &Ayni,
+    req: &HttpRequest,
+) -> Result<Option<Caller>, AppError> {
     let Some(value) = req.headers().get(AUTHORIZATION) else {
         return Ok(None);
     };
@@ -105,5 +107,3 @@ pub(crate) async fn caller_from_header(app: &Ayni, req: &HttpRequest) -> Result<
         })?;
     app.authenticate(token).await.map(Some)
 }
-
-

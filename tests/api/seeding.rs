@@ -99,6 +99,39 @@ async fn the_demo_seed_loads_once_and_reloading_changes_nothing(app: TestApp) {
         assert!(statuses.contains(s), "{s}");
     }
 
+    // The repository: 158 variables, and formula indicators computed from their observations.
+    let repo = app
+        .graphql(
+            None,
+            r#"{ variables(first: 1, filter: {ecosystem: "moquegua"}) { totalCount }
+                 ecosystem(slug: "moquegua") { scorecard(period: "2024") { perspectives { objectives {
+                   indicators { code formula actual noValueReason } } } } } }"#,
+            json!({}),
+        )
+        .await
+        .body;
+    assert_eq!(repo["data"]["variables"]["totalCount"], 158, "{repo}");
+    let formulas: Vec<&Value> = repo["data"]["ecosystem"]["scorecard"]["perspectives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["objectives"].as_array().unwrap().iter())
+        .flat_map(|o| o["indicators"].as_array().unwrap().iter())
+        .filter(|i| i["formula"].is_string())
+        .collect();
+    assert!(formulas.len() >= 10, "{formulas:?}");
+    for i in &formulas {
+        assert!(i["actual"].as_f64().is_some(), "{i}");
+    }
+    let verified = app
+        .graphql(None, "{ auditChain { verified mismatchCount } }", json!({}))
+        .await
+        .body;
+    assert_eq!(
+        verified["data"]["auditChain"]["verified"], true,
+        "{verified}"
+    );
+
     let q = r#"{ actors { kind } ecosystem(slug: "moquegua") { territory members { roleLabel } themes { code kind }
                  perspectives { kind } objectives { code perspective { kind } }
                  strategyMap { edges { cause { perspective { kind } } effect { perspective { kind } } } } } }"#;

@@ -39,7 +39,10 @@ async fn repo(app: &TestApp) -> Repo<'_> {
         .unwrap()
         .to_string();
     let supplier = app
-        .create_actor("Gobierno Regional de Moquegua", ActorKind::RegionalGovernment)
+        .create_actor(
+            "Gobierno Regional de Moquegua",
+            ActorKind::RegionalGovernment,
+        )
         .await
         .to_string();
     g.ok("mutation($e: ID!, $a: ID!) { addEcosystemMember(ecosystemId: $e, actorId: $a, roleLabel: \"Gobierno regional\") { id } }", json!({"e": eco, "a": supplier}))
@@ -79,16 +82,15 @@ fn import_path(query: &str) -> String {
 
 /// Imports a CSV body over REST as the coordinator, for the supplier.
 async fn import(r: &Repo<'_>, csv: &str) -> (StatusCode, Value) {
-    let a = r
-        .g
-        .app
-        .post_raw(
-            &import_path(&format!("?actorId={}&fileName=datos.csv", r.supplier)),
-            "text/csv",
-            Some(&r.g.token),
-            csv.as_bytes().to_vec(),
-        )
-        .await;
+    let a =
+        r.g.app
+            .post_raw(
+                &import_path(&format!("?actorId={}&fileName=datos.csv", r.supplier)),
+                "text/csv",
+                Some(&r.g.token),
+                csv.as_bytes().to_vec(),
+            )
+            .await;
     (a.status, a.body)
 }
 
@@ -206,10 +208,7 @@ async fn variables_are_validated_filtered_and_paginated(app: TestApp) {
     let mut codes = Vec::new();
     let mut after = Value::Null;
     loop {
-        let page = app
-            .graphql(None, PAGE, json!({"after": after}))
-            .await
-            .body;
+        let page = app.graphql(None, PAGE, json!({"after": after})).await.body;
         let v = &page["data"]["variables"];
         assert_eq!(v["totalCount"], 5, "{page}");
         codes.extend(
@@ -237,6 +236,26 @@ async fn variables_are_validated_filtered_and_paginated(app: TestApp) {
         filtered["data"]["variables"]["edges"],
         json!([{"cursor": filtered["data"]["variables"]["edges"][0]["cursor"], "node": {"code": "PH"}}])
     );
+    // The ecosystem's selection: deselected variables leave its listing, not the repository.
+    let removed =
+        r.g.ok(
+            "mutation($e: ID!) { deselectVariables(ecosystemId: $e, codes: [\"PH\"]) }",
+            json!({"e": r.eco}),
+        )
+        .await;
+    assert_eq!(removed["deselectVariables"], 1);
+    let selected = app
+        .graphql(None, PAGE, json!({"f": {"ecosystem": "moquegua"}}))
+        .await
+        .body;
+    assert_eq!(selected["data"]["variables"]["totalCount"], 4);
+    let unknown =
+        r.g.run(
+            "mutation($e: ID!) { selectVariables(ecosystemId: $e, codes: [\"PH\", \"NOPE\"]) }",
+            json!({"e": r.eco}),
+        )
+        .await;
+    assert_eq!(error_code(&unknown), "BAD_USER_INPUT");
     let searched = app
         .graphql(None, PAGE, json!({"f": {"search": "variable hogagua"}}))
         .await
@@ -247,10 +266,7 @@ async fn variables_are_validated_filtered_and_paginated(app: TestApp) {
         .await
         .body;
     assert_eq!(none["data"]["variables"]["totalCount"], 0);
-    let bad_cursor = app
-        .graphql(None, PAGE, json!({"after": "zz"}))
-        .await
-        .body;
+    let bad_cursor = app.graphql(None, PAGE, json!({"after": "zz"})).await.body;
     assert_eq!(error_code(&bad_cursor), "BAD_USER_INPUT");
     let too_many = app
         .graphql(None, "{ variables(first: 500) { totalCount } }", json!({}))
@@ -286,7 +302,12 @@ async fn csv_import_is_all_or_nothing_and_idempotent(app: TestApp) {
         .collect();
     assert_eq!(lines, [4, 5, 6, 7, 8, 9, 10], "{body}");
     assert_eq!(body["errorCount"], 7);
-    assert!(body["message"].as_str().unwrap().contains("nothing was imported"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was imported")
+    );
     assert_eq!(
         chain(&app).await["length"].as_i64().unwrap(),
         before,
@@ -302,7 +323,11 @@ async fn csv_import_is_all_or_nothing_and_idempotent(app: TestApp) {
     let (status, body) = import(&r, &good).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(
-        (&body["rowsRead"], &body["rowsCreated"], &body["rowsUnchanged"]),
+        (
+            &body["rowsRead"],
+            &body["rowsCreated"],
+            &body["rowsUnchanged"]
+        ),
         (&json!(4), &json!(4), &json!(0))
     );
     let import_id = body["importId"].to_string();
@@ -310,7 +335,10 @@ async fn csv_import_is_all_or_nothing_and_idempotent(app: TestApp) {
     // The same file again creates nothing.
     let (status, again) = import(&r, &good).await;
     assert_eq!(status, StatusCode::OK, "{again}");
-    assert_eq!((&again["rowsCreated"], &again["rowsUnchanged"]), (&json!(0), &json!(4)));
+    assert_eq!(
+        (&again["rowsCreated"], &again["rowsUnchanged"]),
+        (&json!(0), &json!(4))
+    );
     assert_eq!(again["importId"], Value::Null);
 
     // The public sees nothing until a coordinator approves; then the rows count.
@@ -328,9 +356,8 @@ async fn csv_import_is_all_or_nothing_and_idempotent(app: TestApp) {
         && o["importId"].as_str() == Some(import_id.as_str())
         && o["variable"]["code"] == "POB"
         && o["indicator"].is_null()));
-    let approved = r
-        .g
-        .ok(
+    let approved =
+        r.g.ok(
             "mutation($id: ID!) { approveImport(id: $id) }",
             json!({"id": import_id}),
         )
@@ -363,7 +390,12 @@ async fn csv_import_is_all_or_nothing_and_idempotent(app: TestApp) {
         .await;
     let aaq = app.token("aaq@ayni.test", TEST_PASSWORD).await;
     let a = app
-        .post_raw(&import_path(""), "text/csv", Some(&aaq), good.clone().into_bytes())
+        .post_raw(
+            &import_path(""),
+            "text/csv",
+            Some(&aaq),
+            good.clone().into_bytes(),
+        )
         .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -376,11 +408,21 @@ async fn csv_import_is_all_or_nothing_and_idempotent(app: TestApp) {
     );
     let monitor = app.login_as(Role::Monitor).await;
     let a = app
-        .post_raw(&import_path(""), "text/csv", Some(&monitor), good.clone().into_bytes())
+        .post_raw(
+            &import_path(""),
+            "text/csv",
+            Some(&monitor),
+            good.clone().into_bytes(),
+        )
         .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     let a = app
-        .post_raw(&import_path(""), "text/csv", None, good.clone().into_bytes())
+        .post_raw(
+            &import_path(""),
+            "text/csv",
+            None,
+            good.clone().into_bytes(),
+        )
         .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     let a = app
@@ -438,13 +480,21 @@ async fn observations_roll_up_by_each_variables_rule(app: TestApp) {
     );
     // Weighted mean by population: (30·95000 + 40·27000 + 20·75000) / 197000 = 27.5635.
     let anem = values(&app, "ANEM", "18").await;
-    assert_eq!(anem.len(), 1, "2024 lacks a weight for 1803: no value, {anem:?}");
+    assert_eq!(
+        anem.len(),
+        1,
+        "2024 lacks a weight for 1803: no value, {anem:?}"
+    );
     assert!((anem[0]["value"].as_f64().unwrap() - 5_430_000.0 / 197_000.0).abs() < 1e-9);
     // An observed value is its own; a NONE rule never combines.
     assert_eq!(values(&app, "PH", "18").await[0]["rolledUp"], false);
     // Without a territory: every observed one and those above it.
     let all = values(&app, "POB", "").await;
-    assert_eq!(all.len(), 7, "2023: 18 and three provinces, 2024: 18 and two: {all:?}");
+    assert_eq!(
+        all.len(),
+        7,
+        "2023: 18 and three provinces, 2024: 18 and two: {all:?}"
+    );
 }
 
 const FORMULA_CARD: &str = "query($p: String!) { ecosystem(slug: \"moquegua\") { scorecard(period: $p) { perspectives { objectives { indicators { code actual formula noValueReason } } } } } }";
@@ -483,7 +533,11 @@ async fn formula_indicators_are_checked_and_computed(app: TestApp) {
     assert_eq!(ok["normalized"], "((100.0 * HOGAGUA) / HOG)");
     let syntax = check("100 * (HOGAGUA / HOG", None).await;
     assert_eq!(
-        (&syntax["valid"], &syntax["errors"][0]["rule"], &syntax["errors"][0]["position"]),
+        (
+            &syntax["valid"],
+            &syntax["errors"][0]["rule"],
+            &syntax["errors"][0]["position"]
+        ),
         (&json!(false), &json!("syntax"), &json!(21))
     );
     let unknown = check("100 * NOPE / HOG", None).await;
@@ -506,19 +560,19 @@ async fn formula_indicators_are_checked_and_computed(app: TestApp) {
         refused["errors"][0]["extensions"]["fields"][0]["field"],
         "formula"
     );
-    let water = r
-        .g
-        .ok(CREATE, base("I1", "100 * HOGAGUA / HOG"))
-        .await["createIndicator"]
-        .clone();
-    assert_eq!(water["inputs"], json!([{"code": "HOG"}, {"code": "HOGAGUA"}]));
-    let broken = r
-        .g
-        .ok(CREATE, base("I2", "PH / (HOG - HOG)"))
-        .await["createIndicator"]["id"]
-        .clone();
+    let water = r.g.ok(CREATE, base("I1", "100 * HOGAGUA / HOG")).await["createIndicator"].clone();
+    assert_eq!(
+        water["inputs"],
+        json!([{"code": "HOG"}, {"code": "HOGAGUA"}])
+    );
+    let broken =
+        r.g.ok(CREATE, base("I2", "PH / (HOG - HOG)")).await["createIndicator"]["id"].clone();
     let used = app
-        .graphql(None, "{ variable(code: \"HOG\") { usedBy { code } } }", json!({}))
+        .graphql(
+            None,
+            "{ variable(code: \"HOG\") { usedBy { code } } }",
+            json!({}),
+        )
         .await
         .body;
     assert_eq!(
@@ -570,9 +624,8 @@ async fn formula_indicators_are_checked_and_computed(app: TestApp) {
         json!({"period": "2023", "actual": null, "noValueReason": "division by zero"})
     );
     // A variable whose change would break a formula cannot change that way.
-    let breaking = r
-        .g
-        .run(
+    let breaking =
+        r.g.run(
             "mutation { updateVariable(code: \"HOG\", input: {code: \"HOGARES\"}) { code } }",
             json!({}),
         )
@@ -607,7 +660,9 @@ async fn the_cli_imports_with_line_numbered_errors(app: TestApp) {
     };
     std::fs::write(
         &file,
-        format!("{HEADER}POB,2023,1801,95000,INEI\nPOB,20x3,1802,27000,INEI\nPOB,2023,1803,abc,INEI\n"),
+        format!(
+            "{HEADER}POB,2023,1801,95000,INEI\nPOB,20x3,1802,27000,INEI\nPOB,2023,1803,abc,INEI\n"
+        ),
     )
     .unwrap();
     let path = file.to_str().unwrap().to_string();
@@ -615,7 +670,10 @@ async fn the_cli_imports_with_line_numbered_errors(app: TestApp) {
     let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("line 3: period:") && err.contains("line 4: value:"), "{err}");
+    assert!(
+        err.contains("line 3: period:") && err.contains("line 4: value:"),
+        "{err}"
+    );
     assert!(err.contains("nothing was imported"), "{err}");
 
     std::fs::write(
@@ -627,8 +685,15 @@ async fn the_cli_imports_with_line_numbered_errors(app: TestApp) {
     a.push("--approve".into());
     let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("2 new value(s)") && text.contains("approved 2 row(s)"), "{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("2 new value(s)") && text.contains("approved 2 row(s)"),
+        "{text}"
+    );
     assert_eq!(values(&app, "POB", "18").await[0]["value"], 122000.0);
     let _ = r;
 }

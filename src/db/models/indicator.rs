@@ -179,7 +179,11 @@ fn set_responsibles(
 }
 
 /// The variables a formula indicator reads (derived from its formula, kept for `usedBy`).
-fn set_inputs(tx: &mut WriteTx<'_>, indicator_id: i64, variable_ids: &[i64]) -> Result<(), StoreError> {
+fn set_inputs(
+    tx: &mut WriteTx<'_>,
+    indicator_id: i64,
+    variable_ids: &[i64],
+) -> Result<(), StoreError> {
     diesel::delete(indicator_inputs::table.filter(indicator_inputs::indicator_id.eq(indicator_id)))
         .execute(tx.conn())?;
     for variable_id in variable_ids {
@@ -200,7 +204,10 @@ pub fn inputs_of(
 ) -> Result<Vec<(i64, i64)>, StoreError> {
     Ok(indicator_inputs::table
         .filter(indicator_inputs::indicator_id.eq_any(indicator_ids))
-        .select((indicator_inputs::indicator_id, indicator_inputs::variable_id))
+        .select((
+            indicator_inputs::indicator_id,
+            indicator_inputs::variable_id,
+        ))
         .load(conn)?)
 }
 
@@ -212,7 +219,10 @@ pub fn users_of(
     Ok(indicator_inputs::table
         .filter(indicator_inputs::variable_id.eq_any(variable_ids))
         .order(indicator_inputs::indicator_id.asc())
-        .select((indicator_inputs::variable_id, indicator_inputs::indicator_id))
+        .select((
+            indicator_inputs::variable_id,
+            indicator_inputs::indicator_id,
+        ))
         .load(conn)?)
 }
 

@@ -414,28 +414,28 @@ pub fn counted_of_variables(
     .load(conn)?)
 }
 
-/// The latest revision of each total series of these variables:
-/// `(variable_id, period, territory) -> (revision, value, status)`.
+/// A total series of a variable: `(variable_id, period, territory)`.
+pub type SeriesKey = (i64, String, String);
+
+/// The latest revision of each total series of these variables: `(revision, value, status)`.
 pub fn latest_of_variables(
     conn: &mut DbConnection,
     variable_ids: &[i64],
-) -> Result<std::collections::HashMap<(i64, String, String), (i32, f64, String)>, StoreError> {
+) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
     let mut out = std::collections::HashMap::new();
     for chunk in variable_ids.chunks(500) {
-        let rows: Vec<(i64, String, String, i32, f64, String)> = of_subjects(
-            measurements::table.into_boxed(),
-            Subjects::Variables(chunk),
-        )
-        .filter(measurements::disaggregation.eq(""))
-        .select((
-            measurements::variable_id.assume_not_null(),
-            measurements::period,
-            measurements::territory,
-            measurements::revision,
-            measurements::value,
-            measurements::status,
-        ))
-        .load(conn)?;
+        let rows: Vec<(i64, String, String, i32, f64, String)> =
+            of_subjects(measurements::table.into_boxed(), Subjects::Variables(chunk))
+                .filter(measurements::disaggregation.eq(""))
+                .select((
+                    measurements::variable_id.assume_not_null(),
+                    measurements::period,
+                    measurements::territory,
+                    measurements::revision,
+                    measurements::value,
+                    measurements::status,
+                ))
+                .load(conn)?;
         for (v, p, t, rev, value, status) in rows {
             let slot = out.entry((v, p, t)).or_insert((0, 0.0, String::new()));
             if rev > slot.0 {
@@ -630,5 +630,7 @@ pub fn rows_digest<'a>(rows: impl IntoIterator<Item = DigestFields<'a>>) -> Stri
 
 /// The digest of the rows an import stored, as they are now.
 pub fn import_digest(conn: &mut DbConnection, import_id: i64) -> Result<String, StoreError> {
-    Ok(rows_digest(of_import(conn, import_id)?.iter().map(DigestFields::of)))
+    Ok(rows_digest(
+        of_import(conn, import_id)?.iter().map(DigestFields::of),
+    ))
 }

@@ -349,9 +349,8 @@ pub fn select(
     ecosystem_id: i64,
     variable_ids: &[i64],
 ) -> Result<usize, StoreError> {
-    let have: std::collections::HashSet<i64> = selected(tx.conn(), ecosystem_id)?
-        .into_iter()
-        .collect();
+    let have: std::collections::HashSet<i64> =
+        selected(tx.conn(), ecosystem_id)?.into_iter().collect();
     let mut added = 0;
     for id in variable_ids {
         if have.contains(id) {
