@@ -21,7 +21,7 @@ use crate::domain::{
 };
 
 /// The demo's files, in load order.
-const DEMO_FILES: [(&str, &str); 3] = [
+const DEMO_FILES: [(&str, &str); 4] = [
     (
         "seeds/demo/1-actors.json",
         include_str!("../seeds/demo/1-actors.json"),
@@ -33,6 +33,10 @@ const DEMO_FILES: [(&str, &str); 3] = [
     (
         "seeds/demo/3-moquegua-indicators.json",
         include_str!("../seeds/demo/3-moquegua-indicators.json"),
+    ),
+    (
+        "seeds/demo/4-moquegua-variables.json",
+        include_str!("../seeds/demo/4-moquegua-variables.json"),
     ),
 ];
 
@@ -351,7 +355,10 @@ fn context(origin: &str, what: &str) -> impl Fn(AppError) -> SeedError + use<> {
             .iter()
             .map(|f| format!("{}: {}", f.field, f.message))
             .collect();
-        let detail = if fields.is_empty() {
+        let detail = if let AppError::Internal(detail) = &e {
+            // The operator loading seeds is the one who needs the detail.
+            format!("internal error: {detail}")
+        } else if fields.is_empty() {
             e.to_string()
         } else {
             fields.join("; ")
@@ -1028,6 +1035,20 @@ mod tests {
                 .count(),
             5
         );
+    }
+
+    #[test]
+    fn every_file_of_the_demo_folder_is_compiled_in() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/demo");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .map(|n| format!("seeds/demo/{n}"))
+            .collect();
+        on_disk.sort();
+        let compiled: Vec<String> = DEMO_FILES.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(compiled, on_disk);
     }
 
     #[test]

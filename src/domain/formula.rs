@@ -543,9 +543,53 @@ mod tests {
             prop_assert_eq!(Expr::parse(&e.to_string()).unwrap(), e);
         }
 
+        // Any text: no panic, and a rejection says what and where (inside the text or just
+        // past its end).
         #[test]
-        fn arbitrary_text_never_panics(s in "\\PC{0,40}") {
-            let _ = Expr::parse(&s);
+        fn arbitrary_text_is_parsed_or_explained(s in "\\PC{0,40}") {
+            if let Err(e) = Expr::parse(&s) {
+                prop_assert!(!e.message.is_empty());
+                prop_assert!(e.position >= 1 && e.position <= s.chars().count().max(1) + 1);
+            }
+        }
+
+        // Formula-shaped text (codes, numbers, operators, brackets, function names, commas in
+        // any order and nesting): the same guarantees on inputs that reach deep into the parser.
+        #[test]
+        fn formula_shaped_text_is_parsed_or_explained(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("V001".to_string()), Just("v12".to_string()), Just("(".to_string()),
+                    Just(")".to_string()), Just("+".to_string()), Just("-".to_string()),
+                    Just("*".to_string()), Just("/".to_string()), Just(",".to_string()),
+                    Just("min(".to_string()), Just("avg(".to_string()), Just("sum".to_string()),
+                    Just(" ".to_string()), "[0-9.eE+-]{1,6}", "[A-Za-z_]{1,4}",
+                ],
+                0..80,
+            )
+        ) {
+            let s = parts.concat();
+            match Expr::parse(&s) {
+                Ok(e) => {
+                    let printed = e.to_string();
+                    if printed.chars().count() <= MAX_LEN {
+                        prop_assert_eq!(Expr::parse(&printed).unwrap(), e);
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(!e.message.is_empty());
+                    prop_assert!(e.position >= 1 && e.position <= s.chars().count() + 1);
+                }
+            }
+        }
+
+        // Nesting past the limit is refused, not a stack overflow.
+        #[test]
+        fn deep_nesting_is_refused(depth in 65usize..5000) {
+            let s = format!("{}V001{}", "(".repeat(depth), ")".repeat(depth));
+            prop_assert!(Expr::parse(&s).is_err());
+            let s = format!("{}V001", "-".repeat(depth));
+            prop_assert!(Expr::parse(&s).is_err());
         }
     }
 }
