@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod audit;
+pub mod causal;
 pub mod error;
 pub mod formula;
 pub mod indicator;
