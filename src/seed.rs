@@ -20,8 +20,10 @@ use crate::domain::{
     RollUp, SharedValueForm, SourceKind, TargetHorizon, TerritoryLevel, ThemeKind,
 };
 
+mod shared_value;
+
 /// The demo's files, in load order.
-const DEMO_FILES: [(&str, &str); 4] = [
+const DEMO_FILES: [(&str, &str); 5] = [
     (
         "seeds/demo/1-actors.json",
         include_str!("../seeds/demo/1-actors.json"),
@@ -37,6 +39,10 @@ const DEMO_FILES: [(&str, &str); 4] = [
     (
         "seeds/demo/4-moquegua-variables.json",
         include_str!("../seeds/demo/4-moquegua-variables.json"),
+    ),
+    (
+        "seeds/demo/5-moquegua-shared-value.json",
+        include_str!("../seeds/demo/5-moquegua-shared-value.json"),
     ),
 ];
 
@@ -139,6 +145,30 @@ pub struct SeedEcosystem {
     pub variables: Vec<String>,
     #[serde(default)]
     pub observations: Vec<SeedObservations>,
+    /// Who each indicator's value reaches (shared value).
+    #[serde(default)]
+    pub beneficiaries: Vec<shared_value::SeedBeneficiaries>,
+    #[serde(default)]
+    pub hybrid_metrics: Vec<shared_value::SeedHybrid>,
+    #[serde(default)]
+    pub vecs: Vec<shared_value::SeedVec>,
+    #[serde(default)]
+    pub developments: Vec<shared_value::SeedDevelopment>,
+    /// Approved impact contributions.
+    #[serde(default)]
+    pub impacts: Vec<shared_value::SeedImpacts>,
+}
+
+impl SeedEcosystem {
+    fn shared_value_sections(&self) -> shared_value::Sections<'_> {
+        shared_value::Sections {
+            beneficiaries: &self.beneficiaries,
+            hybrid_metrics: &self.hybrid_metrics,
+            vecs: &self.vecs,
+            developments: &self.developments,
+            impacts: &self.impacts,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -572,6 +602,8 @@ fn check_actor_references(
                         format!("observations of '{}'", o.variable),
                     )
                 }));
+            let more = shared_value::named_actors(&eco.shared_value_sections());
+            let named = named.chain(more.iter().map(|(n, w)| (n.as_str(), w.clone())));
             for (name, what) in named {
                 if !declared.contains(name.trim()) && !existing.contains_key(name.trim()) {
                     return Err(SeedError(format!(
@@ -758,6 +790,29 @@ async fn load_ecosystem(
         for ind in &seed.indicators {
             load_indicator(app, op, &place, ind, &existing, report).await?;
         }
+    }
+
+    let sections = seed.shared_value_sections();
+    if !(sections.beneficiaries.is_empty()
+        && sections.hybrid_metrics.is_empty()
+        && sections.vecs.is_empty()
+        && sections.developments.is_empty()
+        && sections.impacts.is_empty())
+    {
+        let indicators = app
+            .indicators_of_objectives(objective_ids.values().copied().collect())
+            .await
+            .map_err(err("indicators"))?;
+        shared_value::load(
+            app,
+            op,
+            origin,
+            (&eco, &indicators),
+            &sections,
+            actor_ids,
+            report,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -519,25 +519,7 @@ impl Ayni {
     ) -> Result<Scorecard, AppError> {
         let at = Period::parse("period", &period)?;
         self.db
-            .run(move |c| {
-                let eco = ecosystem::by_id(c, ecosystem_id)?
-                    .ok_or_else(|| AppError::not_found(format!("ecosystem {ecosystem_id}")))?;
-                let perspectives = ecosystem::perspectives_of(c, &[ecosystem_id])?;
-                let objectives = objective::of_ecosystem(c, ecosystem_id, None, None)?;
-                let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
-                let ids: Vec<i64> = indicators.iter().map(|i| i.id).collect();
-                let targets = indicator::targets_of(c, &ids)?;
-                let observations = counted_observations(c, &eco, &indicators, &at)?;
-                build_scorecard(
-                    eco,
-                    at,
-                    perspectives,
-                    objectives,
-                    indicators,
-                    &targets,
-                    &observations,
-                )
-            })
+            .run(move |c| scorecard_in(c, ecosystem_id, at))
             .await
     }
 
@@ -613,6 +595,57 @@ impl Ayni {
             })
             .await
     }
+}
+
+/// An ecosystem's scorecard for one period, inside a unit of storage work.
+pub(super) fn scorecard_in(
+    c: &mut DbConnection,
+    ecosystem_id: i64,
+    at: Period,
+) -> Result<Scorecard, AppError> {
+    let eco = ecosystem::by_id(c, ecosystem_id)?
+        .ok_or_else(|| AppError::not_found(format!("ecosystem {ecosystem_id}")))?;
+    let perspectives = ecosystem::perspectives_of(c, &[ecosystem_id])?;
+    let objectives = objective::of_ecosystem(c, ecosystem_id, None, None)?;
+    let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
+    let ids: Vec<i64> = indicators.iter().map(|i| i.id).collect();
+    let targets = indicator::targets_of(c, &ids)?;
+    let observations = counted_observations(c, &eco, &indicators, &at)?;
+    build_scorecard(
+        eco,
+        at,
+        perspectives,
+        objectives,
+        indicators,
+        &targets,
+        &observations,
+    )
+}
+
+/// Every approved value of these indicators for the ecosystem's whole territory, by period
+/// (computed for formula indicators): the series hybrid metrics and link checks read.
+pub(super) fn value_points(
+    c: &mut DbConnection,
+    territory: &str,
+    indicators: &[&Indicator],
+) -> Result<HashMap<i64, Vec<(Period, f64)>>, AppError> {
+    let (formulas, stored): (Vec<&Indicator>, Vec<&Indicator>) = indicators
+        .iter()
+        .copied()
+        .partition(|i| i.formula.is_some());
+    let mut out: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
+    let ids: Vec<i64> = stored.iter().map(|i| i.id).collect();
+    for (id, p, value, _) in measurement::counted_totals(c, &ids, territory, None, "9999-12-31")? {
+        let period = Period::parse("period", &p)
+            .map_err(|e| AppError::internal(format!("stored period: {e}")))?;
+        out.entry(id).or_default().push((period, value));
+    }
+    for (id, (points, _)) in formula_values(c, &formulas, territory, "9999-12-31")? {
+        out.entry(id)
+            .or_default()
+            .extend(points.into_iter().map(|p| (p.period, p.value)));
+    }
+    Ok(out)
 }
 
 /// The values the scorecard needs, with the measurement behind each (none when computed):

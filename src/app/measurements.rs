@@ -128,6 +128,7 @@ impl Ayni {
                     evidence: &evidence,
                     comment: &comment,
                     actor_id,
+                    basis: None,
                 };
                 measurement::submit(tx, new).map_err(AppError::from)
             })
@@ -305,6 +306,8 @@ fn approval_events(
             .into_iter()
             .map(|(_, i)| i)
             .collect(),
+        // Impact contributions feed no indicator.
+        Subject::Impact { .. } => Vec::new(),
     };
     let indicators = indicator::by_ids(conn, &indicator_ids)?;
     let ecosystems = ecosystem::by_ids(

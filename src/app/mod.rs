@@ -11,11 +11,13 @@ mod caller;
 mod challenges;
 mod ecosystems;
 mod error;
+mod impacts;
 mod import;
 mod indicators;
 mod measurements;
 mod objectives;
 mod session;
+mod shared_value;
 mod users;
 mod variables;
 
@@ -25,6 +27,7 @@ pub use caller::{Caller, logged_in};
 pub use challenges::ChallengeOutcome;
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;
+pub use impacts::{DevelopmentInput, ImpactInput, VecInput, VecState};
 pub use import::{COLUMNS as IMPORT_COLUMNS, ImportPhase, ImportReport, Progress, RowError};
 pub use indicators::{
     DirectionKind, IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard,
@@ -33,6 +36,9 @@ pub use indicators::{
 pub use measurements::{ApprovedValue, MeasurementInput, visibility};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use session::IssuedToken;
+pub use shared_value::{
+    ActorShare, HybridInput, HybridView, LinkEvidence, ShareGroup, SharedValue,
+};
 pub use users::NewUserInput;
 pub use variables::{
     FormulaCheck, FormulaProblem, ObservationInput, VariableInput, VariablePage, VariableValue,

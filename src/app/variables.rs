@@ -794,6 +794,7 @@ impl Ayni {
                     evidence: &contribution.evidence,
                     comment: &contribution.comment,
                     actor_id,
+                    basis: None,
                 };
                 measurement::submit(tx, new).map_err(AppError::from)
             })

@@ -205,6 +205,77 @@ diesel::table! {
         counted -> Bool,
         variable_id -> Nullable<BigInt>,
         import_id -> Nullable<BigInt>,
+        vec_id -> Nullable<BigInt>,
+        development_id -> Nullable<BigInt>,
+        basis -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    indicator_beneficiaries (id) {
+        id -> BigInt,
+        indicator_id -> BigInt,
+        actor_kind -> Nullable<Text>,
+        actor_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    hybrid_metrics (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        company_actor_id -> BigInt,
+        social_indicator_id -> BigInt,
+        financial_indicator_id -> BigInt,
+        relation -> Text,
+        unit -> Text,
+        status -> Text,
+        adopted_by -> Nullable<BigInt>,
+        adopted_at -> Nullable<Timestamp>,
+        adoption_verdict -> Nullable<Text>,
+        adoption_justification -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vecs (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        kind -> Text,
+        unit -> Text,
+        baseline_period -> Text,
+        baseline_value -> Double,
+        direction -> Text,
+        threshold_value -> Double,
+        threshold_limit -> Text,
+        boundary -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    developments (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        name -> Text,
+        description -> Text,
+        sector -> Text,
+        actor_id -> BigInt,
+        status -> Text,
+        territory -> Text,
+        start_period -> Text,
+        end_period -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -295,6 +366,9 @@ diesel::joinable!(measurements -> imports (import_id));
 diesel::joinable!(ecosystem_variables -> variables (variable_id));
 diesel::joinable!(ecosystem_variables -> ecosystems (ecosystem_id));
 diesel::joinable!(indicator_inputs -> indicators (indicator_id));
+diesel::joinable!(indicator_beneficiaries -> indicators (indicator_id));
+diesel::joinable!(measurements -> vecs (vec_id));
+diesel::joinable!(measurements -> developments (development_id));
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     users,
@@ -317,4 +391,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ecosystem_variables,
     imports,
     indicator_inputs,
+    indicator_beneficiaries,
+    hybrid_metrics,
+    vecs,
+    developments,
 );

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::audit::{AuditEntry, entries_from};
 use super::models::{
-    actor, challenge, ecosystem, indicator, measurement, objective, setting, user, variable,
+    actor, challenge, ecosystem, hybrid, impact, indicator, measurement, objective, setting, user,
+    variable,
 };
 use super::schema::audit_head;
 use super::{DbConnection, StoreError};
@@ -235,7 +236,7 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
 }
 
 /// Entity types whose rows live in a table checked here.
-const AUDITED_TABLES: [&str; 16] = [
+const AUDITED_TABLES: [&str; 20] = [
     actor::ENTITY,
     user::ENTITY,
     setting::ENTITY,
@@ -252,6 +253,10 @@ const AUDITED_TABLES: [&str; 16] = [
     variable::ENTITY,
     variable::SELECTION,
     variable::IMPORT,
+    hybrid::HYBRID,
+    hybrid::BENEFICIARY,
+    impact::VEC,
+    impact::DEVELOPMENT,
 ];
 
 fn to_value<T: Serialize>(v: &T) -> Result<Value, StoreError> {
@@ -311,6 +316,18 @@ fn current_states(
     }
     for i in variable::all_imports(conn)? {
         push(variable::IMPORT, i.id.to_string(), to_value(&i)?);
+    }
+    for h in hybrid::all(conn)? {
+        push(hybrid::HYBRID, h.id.to_string(), to_value(&h)?);
+    }
+    for b in hybrid::all_beneficiaries(conn)? {
+        push(hybrid::BENEFICIARY, b.id.to_string(), to_value(&b)?);
+    }
+    for v in impact::all_vecs(conn)? {
+        push(impact::VEC, v.id.to_string(), to_value(&v)?);
+    }
+    for d in impact::all_developments(conn)? {
+        push(impact::DEVELOPMENT, d.id.to_string(), to_value(&d)?);
     }
     Ok(out)
 }

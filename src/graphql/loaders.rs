@@ -113,6 +113,30 @@ loader!(
     |pair| pair.0
 );
 
+/// The data check of every link of each ecosystem's map (one computation per ecosystem).
+pub struct LinkEvidenceOfEcosystem(pub Ayni);
+
+impl Loader<i64> for LinkEvidenceOfEcosystem {
+    type Value = Vec<crate::app::LinkEvidence>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut out = HashMap::new();
+        for key in keys {
+            out.insert(*key, self.0.link_evidence(*key).await.gql()?);
+        }
+        Ok(out)
+    }
+}
+
+// The beneficiaries of each indicator.
+loader!(
+    BeneficiariesOfIndicator,
+    many crate::db::models::hybrid::Beneficiary,
+    |app, keys| app.beneficiaries_of(keys),
+    |b| b.indicator_id
+);
+
 /// The links that name each objective as cause or effect.
 pub struct LinksOfObjective(pub Ayni);
 
@@ -168,6 +192,8 @@ pub fn with_loaders(app: &Ayni, mut data: async_graphql::Data) -> async_graphql:
     data.insert(dl(VariableLoader(app.clone())));
     data.insert(dl(InputsOfIndicator(app.clone())));
     data.insert(dl(UsersOfVariable(app.clone())));
+    data.insert(dl(LinkEvidenceOfEcosystem(app.clone())));
+    data.insert(dl(BeneficiariesOfIndicator(app.clone())));
     data
 }
 

@@ -9,6 +9,7 @@ mod error;
 mod http;
 mod loaders;
 mod scorecard;
+mod shared_value;
 mod strategy;
 mod trust;
 mod variables;
@@ -36,6 +37,7 @@ pub struct Query(
     audit::AuditQuery,
     trust::TrustQuery,
     variables::VariableQuery,
+    shared_value::SharedValueQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -46,6 +48,7 @@ pub struct Mutation(
     scorecard::ScorecardMutation,
     trust::TrustMutation,
     variables::VariableMutation,
+    shared_value::SharedValueMutation,
 );
 
 pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;

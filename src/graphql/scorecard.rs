@@ -227,6 +227,27 @@ impl IndicatorGql {
             .ok_or_else(|| AppError::internal("indicator without objective"))
             .gql()
     }
+    /// Who the indicator's value reaches: actor kinds and named actors ("what you get").
+    async fn beneficiaries(&self, ctx: &Context<'_>) -> async_graphql::Result<Beneficiaries> {
+        let rows = load_one::<super::loaders::BeneficiariesOfIndicator>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
+        let kinds = rows
+            .iter()
+            .filter_map(|b| b.actor_kind.as_deref())
+            .filter_map(|k| k.parse::<crate::domain::ActorKind>().ok())
+            .map(Into::into)
+            .collect();
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<ActorLoader>>()?;
+        let mut actors: Vec<ActorGql> = loader
+            .load_many(rows.iter().filter_map(|b| b.actor_id))
+            .await?
+            .into_values()
+            .map(ActorGql)
+            .collect();
+        actors.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        Ok(Beneficiaries { kinds, actors })
+    }
     /// The actors who report this indicator.
     async fn responsible_actors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ActorGql>> {
         let pairs = load_one::<ResponsiblesOfIndicator>(ctx, self.0.id)
@@ -320,6 +341,13 @@ pub struct DisaggregationPair {
 }
 
 /// A contributed value (one revision).
+/// Who an indicator's value reaches.
+#[derive(async_graphql::SimpleObject)]
+pub struct Beneficiaries {
+    kinds: Vec<super::actors::ActorKindGql>,
+    actors: Vec<ActorGql>,
+}
+
 pub struct MeasurementGql(pub Measurement);
 
 #[Object(name = "Measurement")]
@@ -347,6 +375,45 @@ impl MeasurementGql {
         Ok(load_one::<super::loaders::VariableLoader>(ctx, id)
             .await?
             .map(super::variables::VariableGql))
+    }
+    /// The VEC an impact contribution changes; null for other values.
+    async fn vec(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::shared_value::VecGql>> {
+        let Some(id) = self.0.vec_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .app()?
+            .vec_by_id(id)
+            .await
+            .gql()?
+            .map(super::shared_value::VecGql))
+    }
+    /// The development an impact contribution comes from; null for other values.
+    async fn development(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::shared_value::DevelopmentGql>> {
+        let Some(id) = self.0.development_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .app()?
+            .developments_by_ids(vec![id])
+            .await
+            .gql()?
+            .pop()
+            .map(super::shared_value::DevelopmentGql))
+    }
+    /// How an impact contribution was obtained; null for other values.
+    async fn basis(&self) -> Option<super::shared_value::ImpactBasisGql> {
+        self.0
+            .basis
+            .as_deref()
+            .and_then(|b| b.parse::<crate::domain::impact::ImpactBasis>().ok())
+            .map(Into::into)
     }
     /// The bulk import that brought this value in, if any.
     async fn import_id(&self) -> Option<ID> {

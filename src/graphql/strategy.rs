@@ -131,6 +131,45 @@ impl EcosystemGql {
         let card = ctx.app()?.scorecard(self.0.id, period).await.gql()?;
         Ok(super::scorecard::ScorecardGql(card))
     }
+    /// Progress and coverage for a period grouped by shared-value form, metric category,
+    /// theme or cluster, and by actor: what each actor puts in and what it gets. Public.
+    async fn shared_value(
+        &self,
+        ctx: &Context<'_>,
+        period: String,
+    ) -> async_graphql::Result<super::shared_value::SharedValueGql> {
+        super::shared_value::ecosystem_shared_value(ctx, self.0.id, period).await
+    }
+    /// The companies' hybrid metrics with their series and causal checks. Public.
+    async fn hybrid_metrics(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::shared_value::HybridMetricGql>> {
+        super::shared_value::ecosystem_hybrid_metrics(ctx, self.0.id).await
+    }
+    /// The valued environmental and social components monitored for cumulative impacts.
+    async fn vecs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::shared_value::VecGql>> {
+        super::shared_value::ecosystem_vecs(ctx, self.0.id).await
+    }
+    /// The developments (existing, planned, foreseeable) acting on the VECs.
+    async fn developments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::shared_value::DevelopmentGql>> {
+        super::shared_value::ecosystem_developments(ctx, self.0.id).await
+    }
+    /// Every VEC's cumulative state at a period under a scenario (default `EXISTING`).
+    async fn cumulative_impacts(
+        &self,
+        ctx: &Context<'_>,
+        period: String,
+        scenario: Option<super::shared_value::ScenarioGql>,
+    ) -> async_graphql::Result<Vec<super::shared_value::VecStateGql>> {
+        super::shared_value::ecosystem_cumulative_impacts(ctx, self.0.id, period, scenario).await
+    }
     /// The whole map — objectives placed in their perspectives and themes, and the
     /// cause-effect links — read in a fixed number of queries.
     async fn strategy_map(&self, ctx: &Context<'_>) -> async_graphql::Result<StrategyMapGql> {
@@ -378,6 +417,22 @@ impl ObjectiveLinkGql {
     /// Why the cause is expected to drive the effect.
     async fn description(&self) -> &str {
         &self.link.description
+    }
+    /// The hypothesis tested with data: the cause objective's yearly score series against the
+    /// effect's, at lags 0 to 2 years (computed once per map and request).
+    async fn evidence(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<super::shared_value::CausalCheckGql> {
+        let all = load_one::<super::loaders::LinkEvidenceOfEcosystem>(ctx, self.link.ecosystem_id)
+            .await?
+            .unwrap_or_default();
+        let check = all
+            .iter()
+            .find(|e| e.link_id == self.link.id)
+            .map(|e| e.check.clone())
+            .unwrap_or_else(|| crate::domain::causal::causal_check(&[], &[]));
+        Ok((&check).into())
     }
     async fn created_at(&self) -> NaiveDateTime {
         self.link.created_at

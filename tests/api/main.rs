@@ -16,6 +16,7 @@ mod health;
 mod scorecard;
 mod scorecard_support;
 mod seeding;
+mod shared_value;
 mod strategy;
 mod trust;
 mod variables;

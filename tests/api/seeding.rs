@@ -123,6 +123,64 @@ async fn the_demo_seed_loads_once_and_reloading_changes_nothing(app: TestApp) {
     for i in &formulas {
         assert!(i["actual"].as_f64().is_some(), "{i}");
     }
+    // Shared value: per-actor view, one adopted and one proposed hybrid metric, a VEC whose
+    // status the planned scenario changes, and map links tested with data.
+    let sv = app
+        .graphql(
+            None,
+            r#"{ ecosystem(slug: "moquegua") {
+                 sharedValue(period: "2024") { byActor { actor { kind } contributes { indicatorCount } receives { indicatorCount } } }
+                 hybridMetrics { code status causalCheck { verdict n r } }
+                 existing: cumulativeImpacts(period: "2028", scenario: EXISTING) { vec { code } status }
+                 planned: cumulativeImpacts(period: "2028", scenario: WITH_PLANNED) { vec { code } status }
+                 strategyMap { edges { evidence { verdict } } } } }"#,
+            json!({}),
+        )
+        .await
+        .body;
+    let e = &sv["data"]["ecosystem"];
+    let community = e["sharedValue"]["byActor"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["actor"]["kind"] == "COMMUNITY")
+        .unwrap();
+    assert!(
+        community["receives"]["indicatorCount"].as_i64().unwrap() > 0,
+        "{sv}"
+    );
+    let hms = e["hybridMetrics"].as_array().unwrap();
+    let status_of = |verdict: &str| {
+        hms.iter()
+            .find(|h| h["causalCheck"]["verdict"] == verdict)
+            .map(|h| h["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status_of("SUPPORTED").as_deref(), Some("ADOPTED"), "{sv}");
+    assert_eq!(
+        status_of("INSUFFICIENT_DATA").as_deref(),
+        Some("PROPOSED"),
+        "{sv}"
+    );
+    let changed: Vec<&Value> = e["existing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(e["planned"].as_array().unwrap())
+        .filter(|(a, b)| a["status"] != b["status"])
+        .map(|(_, b)| &b["vec"]["code"])
+        .collect();
+    assert!(!changed.is_empty(), "{sv}");
+    let verdicts: std::collections::HashSet<&str> = e["strategyMap"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["evidence"]["verdict"].as_str().unwrap())
+        .collect();
+    assert!(
+        verdicts.contains("SUPPORTED") && verdicts.contains("INSUFFICIENT_DATA"),
+        "{verdicts:?}"
+    );
+
     let verified = app
         .graphql(None, "{ auditChain { verified mismatchCount } }", json!({}))
         .await

@@ -42,6 +42,13 @@ pub struct Measurement {
     pub variable_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vec_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub development_id: Option<i64>,
+    /// How an impact contribution was obtained (impact contributions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
 }
 
 /// What a value is the value of.
@@ -49,6 +56,11 @@ pub struct Measurement {
 pub enum Subject {
     Indicator(i64),
     Variable(i64),
+    /// An impact contribution: a development's effect on a VEC.
+    Impact {
+        vec: i64,
+        development: i64,
+    },
 }
 
 /// Several subjects of one kind.
@@ -56,6 +68,8 @@ pub enum Subject {
 pub enum Subjects<'a> {
     Indicators(&'a [i64]),
     Variables(&'a [i64]),
+    /// Impact contributions to these VECs.
+    Vecs(&'a [i64]),
 }
 
 type Boxed<'a> = measurements::BoxedQuery<'a, crate::db::MultiBackend>;
@@ -64,6 +78,9 @@ fn of_subject(q: Boxed<'_>, subject: Subject) -> Boxed<'_> {
     match subject {
         Subject::Indicator(id) => q.filter(measurements::indicator_id.eq(id)),
         Subject::Variable(id) => q.filter(measurements::variable_id.eq(id)),
+        Subject::Impact { vec, development } => q
+            .filter(measurements::vec_id.eq(vec))
+            .filter(measurements::development_id.eq(development)),
     }
 }
 
@@ -79,16 +96,25 @@ fn of_subjects<'a>(q: Boxed<'a>, subjects: Subjects<'_>) -> Boxed<'a> {
                 .assume_not_null()
                 .eq_any(ids.to_vec()),
         ),
+        Subjects::Vecs(ids) => {
+            q.filter(measurements::vec_id.assume_not_null().eq_any(ids.to_vec()))
+        }
     }
 }
 
 impl Measurement {
     pub fn subject(&self) -> Result<Subject, StoreError> {
-        match (self.indicator_id, self.variable_id) {
-            (Some(i), None) => Ok(Subject::Indicator(i)),
-            (None, Some(v)) => Ok(Subject::Variable(v)),
+        match (
+            self.indicator_id,
+            self.variable_id,
+            self.vec_id,
+            self.development_id,
+        ) {
+            (Some(i), None, None, None) => Ok(Subject::Indicator(i)),
+            (None, Some(v), None, None) => Ok(Subject::Variable(v)),
+            (None, None, Some(vec), Some(development)) => Ok(Subject::Impact { vec, development }),
             _ => Err(StoreError::Corrupt(format!(
-                "measurement {} is not of exactly one indicator or variable",
+                "measurement {} is not of exactly one indicator, variable or impact",
                 self.id
             ))),
         }
@@ -119,6 +145,8 @@ pub struct NewMeasurement<'a> {
     pub evidence: &'a Evidence,
     pub comment: &'a str,
     pub actor_id: i64,
+    /// Impact contributions only: measured, estimated or modelled.
+    pub basis: Option<&'static str>,
 }
 
 /// Stores a submission as the next revision of its series.
@@ -145,11 +173,19 @@ pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measureme
         .values((
             measurements::indicator_id.eq(match key.0 {
                 Subject::Indicator(id) => Some(id),
-                Subject::Variable(_) => None,
+                _ => None,
             }),
             measurements::variable_id.eq(match key.0 {
                 Subject::Variable(id) => Some(id),
-                Subject::Indicator(_) => None,
+                _ => None,
+            }),
+            measurements::vec_id.eq(match key.0 {
+                Subject::Impact { vec, .. } => Some(vec),
+                _ => None,
+            }),
+            measurements::development_id.eq(match key.0 {
+                Subject::Impact { development, .. } => Some(development),
+                _ => None,
             }),
             measurements::period.eq(&key.1),
             measurements::period_start.eq(new.period.start().to_string()),
@@ -162,6 +198,7 @@ pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measureme
             measurements::evidence_text.eq(&new.evidence.text),
             measurements::comment.eq(new.comment),
             measurements::actor_id.eq(new.actor_id),
+            measurements::basis.eq(new.basis),
             measurements::submitted_by.eq(submitted_by),
             measurements::submitted_at.eq(now),
             measurements::status.eq(MeasurementStatus::Submitted.as_str()),

@@ -4,6 +4,8 @@
 pub mod actor;
 pub mod challenge;
 pub mod ecosystem;
+pub mod hybrid;
+pub mod impact;
 pub mod indicator;
 pub mod measurement;
 pub mod objective;

@@ -1,0 +1,538 @@
+//! Shared value: hybrid metrics with their causal check and adoption, indicator beneficiaries,
+//! the per-form/category/theme/actor view of progress, and the data check of the strategy
+//! map's cause-effect links.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::db::DbConnection;
+use crate::db::models::actor::{self, Actor};
+use crate::db::models::ecosystem;
+use crate::db::models::hybrid::{self, Beneficiary, BeneficiaryRef, HybridFields, HybridMetric};
+use crate::db::models::indicator::{self, Indicator};
+use crate::db::models::objective;
+use crate::domain::causal::{CausalCheck, Verdict, causal_check};
+use crate::domain::scoring::Score;
+use crate::domain::shared_value::{
+    HybridPoint, HybridRelation, HybridStatus, IndicatorShare, group_scores, hybrid_check,
+    hybrid_series, may_adopt,
+};
+use crate::domain::strategy::text;
+use crate::domain::{ActorKind, Code, MetricCategory, Period, PeriodType, Role, ValidationErrors};
+
+use super::indicators::{scorecard_in, value_points};
+use super::{AppError, Ayni, Caller};
+
+/// A hybrid metric as proposed.
+#[derive(Debug, Clone)]
+pub struct HybridInput {
+    pub ecosystem_id: i64,
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub company_actor_id: i64,
+    pub social_indicator_id: i64,
+    pub financial_indicator_id: i64,
+    pub relation: HybridRelation,
+    pub unit: String,
+}
+
+/// A hybrid metric with its series and causal check.
+#[derive(Debug, Clone)]
+pub struct HybridView {
+    pub metric: HybridMetric,
+    pub series: Vec<HybridPoint>,
+    pub check: CausalCheck,
+}
+
+/// One group of the shared-value view.
+#[derive(Debug, Clone)]
+pub struct ShareGroup {
+    pub key: String,
+    pub score: Score,
+    pub indicator_ids: Vec<i64>,
+}
+
+/// What one actor puts in and gets back.
+#[derive(Debug, Clone)]
+pub struct ActorShare {
+    pub actor: Actor,
+    /// Indicators the actor is responsible for, and their progress.
+    pub contributes: ShareGroup,
+    /// Indicators whose value reaches the actor (by its kind or by name).
+    pub receives: ShareGroup,
+}
+
+/// `ecosystem.sharedValue(period)`.
+#[derive(Debug, Clone)]
+pub struct SharedValue {
+    pub period: Period,
+    pub overall: Score,
+    pub by_form: Vec<ShareGroup>,
+    pub by_category: Vec<ShareGroup>,
+    pub by_theme: Vec<ShareGroup>,
+    pub by_actor: Vec<ActorShare>,
+}
+
+/// The data check of one cause-effect link.
+#[derive(Debug, Clone)]
+pub struct LinkEvidence {
+    pub link_id: i64,
+    pub check: CausalCheck,
+    /// Years the objective scores were computed for.
+    pub periods: Vec<Period>,
+}
+
+fn groups(items: &[IndicatorShare<String>], ids: &[i64], cap: Option<f64>) -> Vec<ShareGroup> {
+    let mut members: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (item, id) in items.iter().zip(ids) {
+        for k in &item.keys {
+            members.entry(k.clone()).or_default().push(*id);
+        }
+    }
+    group_scores(items, cap)
+        .into_iter()
+        .map(|(key, score)| ShareGroup {
+            indicator_ids: members.remove(&key).unwrap_or_default(),
+            key,
+            score,
+        })
+        .collect()
+}
+
+fn hybrid_views(
+    c: &mut DbConnection,
+    metrics: Vec<HybridMetric>,
+) -> Result<Vec<HybridView>, AppError> {
+    let ids: Vec<i64> = metrics
+        .iter()
+        .flat_map(|m| [m.social_indicator_id, m.financial_indicator_id])
+        .collect();
+    let indicators = indicator::by_ids(c, &ids)?;
+    let eco_ids: Vec<i64> = metrics.iter().map(|m| m.ecosystem_id).collect();
+    let ecosystems = ecosystem::by_ids(c, &eco_ids)?;
+    let mut points: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
+    for eco in &ecosystems {
+        let of_eco: Vec<&Indicator> = indicators
+            .iter()
+            .filter(|i| i.ecosystem_id == eco.id)
+            .collect();
+        points.extend(value_points(c, &eco.territory, &of_eco)?);
+    }
+    metrics
+        .into_iter()
+        .map(|m| {
+            let social = points
+                .get(&m.social_indicator_id)
+                .cloned()
+                .unwrap_or_default();
+            let financial = points
+                .get(&m.financial_indicator_id)
+                .cloned()
+                .unwrap_or_default();
+            Ok(HybridView {
+                series: hybrid_series(m.relation()?, &social, &financial),
+                check: hybrid_check(&social, &financial),
+                metric: m,
+            })
+        })
+        .collect()
+}
+
+impl Ayni {
+    /// Proposes a hybrid metric (coordinators and admins; contributors of the company itself).
+    pub async fn create_hybrid_metric(
+        &self,
+        caller: &Caller,
+        input: HybridInput,
+    ) -> Result<HybridMetric, AppError> {
+        let own_company =
+            caller.role == Role::Contributor && caller.actor_id == Some(input.company_actor_id);
+        if !own_company {
+            caller.require_strategist("propose hybrid metrics for another actor")?;
+        }
+        let mut errors = ValidationErrors::new();
+        let code = errors.check(Code::parse("code", &input.code));
+        let name = errors.check(text("name", &input.name, 1, 200));
+        let description = errors.check(text(
+            "description",
+            input.description.as_deref().unwrap_or(""),
+            0,
+            4000,
+        ));
+        let unit = errors.check(text("unit", &input.unit, 1, 80));
+        if input.social_indicator_id == input.financial_indicator_id {
+            errors.push(crate::domain::FieldError::new(
+                "financialIndicatorId",
+                "distinct",
+                "the financial indicator must differ from the social or environmental one",
+            ));
+        }
+        errors.clone().into_result()?;
+        let (Some(code), Some(name), Some(description), Some(unit)) =
+            (code, name, description, unit)
+        else {
+            return Err(AppError::Invalid(errors));
+        };
+        self.db
+            .write(caller.author(), move |tx| {
+                super::ecosystems::require_ecosystem(tx.conn(), input.ecosystem_id)?;
+                let company = actor::by_id(tx.conn(), input.company_actor_id)?.ok_or_else(|| {
+                    AppError::invalid(
+                        "companyActorId",
+                        "exists",
+                        format!("no actor with id {}", input.company_actor_id),
+                    )
+                })?;
+                if company.kind()? != ActorKind::Company {
+                    return Err(AppError::invalid(
+                        "companyActorId",
+                        "company",
+                        format!("{} is not a company; hybrid metrics belong to a company", company.name),
+                    ));
+                }
+                let mut errors = ValidationErrors::new();
+                let mut found = Vec::new();
+                for (field, id) in [
+                    ("socialIndicatorId", input.social_indicator_id),
+                    ("financialIndicatorId", input.financial_indicator_id),
+                ] {
+                    match indicator::by_id(tx.conn(), id)? {
+                        None => errors.push(crate::domain::FieldError::new(
+                            field,
+                            "exists",
+                            format!("no indicator with id {id}"),
+                        )),
+                        Some(i) if i.ecosystem_id != input.ecosystem_id => {
+                            errors.push(crate::domain::FieldError::new(
+                                field,
+                                "sameEcosystem",
+                                format!(
+                                    "indicator {} belongs to another ecosystem than the hybrid metric",
+                                    i.code
+                                ),
+                            ))
+                        }
+                        Some(i) => found.push((field, i)),
+                    }
+                }
+                if let [(_, social), (_, financial)] = found.as_slice() {
+                    let category = |i: &Indicator| i.metric_category.as_deref().map(str::to_string);
+                    if category(financial).as_deref() != Some(MetricCategory::Financial.as_str()) {
+                        errors.push(crate::domain::FieldError::new(
+                            "financialIndicatorId",
+                            "financial",
+                            format!(
+                                "indicator {} is not in the FINANCIAL metric category",
+                                financial.code
+                            ),
+                        ));
+                    }
+                    if category(social).as_deref() == Some(MetricCategory::Financial.as_str()) {
+                        errors.push(crate::domain::FieldError::new(
+                            "socialIndicatorId",
+                            "social",
+                            format!(
+                                "indicator {} is financial; pair a social or environmental indicator with a financial one",
+                                social.code
+                            ),
+                        ));
+                    }
+                    let (ps, pf) = (social.periodicity()?, financial.periodicity()?);
+                    if ps != pf {
+                        errors.push(crate::domain::FieldError::new(
+                            "financialIndicatorId",
+                            "periodicity",
+                            format!(
+                                "indicator {} is {} and {} is {}: a hybrid metric pairs series of the same periodicity",
+                                social.code,
+                                ps.as_str(),
+                                financial.code,
+                                pf.as_str()
+                            ),
+                        ));
+                    }
+                }
+                errors.into_result()?;
+                let fields = HybridFields {
+                    ecosystem_id: input.ecosystem_id,
+                    code: code.as_str().to_string(),
+                    name,
+                    description,
+                    company_actor_id: input.company_actor_id,
+                    social_indicator_id: input.social_indicator_id,
+                    financial_indicator_id: input.financial_indicator_id,
+                    relation: input.relation,
+                    unit,
+                };
+                hybrid::create(tx, &fields).map_err(AppError::from)
+            })
+            .await
+    }
+
+    /// Adopts a hybrid metric (coordinators and admins): refused unless its causal check is
+    /// `SUPPORTED`, or a written justification overrides it (recorded in the audit chain).
+    pub async fn adopt_hybrid_metric(
+        &self,
+        caller: &Caller,
+        id: i64,
+        justification: Option<String>,
+    ) -> Result<HybridView, AppError> {
+        caller.require_strategist("adopt hybrid metrics")?;
+        let justification = justification
+            .map(|j| text("justification", &j, 0, 4000))
+            .transpose()?
+            .filter(|j| !j.is_empty());
+        self.db
+            .write(caller.author(), move |tx| {
+                let before = hybrid::require(tx.conn(), id)?;
+                if before.status()? == HybridStatus::Adopted {
+                    return Err(AppError::Conflict {
+                        field: "id".into(),
+                        message: format!("hybrid metric {} is already adopted", before.code),
+                    });
+                }
+                let view = hybrid_views(tx.conn(), vec![before.clone()])?
+                    .pop()
+                    .ok_or_else(|| AppError::internal("no view of the hybrid metric"))?;
+                may_adopt(&view.check, justification.as_deref())
+                    .map_err(|m| AppError::invalid("justification", "causalCheck", m))?;
+                let verdict = serde_json::to_value(view.check.verdict)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let justification = (view.check.verdict != Verdict::Supported)
+                    .then_some(justification)
+                    .flatten();
+                let after = hybrid::adopt(tx, &before, &verdict, justification.as_deref())?;
+                Ok(HybridView {
+                    metric: after,
+                    ..view
+                })
+            })
+            .await
+    }
+
+    /// An ecosystem's hybrid metrics with their series and checks.
+    pub async fn hybrid_metrics(&self, ecosystem_id: i64) -> Result<Vec<HybridView>, AppError> {
+        self.db
+            .run(move |c| {
+                let metrics = hybrid::of_ecosystem(c, ecosystem_id)?;
+                hybrid_views(c, metrics)
+            })
+            .await
+    }
+
+    /// Replaces who an indicator's value reaches (coordinators and admins).
+    pub async fn set_indicator_beneficiaries(
+        &self,
+        caller: &Caller,
+        indicator_id: i64,
+        kinds: Vec<ActorKind>,
+        actor_ids: Vec<i64>,
+    ) -> Result<Vec<Beneficiary>, AppError> {
+        caller.require_strategist("set beneficiaries")?;
+        self.db
+            .write(caller.author(), move |tx| {
+                indicator::by_id(tx.conn(), indicator_id)?.ok_or_else(|| {
+                    AppError::invalid(
+                        "indicatorId",
+                        "exists",
+                        format!("no indicator with id {indicator_id}"),
+                    )
+                })?;
+                let known = actor::by_ids(tx.conn(), &actor_ids)?;
+                if let Some(missing) = actor_ids
+                    .iter()
+                    .find(|a| !known.iter().any(|k| k.id == **a))
+                {
+                    return Err(AppError::invalid(
+                        "actorIds",
+                        "exists",
+                        format!("no actor with id {missing}"),
+                    ));
+                }
+                let mut wanted: Vec<BeneficiaryRef> =
+                    kinds.iter().copied().map(BeneficiaryRef::Kind).collect();
+                wanted.dedup();
+                wanted.extend(actor_ids.iter().map(|a| BeneficiaryRef::Actor(*a)));
+                hybrid::set_beneficiaries(tx, indicator_id, &wanted).map_err(AppError::from)
+            })
+            .await
+    }
+
+    pub async fn beneficiaries_of(
+        &self,
+        indicator_ids: Vec<i64>,
+    ) -> Result<Vec<Beneficiary>, AppError> {
+        self.db
+            .run(move |c| hybrid::of_indicators(c, &indicator_ids).map_err(AppError::from))
+            .await
+    }
+
+    /// Progress and coverage of the period grouped by shared-value form, metric category,
+    /// theme or cluster, and by actor (what each puts in and gets back).
+    pub async fn shared_value(
+        &self,
+        ecosystem_id: i64,
+        period: String,
+    ) -> Result<SharedValue, AppError> {
+        let at = Period::parse("period", &period)?;
+        self.db
+            .run(move |c| {
+                let card = scorecard_in(c, ecosystem_id, at)?;
+                let themes = ecosystem::themes_of(c, &[ecosystem_id])?;
+                let members = ecosystem::members_of(c, &[ecosystem_id])?;
+                let actors =
+                    actor::by_ids(c, &members.iter().map(|m| m.actor_id).collect::<Vec<_>>())?;
+                let cards: Vec<(
+                    &crate::db::models::objective::Objective,
+                    &super::IndicatorCard,
+                )> = card
+                    .perspectives
+                    .iter()
+                    .flat_map(|p| &p.objectives)
+                    .flat_map(|o| o.indicators.iter().map(move |i| (&o.objective, i)))
+                    .collect();
+                let ids: Vec<i64> = cards.iter().map(|(_, i)| i.indicator.id).collect();
+                let responsible = indicator::responsibles_of(c, &ids)?;
+                let beneficiaries = hybrid::of_indicators(c, &ids)?;
+                let share = |keys: Vec<String>, card: &super::IndicatorCard| IndicatorShare {
+                    weight: card.indicator.weight,
+                    progress: card.evaluation.progress,
+                    keys,
+                };
+                let by = |key: &dyn Fn(
+                    &crate::db::models::objective::Objective,
+                    &Indicator,
+                ) -> Vec<String>| {
+                    let items: Vec<IndicatorShare<String>> = cards
+                        .iter()
+                        .map(|(o, i)| share(key(o, &i.indicator), i))
+                        .collect();
+                    groups(&items, &ids, Some(1.0))
+                };
+                let by_form = by(&|_, i| i.shared_value_form.iter().cloned().collect());
+                let by_category = by(&|_, i| i.metric_category.iter().cloned().collect());
+                let by_theme = by(&|o, _| {
+                    o.theme_id
+                        .and_then(|t| themes.iter().find(|x| x.id == t))
+                        .map(|t| t.code.clone())
+                        .into_iter()
+                        .collect()
+                });
+                let overall = Score::combine(
+                    1.0,
+                    &cards
+                        .iter()
+                        .map(|(_, i)| {
+                            Score::indicator(i.indicator.weight, i.evaluation.progress, Some(1.0))
+                        })
+                        .collect::<Vec<_>>(),
+                );
+                let mut by_actor = Vec::new();
+                for a in actors {
+                    let kind = a.kind.clone();
+                    let contributes: Vec<IndicatorShare<String>> = cards
+                        .iter()
+                        .map(|(_, i)| {
+                            let mine = responsible
+                                .iter()
+                                .any(|(ind, who)| *ind == i.indicator.id && *who == a.id);
+                            share(if mine { vec!["in".into()] } else { vec![] }, i)
+                        })
+                        .collect();
+                    let receives: Vec<IndicatorShare<String>> = cards
+                        .iter()
+                        .map(|(_, i)| {
+                            let reaches = beneficiaries.iter().any(|b| {
+                                b.indicator_id == i.indicator.id
+                                    && (b.actor_id == Some(a.id)
+                                        || b.actor_kind.as_deref() == Some(kind.as_str()))
+                            });
+                            share(if reaches { vec!["out".into()] } else { vec![] }, i)
+                        })
+                        .collect();
+                    let pick = |items: &[IndicatorShare<String>], key: &str| {
+                        groups(items, &ids, Some(1.0))
+                            .into_iter()
+                            .next()
+                            .unwrap_or(ShareGroup {
+                                key: key.into(),
+                                score: Score::combine(1.0, &[]),
+                                indicator_ids: vec![],
+                            })
+                    };
+                    by_actor.push(ActorShare {
+                        contributes: pick(&contributes, "in"),
+                        receives: pick(&receives, "out"),
+                        actor: a,
+                    });
+                }
+                Ok(SharedValue {
+                    period: at,
+                    overall,
+                    by_form,
+                    by_category,
+                    by_theme,
+                    by_actor,
+                })
+            })
+            .await
+    }
+
+    /// The causal check of every cause-effect link of an ecosystem's map: each objective's
+    /// yearly score series (from the first to the last year with an approved value), cause
+    /// against effect at lags 0 to 2 years.
+    pub async fn link_evidence(&self, ecosystem_id: i64) -> Result<Vec<LinkEvidence>, AppError> {
+        self.db
+            .run(move |c| {
+                let links = objective::links_of_ecosystem(c, ecosystem_id)?;
+                if links.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let eco = super::ecosystems::require_ecosystem(c, ecosystem_id)?;
+                let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
+                let refs: Vec<&Indicator> = indicators.iter().collect();
+                let years: Vec<i32> = value_points(c, &eco.territory, &refs)?
+                    .values()
+                    .flatten()
+                    .map(|(p, _)| p.year())
+                    .collect();
+                let (Some(first), Some(last)) = (years.iter().min(), years.iter().max()) else {
+                    return Ok(links
+                        .iter()
+                        .map(|l| LinkEvidence {
+                            link_id: l.id,
+                            check: causal_check(&[], &[]),
+                            periods: Vec::new(),
+                        })
+                        .collect());
+                };
+                let periods: Vec<Period> = (*first..=*last)
+                    .filter_map(|y| Period::new(PeriodType::Yearly, y, 1))
+                    .collect();
+                let mut scores: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
+                for p in &periods {
+                    let card = scorecard_in(c, ecosystem_id, *p)?;
+                    for o in card.perspectives.iter().flat_map(|x| &x.objectives) {
+                        if let Some(s) = o.score.score {
+                            scores.entry(o.objective.id).or_default().push((*p, s));
+                        }
+                    }
+                }
+                Ok(links
+                    .iter()
+                    .map(|l| {
+                        let cause = scores.get(&l.cause_id).map(Vec::as_slice).unwrap_or(&[]);
+                        let effect = scores.get(&l.effect_id).map(Vec::as_slice).unwrap_or(&[]);
+                        LinkEvidence {
+                            link_id: l.id,
+                            check: causal_check(cause, effect),
+                            periods: periods.clone(),
+                        }
+                    })
+                    .collect())
+            })
+            .await
+    }
+}
