@@ -331,6 +331,12 @@ impl Ayni {
             .await
     }
 
+    pub async fn vecs_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Vec_>, AppError> {
+        self.db
+            .run(move |c| impact::vecs_by_ids(c, &ids).map_err(AppError::from))
+            .await
+    }
+
     pub async fn developments_of(&self, ecosystem_id: i64) -> Result<Vec<Development>, AppError> {
         self.db
             .run(move |c| impact::developments_of(c, ecosystem_id).map_err(AppError::from))

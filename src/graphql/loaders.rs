@@ -129,6 +129,14 @@ impl Loader<i64> for LinkEvidenceOfEcosystem {
     }
 }
 
+loader!(VecLoader, one crate::db::models::impact::Vec_, |app, keys| app.vecs_by_ids(keys), |v| v.id);
+loader!(
+    DevelopmentLoader,
+    one crate::db::models::impact::Development,
+    |app, keys| app.developments_by_ids(keys),
+    |d| d.id
+);
+
 // The beneficiaries of each indicator.
 loader!(
     BeneficiariesOfIndicator,
@@ -194,6 +202,8 @@ pub fn with_loaders(app: &Ayni, mut data: async_graphql::Data) -> async_graphql:
     data.insert(dl(UsersOfVariable(app.clone())));
     data.insert(dl(LinkEvidenceOfEcosystem(app.clone())));
     data.insert(dl(BeneficiariesOfIndicator(app.clone())));
+    data.insert(dl(VecLoader(app.clone())));
+    data.insert(dl(DevelopmentLoader(app.clone())));
     data
 }
 

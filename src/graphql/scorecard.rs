@@ -399,12 +399,8 @@ impl MeasurementGql {
         let Some(id) = self.0.development_id else {
             return Ok(None);
         };
-        Ok(ctx
-            .app()?
-            .developments_by_ids(vec![id])
-            .await
-            .gql()?
-            .pop()
+        Ok(load_one::<super::loaders::DevelopmentLoader>(ctx, id)
+            .await?
             .map(super::shared_value::DevelopmentGql))
     }
     /// How an impact contribution was obtained; null for other values.

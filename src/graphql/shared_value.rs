@@ -480,19 +480,20 @@ impl VecStateGql {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<DevelopmentShare>> {
-        let ids: Vec<i64> = self.0.point.by_development.keys().copied().collect();
-        let devs = ctx.app()?.developments_by_ids(ids).await.gql()?;
-        Ok(devs
-            .into_iter()
-            .map(|d| DevelopmentShare {
-                change: self
-                    .0
-                    .point
-                    .by_development
-                    .get(&d.id)
-                    .copied()
-                    .unwrap_or(0.0),
-                development: DevelopmentGql(d),
+        let loader = ctx.data::<DataLoader<super::loaders::DevelopmentLoader>>()?;
+        let devs = loader
+            .load_many(self.0.point.by_development.keys().copied())
+            .await?;
+        Ok(self
+            .0
+            .point
+            .by_development
+            .iter()
+            .filter_map(|(id, change)| {
+                devs.get(id).cloned().map(|d| DevelopmentShare {
+                    change: *change,
+                    development: DevelopmentGql(d),
+                })
             })
             .collect())
     }
