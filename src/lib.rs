@@ -2,7 +2,7 @@
 //!
 //! Layers: [`domain`] is pure (types, rules, computations; no I/O); [`db`] stores it with
 //! diesel on SQLite or PostgreSQL; [`app`] holds the use cases; [`graphql`], [`rest`] and
-//! [`cli`] are the interfaces.
+//! [`cli`] are the interfaces, and [`web`] is the public portal.
 
 pub mod app;
 pub mod auth;
@@ -17,3 +17,4 @@ pub mod rest;
 pub mod seed;
 pub mod startup;
 pub mod telemetry;
+pub mod web;

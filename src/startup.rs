@@ -162,6 +162,7 @@ pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
                     .route(web::get().to(graphql::graphiql)),
             )
             .configure(rest::configure)
+            .configure(crate::web::configure)
     })
     .shutdown_timeout(10)
     .listen(listener)?

@@ -802,3 +802,54 @@ fn build_scorecard(
         perspectives: cards,
     })
 }
+
+impl Ayni {
+    /// When the latest counted value of an ecosystem's indicators was approved.
+    pub async fn latest_approval(
+        &self,
+        ecosystem_id: i64,
+    ) -> Result<Option<chrono::NaiveDateTime>, AppError> {
+        self.db
+            .run(move |c| {
+                let ids: Vec<i64> = indicator::of_ecosystem(c, ecosystem_id)?
+                    .iter()
+                    .map(|i| i.id)
+                    .collect();
+                measurement::latest_approval(c, &ids).map_err(AppError::from)
+            })
+            .await
+    }
+}
+
+impl Ayni {
+    /// An ecosystem's indicator by code.
+    pub async fn indicator_by_code(
+        &self,
+        ecosystem_id: i64,
+        code: String,
+    ) -> Result<Option<Indicator>, AppError> {
+        self.db
+            .run(move |c| indicator::by_code(c, ecosystem_id, &code).map_err(AppError::from))
+            .await
+    }
+}
+
+impl Ayni {
+    /// The latest period with an approved value of any of an ecosystem's indicators
+    /// (computed ones included): what a reader wants to see first.
+    pub async fn latest_value_period(&self, ecosystem_id: i64) -> Result<Option<Period>, AppError> {
+        self.db
+            .run(move |c| {
+                let eco = ecosystem::by_id(c, ecosystem_id)?
+                    .ok_or_else(|| AppError::not_found(format!("ecosystem {ecosystem_id}")))?;
+                let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
+                let refs: Vec<&Indicator> = indicators.iter().collect();
+                Ok(value_points(c, &eco.territory, &refs)?
+                    .into_values()
+                    .flatten()
+                    .map(|(p, _)| p)
+                    .max())
+            })
+            .await
+    }
+}

@@ -38,6 +38,30 @@ pub struct MapObjective {
     pub code: String,
     pub name: String,
     pub theme: Option<String>,
+    /// The objective's status for a period (`green`, `amber`, `red`, `grey`), when the map is
+    /// drawn for one: the box is filled by status and marked with a shape and a word.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<MapStatus>,
+    /// Where the objective's own page is, when the map links to it.
+    #[serde(skip)]
+    pub href: Option<String>,
+}
+
+/// A status as the map shows it: fill colour, a shape and a word (colour is never alone).
+#[derive(Debug, Clone, Serialize)]
+pub struct MapStatus {
+    pub status: String,
+    pub label: String,
+}
+
+fn status_style(status: &str) -> (&'static str, &'static str, &'static str) {
+    // (fill, stroke, shape)
+    match status {
+        "green" => ("#dcefdc", "#2e7d32", "●"),
+        "amber" => ("#fff0c2", "#9a6700", "▲"),
+        "red" => ("#f8d7d4", "#b3261e", "■"),
+        _ => ("#eceff1", "#5f6b76", "○"),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +106,8 @@ impl MapDocument {
                                 .theme_id
                                 .and_then(|t| themes.get(&t))
                                 .map(|t| t.to_string()),
+                            status: None,
+                            href: None,
                         })
                         .collect(),
                 })
@@ -186,14 +212,36 @@ pub fn to_svg(doc: &MapDocument) -> String {
                 .as_deref()
                 .map(|t| format!(" · {}", esc(t)))
                 .unwrap_or_default();
+            let (fill, stroke, shape) = o
+                .status
+                .as_ref()
+                .map_or(("#ffffff", "#34506b", ""), |s| status_style(&s.status));
+            let status_text = o
+                .status
+                .as_ref()
+                .map(|s| format!(" — {}", esc(&s.label)))
+                .unwrap_or_default();
+            if let Some(href) = &o.href {
+                let _ = write!(nodes, r#"<a href="{}">"#, esc(href));
+            }
             let _ = write!(
                 nodes,
-                r##"<g class="objective" data-code="{code}"><title>{code}: {name}</title><rect x="{x}" y="{by}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="#ffffff" stroke="#34506b" stroke-width="1.5"/><text x="{tx}" y="{ty}" class="code">{code}{theme}</text>"##,
+                r##"<g class="objective" data-code="{code}" data-status="{st}"><title>{code}: {name}{status_text}</title><rect x="{x}" y="{by}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/><text x="{tx}" y="{ty}" class="code">{code}{theme}</text>"##,
                 code = esc(&o.code),
                 name = esc(&o.name),
+                st = o.status.as_ref().map_or("", |s| s.status.as_str()),
                 tx = x + 10.0,
                 ty = by + 18.0,
             );
+            if let Some(s) = &o.status {
+                let _ = write!(
+                    nodes,
+                    r##"<text x="{sx}" y="{ty}" class="status" text-anchor="end" fill="{stroke}">{shape} {label}</text>"##,
+                    sx = x + BOX_W - 8.0,
+                    ty = by + 18.0,
+                    label = esc(&s.label),
+                );
+            }
             for (j, line) in wrap(&o.name, 32, 3).iter().enumerate() {
                 let _ = write!(
                     nodes,
@@ -203,7 +251,11 @@ pub fn to_svg(doc: &MapDocument) -> String {
                     line = esc(line)
                 );
             }
-            nodes.push_str("</g>\n");
+            nodes.push_str("</g>");
+            if o.href.is_some() {
+                nodes.push_str("</a>");
+            }
+            nodes.push('\n');
         }
         y += height;
     }
@@ -257,7 +309,7 @@ pub fn to_svg(doc: &MapDocument) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="map-title map-desc" font-family="system-ui, sans-serif">
 <title id="map-title">Mapa estratégico: {name}</title>
 <desc id="map-desc">{count} objetivos en {bands} perspectivas y {links} relaciones causa-efecto.</desc>
-<style>.band-label{{font-size:14px;font-weight:600;fill:#1f2d3a}}.code{{font-size:12px;font-weight:700;fill:#1f2d3a}}.name{{font-size:11.5px;fill:#27323d}}.title{{font-size:20px;font-weight:700;fill:#1f2d3a}}</style>
+<style>.band-label{{font-size:14px;font-weight:600;fill:#1f2d3a}}.code{{font-size:12px;font-weight:700;fill:#1f2d3a}}.name{{font-size:11.5px;fill:#27323d}}.title{{font-size:20px;font-weight:700;fill:#1f2d3a}}.status{{font-size:11px;font-weight:600}}</style>
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#5b6b7b"/></marker></defs>
 <text x="14" y="34" class="title">{name}</text>
 {bands_svg}{edges}{nodes}</svg>
@@ -316,6 +368,8 @@ mod tests {
             code: code.into(),
             name: name.into(),
             theme: None,
+            status: None,
+            href: None,
         };
         MapDocument {
             ecosystem: MapEcosystem {
@@ -357,6 +411,23 @@ mod tests {
         assert!(svg.contains("Moquegua &lt;demo&gt; &amp; co"));
         assert!(svg.contains("Datos &quot;abiertos&quot;"));
         assert!(!svg.contains("<demo>"));
+    }
+
+    #[test]
+    fn statuses_show_as_fill_shape_and_word_and_boxes_can_link() {
+        let mut d = doc();
+        let o = &mut d.perspectives[0].objectives[0];
+        o.status = Some(MapStatus {
+            status: "red".into(),
+            label: "Crítico".into(),
+        });
+        o.href = Some("/e/m/i/I1?x=1&y=2".into());
+        let svg = to_svg(&d);
+        assert!(svg.contains(r#"data-status="red""#));
+        assert!(svg.contains("■ Crítico"), "a shape and a word, not colour alone");
+        assert!(svg.contains(r##"fill="#f8d7d4""##));
+        assert!(svg.contains(r#"<a href="/e/m/i/I1?x=1&amp;y=2">"#));
+        assert_eq!(svg.matches("<a ").count(), svg.matches("</a>").count());
     }
 
     #[test]

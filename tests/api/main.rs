@@ -13,6 +13,7 @@ mod concurrency;
 mod contracts;
 mod graphql_limits;
 mod health;
+mod portal;
 mod scorecard;
 mod scorecard_support;
 mod seeding;

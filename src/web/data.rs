@@ -1,0 +1,350 @@
+//! Open data: every table of the portal as CSV and as JSON (the same rows, the same column
+//! names). Published (approved) data only.
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use crate::app::Ayni;
+use crate::db::models::measurement::MeasurementFilter;
+use crate::domain::MeasurementStatus;
+use crate::domain::scoring::Status;
+
+use super::pages::{default_period, find_ecosystem, period_or_default, scenario_of};
+use super::{PageQuery, WebError, WebResult, app};
+
+#[derive(Clone, Copy)]
+enum Format {
+    Csv,
+    Json,
+}
+
+fn format_of(raw: &str) -> Result<Format, WebError> {
+    match raw {
+        "csv" => Ok(Format::Csv),
+        "json" => Ok(Format::Json),
+        other => Err(WebError {
+            status: 404,
+            message: format!("formato desconocido / unknown format: {other} (csv, json)"),
+        }),
+    }
+}
+
+/// The rows as a download named `name`.
+fn respond<T: Serialize>(format: Format, name: &str, rows: &[T]) -> WebResult {
+    let internal = |e: String| WebError {
+        status: 500,
+        message: e,
+    };
+    match format {
+        Format::Json => Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header((
+                "content-disposition",
+                format!("inline; filename=\"{name}.json\""),
+            ))
+            .body(serde_json::to_string_pretty(rows).map_err(|e| internal(e.to_string()))?)),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for r in rows {
+                w.serialize(r).map_err(|e| internal(e.to_string()))?;
+            }
+            let bytes = w.into_inner().map_err(|e| internal(e.to_string()))?;
+            Ok(HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((
+                    "content-disposition",
+                    format!("attachment; filename=\"{name}.csv\""),
+                ))
+                .body(bytes))
+        }
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Green => "green",
+        Status::Amber => "amber",
+        Status::Red => "red",
+        Status::NoData => "no_data",
+    }
+}
+
+#[derive(Serialize)]
+struct EcosystemRow {
+    slug: String,
+    name: String,
+    territory: String,
+    mission: String,
+    vision: String,
+    period: String,
+    score: Option<f64>,
+    coverage: f64,
+    status: &'static str,
+    latest_approval: Option<String>,
+}
+
+pub async fn ecosystems(data: web::Data<Ayni>, path: web::Path<String>) -> WebResult {
+    let format = format_of(&path)?;
+    let ayni = app(&data);
+    let mut rows = Vec::new();
+    for eco in ayni.ecosystems().await? {
+        let period = default_period(ayni, &eco).await?;
+        let card = ayni.scorecard(eco.id, period.clone()).await?;
+        let latest = ayni.latest_approval(eco.id).await?;
+        rows.push(EcosystemRow {
+            coverage: card.score.coverage(),
+            score: card.score.score,
+            status: status_word(card.status),
+            slug: eco.slug,
+            name: eco.name,
+            territory: eco.territory,
+            mission: eco.mission,
+            vision: eco.vision,
+            period,
+            latest_approval: latest.map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        });
+    }
+    respond(format, "ecosistemas", &rows)
+}
+
+#[derive(Serialize)]
+struct ScorecardRow {
+    period: String,
+    perspective: String,
+    objective_code: String,
+    objective: String,
+    objective_score: Option<f64>,
+    indicator_code: String,
+    indicator: String,
+    unit: String,
+    actual: Option<f64>,
+    target: Option<f64>,
+    target_period: Option<String>,
+    expected: Option<f64>,
+    progress: Option<f64>,
+    attainment: Option<f64>,
+    status: &'static str,
+    formula: Option<String>,
+}
+
+pub async fn scorecard(
+    data: web::Data<Ayni>,
+    path: web::Path<(String, String)>,
+    q: web::Query<PageQuery>,
+) -> WebResult {
+    let (slug, format) = path.into_inner();
+    let format = format_of(&format)?;
+    let ayni = app(&data);
+    let eco = find_ecosystem(ayni, &slug).await?;
+    let period = period_or_default(ayni, &eco, &q.period).await?;
+    let card = ayni.scorecard(eco.id, period.clone()).await?;
+    let mut rows = Vec::new();
+    for p in &card.perspectives {
+        for o in &p.objectives {
+            for i in &o.indicators {
+                let e = &i.evaluation;
+                rows.push(ScorecardRow {
+                    period: period.clone(),
+                    perspective: p.perspective.name.clone(),
+                    objective_code: o.objective.code.clone(),
+                    objective: o.objective.name.clone(),
+                    objective_score: o.score.score,
+                    indicator_code: i.indicator.code.clone(),
+                    indicator: i.indicator.name.clone(),
+                    unit: i.indicator.unit.clone(),
+                    actual: e.actual,
+                    target: e.target.map(|t| t.value),
+                    target_period: e.target.map(|t| t.period.to_string()),
+                    expected: e.expected,
+                    progress: e.progress,
+                    attainment: e.attainment,
+                    status: status_word(e.status),
+                    formula: i.indicator.formula.clone(),
+                });
+            }
+        }
+    }
+    respond(format, &format!("tablero-{}-{period}", eco.slug), &rows)
+}
+
+#[derive(Serialize)]
+struct ValueRow {
+    id: i64,
+    indicator: String,
+    period: String,
+    territory: String,
+    disaggregation: String,
+    value: f64,
+    revision: i32,
+    counted: bool,
+    actor: String,
+    submitted_at: String,
+    evidence_url: Option<String>,
+    evidence_text: Option<String>,
+    approved_by_user: Option<i64>,
+    approved_at: Option<String>,
+    audit_seq: Option<i64>,
+}
+
+pub async fn indicator_values(
+    data: web::Data<Ayni>,
+    path: web::Path<(String, String, String)>,
+) -> WebResult {
+    let (slug, code, format) = path.into_inner();
+    let format = format_of(&format)?;
+    let ayni = app(&data);
+    let eco = find_ecosystem(ayni, &slug).await?;
+    let ind = ayni
+        .indicator_by_code(eco.id, code.clone())
+        .await?
+        .ok_or_else(|| WebError::not_found(&code))?;
+    let values: Vec<_> = ayni
+        .measurements(None, vec![ind.id], MeasurementFilter::default())
+        .await?
+        .into_iter()
+        .filter(|m| m.status == MeasurementStatus::Approved.as_str())
+        .collect();
+    let seqs: std::collections::HashMap<i64, i64> = ayni
+        .measurement_audit_seqs(values.iter().map(|m| m.id).collect())
+        .await?
+        .into_iter()
+        .collect();
+    let actors: std::collections::HashMap<i64, String> = ayni
+        .actors_by_ids(values.iter().map(|m| m.actor_id).collect())
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let rows: Vec<ValueRow> = values
+        .into_iter()
+        .map(|m| ValueRow {
+            audit_seq: seqs.get(&m.id).copied(),
+            actor: actors.get(&m.actor_id).cloned().unwrap_or_default(),
+            id: m.id,
+            indicator: ind.code.clone(),
+            period: m.period,
+            territory: m.territory,
+            disaggregation: m.disaggregation,
+            value: m.value,
+            revision: m.revision,
+            counted: m.counted,
+            submitted_at: m.submitted_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            evidence_url: m.evidence_url,
+            evidence_text: m.evidence_text,
+            approved_by_user: m.reviewed_by,
+            approved_at: m
+                .reviewed_at
+                .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        })
+        .collect();
+    respond(format, &format!("valores-{}-{}", eco.slug, ind.code), &rows)
+}
+
+#[derive(Serialize)]
+struct ImpactRow {
+    period: String,
+    scenario: &'static str,
+    vec_code: String,
+    vec: String,
+    kind: String,
+    unit: String,
+    baseline_period: String,
+    baseline: f64,
+    state: f64,
+    change: f64,
+    threshold: f64,
+    limit: &'static str,
+    headroom: f64,
+    used: f64,
+    status: &'static str,
+}
+
+pub async fn impacts(
+    data: web::Data<Ayni>,
+    path: web::Path<(String, String)>,
+    q: web::Query<PageQuery>,
+) -> WebResult {
+    let (slug, format) = path.into_inner();
+    let format = format_of(&format)?;
+    let ayni = app(&data);
+    let eco = find_ecosystem(ayni, &slug).await?;
+    let scenario = scenario_of(q.scenario.as_deref())?;
+    let period = q
+        .period
+        .clone()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| eco.horizon_end.to_string());
+    let states = ayni
+        .cumulative_impacts(eco.id, period.clone(), scenario)
+        .await?;
+    let rows: Vec<ImpactRow> = states
+        .into_iter()
+        .map(|s| ImpactRow {
+            period: period.clone(),
+            scenario: scenario.as_str(),
+            vec_code: s.vec.code,
+            vec: s.vec.name,
+            kind: s.vec.kind,
+            unit: s.vec.unit,
+            baseline_period: s.vec.baseline_period,
+            baseline: s.vec.baseline_value,
+            state: s.point.state,
+            change: s.point.change,
+            threshold: s.threshold.value,
+            limit: s.threshold.side.as_str(),
+            headroom: s.point.headroom,
+            used: s.point.used,
+            status: s.point.status.as_str(),
+        })
+        .collect();
+    respond(format, &format!("impactos-{}-{period}", eco.slug), &rows)
+}
+
+#[derive(Serialize)]
+struct HybridRow {
+    code: String,
+    name: String,
+    status: String,
+    relation: String,
+    unit: String,
+    period: String,
+    social: Option<f64>,
+    financial: Option<f64>,
+    value: Option<f64>,
+    verdict: String,
+    n: usize,
+    best_lag: Option<u32>,
+    r: Option<f64>,
+}
+
+pub async fn hybrid(data: web::Data<Ayni>, path: web::Path<(String, String)>) -> WebResult {
+    let (slug, format) = path.into_inner();
+    let format = format_of(&format)?;
+    let ayni = app(&data);
+    let eco = find_ecosystem(ayni, &slug).await?;
+    let mut rows = Vec::new();
+    for h in ayni.hybrid_metrics(eco.id).await? {
+        let verdict = serde_json::to_value(h.check.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        for p in &h.series {
+            rows.push(HybridRow {
+                code: h.metric.code.clone(),
+                name: h.metric.name.clone(),
+                status: h.metric.status.clone(),
+                relation: h.metric.relation.clone(),
+                unit: h.metric.unit.clone(),
+                period: p.period.to_string(),
+                social: p.social,
+                financial: p.financial,
+                value: p.value,
+                verdict: verdict.clone(),
+                n: h.check.n,
+                best_lag: h.check.best_lag,
+                r: h.check.r,
+            });
+        }
+    }
+    respond(format, &format!("hibridas-{}", eco.slug), &rows)
+}

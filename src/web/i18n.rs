@@ -1,0 +1,203 @@
+//! The portal's words, Spanish first and English.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Es,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Es => "es",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Es => Lang::En,
+            Lang::En => Lang::Es,
+        }
+    }
+
+    /// The language's own name, for the switch.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Es => "Español",
+            Lang::En => "English",
+        }
+    }
+
+    /// The word for `key`; the key itself when missing (a test checks every key has both).
+    pub fn t(self, key: &str) -> &'static str {
+        WORDS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, es, en)| match self {
+                Lang::Es => *es,
+                Lang::En => *en,
+            })
+            .unwrap_or("?")
+    }
+}
+
+/// `(key, español, English)`.
+pub const WORDS: &[(&str, &str, &str)] = &[
+    ("portal", "Portal de transparencia", "Transparency portal"),
+    (
+        "tagline",
+        "Avances de las estrategias territoriales compartidas, con la procedencia de cada cifra.",
+        "Progress of the shared territorial strategies, with the provenance of every number.",
+    ),
+    ("ecosystems", "Ecosistemas", "Ecosystems"),
+    ("mission", "Misión", "Mission"),
+    ("vision", "Visión", "Vision"),
+    ("score", "Puntaje", "Score"),
+    ("coverage", "Cobertura de datos", "Data coverage"),
+    (
+        "latest_value",
+        "Último valor aprobado",
+        "Latest approved value",
+    ),
+    ("none_yet", "aún ninguno", "none yet"),
+    ("open", "Ver", "Open"),
+    ("strategy_map", "Mapa estratégico", "Strategy map"),
+    ("scorecard", "Tablero de control", "Scorecard"),
+    ("period", "Periodo", "Period"),
+    ("theme", "Tema o clúster", "Theme or cluster"),
+    ("actor", "Actor", "Actor"),
+    ("all", "Todos", "All"),
+    ("apply", "Aplicar", "Apply"),
+    ("perspective", "Perspectiva", "Perspective"),
+    ("objective", "Objetivo", "Objective"),
+    ("indicator", "Indicador", "Indicator"),
+    ("actual", "Valor", "Actual"),
+    ("target", "Meta", "Target"),
+    ("progress", "Avance", "Progress"),
+    ("attainment", "Cumplimiento", "Attainment"),
+    ("status", "Estado", "Status"),
+    ("status_green", "En meta", "On target"),
+    ("status_amber", "En riesgo", "At risk"),
+    ("status_red", "Crítico", "Critical"),
+    ("status_grey", "Sin datos", "No data"),
+    ("download", "Descargar datos", "Download data"),
+    ("map_alt", "El mapa como tabla", "The map as a table"),
+    ("cause", "Causa", "Cause"),
+    ("effect", "Efecto", "Effect"),
+    (
+        "evidence_check",
+        "Verificación con datos",
+        "Checked with data",
+    ),
+    ("definition", "Definición", "Definition"),
+    ("unit", "Unidad", "Unit"),
+    ("direction", "Dirección", "Direction"),
+    ("dir_increase", "más es mejor", "more is better"),
+    ("dir_decrease", "menos es mejor", "less is better"),
+    ("dir_range", "dentro de un rango", "within a range"),
+    ("formula", "Fórmula", "Formula"),
+    ("variables", "Variables", "Variables"),
+    ("source", "Fuente", "Source"),
+    ("responsible", "Responsables", "Responsible"),
+    ("baseline", "Línea de base", "Baseline"),
+    ("targets", "Metas", "Targets"),
+    ("trajectory", "Trayectoria", "Trajectory"),
+    ("expected", "Esperado", "Expected"),
+    (
+        "by_territory",
+        "Valores por territorio",
+        "Values by territory",
+    ),
+    ("territory", "Territorio", "Territory"),
+    ("value", "Valor", "Value"),
+    (
+        "provenance",
+        "Procedencia de cada valor",
+        "Provenance of each value",
+    ),
+    ("who", "Quién lo aportó", "Given by"),
+    ("when", "Cuándo", "When"),
+    ("evidence", "Evidencia", "Evidence"),
+    ("approved_by", "Aprobado por", "Approved by"),
+    ("audit_seq", "Registro de auditoría", "Audit entry"),
+    ("revision", "Revisión", "Revision"),
+    ("challenges", "Observaciones abiertas", "Open challenges"),
+    (
+        "no_challenges",
+        "Ninguna observación abierta.",
+        "No open challenges.",
+    ),
+    (
+        "no_values",
+        "Aún no hay valores aprobados.",
+        "No approved values yet.",
+    ),
+    (
+        "computed",
+        "calculado con la fórmula",
+        "computed by the formula",
+    ),
+    ("impacts", "Impactos acumulativos", "Cumulative impacts"),
+    ("scenario", "Escenario", "Scenario"),
+    ("sc_existing", "Solo existentes", "Existing only"),
+    ("sc_with_planned", "Con planificados", "With planned"),
+    ("sc_with_foreseeable", "Con previsibles", "With foreseeable"),
+    ("vec", "Componente valorado (VEC)", "Valued component (VEC)"),
+    ("state", "Estado actual", "State"),
+    ("threshold", "Umbral", "Threshold"),
+    ("headroom", "Margen", "Headroom"),
+    ("used", "Margen usado", "Headroom used"),
+    ("within", "Dentro del límite", "Within"),
+    ("approaching", "Acercándose", "Approaching"),
+    ("exceeded", "Excedido", "Exceeded"),
+    ("hybrid", "Métricas híbridas", "Hybrid metrics"),
+    ("company", "Empresa", "Company"),
+    ("verdict", "Verificación causal", "Causal check"),
+    ("supported", "Respaldada", "Supported"),
+    ("not_supported", "No respaldada", "Not supported"),
+    (
+        "insufficient_data",
+        "Datos insuficientes",
+        "Insufficient data",
+    ),
+    ("adopted", "Adoptada", "Adopted"),
+    ("proposed", "Propuesta", "Proposed"),
+    ("live", "Actualizado en vivo", "Updated live"),
+    ("updated", "Actualizado", "Updated"),
+    ("home", "Inicio", "Home"),
+    ("back", "Volver al tablero", "Back to the scorecard"),
+    ("skip", "Saltar al contenido", "Skip to content"),
+    (
+        "illustrative",
+        "Datos de demostración: las cifras son ilustrativas.",
+        "Demo data: the figures are illustrative.",
+    ),
+    ("values_of", "Valores de", "Values of"),
+    ("chart_alt", "Los datos del gráfico", "The chart's data"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_and_translated() {
+        let mut keys: Vec<&str> = WORDS.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "duplicate keys");
+        assert!(
+            WORDS
+                .iter()
+                .all(|(_, es, en)| !es.is_empty() && !en.is_empty())
+        );
+        assert_eq!(Lang::En.t("scorecard"), "Scorecard");
+        assert_eq!(Lang::Es.t("scorecard"), "Tablero de control");
+    }
+}

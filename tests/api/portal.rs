@@ -1,0 +1,442 @@
+//! The public portal: pages and open data over HTTP on both backends, and end-to-end in a
+//! real headless Chromium (driven through chromedriver) on the demo data, with screenshots.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use ayni::app::Caller;
+use ayni::db::models::measurement::MeasurementFilter;
+use ayni::domain::MeasurementStatus;
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp};
+
+both_backends!(pages_and_open_data_are_served_to_anyone);
+
+async fn demo(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, |s| s.demo = true).await
+}
+
+async fn get_text(app: &TestApp, path: &str) -> (u16, String, String) {
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+    let mut res = client.get(app.url(path)).send().await.unwrap();
+    let body = res.body().limit(10 << 20).await.unwrap();
+    let ctype = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (
+        res.status().as_u16(),
+        ctype,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+async fn pages_and_open_data_are_served_to_anyone(app: TestApp) {
+    // The same backend, started with the demo data.
+    let app = demo(app.backend).await;
+    let pages = [
+        "/",
+        "/e/moquegua",
+        "/e/moquegua?lang=en",
+        "/e/moquegua?period=2023&theme=GIRH",
+        "/e/moquegua/i/I1.1",
+        "/e/moquegua/i/I2.1?lang=en",
+        "/e/moquegua/impactos?scenario=with_planned&period=2028",
+    ];
+    for path in pages {
+        let (status, ctype, body) = get_text(&app, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(ctype.starts_with("text/html"), "{path}: {ctype}");
+        assert!(body.len() < 300 * 1024, "{path}: {} bytes", body.len());
+        assert!(body.contains(r#"name="viewport""#), "{path}");
+        assert!(!body.contains("<script src"), "{path}: no external scripts");
+        assert!(
+            !body.contains("http://cdn") && !body.contains("https://cdn"),
+            "{path}"
+        );
+    }
+    let (_, _, es) = get_text(&app, "/e/moquegua").await;
+    assert!(es.contains(r#"<html lang="es">"#) && es.contains("Tablero de control"));
+    assert_eq!(es.matches(r#"<g class="band""#).count(), 4);
+    assert_eq!(es.matches(r#"<g class="objective""#).count(), 18);
+    let (_, _, en) = get_text(&app, "/e/moquegua?lang=en").await;
+    assert!(en.contains(r#"<html lang="en">"#) && en.contains("Scorecard"));
+    // Filters: a theme keeps its objectives only.
+    let (_, _, girh) = get_text(&app, "/e/moquegua?theme=GIRH").await;
+    assert!(girh.contains("OE3 ") && !girh.contains(r#"data-indicator="I2.1""#));
+
+    // Open data: CSV and JSON carry the same rows.
+    let (status, ctype, csv) = get_text(&app, "/e/moquegua/tablero.csv?period=2024").await;
+    assert_eq!((status, ctype.as_str()), (200, "text/csv; charset=utf-8"));
+    let (_, _, json_text) = get_text(&app, "/e/moquegua/tablero.json?period=2024").await;
+    let rows: Vec<Value> = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        rows.len() + 1,
+        "a header and one line per row"
+    );
+    assert!(csv.starts_with("period,perspective,objective_code"));
+    assert_eq!(rows.len(), 31);
+    assert!(
+        rows.iter().all(|r| r["actual"].is_number()),
+        "every 2024 value is published"
+    );
+    for path in [
+        "/datos/ecosistemas.csv",
+        "/datos/ecosistemas.json",
+        "/e/moquegua/i/I1.1/valores.csv",
+        "/e/moquegua/impactos.json?scenario=with_planned&period=2028",
+        "/e/moquegua/hibridas.csv",
+    ] {
+        let (status, _, body) = get_text(&app, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(body.lines().count() > 1, "{path}");
+    }
+    let (_, _, values) = get_text(&app, "/e/moquegua/i/I1.1/valores.json").await;
+    let values: Vec<Value> = serde_json::from_str(&values).unwrap();
+    assert!(
+        values
+            .iter()
+            .all(|v| v["audit_seq"].is_number() && v["actor"].is_string())
+    );
+    let (_, _, impacts) = get_text(
+        &app,
+        "/e/moquegua/impactos.json?scenario=with_planned&period=2028",
+    )
+    .await;
+    let impacts: Vec<Value> = serde_json::from_str(&impacts).unwrap();
+    let water = impacts.iter().find(|v| v["vec_code"] == "AGUA").unwrap();
+    assert_eq!(
+        (water["state"].as_f64(), water["status"].as_str()),
+        (Some(274.0), Some("approaching"))
+    );
+
+    // Unknown things are a readable 404; a bad period a 400.
+    let (status, ctype, _) = get_text(&app, "/e/nada").await;
+    assert_eq!((status, ctype.starts_with("text/html")), (404, true));
+    assert_eq!(get_text(&app, "/e/moquegua/i/X9").await.0, 404);
+    assert_eq!(get_text(&app, "/e/moquegua?period=20x4").await.0, 400);
+    assert_eq!(get_text(&app, "/e/moquegua/tablero.xml").await.0, 404);
+}
+
+/// chromedriver on a free port, stopped on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Driver {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect(
+            "chromedriver is needed for the browser tests: apt-get install -y chromium chromium-driver \
+             (bash .ci/run installs it)",
+        );
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver { child, port }
+}
+
+fn chromium_binary() -> &'static str {
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .unwrap_or("/usr/bin/chromium")
+}
+
+async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chromium_binary(),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1280,1800",
+                     format!("--user-data-dir={}", profile.display())]
+        }
+    });
+    let Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a headless Chromium session")
+}
+
+/// Where screenshots go: `AYNI_SCREENSHOTS`, else `target/screenshots`.
+fn shots_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("AYNI_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+        });
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn count(c: &Client, css: &str) -> usize {
+    c.find_all(Locator::Css(css)).await.unwrap().len()
+}
+
+async fn body_text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_citizen_browses_the_portal_in_chromium() {
+    let app = demo(Backend::Sqlite).await;
+    let driver = chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+
+    // Home → Moquegua.
+    c.goto(&app.url("/")).await.unwrap();
+    assert!(body_text(&c).await.contains("Portal de transparencia"));
+    shot(&c, "01-inicio").await;
+    c.find(Locator::Css(r#"a[href^="/e/moquegua"]"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#map svg"))
+        .await
+        .unwrap();
+
+    // The map: four perspectives as bands, the eighteen objectives, statuses in words.
+    assert_eq!(count(&c, "#map svg g.band").await, 4);
+    assert_eq!(count(&c, "#map svg g.objective").await, 18);
+    let text = body_text(&c).await;
+    for p in ["Resultados", "Procesos", "Habilitadores"] {
+        assert!(text.contains(p), "{p}");
+    }
+    assert!(count(&c, r#"#map svg g.objective[data-status="green"]"#).await > 0);
+    shot(&c, "02-ecosistema").await;
+
+    // An indicator in one click from the scorecard: its chart and the provenance of values.
+    c.find(Locator::Css(r#"#scorecard a[href*="/i/I1.1"]"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("svg.chart"))
+        .await
+        .unwrap();
+    assert!(
+        count(&c, "svg.chart g.point").await >= 4,
+        "actual values are plotted"
+    );
+    assert!(count(&c, "#provenance tbody tr").await >= 4);
+    assert!(body_text(&c).await.contains("Procedencia de cada valor"));
+    shot(&c, "03-indicador").await;
+
+    // The language switch keeps the page.
+    c.find(Locator::Css(r#"header nav a[hreflang="en"]"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(r#"html[lang="en"]"#))
+        .await
+        .unwrap();
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Provenance of each value") && text.contains("Trajectory"),
+        "{text}"
+    );
+    shot(&c, "04-indicator-en").await;
+
+    c.goto(&app.url("/e/moquegua/impactos?scenario=with_planned&period=2028"))
+        .await
+        .unwrap();
+    assert_eq!(count(&c, "#impacts tbody tr").await, 6);
+    assert!(body_text(&c).await.contains("Acercándose"));
+    shot(&c, "05-impactos").await;
+
+    // Live: a value awaiting review for 2025 is approved through the API; the open page
+    // shows it without a reload.
+    let pending = app
+        .app
+        .measurements(
+            Some(&Caller::operator()),
+            app.app
+                .indicators_of_objectives(
+                    app.app
+                        .objectives(
+                            app.app
+                                .ecosystem_by_slug("moquegua".into())
+                                .await
+                                .unwrap()
+                                .unwrap()
+                                .id,
+                            None,
+                            None,
+                        )
+                        .await
+                        .unwrap()
+                        .iter()
+                        .map(|o| o.id)
+                        .collect(),
+                )
+                .await
+                .unwrap()
+                .iter()
+                .map(|i| i.id)
+                .collect(),
+            MeasurementFilter {
+                status: Some(MeasurementStatus::Submitted),
+                ..MeasurementFilter::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.period == "2025" && m.territory == "18")
+        .expect("the demo has 2025 values awaiting review");
+    let code = app
+        .app
+        .indicators_by_ids(vec![pending.indicator_id.unwrap()])
+        .await
+        .unwrap()
+        .remove(0)
+        .code;
+    c.goto(&app.url("/e/moquegua?period=2025")).await.unwrap();
+    let cell = format!(r#"#scorecard tr[data-indicator="{code}"] td.actual"#);
+    let before = c
+        .find(Locator::Css(&cell))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Give the page's event stream a moment to connect before the approval.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#live"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let admin = app.login_as(ayni::domain::Role::Coordinator).await;
+    let approved = app
+        .graphql(
+            Some(&admin),
+            "mutation($id: ID!) { approveMeasurement(id: $id) { status value } }",
+            json!({"id": pending.id.to_string()}),
+        )
+        .await
+        .body;
+    assert_eq!(
+        approved["data"]["approveMeasurement"]["status"], "APPROVED",
+        "{approved}"
+    );
+    let expected = ayni_fmt(pending.value);
+    let start = Instant::now();
+    loop {
+        let live = c
+            .find(Locator::Css("#live"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let now = c
+            .find(Locator::Css(&cell))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if live.contains(&code) && now != before {
+            assert_eq!(now, expected, "the approved value shows in the table");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the page did not update: live='{live}', cell '{before}' → '{now}'"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shot(&c, "06-en-vivo").await;
+
+    // A 360 px wide phone: nothing but the map and wide tables (which scroll in their own
+    // boxes) is wider than the screen.
+    c.set_window_size(360, 800).await.unwrap();
+    c.goto(&app.url("/e/moquegua")).await.unwrap();
+    let inner = c.execute("return window.innerWidth", vec![]).await.unwrap();
+    let width = c
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap();
+    let widest = c
+        .execute(
+            "var w=window.innerWidth,o=[];document.querySelectorAll('body *').forEach(function(e){var r=e.getBoundingClientRect();if(r.right>w+1&&!e.closest('.map,.table-wrap'))o.push(e.tagName+'.'+e.className+' '+Math.round(r.right))});return o.slice(0,5).join(', ')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        width.as_f64().unwrap() <= inner.as_f64().unwrap() + 1.0,
+        "page {width} px wide on a {inner} px screen: {widest}"
+    );
+    shot(&c, "07-movil").await;
+    c.close().await.unwrap();
+}
+
+/// A number as the portal shows it (up to two decimals, no trailing zeros).
+fn ayni_fmt(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
