@@ -424,7 +424,10 @@ mod tests {
         o.href = Some("/e/m/i/I1?x=1&y=2".into());
         let svg = to_svg(&d);
         assert!(svg.contains(r#"data-status="red""#));
-        assert!(svg.contains("■ Crítico"), "a shape and a word, not colour alone");
+        assert!(
+            svg.contains("■ Crítico"),
+            "a shape and a word, not colour alone"
+        );
         assert!(svg.contains(r##"fill="#f8d7d4""##));
         assert!(svg.contains(r#"<a href="/e/m/i/I1?x=1&amp;y=2">"#));
         assert_eq!(svg.matches("<a ").count(), svg.matches("</a>").count());

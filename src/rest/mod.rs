@@ -24,17 +24,20 @@ pub const MAX_JSON_BYTES: usize = 64 * 1024;
 #[openapi(
     info(
         title = "Ayni API",
-        description = "REST side of Ayni: health, access tokens, the public audit log and bulk import of observations. Strategy, scorecard, variables and administration are in GraphQL at /graphql.",
+        description = "REST side of Ayni: health, access tokens, the public audit log, bulk import of observations and the portal's open data (CSV and JSON). Strategy, scorecard, variables, shared value and administration are in GraphQL at /graphql.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    paths(health::health, auth::token, audit::head, audit::proof, observations::import),
+    paths(health::health, auth::token, audit::head, audit::proof, observations::import,
+        crate::web::data::ecosystems, crate::web::data::scorecard, crate::web::data::indicator_values,
+        crate::web::data::impacts, crate::web::data::hybrid),
     components(schemas(health::Health, auth::TokenRequest, auth::TokenResponse, ErrorBody, error::ErrorDetail, error::FieldErrorBody, audit::AuditHeadBody, audit::ProofBody, audit::ProofEntry, crate::app::ImportReport, crate::app::RowError)),
     modifiers(&BearerAuth),
     tags(
         (name = "system", description = "Service status"),
         (name = "auth", description = "Access tokens"),
         (name = "audit", description = "The public, hash-chained audit log"),
-        (name = "import", description = "Bulk entry of observations")
+        (name = "import", description = "Bulk entry of observations"),
+        (name = "open-data", description = "The portal's tables as CSV or JSON: published data, no login")
     )
 )]
 pub struct ApiDoc;

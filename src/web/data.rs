@@ -83,6 +83,11 @@ struct EcosystemRow {
     latest_approval: Option<String>,
 }
 
+/// Every ecosystem with its latest period's score, coverage and status.
+#[utoipa::path(get, path = "/datos/ecosistemas.{format}", tag = "open-data",
+    params(("format" = String, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per ecosystem (CSV with a header, or a JSON array)"),
+              (status = 404, description = "Unknown format")))]
 pub async fn ecosystems(data: web::Data<Ayni>, path: web::Path<String>) -> WebResult {
     let format = format_of(&path)?;
     let ayni = app(&data);
@@ -127,6 +132,13 @@ struct ScorecardRow {
     formula: Option<String>,
 }
 
+/// The scorecard of a period: one row per indicator with its objective and perspective.
+#[utoipa::path(get, path = "/e/{slug}/tablero.{format}", tag = "open-data",
+    params(("slug" = String, Path, description = "The ecosystem, e.g. `moquegua`"),
+           ("format" = String, Path, description = "`csv` or `json`"),
+           ("period" = Option<String>, Query, description = "e.g. `2024`; default: the latest with data")),
+    responses((status = 200, description = "Rows: period, perspective, objective, indicator, actual, target, expected, progress, attainment, status"),
+              (status = 400, description = "A malformed period"), (status = 404, description = "Unknown ecosystem or format")))]
 pub async fn scorecard(
     data: web::Data<Ayni>,
     path: web::Path<(String, String)>,
@@ -186,6 +198,12 @@ struct ValueRow {
     audit_seq: Option<i64>,
 }
 
+/// Every approved value of an indicator with its provenance (who, when, evidence, approval,
+/// audit entry).
+#[utoipa::path(get, path = "/e/{slug}/i/{code}/valores.{format}", tag = "open-data",
+    params(("slug" = String, Path, description = "The ecosystem"), ("code" = String, Path, description = "The indicator's code, e.g. `I2.1`"),
+           ("format" = String, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per approved revision"), (status = 404, description = "Unknown ecosystem, indicator or format")))]
 pub async fn indicator_values(
     data: web::Data<Ayni>,
     path: web::Path<(String, String, String)>,
@@ -259,6 +277,13 @@ struct ImpactRow {
     status: &'static str,
 }
 
+/// Every VEC's cumulative state at a period under a scenario.
+#[utoipa::path(get, path = "/e/{slug}/impactos.{format}", tag = "open-data",
+    params(("slug" = String, Path, description = "The ecosystem"), ("format" = String, Path, description = "`csv` or `json`"),
+           ("period" = Option<String>, Query, description = "default: the horizon's last year"),
+           ("scenario" = Option<String>, Query, description = "`existing` (default), `with_planned` or `with_foreseeable`")),
+    responses((status = 200, description = "One row per VEC"), (status = 400, description = "Unknown scenario or bad period"),
+              (status = 404, description = "Unknown ecosystem or format")))]
 pub async fn impacts(
     data: web::Data<Ayni>,
     path: web::Path<(String, String)>,
@@ -317,6 +342,10 @@ struct HybridRow {
     r: Option<f64>,
 }
 
+/// The hybrid metrics' series with their causal check.
+#[utoipa::path(get, path = "/e/{slug}/hibridas.{format}", tag = "open-data",
+    params(("slug" = String, Path, description = "The ecosystem"), ("format" = String, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per metric and period"), (status = 404, description = "Unknown ecosystem or format")))]
 pub async fn hybrid(data: web::Data<Ayni>, path: web::Path<(String, String)>) -> WebResult {
     let (slug, format) = path.into_inner();
     let format = format_of(&format)?;

@@ -3,7 +3,7 @@
 //! JSON, and live updates over server-sent events. Reads published (approved) data only.
 
 mod charts;
-mod data;
+pub(crate) mod data;
 mod i18n;
 mod pages;
 
