@@ -55,6 +55,9 @@ fetch(location.href,{headers:{'Accept':'text/html'}}).then(function(r){return r.
 live.textContent=live.dataset.word+': '+(d.indicator||'')+' '+(d.period||'')+' = '+(d.value!==undefined?d.value:'');});});})();
 "#;
 
+/// Most observation rows a computed indicator's page lists.
+const MAX_PROVENANCE_ROWS: usize = 120;
+
 /// Known names of Moquegua's territories (others show their ubigeo).
 fn territory_name(code: &str) -> String {
     let name = match code {
@@ -503,12 +506,35 @@ pub async fn indicator(
                 .collect(),
         )
         .await?;
-    let values: Vec<Measurement> = ayni
+    let mut values: Vec<Measurement> = ayni
         .measurements(None, vec![ind.id], MeasurementFilter::default())
         .await?
         .into_iter()
         .filter(|m| m.status == MeasurementStatus::Approved.as_str())
         .collect();
+    // A computed indicator's numbers come from its variables' observations: show theirs.
+    let mut subject: HashMap<i64, String> =
+        values.iter().map(|m| (m.id, ind.code.clone())).collect();
+    if ind.formula.is_some() {
+        for v in &inputs {
+            for m in ayni
+                .observations(None, v.id, MeasurementFilter::default())
+                .await?
+            {
+                if m.counted {
+                    subject.insert(m.id, v.code.clone());
+                    values.push(m);
+                }
+            }
+        }
+        // The newest first, and a page that stays light on a phone.
+        values.sort_by(|a, b| {
+            b.period_end
+                .cmp(&a.period_end)
+                .then(a.territory.cmp(&b.territory))
+        });
+        values.truncate(MAX_PROVENANCE_ROWS);
+    }
     let value_ids: Vec<i64> = values.iter().map(|m| m.id).collect();
     let seqs: HashMap<i64, i64> = ayni
         .measurement_audit_seqs(value_ids.clone())
@@ -674,11 +700,13 @@ pub async fn indicator(
             @if values.is_empty() { p { (lang.t("no_values")) } } @else {
                 div.table-wrap { table #provenance {
                     thead { tr {
+                        @if ind.formula.is_some() { th { (lang.t("variables")) } }
                         th { (lang.t("period")) } th { (lang.t("territory")) } th.num { (lang.t("value")) } th.num { (lang.t("revision")) }
                         th { (lang.t("who")) } th { (lang.t("when")) } th { (lang.t("evidence")) } th { (lang.t("approved_by")) } th.num { (lang.t("audit_seq")) }
                     } }
                     tbody { @for m in &values {
                         tr {
+                            @if ind.formula.is_some() { td { code { (subject.get(&m.id).map(String::as_str).unwrap_or("")) } } }
                             td { (m.period) } td { (territory_name(&m.territory)) } td.num { (fmt_num(m.value)) } td.num { (m.revision) }
                             td { (actor_names.get(&m.actor_id).map(String::as_str).unwrap_or("?")) }
                             td { (m.submitted_at.format("%Y-%m-%d %H:%M")) }

@@ -347,7 +347,14 @@ async fn serve_with_demo_data_then_stop_gracefully(app: TestApp) {
 
     // A second start keeps the data and does not load the demo again.
     let (child, _base, stdout) = start_server(&url, true);
+    let portal = stdout
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the portal's address is printed");
+    assert!(portal.starts_with("Portal: http://127.0.0.1:"), "{portal}");
     std::thread::sleep(Duration::from_millis(300));
-    assert!(stdout.try_recv().is_err(), "no second demo password");
+    assert!(
+        stdout.try_iter().all(|l| !l.contains("password")),
+        "no second demo password"
+    );
     stop(child);
 }

@@ -70,6 +70,10 @@ async fn pages_and_open_data_are_served_to_anyone(app: TestApp) {
     assert_eq!(es.matches(r#"<g class="objective""#).count(), 18);
     let (_, _, en) = get_text(&app, "/e/moquegua?lang=en").await;
     assert!(en.contains(r#"<html lang="en">"#) && en.contains("Scorecard"));
+    // A computed indicator traces its numbers to its variables' approved observations.
+    let (_, _, computed) = get_text(&app, "/e/moquegua/i/I2.1").await;
+    let provenance = &computed[computed.find(r#"id="provenance""#).unwrap()..];
+    assert!(provenance.contains("<code>V027</code>") && provenance.contains("<code>V004</code>"));
     // Filters: a theme keeps its objectives only.
     let (_, _, girh) = get_text(&app, "/e/moquegua?theme=GIRH").await;
     assert!(girh.contains("OE3 ") && !girh.contains(r#"data-indicator="I2.1""#));
