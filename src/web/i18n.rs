@@ -157,6 +157,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("exceeded", "Excedido", "Exceeded"),
     ("hybrid", "Métricas híbridas", "Hybrid metrics"),
     ("company", "Empresa", "Company"),
+    ("metric", "Métrica", "Metric"),
     ("verdict", "Verificación causal", "Causal check"),
     ("supported", "Respaldada", "Supported"),
     ("not_supported", "No respaldada", "Not supported"),

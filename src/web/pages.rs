@@ -39,7 +39,7 @@ th{background:#eef3f7}td.num,th.num{text-align:right;white-space:nowrap}tr.objec
 svg.chart{width:100%;height:auto;background:#fff;border:1px solid #d6dee6;border-radius:8px}
 form.filters{display:flex;flex-wrap:wrap;gap:8px 14px;align-items:end;background:#fff;border:1px solid #d6dee6;border-radius:8px;padding:10px}
 form.filters label{display:flex;flex-direction:column;font-size:.85rem;flex:1 1 150px;min-width:0}select,button{font:inherit;padding:4px 6px;min-height:36px;max-width:100%}
-main{overflow-wrap:anywhere}
+main{overflow-wrap:break-word}
 .downloads a{margin-right:10px}.muted{color:#5f6b76;font-size:.9rem}.live{min-height:1.5em;color:#1e6b24;font-weight:600}
 dl.def{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px}dl.def dt{font-weight:600}
 footer{max-width:1200px;margin:0 auto;padding:16px;color:#5f6b76;font-size:.85rem}
@@ -801,7 +801,7 @@ pub async fn impacts(
                 tr data-vec=(s.vec.code) {
                     td { (s.vec.code) " — " (s.vec.name) } td { (s.vec.unit) }
                     td.num { (fmt_num(s.vec.baseline_value)) " (" (s.vec.baseline_period) ")" }
-                    td.num { (fmt_num(s.point.state)) } td.num { (fmt_num(s.threshold.value)) " " (if s.threshold.side.as_str() == "upper" { "≤" } else { "≥" }) }
+                    td.num { (fmt_num(s.point.state)) } td.num { (if s.threshold.side.as_str() == "upper" { "≤ " } else { "≥ " }) (fmt_num(s.threshold.value)) }
                     td.num { (fmt_num(s.point.headroom)) } td.num { (pct(Some(s.point.used))) } td { (vec_status(lang, s.point.status)) }
                 }
             } }
@@ -810,7 +810,7 @@ pub async fn impacts(
         p.downloads { (lang.t("download")) ": "
             a href=(format!("/e/{}/hibridas.csv", eco.slug)) { "CSV" } a href=(format!("/e/{}/hibridas.json", eco.slug)) { "JSON" } }
         div.table-wrap { table #hybrid {
-            thead { tr { th { "" } th { (lang.t("company")) } th { (lang.t("unit")) } th.num { (lang.t("value")) } th.num { "n" } th.num { "r" } th { (lang.t("verdict")) } th { (lang.t("status")) } } }
+            thead { tr { th { (lang.t("metric")) } th { (lang.t("company")) } th { (lang.t("unit")) } th.num { (lang.t("value")) } th.num { "n" } th.num { "r" } th { (lang.t("verdict")) } th { (lang.t("status")) } } }
             tbody { @for h in &hybrids {
                 @let last = h.series.iter().rev().find(|p| p.value.is_some());
                 tr {
