@@ -377,3 +377,166 @@ pub async fn hybrid(data: web::Data<Ayni>, path: web::Path<(String, String)>) ->
     }
     respond(format, &format!("hibridas-{}", eco.slug), &rows)
 }
+
+#[derive(Serialize)]
+struct ObjectiveRow {
+    period: String,
+    perspective: String,
+    code: String,
+    objective: String,
+    theme: Option<String>,
+    score: Option<f64>,
+    coverage: f64,
+    status: &'static str,
+}
+
+/// The strategy map's objectives with their score and status for a period.
+#[utoipa::path(get, path = "/e/{slug}/mapa.{format}", tag = "open-data",
+    params(("slug" = String, Path, description = "The ecosystem"), ("format" = String, Path, description = "`csv` or `json`"),
+           ("period" = Option<String>, Query, description = "e.g. `2024`; default: the latest with data")),
+    responses((status = 200, description = "One row per objective, perspectives in the ecosystem's order"),
+              (status = 404, description = "Unknown ecosystem or format")))]
+pub async fn map(
+    data: web::Data<Ayni>,
+    path: web::Path<(String, String)>,
+    q: web::Query<PageQuery>,
+) -> WebResult {
+    let (slug, format) = path.into_inner();
+    let format = format_of(&format)?;
+    let ayni = app(&data);
+    let eco = find_ecosystem(ayni, &slug).await?;
+    let period = period_or_default(ayni, &eco, &q.period).await?;
+    let card = ayni.scorecard(eco.id, period.clone()).await?;
+    let themes = ayni.themes_of(vec![eco.id]).await?;
+    let mut rows = Vec::new();
+    for p in &card.perspectives {
+        for o in &p.objectives {
+            rows.push(ObjectiveRow {
+                period: period.clone(),
+                perspective: p.perspective.name.clone(),
+                code: o.objective.code.clone(),
+                objective: o.objective.name.clone(),
+                theme: o
+                    .objective
+                    .theme_id
+                    .and_then(|t| themes.iter().find(|x| x.id == t))
+                    .map(|t| t.code.clone()),
+                score: o.score.score,
+                coverage: o.score.coverage(),
+                status: status_word(o.status),
+            });
+        }
+    }
+    respond(format, &format!("mapa-{}-{period}", eco.slug), &rows)
+}
+
+#[derive(Serialize)]
+struct LinkRow {
+    cause: String,
+    effect: String,
+    description: String,
+    verdict: String,
+    n: usize,
+    best_lag: Option<u32>,
+    r: Option<f64>,
+}
+
+/// The map's cause-effect links with the data check of each.
+#[utoipa::path(get, path = "/e/{slug}/enlaces.{format}", tag = "open-data",
+    params(("slug" = String, Path, description = "The ecosystem"), ("format" = String, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per link: cause, effect, verdict, n, best lag, r"),
+              (status = 404, description = "Unknown ecosystem or format")))]
+pub async fn links(data: web::Data<Ayni>, path: web::Path<(String, String)>) -> WebResult {
+    let (slug, format) = path.into_inner();
+    let format = format_of(&format)?;
+    let ayni = app(&data);
+    let eco = find_ecosystem(ayni, &slug).await?;
+    let map = ayni.strategy_map(eco.id).await?;
+    let evidence: std::collections::HashMap<i64, crate::domain::causal::CausalCheck> = ayni
+        .link_evidence(eco.id)
+        .await?
+        .into_iter()
+        .map(|e| (e.link_id, e.check))
+        .collect();
+    let code = |id: i64| {
+        map.objectives
+            .iter()
+            .find(|o| o.id == id)
+            .map(|o| o.code.clone())
+            .unwrap_or_default()
+    };
+    let rows: Vec<LinkRow> = map
+        .links
+        .iter()
+        .map(|l| {
+            let check = evidence.get(&l.id);
+            LinkRow {
+                cause: code(l.cause_id),
+                effect: code(l.effect_id),
+                description: l.description.clone(),
+                verdict: check
+                    .and_then(|c| serde_json::to_value(c.verdict).ok())
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                n: check.map_or(0, |c| c.n),
+                best_lag: check.and_then(|c| c.best_lag),
+                r: check.and_then(|c| c.r),
+            }
+        })
+        .collect();
+    respond(format, &format!("enlaces-{}", eco.slug), &rows)
+}
+
+#[derive(Serialize)]
+struct SeriesRow {
+    indicator: String,
+    period: String,
+    actual: Option<f64>,
+    expected: Option<f64>,
+    target: Option<f64>,
+    target_period: Option<String>,
+    progress: Option<f64>,
+    attainment: Option<f64>,
+    on_track: Option<bool>,
+    status: &'static str,
+    no_value_reason: Option<String>,
+}
+
+/// An indicator's trajectory: actual, expected and target per period (the chart's data).
+#[utoipa::path(get, path = "/e/{slug}/i/{code}/serie.{format}", tag = "open-data",
+    params(("slug" = String, Path, description = "The ecosystem"), ("code" = String, Path, description = "The indicator's code"),
+           ("format" = String, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per period from the baseline to the last target"),
+              (status = 404, description = "Unknown ecosystem, indicator or format")))]
+pub async fn indicator_series(
+    data: web::Data<Ayni>,
+    path: web::Path<(String, String, String)>,
+) -> WebResult {
+    let (slug, code, format) = path.into_inner();
+    let format = format_of(&format)?;
+    let ayni = app(&data);
+    let eco = find_ecosystem(ayni, &slug).await?;
+    let ind = ayni
+        .indicator_by_code(eco.id, code.clone())
+        .await?
+        .ok_or_else(|| WebError::not_found(&code))?;
+    let rows: Vec<SeriesRow> = ayni
+        .series(ind.id, None, None)
+        .await?
+        .into_iter()
+        .map(|p| SeriesRow {
+            indicator: ind.code.clone(),
+            period: p.period.to_string(),
+            actual: p.evaluation.actual,
+            expected: p.evaluation.expected,
+            target: p.evaluation.target.map(|t| t.value),
+            target_period: p.evaluation.target.map(|t| t.period.to_string()),
+            progress: p.evaluation.progress,
+            attainment: p.evaluation.attainment,
+            on_track: p.evaluation.on_track,
+            status: status_word(p.evaluation.status),
+            no_value_reason: p.no_value_reason,
+        })
+        .collect();
+    respond(format, &format!("serie-{}-{}", eco.slug, ind.code), &rows)
+}

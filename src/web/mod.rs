@@ -37,10 +37,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/e/{slug}/tablero.{format}", web::get().to(data::scorecard))
         .route("/e/{slug}/impactos.{format}", web::get().to(data::impacts))
         .route("/e/{slug}/hibridas.{format}", web::get().to(data::hybrid))
+        .route("/e/{slug}/mapa.{format}", web::get().to(data::map))
+        .route("/e/{slug}/enlaces.{format}", web::get().to(data::links))
         .route("/e/{slug}/i/{code}", web::get().to(pages::indicator))
         .route(
             "/e/{slug}/i/{code}/valores.{format}",
             web::get().to(data::indicator_values),
+        )
+        .route(
+            "/e/{slug}/i/{code}/serie.{format}",
+            web::get().to(data::indicator_series),
         );
 }
 

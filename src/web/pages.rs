@@ -401,6 +401,12 @@ pub async fn ecosystem(
         section #map aria-labelledby="map-h" {
             h2 #map-h { (lang.t("strategy_map")) }
             div.map { (PreEscaped(svg)) }
+            p.downloads { (lang.t("download")) ": "
+                a href=(format!("/e/{}/mapa.csv?period={period}", eco.slug)) { "CSV" }
+                a href=(format!("/e/{}/mapa.json?period={period}", eco.slug)) { "JSON" }
+                " · " (lang.t("evidence_check")) ": "
+                a href=(format!("/e/{}/enlaces.csv", eco.slug)) { "CSV" }
+                a href=(format!("/e/{}/enlaces.json", eco.slug)) { "JSON" } }
             details {
                 summary { (lang.t("map_alt")) }
                 div.table-wrap { table {
@@ -671,6 +677,9 @@ pub async fn indicator(
         section aria-labelledby="chart-h" {
             h2 #chart-h { (lang.t("trajectory")) }
             (PreEscaped(chart))
+            p.downloads { (lang.t("download")) ": "
+                a href=(format!("/e/{}/i/{}/serie.csv", eco.slug, ind.code)) { "CSV" }
+                a href=(format!("/e/{}/i/{}/serie.json", eco.slug, ind.code)) { "JSON" } }
             details {
                 summary { (lang.t("chart_alt")) }
                 div.table-wrap { table {

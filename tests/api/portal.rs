@@ -100,11 +100,25 @@ async fn pages_and_open_data_are_served_to_anyone(app: TestApp) {
         "/e/moquegua/i/I1.1/valores.csv",
         "/e/moquegua/impactos.json?scenario=with_planned&period=2028",
         "/e/moquegua/hibridas.csv",
+        "/e/moquegua/mapa.csv?period=2024",
+        "/e/moquegua/enlaces.json",
+        "/e/moquegua/i/I2.1/serie.csv",
     ] {
         let (status, _, body) = get_text(&app, path).await;
         assert_eq!(status, 200, "{path}");
         assert!(body.lines().count() > 1, "{path}");
     }
+    let (_, _, objectives) = get_text(&app, "/e/moquegua/mapa.json?period=2024").await;
+    let objectives: Vec<Value> = serde_json::from_str(&objectives).unwrap();
+    assert_eq!(objectives.len(), 18);
+    let (_, _, links) = get_text(&app, "/e/moquegua/enlaces.json").await;
+    let links: Vec<Value> = serde_json::from_str(&links).unwrap();
+    assert_eq!(links.len(), 22);
+    assert!(links.iter().any(|l| l["verdict"] == "SUPPORTED"));
+    let (_, _, series) = get_text(&app, "/e/moquegua/i/I2.1/serie.json").await;
+    let series: Vec<Value> = serde_json::from_str(&series).unwrap();
+    let y2024 = series.iter().find(|p| p["period"] == "2024").unwrap();
+    assert!(y2024["actual"].is_number() && y2024["expected"].is_number());
     let (_, _, values) = get_text(&app, "/e/moquegua/i/I1.1/valores.json").await;
     let values: Vec<Value> = serde_json::from_str(&values).unwrap();
     assert!(
