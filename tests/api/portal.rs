@@ -268,6 +268,20 @@ async fn a_citizen_browses_the_portal_in_chromium() {
         .await
         .unwrap();
 
+    // Keyboard: the first Tab reaches the skip link, and it leads to the content.
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{e004}")
+        .await
+        .unwrap();
+    let focused = c.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("href").await.unwrap().as_deref(),
+        Some("#main")
+    );
+    assert_eq!(count(&c, "main#main").await, 1);
+
     // The map: four perspectives as bands, the eighteen objectives, statuses in words.
     assert_eq!(count(&c, "#map svg g.band").await, 4);
     assert_eq!(count(&c, "#map svg g.objective").await, 18);
