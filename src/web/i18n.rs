@@ -199,6 +199,12 @@ mod tests {
                 .all(|(_, es, en)| !es.is_empty() && !en.is_empty())
         );
         assert_eq!(Lang::En.t("scorecard"), "Scorecard");
+        // Every word the pages ask for exists (a typo would print "?").
+        let pages = include_str!("pages.rs");
+        for part in pages.split("lang.t(\"").skip(1) {
+            let key = &part[..part.find('"').unwrap()];
+            assert!(keys.contains(&key), "missing word '{key}'");
+        }
         assert_eq!(Lang::Es.t("scorecard"), "Tablero de control");
     }
 }

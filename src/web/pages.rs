@@ -553,12 +553,35 @@ pub async fn indicator(
         .into_iter()
         .filter(|c| c.status == "open")
         .collect();
+    // Who approved: the reviewer's user number and the actor it speaks for (no e-mails).
+    let reviewers: HashMap<i64, Option<i64>> = ayni
+        .user_actors(values.iter().filter_map(|m| m.reviewed_by).collect())
+        .await?
+        .into_iter()
+        .collect();
     let actor_names: HashMap<i64, String> = ayni
-        .actors_by_ids(values.iter().map(|m| m.actor_id).collect())
+        .actors_by_ids(
+            values
+                .iter()
+                .map(|m| m.actor_id)
+                .chain(reviewers.values().flatten().copied())
+                .collect(),
+        )
         .await?
         .into_iter()
         .map(|a| (a.id, a.name))
         .collect();
+    let reviewer = |user: i64| {
+        let actor = reviewers
+            .get(&user)
+            .copied()
+            .flatten()
+            .and_then(|a| actor_names.get(&a));
+        match actor {
+            Some(name) => format!("#{user} ({name})"),
+            None => format!("#{user}"),
+        }
+    };
 
     // Values by territory for the latest period that has any (computed for formulas).
     let mut by_territory: BTreeMap<String, f64> = BTreeMap::new();
@@ -720,7 +743,7 @@ pub async fn indicator(
                             td { (actor_names.get(&m.actor_id).map(String::as_str).unwrap_or("?")) }
                             td { (m.submitted_at.format("%Y-%m-%d %H:%M")) }
                             td { @if let Some(u) = &m.evidence_url { a href=(u) rel="nofollow noopener" { (m.evidence_text.as_deref().unwrap_or(u)) } } @else { (m.evidence_text.as_deref().unwrap_or("")) } }
-                            td { @if let Some(by) = m.reviewed_by { "#" (by) } " " (m.reviewed_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()) }
+                            td { @if let Some(by) = m.reviewed_by { (reviewer(by)) } " " (m.reviewed_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()) }
                             td.num { @if let Some(seq) = seqs.get(&m.id) { a href=(format!("/api/v1/audit/proof?from={seq}&limit=1")) { (seq) } } }
                         }
                     } }
@@ -879,4 +902,35 @@ pub async fn events(data: web::Data<Ayni>, path: web::Path<String>) -> WebResult
         .insert_header(("cache-control", "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
         .streaming(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_language_and_scenarios_parse() {
+        assert_eq!(with_lang("/e/m", Lang::Es), "/e/m");
+        assert_eq!(with_lang("/e/m", Lang::En), "/e/m?lang=en");
+        assert_eq!(
+            with_lang("/e/m?period=2024", Lang::En),
+            "/e/m?period=2024&lang=en"
+        );
+        assert_eq!(scenario_of(None).unwrap(), Scenario::Existing);
+        assert_eq!(
+            scenario_of(Some("WITH_PLANNED")).unwrap(),
+            Scenario::WithPlanned
+        );
+        assert_eq!(scenario_of(Some("soñado")).unwrap_err().status, 400);
+        assert_eq!(territory_name("1803"), "Ilo (1803)");
+        assert_eq!(territory_name("180301"), "180301");
+    }
+
+    #[test]
+    fn a_status_is_a_word_and_a_shape_not_only_a_colour() {
+        let html = stoplight(Lang::En, Status::Red).into_string();
+        assert!(html.contains("st-red") && html.contains("■") && html.contains("Critical"));
+        assert_eq!(pct(Some(0.8454)), "84.54%");
+        assert_eq!(pct(None), "–");
+    }
 }
