@@ -296,14 +296,11 @@ impl Ayni {
                     .ok_or_else(|| AppError::internal("no view of the hybrid metric"))?;
                 may_adopt(&view.check, justification.as_deref())
                     .map_err(|m| AppError::invalid("justification", "causalCheck", m))?;
-                let verdict = serde_json::to_value(view.check.verdict)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
+                let verdict = view.check.verdict.as_str();
                 let justification = (view.check.verdict != Verdict::Supported)
                     .then_some(justification)
                     .flatten();
-                let after = hybrid::adopt(tx, &before, &verdict, justification.as_deref())?;
+                let after = hybrid::adopt(tx, &before, verdict, justification.as_deref())?;
                 Ok(HybridView {
                     metric: after,
                     ..view

@@ -109,6 +109,17 @@ pub enum Verdict {
     InsufficientData,
 }
 
+impl Verdict {
+    /// The stored and published word: `SUPPORTED`, `NOT_SUPPORTED`, `INSUFFICIENT_DATA`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Supported => "SUPPORTED",
+            Verdict::NotSupported => "NOT_SUPPORTED",
+            Verdict::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
 /// The pairs and correlation at one lag.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -484,5 +495,12 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(s, r#"["SUPPORTED","NOT_SUPPORTED","INSUFFICIENT_DATA"]"#);
+        for v in [
+            Verdict::Supported,
+            Verdict::NotSupported,
+            Verdict::InsufficientData,
+        ] {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
     }
 }

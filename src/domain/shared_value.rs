@@ -99,10 +99,7 @@ pub fn may_adopt(check: &CausalCheck, justification: Option<&str>) -> Result<(),
         ),
         None => Err(format!(
             "the causal check is {} (n = {}{}): adopt only with a written justification",
-            match check.verdict {
-                Verdict::NotSupported => "NOT_SUPPORTED",
-                _ => "INSUFFICIENT_DATA",
-            },
+            check.verdict.as_str(),
             check.n,
             check
                 .r

@@ -353,10 +353,7 @@ pub async fn hybrid(data: web::Data<Ayni>, path: web::Path<(String, String)>) ->
     let eco = find_ecosystem(ayni, &slug).await?;
     let mut rows = Vec::new();
     for h in ayni.hybrid_metrics(eco.id).await? {
-        let verdict = serde_json::to_value(h.check.verdict)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let verdict = h.check.verdict.as_str().to_string();
         for p in &h.series {
             rows.push(HybridRow {
                 code: h.metric.code.clone(),
@@ -475,8 +472,7 @@ pub async fn links(data: web::Data<Ayni>, path: web::Path<(String, String)>) -> 
                 effect: code(l.effect_id),
                 description: l.description.clone(),
                 verdict: check
-                    .and_then(|c| serde_json::to_value(c.verdict).ok())
-                    .and_then(|v| v.as_str().map(str::to_string))
+                    .map(|c| c.verdict.as_str().to_string())
                     .unwrap_or_default(),
                 n: check.map_or(0, |c| c.n),
                 best_lag: check.and_then(|c| c.best_lag),
