@@ -125,6 +125,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("evidence", "Evidencia", "Evidence"),
     ("approved_by", "Aprobado por", "Approved by"),
     ("audit_seq", "Registro de auditoría", "Audit entry"),
+    (
+        "operator",
+        "el operador (carga por línea de comandos)",
+        "the operator (command-line load)",
+    ),
     ("revision", "Revisión", "Revision"),
     ("challenges", "Observaciones abiertas", "Open challenges"),
     (

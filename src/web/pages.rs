@@ -743,7 +743,11 @@ pub async fn indicator(
                             td { (actor_names.get(&m.actor_id).map(String::as_str).unwrap_or("?")) }
                             td { (m.submitted_at.format("%Y-%m-%d %H:%M")) }
                             td { @if let Some(u) = &m.evidence_url { a href=(u) rel="nofollow noopener" { (m.evidence_text.as_deref().unwrap_or(u)) } } @else { (m.evidence_text.as_deref().unwrap_or("")) } }
-                            td { @if let Some(by) = m.reviewed_by { (reviewer(by)) } " " (m.reviewed_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()) }
+                            td {
+                                @if let Some(by) = m.reviewed_by { (reviewer(by)) }
+                                @else if m.reviewed_at.is_some() { (lang.t("operator")) }
+                                " " (m.reviewed_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default())
+                            }
                             td.num { @if let Some(seq) = seqs.get(&m.id) { a href=(format!("/api/v1/audit/proof?from={seq}&limit=1")) { (seq) } } }
                         }
                     } }
