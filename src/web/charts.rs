@@ -56,10 +56,8 @@ pub fn line_chart(title: &str, labels: &[String], series: &[Series<'_>]) -> Stri
         hi = lo + 1.0;
     }
     let pad = (hi - lo) * 0.08;
-    let (lo, hi) = (
-        (lo - pad).min(if lo >= 0.0 { 0.0 } else { lo - pad }),
-        hi + pad,
-    );
+    // A line chart need not start at zero: the axis frames the data (the labels say where).
+    let (lo, hi) = (lo - pad, hi + pad);
     let n = labels.len().max(1);
     let x = |i: usize| {
         if n == 1 {
