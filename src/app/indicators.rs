@@ -603,6 +603,18 @@ pub(super) fn scorecard_in(
     ecosystem_id: i64,
     at: Period,
 ) -> Result<Scorecard, AppError> {
+    scorecards_in(c, ecosystem_id, &[at])?
+        .pop()
+        .ok_or_else(|| AppError::internal("no scorecard built"))
+}
+
+/// An ecosystem's scorecards for several periods: the strategy, indicators and targets are
+/// read once, the values once per period.
+pub(super) fn scorecards_in(
+    c: &mut DbConnection,
+    ecosystem_id: i64,
+    periods: &[Period],
+) -> Result<Vec<Scorecard>, AppError> {
     let eco = ecosystem::by_id(c, ecosystem_id)?
         .ok_or_else(|| AppError::not_found(format!("ecosystem {ecosystem_id}")))?;
     let perspectives = ecosystem::perspectives_of(c, &[ecosystem_id])?;
@@ -610,16 +622,21 @@ pub(super) fn scorecard_in(
     let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
     let ids: Vec<i64> = indicators.iter().map(|i| i.id).collect();
     let targets = indicator::targets_of(c, &ids)?;
-    let observations = counted_observations(c, &eco, &indicators, &at)?;
-    build_scorecard(
-        eco,
-        at,
-        perspectives,
-        objectives,
-        indicators,
-        &targets,
-        &observations,
-    )
+    periods
+        .iter()
+        .map(|at| {
+            let observations = counted_observations(c, &eco, &indicators, at)?;
+            build_scorecard(
+                eco.clone(),
+                *at,
+                perspectives.clone(),
+                objectives.clone(),
+                indicators.clone(),
+                &targets,
+                &observations,
+            )
+        })
+        .collect()
 }
 
 /// Every approved value of these indicators for the ecosystem's whole territory, by period

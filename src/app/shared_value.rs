@@ -19,7 +19,7 @@ use crate::domain::shared_value::{
 use crate::domain::strategy::text;
 use crate::domain::{ActorKind, Code, MetricCategory, Period, PeriodType, Role, ValidationErrors};
 
-use super::indicators::{scorecard_in, value_points};
+use super::indicators::{scorecard_in, scorecards_in, value_points};
 use super::{AppError, Ayni, Caller};
 
 /// A hybrid metric as proposed.
@@ -139,12 +139,13 @@ fn hybrid_views(
 }
 
 impl Ayni {
-    /// Proposes a hybrid metric (coordinators and admins; contributors of the company itself).
+    /// Proposes a hybrid metric (coordinators and admins; contributors of the company itself);
+    /// returns it with its series and causal check.
     pub async fn create_hybrid_metric(
         &self,
         caller: &Caller,
         input: HybridInput,
-    ) -> Result<HybridMetric, AppError> {
+    ) -> Result<HybridView, AppError> {
         let own_company =
             caller.role == Role::Contributor && caller.actor_id == Some(input.company_actor_id);
         if !own_company {
@@ -264,7 +265,10 @@ impl Ayni {
                     relation: input.relation,
                     unit,
                 };
-                hybrid::create(tx, &fields).map_err(AppError::from)
+                let created = hybrid::create(tx, &fields)?;
+                hybrid_views(tx.conn(), vec![created])?
+                    .pop()
+                    .ok_or_else(|| AppError::internal("no view of the hybrid metric"))
             })
             .await
     }
@@ -417,54 +421,45 @@ impl Ayni {
                         .into_iter()
                         .collect()
                 });
-                let overall = Score::combine(
-                    1.0,
-                    &cards
+                // One group of the indicators that `keep` picks, scored like the others.
+                let group = |key: &str, keep: &dyn Fn(&super::IndicatorCard) -> bool| {
+                    let chosen: Vec<&super::IndicatorCard> =
+                        cards.iter().map(|(_, i)| *i).filter(|i| keep(i)).collect();
+                    let scores: Vec<Score> = chosen
                         .iter()
-                        .map(|(_, i)| {
+                        .map(|i| {
                             Score::indicator(i.indicator.weight, i.evaluation.progress, Some(1.0))
                         })
-                        .collect::<Vec<_>>(),
-                );
-                let mut by_actor = Vec::new();
-                for a in actors {
-                    let kind = a.kind.clone();
-                    let contributes: Vec<IndicatorShare<String>> = cards
-                        .iter()
-                        .map(|(_, i)| {
-                            let mine = responsible
-                                .iter()
-                                .any(|(ind, who)| *ind == i.indicator.id && *who == a.id);
-                            share(if mine { vec!["in".into()] } else { vec![] }, i)
-                        })
                         .collect();
-                    let receives: Vec<IndicatorShare<String>> = cards
-                        .iter()
-                        .map(|(_, i)| {
-                            let reaches = beneficiaries.iter().any(|b| {
+                    ShareGroup {
+                        key: key.into(),
+                        score: Score::combine(1.0, &scores),
+                        indicator_ids: chosen.iter().map(|i| i.indicator.id).collect(),
+                    }
+                };
+                let overall = group("all", &|_| true).score;
+                let by_actor = actors
+                    .into_iter()
+                    .map(|a| {
+                        let contributes = group("in", &|i| {
+                            responsible
+                                .iter()
+                                .any(|(ind, who)| *ind == i.indicator.id && *who == a.id)
+                        });
+                        let receives = group("out", &|i| {
+                            beneficiaries.iter().any(|b| {
                                 b.indicator_id == i.indicator.id
                                     && (b.actor_id == Some(a.id)
-                                        || b.actor_kind.as_deref() == Some(kind.as_str()))
-                            });
-                            share(if reaches { vec!["out".into()] } else { vec![] }, i)
-                        })
-                        .collect();
-                    let pick = |items: &[IndicatorShare<String>], key: &str| {
-                        groups(items, &ids, Some(1.0))
-                            .into_iter()
-                            .next()
-                            .unwrap_or(ShareGroup {
-                                key: key.into(),
-                                score: Score::combine(1.0, &[]),
-                                indicator_ids: vec![],
+                                        || b.actor_kind.as_deref() == Some(a.kind.as_str()))
                             })
-                    };
-                    by_actor.push(ActorShare {
-                        contributes: pick(&contributes, "in"),
-                        receives: pick(&receives, "out"),
-                        actor: a,
-                    });
-                }
+                        });
+                        ActorShare {
+                            contributes,
+                            receives,
+                            actor: a,
+                        }
+                    })
+                    .collect();
                 Ok(SharedValue {
                     period: at,
                     overall,
@@ -509,11 +504,13 @@ impl Ayni {
                     .filter_map(|y| Period::new(PeriodType::Yearly, y, 1))
                     .collect();
                 let mut scores: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
-                for p in &periods {
-                    let card = scorecard_in(c, ecosystem_id, *p)?;
+                for card in scorecards_in(c, ecosystem_id, &periods)? {
                     for o in card.perspectives.iter().flat_map(|x| &x.objectives) {
                         if let Some(s) = o.score.score {
-                            scores.entry(o.objective.id).or_default().push((*p, s));
+                            scores
+                                .entry(o.objective.id)
+                                .or_default()
+                                .push((card.period, s));
                         }
                     }
                 }

@@ -201,18 +201,6 @@ pub struct CumulativePoint {
     pub by_actor: BTreeMap<i64, f64>,
 }
 
-impl PartialOrd for Sector {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Sector {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
-    }
-}
-
 /// The cumulative state for each of `periods`: baseline plus every contribution after the
 /// baseline period and up to (and including) that period. Contributions at or before the
 /// baseline period are already in the baseline and are not counted again.

@@ -214,3 +214,21 @@ pub async fn load_one<T: Loader<i64, Error = async_graphql::Error>>(
 ) -> async_graphql::Result<Option<T::Value>> {
     ctx.data::<DataLoader<T>>()?.load_one(key).await
 }
+
+/// A referenced row that is not there: the database changed during the request.
+pub fn missing(what: &str, key: i64) -> async_graphql::Error {
+    super::error::to_graphql(crate::app::AppError::internal(format!(
+        "{what} {key} vanished during the request"
+    )))
+}
+
+/// Loads a row another row refers to, which must exist.
+pub async fn load_required<T: Loader<i64, Error = async_graphql::Error>>(
+    ctx: &async_graphql::Context<'_>,
+    key: i64,
+    what: &str,
+) -> async_graphql::Result<T::Value> {
+    load_one::<T>(ctx, key)
+        .await?
+        .ok_or_else(|| missing(what, key))
+}

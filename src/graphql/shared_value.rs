@@ -15,7 +15,7 @@ use crate::domain::impact::Scenario;
 use super::actors::{ActorGql, ActorKindGql};
 use super::context::ContextExt;
 use super::error::{GqlResult, parse_id, parse_ids, to_id};
-use super::loaders::{ActorLoader, IndicatorLoader, load_one};
+use super::loaders::{ActorLoader, IndicatorLoader, load_required};
 use super::scorecard::{IndicatorGql, MeasurementGql};
 
 macro_rules! remote_enum {
@@ -158,25 +158,19 @@ impl HybridMetricGql {
         Ok(self.0.metric.status().map_err(AppError::from).gql()?.into())
     }
     async fn company(&self, ctx: &Context<'_>) -> async_graphql::Result<ActorGql> {
-        load_one::<ActorLoader>(ctx, self.0.metric.company_actor_id)
-            .await?
+        load_required::<ActorLoader>(ctx, self.0.metric.company_actor_id, "actor")
+            .await
             .map(ActorGql)
-            .ok_or_else(|| AppError::internal("hybrid metric without company"))
-            .gql()
     }
     async fn social_indicator(&self, ctx: &Context<'_>) -> async_graphql::Result<IndicatorGql> {
-        load_one::<IndicatorLoader>(ctx, self.0.metric.social_indicator_id)
-            .await?
+        load_required::<IndicatorLoader>(ctx, self.0.metric.social_indicator_id, "indicator")
+            .await
             .map(IndicatorGql)
-            .ok_or_else(|| AppError::internal("hybrid metric without social indicator"))
-            .gql()
     }
     async fn financial_indicator(&self, ctx: &Context<'_>) -> async_graphql::Result<IndicatorGql> {
-        load_one::<IndicatorLoader>(ctx, self.0.metric.financial_indicator_id)
-            .await?
+        load_required::<IndicatorLoader>(ctx, self.0.metric.financial_indicator_id, "indicator")
+            .await
             .map(IndicatorGql)
-            .ok_or_else(|| AppError::internal("hybrid metric without financial indicator"))
-            .gql()
     }
     /// Every period where either indicator has an approved value.
     async fn series(&self) -> Vec<HybridPointGql> {
@@ -402,11 +396,9 @@ impl DevelopmentGql {
     }
     /// The actor that owns it and reports its impacts.
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<ActorGql> {
-        load_one::<ActorLoader>(ctx, self.0.actor_id)
-            .await?
+        load_required::<ActorLoader>(ctx, self.0.actor_id, "actor")
+            .await
             .map(ActorGql)
-            .ok_or_else(|| AppError::internal("development without owner"))
-            .gql()
     }
     async fn territory(&self) -> &str {
         &self.0.territory
@@ -677,17 +669,9 @@ impl SharedValueMutation {
             relation: input.relation.into(),
             unit: input.unit,
         };
-        let app = ctx.app()?;
-        let created = app.create_hybrid_metric(caller, input).await.gql()?;
-        let view = app
-            .hybrid_metrics(created.ecosystem_id)
-            .await
-            .gql()?
-            .into_iter()
-            .find(|v| v.metric.id == created.id)
-            .ok_or_else(|| AppError::internal("created hybrid metric not found"))
-            .gql()?;
-        Ok(HybridMetricGql(view))
+        Ok(HybridMetricGql(
+            ctx.app()?.create_hybrid_metric(caller, input).await.gql()?,
+        ))
     }
 
     /// Adopts a hybrid metric (coordinator or admin). Refused unless its causal check is

@@ -18,7 +18,7 @@ use super::error::{GqlResult, parse_id, parse_ids, to_id};
 use super::loaders::{
     ActorLoader, EcosystemLoader, LinksOfObjective, MembersOfEcosystem, ObjectiveLoader,
     PerspectiveLoader, PerspectivesOfEcosystem, ResponsiblesOfObjective, ThemeLoader,
-    ThemesOfEcosystem, load_one,
+    ThemesOfEcosystem, load_one, missing,
 };
 
 /// The four perspectives of an ecosystem Balanced Scorecard.
@@ -41,12 +41,6 @@ pub enum PerspectiveKindGql {
 pub enum ThemeKindGql {
     Theme,
     Cluster,
-}
-
-fn missing(what: &str, key: i64) -> async_graphql::Error {
-    super::error::to_graphql(AppError::internal(format!(
-        "{what} {key} vanished during the request"
-    )))
 }
 
 /// One territory's shared strategy.

@@ -223,6 +223,7 @@ pub async fn load(
                     app.create_hybrid_metric(op, input)
                         .await
                         .map_err(err(&what))?
+                        .metric
                 }
             };
             report.count(found.is_none());

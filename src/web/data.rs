@@ -5,11 +5,12 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use crate::app::Ayni;
-use crate::db::models::measurement::MeasurementFilter;
-use crate::domain::MeasurementStatus;
 use crate::domain::scoring::Status;
 
-use super::pages::{default_period, find_ecosystem, period_or_default, scenario_of};
+use super::pages::{
+    Summary, approved_values, find_ecosystem, impacts_period, period_or_default, scenario_of,
+    summaries,
+};
 use super::{PageQuery, WebError, WebResult, app};
 
 #[derive(Clone, Copy)]
@@ -91,24 +92,29 @@ struct EcosystemRow {
 pub async fn ecosystems(data: web::Data<Ayni>, path: web::Path<String>) -> WebResult {
     let format = format_of(&path)?;
     let ayni = app(&data);
-    let mut rows = Vec::new();
-    for eco in ayni.ecosystems().await? {
-        let period = default_period(ayni, &eco).await?;
-        let card = ayni.scorecard(eco.id, period.clone()).await?;
-        let latest = ayni.latest_approval(eco.id).await?;
-        rows.push(EcosystemRow {
-            coverage: card.score.coverage(),
-            score: card.score.score,
-            status: status_word(card.status),
-            slug: eco.slug,
-            name: eco.name,
-            territory: eco.territory,
-            mission: eco.mission,
-            vision: eco.vision,
-            period,
-            latest_approval: latest.map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
-        });
-    }
+    let rows: Vec<EcosystemRow> = summaries(ayni)
+        .await?
+        .into_iter()
+        .map(
+            |Summary {
+                 eco,
+                 period,
+                 card,
+                 latest,
+             }| EcosystemRow {
+                coverage: card.score.coverage(),
+                score: card.score.score,
+                status: status_word(card.status),
+                slug: eco.slug,
+                name: eco.name,
+                territory: eco.territory,
+                mission: eco.mission,
+                vision: eco.vision,
+                period,
+                latest_approval: latest.map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            },
+        )
+        .collect();
     respond(format, "ecosistemas", &rows)
 }
 
@@ -216,12 +222,7 @@ pub async fn indicator_values(
         .indicator_by_code(eco.id, code.clone())
         .await?
         .ok_or_else(|| WebError::not_found(&code))?;
-    let values: Vec<_> = ayni
-        .measurements(None, vec![ind.id], MeasurementFilter::default())
-        .await?
-        .into_iter()
-        .filter(|m| m.status == MeasurementStatus::Approved.as_str())
-        .collect();
+    let values = approved_values(ayni, ind.id).await?;
     let seqs: std::collections::HashMap<i64, i64> = ayni
         .measurement_audit_seqs(values.iter().map(|m| m.id).collect())
         .await?
@@ -294,11 +295,7 @@ pub async fn impacts(
     let ayni = app(&data);
     let eco = find_ecosystem(ayni, &slug).await?;
     let scenario = scenario_of(q.scenario.as_deref())?;
-    let period = q
-        .period
-        .clone()
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or_else(|| eco.horizon_end.to_string());
+    let period = impacts_period(&eco, &q);
     let states = ayni
         .cumulative_impacts(eco.id, period.clone(), scenario)
         .await?;

@@ -194,6 +194,51 @@ pub(super) async fn default_period(ayni: &Ayni, eco: &Ecosystem) -> Result<Strin
         .to_string())
 }
 
+/// Every approved revision of an indicator's values (what the public sees).
+pub(super) async fn approved_values(
+    ayni: &Ayni,
+    indicator_id: i64,
+) -> Result<Vec<Measurement>, WebError> {
+    let filter = MeasurementFilter {
+        status: Some(MeasurementStatus::Approved),
+        ..MeasurementFilter::default()
+    };
+    Ok(ayni.measurements(None, vec![indicator_id], filter).await?)
+}
+
+/// An ecosystem as the home page and its open data show it.
+pub(super) struct Summary {
+    pub eco: Ecosystem,
+    /// The latest period with data.
+    pub period: String,
+    pub card: Scorecard,
+    pub latest: Option<chrono::NaiveDateTime>,
+}
+
+pub(super) async fn summaries(ayni: &Ayni) -> Result<Vec<Summary>, WebError> {
+    let mut out = Vec::new();
+    for eco in ayni.ecosystems().await? {
+        let period = default_period(ayni, &eco).await?;
+        let card = ayni.scorecard(eco.id, period.clone()).await?;
+        let latest = ayni.latest_approval(eco.id).await?;
+        out.push(Summary {
+            eco,
+            period,
+            card,
+            latest,
+        });
+    }
+    Ok(out)
+}
+
+/// The period of the impacts page and its data: the one asked, else the horizon's end.
+pub(super) fn impacts_period(eco: &Ecosystem, q: &PageQuery) -> String {
+    q.period
+        .clone()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| eco.horizon_end.to_string())
+}
+
 pub(super) async fn period_or_default(
     ayni: &Ayni,
     eco: &Ecosystem,
@@ -214,19 +259,13 @@ pub(super) async fn period_or_default(
 pub async fn home(req: HttpRequest, data: web::Data<Ayni>, q: web::Query<PageQuery>) -> WebResult {
     let ayni = app(&data);
     let lang = q.lang;
-    let mut cards = Vec::new();
-    for eco in ayni.ecosystems().await? {
-        let period = default_period(ayni, &eco).await?;
-        let card = ayni.scorecard(eco.id, period.clone()).await?;
-        let latest = ayni.latest_approval(eco.id).await?;
-        cards.push((eco, period, card, latest));
-    }
+    let cards = summaries(ayni).await?;
     let body = html! {
         h1 { (lang.t("portal")) }
         p.muted { (lang.t("tagline")) }
         h2 { (lang.t("ecosystems")) }
         ul.cards {
-            @for (eco, period, card, latest) in &cards {
+            @for Summary { eco, period, card, latest } in &cards {
                 li.card {
                     h3 { a href=(with_lang(&format!("/e/{}", eco.slug), lang)) { (eco.name) } }
                     p { b { (lang.t("mission")) ": " } (eco.mission) }
@@ -512,12 +551,7 @@ pub async fn indicator(
                 .collect(),
         )
         .await?;
-    let mut values: Vec<Measurement> = ayni
-        .measurements(None, vec![ind.id], MeasurementFilter::default())
-        .await?
-        .into_iter()
-        .filter(|m| m.status == MeasurementStatus::Approved.as_str())
-        .collect();
+    let mut values = approved_values(ayni, ind.id).await?;
     // A computed indicator's numbers come from its variables' observations: show theirs.
     let mut subject: HashMap<i64, String> =
         values.iter().map(|m| (m.id, ind.code.clone())).collect();
@@ -797,11 +831,7 @@ pub async fn impacts(
     let lang = q.lang;
     let eco = find_ecosystem(ayni, &path).await?;
     let scenario = scenario_of(q.scenario.as_deref())?;
-    let period = q
-        .period
-        .clone()
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or_else(|| eco.horizon_end.to_string());
+    let period = impacts_period(&eco, &q);
     let states = ayni
         .cumulative_impacts(eco.id, period.clone(), scenario)
         .await?;
