@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::db::models::measurement::{self, DigestFields, ImportedRow};
+use crate::db::models::measurement::{self, BulkRow, DigestFields, ImportCommon};
 use crate::db::models::variable::{self, Import};
 use crate::domain::{
     Evidence, MeasurementStatus, Period, PeriodType, Role, TerritoryLevel, Ubigeo,
@@ -369,6 +369,39 @@ pub fn validate_rows(
     out
 }
 
+/// The rows to store, numbered from `first_id`. The texts of a period are made once and
+/// shared by its rows.
+fn bulk_rows(fresh: Vec<(ValidRow, i32)>, first_id: i64) -> Vec<BulkRow> {
+    type PeriodTexts = (Arc<str>, Arc<str>, Arc<str>);
+    let mut periods: HashMap<Period, PeriodTexts> = HashMap::new();
+    let mut out = Vec::with_capacity(fresh.len());
+    for (id, (row, revision)) in (first_id..).zip(fresh) {
+        let (period, start, end) = periods
+            .entry(row.period)
+            .or_insert_with(|| {
+                (
+                    row.period.to_string().into(),
+                    row.period.start().to_string().into(),
+                    row.period.end().to_string().into(),
+                )
+            })
+            .clone();
+        out.push(BulkRow {
+            id,
+            variable_id: row.variable_id,
+            period,
+            period_start: start,
+            period_end: end,
+            territory: row.territory.into_string(),
+            revision,
+            value: row.value,
+            evidence_url: row.evidence.url,
+            evidence_text: row.evidence.text,
+        });
+    }
+    out
+}
+
 fn refused(rows_read: u64, mut errors: Vec<RowError>) -> ImportReport {
     errors.sort_by_key(|e| e.line);
     let error_count = errors.len() as u64;
@@ -465,50 +498,34 @@ impl Ayni {
                 let ids: Vec<i64> = known.values().map(|v| v.id).collect();
                 let latest = measurement::latest_of_variables(tx.conn(), &ids)?;
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: latest");
-                let now = tx.now();
-                let submitted_by = tx.author().user_id;
+                // What is new: a row equal to the latest revision stored is left alone.
                 let mut unchanged = 0u64;
-                let mut new_rows = Vec::with_capacity(valid.len());
+                let mut fresh = Vec::with_capacity(valid.len());
                 for row in valid {
-                    let key = (
-                        row.variable_id,
-                        row.period.to_string(),
-                        row.territory.as_str().to_string(),
-                    );
-                    let revision = match latest.get(&key) {
-                        Some((_, value, status))
-                            if *value == row.value
-                                && status != MeasurementStatus::Rejected.as_str() =>
-                        {
-                            unchanged += 1;
-                            continue;
+                    let revision = if latest.is_empty() {
+                        1
+                    } else {
+                        let key = (
+                            row.variable_id,
+                            row.period.to_string(),
+                            row.territory.as_str().to_string(),
+                        );
+                        match latest.get(&key) {
+                            Some((_, value, status))
+                                if *value == row.value
+                                    && status != MeasurementStatus::Rejected.as_str() =>
+                            {
+                                unchanged += 1;
+                                continue;
+                            }
+                            Some((rev, _, _)) => rev + 1,
+                            None => 1,
                         }
-                        Some((rev, _, _)) => rev + 1,
-                        None => 1,
                     };
-                    let (_, period, territory) = key;
-                    new_rows.push(ImportedRow {
-                        variable_id: Some(row.variable_id),
-                        period_start: row.period.start().to_string(),
-                        period_end: row.period.end().to_string(),
-                        period,
-                        territory,
-                        disaggregation: String::new(),
-                        revision,
-                        value: row.value,
-                        evidence_url: row.evidence.url,
-                        evidence_text: row.evidence.text,
-                        comment: String::new(),
-                        actor_id,
-                        submitted_by,
-                        submitted_at: now,
-                        status: MeasurementStatus::Submitted.as_str().to_string(),
-                        counted: false,
-                        import_id: None,
-                    });
+                    fresh.push((row, revision));
                 }
-                let created = new_rows.len() as u64;
-                tracing::debug!(elapsed = ?t0.elapsed(), "import: rows built");
+                drop(latest);
+                let created = fresh.len() as u64;
                 if created == 0 {
                     return Ok(ImportReport {
                         imported: true,
@@ -531,22 +548,34 @@ impl Ayni {
                     &file_sha256,
                     (rows_read as i64, created as i64, unchanged as i64),
                 )?;
-                for r in &mut new_rows {
-                    r.import_id = Some(import_id);
-                }
-                let ids = measurement::insert_imported(tx.conn(), import_id, &new_rows, &|done| {
-                    if let Some(p) = &progress {
-                        p(ImportPhase::Storing, done, created);
-                    }
+                let common = ImportCommon {
+                    actor_id,
+                    submitted_by: tx.author().user_id,
+                    submitted_at: tx.now(),
+                    import_id,
+                };
+                let first_id = measurement::reserve_ids(tx.conn(), fresh.len())?;
+                let new_rows = bulk_rows(fresh, first_id);
+                tracing::debug!(elapsed = ?t0.elapsed(), "import: rows built");
+                // The digest of the rows (their ids are known) is computed on another core
+                // while the database stores them.
+                let digest = std::thread::scope(|scope| {
+                    let digest = scope.spawn(|| {
+                        measurement::rows_digest(
+                            new_rows.iter().map(|r| DigestFields::of_imported(&common, r)),
+                        )
+                    });
+                    measurement::insert_imported(tx.conn(), &common, &new_rows, &|done| {
+                        if let Some(p) = &progress {
+                            p(ImportPhase::Storing, done, created);
+                        }
+                    })?;
+                    digest
+                        .join()
+                        .map_err(|_| AppError::internal("the digest of the import failed"))
                 })?;
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: inserted");
-                let digest = measurement::rows_digest(
-                    ids.iter()
-                        .zip(&new_rows)
-                        .map(|(id, row)| DigestFields::of_imported(*id, row)),
-                );
                 drop(new_rows);
-                tracing::debug!(elapsed = ?t0.elapsed(), "import: digest");
                 let import: Import = variable::seal_import(tx, import_id, &digest)?;
                 Ok(ImportReport {
                     imported: true,

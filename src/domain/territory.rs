@@ -45,6 +45,10 @@ impl Ubigeo {
         Ok(Ubigeo(code.to_string()))
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

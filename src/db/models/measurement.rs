@@ -2,6 +2,8 @@
 //! an indicator (a *measurement*) or of a variable of the repository (an *observation*); both
 //! follow the same workflow.
 
+use std::sync::Arc;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -483,79 +485,214 @@ pub fn latest_of_variables(
     Ok(out)
 }
 
-/// A row of a bulk import, validated.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = measurements, treat_none_as_default_value = false)]
-pub struct ImportedRow {
-    pub variable_id: Option<i64>,
-    pub period: String,
-    pub period_start: String,
-    pub period_end: String,
+/// What every row of one import shares.
+#[derive(Debug, Clone)]
+pub struct ImportCommon {
+    pub actor_id: i64,
+    pub submitted_by: Option<i64>,
+    pub submitted_at: NaiveDateTime,
+    pub import_id: i64,
+}
+
+/// One validated row of a bulk import, with the id it is stored under. Imported rows are
+/// totals (no disaggregation), without comment, submitted and not yet counted. Period texts
+/// are shared between the rows of one period.
+#[derive(Debug, Clone)]
+pub struct BulkRow {
+    pub id: i64,
+    pub variable_id: i64,
+    pub period: Arc<str>,
+    pub period_start: Arc<str>,
+    pub period_end: Arc<str>,
     pub territory: String,
-    pub disaggregation: String,
     pub revision: i32,
     pub value: f64,
     pub evidence_url: Option<String>,
     pub evidence_text: Option<String>,
-    pub comment: String,
-    pub actor_id: i64,
-    pub submitted_by: Option<i64>,
-    pub submitted_at: NaiveDateTime,
-    pub status: String,
-    pub counted: bool,
-    pub import_id: Option<i64>,
 }
 
-/// Rows per statement: 17 columns stay under SQLite's bind limit.
-const BULK_CHUNK: usize = 1000;
+/// A [`BulkRow`] with its import's common fields, as PostgreSQL's `COPY` takes it.
+#[derive(Insertable)]
+#[diesel(table_name = measurements, treat_none_as_default_value = false)]
+struct CopiedRow<'a> {
+    id: i64,
+    variable_id: Option<i64>,
+    period: &'a str,
+    period_start: &'a str,
+    period_end: &'a str,
+    territory: &'a str,
+    disaggregation: &'a str,
+    revision: i32,
+    value: f64,
+    evidence_url: Option<&'a str>,
+    evidence_text: Option<&'a str>,
+    comment: &'a str,
+    actor_id: i64,
+    submitted_by: Option<i64>,
+    submitted_at: NaiveDateTime,
+    status: &'a str,
+    counted: bool,
+    import_id: Option<i64>,
+}
+
+impl<'a> CopiedRow<'a> {
+    fn of(common: &ImportCommon, r: &'a BulkRow) -> Self {
+        CopiedRow {
+            id: r.id,
+            variable_id: Some(r.variable_id),
+            period: &r.period,
+            period_start: &r.period_start,
+            period_end: &r.period_end,
+            territory: &r.territory,
+            disaggregation: "",
+            revision: r.revision,
+            value: r.value,
+            evidence_url: r.evidence_url.as_deref(),
+            evidence_text: r.evidence_text.as_deref(),
+            comment: "",
+            actor_id: common.actor_id,
+            submitted_by: common.submitted_by,
+            submitted_at: common.submitted_at,
+            status: IMPORTED_STATUS,
+            counted: false,
+            import_id: Some(common.import_id),
+        }
+    }
+}
+
+const IMPORTED_STATUS: &str = "submitted";
+
+/// One multi-row `INSERT … SELECT … FROM (VALUES …)` on SQLite: the fields an import's rows
+/// share are bound once per statement, each row binds only its own ten. Statements of the
+/// same size share one prepared statement (diesel caches them by their text).
+struct SqliteBulkInsert<'a> {
+    common: &'a ImportCommon,
+    rows: &'a [BulkRow],
+}
+
+impl diesel::query_builder::QueryId for SqliteBulkInsert<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for SqliteBulkInsert<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text, Timestamp};
+        out.push_sql(
+            "INSERT INTO measurements (id, variable_id, period, period_start, period_end, \
+             territory, revision, value, evidence_url, evidence_text, disaggregation, comment, \
+             status, counted, actor_id, submitted_by, submitted_at, import_id) \
+             SELECT column1, column2, column3, column4, column5, column6, column7, column8, \
+             column9, column10, '', '', 'submitted', 0, ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.common.actor_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&self.common.submitted_by)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.common.submitted_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.common.import_id)?;
+        out.push_sql(" FROM (VALUES ");
+        for (i, r) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            out.push_bind_param::<BigInt, _>(&r.id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<BigInt, _>(&r.variable_id)?;
+            for text in [&r.period, &r.period_start, &r.period_end] {
+                out.push_sql(", ");
+                out.push_bind_param::<Text, str>(text)?;
+            }
+            out.push_sql(", ");
+            out.push_bind_param::<Text, str>(&r.territory)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(&r.revision)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Double, _>(&r.value)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(&r.evidence_url)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(&r.evidence_text)?;
+            out.push_sql(")");
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::sqlite::SqliteConnection> for SqliteBulkInsert<'_> {}
+
+/// Rows per statement on SQLite (ten binds each, under its limit of 32 766).
+const SQLITE_ROWS_PER_STATEMENT: usize = 500;
+/// Rows per `COPY` on PostgreSQL: one per 50 000 rows keeps a progress bar moving.
+const POSTGRES_ROWS_PER_COPY: usize = 50_000;
+
+/// Reserves `n` consecutive measurement ids and returns the first. Writers hold the audit
+/// chain's lock, so nobody else takes ids meanwhile; on PostgreSQL the identity sequence
+/// is moved past the block, on SQLite inserting the ids moves `AUTOINCREMENT`'s counter.
+pub fn reserve_ids(conn: &mut DbConnection, n: usize) -> Result<i64, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    let n = i64::try_from(n).map_err(|_| StoreError::Corrupt("too many rows".into()))?;
+    Ok(match conn {
+        DbConnection::Sqlite(c) => diesel::select(sql::<BigInt>(
+            "MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'measurements'), 0), \
+             COALESCE((SELECT MAX(id) FROM measurements), 0)) + 1",
+        ))
+        .get_result(c)?,
+        DbConnection::Postgres(c) => {
+            let last: i64 = diesel::select(
+                sql::<BigInt>(
+                    "setval(pg_get_serial_sequence('measurements', 'id'), \
+                     nextval(pg_get_serial_sequence('measurements', 'id')) + ",
+                )
+                .bind::<BigInt, _>(n - 1)
+                .sql(")"),
+            )
+            .get_result(c)?;
+            last - n + 1
+        }
+    })
+}
 
 /// Inserts imported rows in bulk (`COPY … FROM STDIN BINARY` on PostgreSQL, multi-row
-/// INSERTs on SQLite), with no audit entry per row: the import's own audit entry carries
-/// their digest. Returns the ids given to the rows, in the rows' order. `progress` is called
-/// with the rows stored so far.
+/// INSERTs on SQLite) under the ids they carry (see [`reserve_ids`]), with no audit entry
+/// per row: the import's own audit entry carries their digest. `progress` is called with
+/// the rows stored so far.
 pub fn insert_imported(
     conn: &mut DbConnection,
-    import_id: i64,
-    rows: &[ImportedRow],
+    common: &ImportCommon,
+    rows: &[BulkRow],
     progress: &dyn Fn(u64),
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<(), StoreError> {
     let mut done = 0u64;
-    // Large chunks on PostgreSQL: one COPY per 50 000 rows keeps the progress bar moving.
-    let chunk_size = match conn {
-        DbConnection::Sqlite(_) => BULK_CHUNK,
-        DbConnection::Postgres(_) => 50 * BULK_CHUNK,
-    };
-    for chunk in rows.chunks(chunk_size) {
-        match conn {
-            DbConnection::Sqlite(c) => {
-                diesel::insert_into(measurements::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            DbConnection::Postgres(c) => {
-                diesel::copy_from(measurements::table)
-                    .from_insertable(chunk)
-                    .execute(c)?;
+    match conn {
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
+                SqliteBulkInsert { common, rows: chunk }.execute(c)?;
+                done += chunk.len() as u64;
+                if done.is_multiple_of(10 * SQLITE_ROWS_PER_STATEMENT as u64)
+                    || done == rows.len() as u64
+                {
+                    progress(done);
+                }
             }
         }
-        done += chunk.len() as u64;
-        progress(done);
+        DbConnection::Postgres(c) => {
+            for chunk in rows.chunks(POSTGRES_ROWS_PER_COPY) {
+                let batch: Vec<CopiedRow<'_>> =
+                    chunk.iter().map(|r| CopiedRow::of(common, r)).collect();
+                diesel::copy_from(measurements::table)
+                    .from_insertable(batch)
+                    .execute(c)?;
+                done += chunk.len() as u64;
+                progress(done);
+            }
+        }
     }
-    // Both backends number the rows of one statement in the order given, and nobody else
-    // writes during the transaction (it holds the audit lock): ids ascend with the rows.
-    let ids: Vec<i64> = measurements::table
-        .filter(measurements::import_id.eq(import_id))
-        .order(measurements::id.asc())
-        .select(measurements::id)
-        .load(conn)?;
-    if ids.len() != rows.len() {
-        return Err(StoreError::Corrupt(format!(
-            "import {import_id}: stored {} rows of {}",
-            ids.len(),
-            rows.len()
-        )));
-    }
-    Ok(ids)
+    Ok(())
 }
 
 /// The rows an import stored, in id order.
@@ -605,22 +742,22 @@ impl<'a> DigestFields<'a> {
         }
     }
 
-    pub fn of_imported(id: i64, r: &'a ImportedRow) -> DigestFields<'a> {
+    pub fn of_imported(common: &ImportCommon, r: &'a BulkRow) -> DigestFields<'a> {
         DigestFields {
-            id,
-            variable_id: r.variable_id,
+            id: r.id,
+            variable_id: Some(r.variable_id),
             period: &r.period,
             territory: &r.territory,
-            disaggregation: &r.disaggregation,
+            disaggregation: "",
             revision: r.revision,
             value: r.value,
             evidence_url: r.evidence_url.as_deref(),
             evidence_text: r.evidence_text.as_deref(),
-            comment: &r.comment,
-            actor_id: r.actor_id,
-            submitted_by: r.submitted_by,
-            submitted_at: r.submitted_at,
-            import_id: r.import_id,
+            comment: "",
+            actor_id: common.actor_id,
+            submitted_by: common.submitted_by,
+            submitted_at: common.submitted_at,
+            import_id: Some(common.import_id),
         }
     }
 
@@ -670,4 +807,41 @@ pub fn import_digest(conn: &mut DbConnection, import_id: i64) -> Result<String, 
     Ok(rows_digest(
         of_import(conn, import_id)?.iter().map(DigestFields::of),
     ))
+}
+#[cfg(test)]
+mod bulk_sql_tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_bulk_insert_binds_shared_fields_once_and_ten_per_row() {
+        let common = ImportCommon {
+            actor_id: 7,
+            submitted_by: None,
+            submitted_at: chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc(),
+            import_id: 3,
+        };
+        let row = |id| BulkRow {
+            id,
+            variable_id: 1,
+            period: "2020".into(),
+            period_start: "2020-01-01".into(),
+            period_end: "2020-12-31".into(),
+            territory: "18".into(),
+            revision: 1,
+            value: 1.5,
+            evidence_url: None,
+            evidence_text: Some("x".into()),
+        };
+        let rows = vec![row(10), row(11)];
+        let q = SqliteBulkInsert { common: &common, rows: &rows };
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&q).to_string();
+        let (text, binds) = sql.split_once(" -- binds: ").unwrap();
+        assert!(
+            text.ends_with(
+                "0, ?, ?, ?, ? FROM (VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?))"
+            ),
+            "{text}"
+        );
+        assert!(binds.starts_with("[7, None, 1970-01-01T00:00:00, 3, 10, 1, \"2020\""), "{binds}");
+    }
 }
