@@ -454,6 +454,60 @@ async fn csv_import_is_all_or_nothing_and_idempotent(app: TestApp) {
         .map(|m| m["entityType"].as_str().unwrap())
         .collect();
     assert!(kinds.contains(&"import"), "{c}");
+
+    // The database itself refuses a measurement that refers to nothing (a foreign key on
+    // SQLite, a set-wise check per statement on PostgreSQL), a statement of many rows
+    // included, and keeps the rows that measurements refer to.
+    let template = "INSERT INTO measurements (variable_id, period, period_start, period_end, \
+         territory, disaggregation, revision, value, evidence_text, comment, actor_id, \
+         submitted_at, status, counted) SELECT variable_id, '1999', '1999-01-01', '1999-12-31', \
+         territory, '', id, 1.0, 'x', '', {actor}, submitted_at, 'submitted', FALSE \
+         FROM measurements WHERE variable_id IS NOT NULL";
+    let before = sql(&app, "UPDATE measurements SET comment = comment")
+        .await
+        .unwrap();
+    for bad in [
+        template
+            .replace("variable_id, '1999'", "variable_id + 100000, '1999'")
+            .replace("{actor}", "actor_id"),
+        template.replace("{actor}", "actor_id + 100000"),
+    ] {
+        let err = sql(&app, &bad).await.unwrap_err();
+        assert!(err.to_lowercase().contains("foreign"), "{err}");
+    }
+    sql(
+        &app,
+        "UPDATE measurements SET import_id = import_id + 100000 WHERE import_id IS NOT NULL",
+    )
+    .await
+    .unwrap_err();
+    for parent in ["variables", "actors", "imports"] {
+        let err = sql(
+            &app,
+            &format!(
+                "DELETE FROM {parent} WHERE id IN (SELECT {col} FROM measurements)",
+                col = match parent {
+                    "variables" => "variable_id",
+                    "actors" => "actor_id",
+                    _ => "import_id",
+                }
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_lowercase().contains("foreign"), "{parent}: {err}");
+    }
+    let after = sql(&app, "UPDATE measurements SET comment = comment")
+        .await
+        .unwrap();
+    assert_eq!(before, after, "nothing was stored");
+    // A good statement of many rows passes.
+    assert!(
+        sql(&app, &template.replace("{actor}", "actor_id"))
+            .await
+            .unwrap()
+            > 1
+    );
 }
 
 async fn observations_roll_up_by_each_variables_rule(app: TestApp) {

@@ -44,7 +44,7 @@ BEGIN
         OR (n.import_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM imports p WHERE p.id = n.import_id))
      LIMIT 1;
     IF FOUND THEN
-        RAISE EXCEPTION 'measurement % refers to a row that does not exist', bad.id
+        RAISE EXCEPTION 'insert or update on measurements violates its foreign keys: measurement % refers to a row that does not exist', bad.id
             USING ERRCODE = 'foreign_key_violation', TABLE = 'measurements';
     END IF;
     RETURN NULL;
@@ -71,7 +71,7 @@ BEGIN
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM measurements WHERE %I = $1)', col)
             INTO used USING OLD.id;
         IF used THEN
-            RAISE EXCEPTION '% % is referred to by measurements (%)', TG_TABLE_NAME, OLD.id, col
+            RAISE EXCEPTION 'delete or id change on % violates the foreign keys of measurements: row % is referred to by measurements.%', TG_TABLE_NAME, OLD.id, col
                 USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
         END IF;
     END LOOP;

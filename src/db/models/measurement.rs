@@ -671,7 +671,11 @@ pub fn insert_imported(
     match conn {
         DbConnection::Sqlite(c) => {
             for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
-                SqliteBulkInsert { common, rows: chunk }.execute(c)?;
+                SqliteBulkInsert {
+                    common,
+                    rows: chunk,
+                }
+                .execute(c)?;
                 done += chunk.len() as u64;
                 if done.is_multiple_of(10 * SQLITE_ROWS_PER_STATEMENT as u64)
                     || done == rows.len() as u64
@@ -833,7 +837,10 @@ mod bulk_sql_tests {
             evidence_text: Some("x".into()),
         };
         let rows = vec![row(10), row(11)];
-        let q = SqliteBulkInsert { common: &common, rows: &rows };
+        let q = SqliteBulkInsert {
+            common: &common,
+            rows: &rows,
+        };
         let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&q).to_string();
         let (text, binds) = sql.split_once(" -- binds: ").unwrap();
         assert!(
@@ -842,6 +849,9 @@ mod bulk_sql_tests {
             ),
             "{text}"
         );
-        assert!(binds.starts_with("[7, None, 1970-01-01T00:00:00, 3, 10, 1, \"2020\""), "{binds}");
+        assert!(
+            binds.starts_with("[7, None, 1970-01-01T00:00:00, 3, 10, 1, \"2020\""),
+            "{binds}"
+        );
     }
 }
