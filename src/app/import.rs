@@ -554,6 +554,15 @@ impl Ayni {
                     submitted_at: tx.now(),
                     import_id,
                 };
+                // In the order of the series' unique key: the index grows at its ends
+                // instead of splitting pages all over.
+                fresh.sort_unstable_by(|(a, _), (b, _)| {
+                    (a.variable_id, a.period.start(), a.territory.as_str()).cmp(&(
+                        b.variable_id,
+                        b.period.start(),
+                        b.territory.as_str(),
+                    ))
+                });
                 let first_id = measurement::reserve_ids(tx.conn(), fresh.len())?;
                 let new_rows = bulk_rows(fresh, first_id);
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: rows built");

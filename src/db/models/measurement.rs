@@ -562,8 +562,9 @@ impl<'a> CopiedRow<'a> {
 
 const IMPORTED_STATUS: &str = "submitted";
 
-/// One multi-row `INSERT … SELECT … FROM (VALUES …)` on SQLite: the fields an import's rows
-/// share are bound once per statement, each row binds only its own ten. Statements of the
+/// One multi-row `INSERT … VALUES` on SQLite: the fields an import's rows share are bound
+/// once per statement (parameters 1 to 4, which every row names), each row binds only its
+/// own ten. Statements of the
 /// same size share one prepared statement (diesel caches them by their text).
 struct SqliteBulkInsert<'a> {
     common: &'a ImportCommon,
@@ -582,22 +583,26 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for SqliteBulk
     ) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text, Timestamp};
         out.push_sql(
-            "INSERT INTO measurements (id, variable_id, period, period_start, period_end, \
-             territory, revision, value, evidence_url, evidence_text, disaggregation, comment, \
-             status, counted, actor_id, submitted_by, submitted_at, import_id) \
-             SELECT column1, column2, column3, column4, column5, column6, column7, column8, \
-             column9, column10, '', '', 'submitted', 0, ",
+            "INSERT INTO measurements (actor_id, submitted_by, submitted_at, import_id, \
+             disaggregation, comment, status, counted, id, variable_id, period, period_start, \
+             period_end, territory, revision, value, evidence_url, evidence_text) VALUES ",
         );
-        out.push_bind_param::<BigInt, _>(&self.common.actor_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&self.common.submitted_by)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.common.submitted_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&self.common.import_id)?;
-        out.push_sql(" FROM (VALUES ");
         for (i, r) in self.rows.iter().enumerate() {
-            out.push_sql(if i == 0 { "(" } else { ", (" });
+            if i == 0 {
+                // The shared fields are parameters 1 to 4; later rows name them again and
+                // their own parameters number on from there.
+                out.push_sql("(");
+                out.push_bind_param::<BigInt, _>(&self.common.actor_id)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Nullable<BigInt>, _>(&self.common.submitted_by)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Timestamp, _>(&self.common.submitted_at)?;
+                out.push_sql(", ");
+                out.push_bind_param::<BigInt, _>(&self.common.import_id)?;
+            } else {
+                out.push_sql(", (?1, ?2, ?3, ?4");
+            }
+            out.push_sql(", '', '', 'submitted', 0, ");
             out.push_bind_param::<BigInt, _>(&r.id)?;
             out.push_sql(", ");
             out.push_bind_param::<BigInt, _>(&r.variable_id)?;
@@ -617,7 +622,6 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for SqliteBulk
             out.push_bind_param::<Nullable<Text>, _>(&r.evidence_text)?;
             out.push_sql(")");
         }
-        out.push_sql(")");
         Ok(())
     }
 }
@@ -845,7 +849,8 @@ mod bulk_sql_tests {
         let (text, binds) = sql.split_once(" -- binds: ").unwrap();
         assert!(
             text.ends_with(
-                "0, ?, ?, ?, ? FROM (VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?))"
+                "VALUES (?, ?, ?, ?, '', '', 'submitted', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), \
+                 (?1, ?2, ?3, ?4, '', '', 'submitted', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ),
             "{text}"
         );
