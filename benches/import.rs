@@ -2,18 +2,23 @@
 //!
 //! Writes a CSV of `AYNI_BENCH_ROWS` observations (default 1 000 000: 100 monthly variables ×
 //! 82 territories of Moquegua × as many months as needed) and, for each backend (SQLite file;
-//! PostgreSQL started in a temporary directory like the test suite does), times in the same
-//! run:
+//! PostgreSQL started in a temporary directory like the test suite does; `AYNI_BENCH_BACKENDS`
+//! picks them), times in the same run:
 //! - Ayni's import of that file (`import_observations`: CSV parsing, validation of every row,
 //!   duplicate check against stored values, bulk insert, the import's audit entry with the
 //!   digest of every row), then the same file again (everything already stored);
-//! - the database's own bulk path on the same CSV: `sqlite3 … .import` and PostgreSQL's
-//!   `COPY` (through `psql \copy`), into a plain table of the CSV's five columns and into a
-//!   *keyed* one with the integrity the import enforces (the variable must exist: a foreign
-//!   key; one value per variable, period and territory: a unique key).
+//! - the database's own bulk path: `sqlite3 … .import` and PostgreSQL's `COPY` (through
+//!   `psql \copy`)
+//!   - of the same CSV into a *plain* table of its five columns,
+//!   - of the same CSV into a *keyed* five-column table (the variable must exist: a foreign
+//!     key; one value per variable, period and territory: a unique key),
+//!   - of the same rows as Ayni stores them (every stored column, ids resolved) into *Ayni's
+//!     own table* in a fresh Ayni database: the equivalent table, with the same keys,
+//!     checks and indexes (on SQLite through a staging table, as `.import` cannot map
+//!     columns or write NULLs).
 //!
-//! It prints rows per second and the ratio; it asserts nothing. Needs the `sqlite3` command
-//! line shell (`apt-get install -y sqlite3`) for the SQLite reference figure.
+//! It prints rows per second and the ratios; it asserts nothing. Needs the `sqlite3` command
+//! line shell (`apt-get install -y sqlite3`) for the SQLite reference figures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/api/helpers/postgres.rs"]

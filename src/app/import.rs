@@ -221,6 +221,7 @@ pub struct KnownVariable {
 /// A row that passed validation.
 #[derive(Debug, Clone)]
 pub struct ValidRow {
+    pub line: u64,
     pub variable_id: i64,
     pub period: Period,
     pub territory: Ubigeo,
@@ -239,7 +240,6 @@ pub fn validate_rows(
     errors: &mut Vec<RowError>,
 ) -> Vec<ValidRow> {
     let mut out = Vec::with_capacity(raw.len());
-    let mut seen: HashMap<(i64, Period, &str), u64> = HashMap::with_capacity(raw.len());
     for row in raw {
         let mut fail = |column: &str, message: String| {
             errors.push(RowError {
@@ -347,18 +347,8 @@ pub fn validate_rows(
         else {
             continue;
         };
-        if let Some(first) = seen.insert((var.id, period, row.territory.as_str()), row.line) {
-            errors.push(RowError {
-                line: row.line,
-                column: None,
-                message: format!(
-                    "{} {} {} is already on line {first}",
-                    row.variable, row.period, row.territory
-                ),
-            });
-            continue;
-        }
         out.push(ValidRow {
+            line: row.line,
             variable_id: var.id,
             period,
             territory,
@@ -367,6 +357,52 @@ pub fn validate_rows(
         });
     }
     out
+}
+
+/// Sorts valid rows by series (variable, period, territory) and removes each row that
+/// repeats an earlier line's series, with an error naming that line. `codes` names the
+/// variables.
+pub fn reject_repeated_rows(
+    valid: &mut Vec<ValidRow>,
+    codes: &HashMap<i64, &str>,
+    errors: &mut Vec<RowError>,
+) {
+    valid.sort_unstable_by(|a, b| {
+        (a.variable_id, a.period.sort_key(), a.territory.as_str(), a.line).cmp(&(
+            b.variable_id,
+            b.period.sort_key(),
+            b.territory.as_str(),
+            b.line,
+        ))
+    });
+    let mut first: Option<(usize, u64)> = None;
+    let mut keep = vec![true; valid.len()];
+    for i in 0..valid.len() {
+        let same = |j: usize| {
+            valid[j].variable_id == valid[i].variable_id
+                && valid[j].period == valid[i].period
+                && valid[j].territory == valid[i].territory
+        };
+        match first {
+            Some((j, line)) if same(j) => {
+                keep[i] = false;
+                let row = &valid[i];
+                errors.push(RowError {
+                    line: row.line,
+                    column: None,
+                    message: format!(
+                        "{} {} {} is already on line {line}",
+                        codes.get(&row.variable_id).copied().unwrap_or("?"),
+                        row.period,
+                        row.territory
+                    ),
+                });
+            }
+            _ => first = Some((i, valid[i].line)),
+        }
+    }
+    let mut flags = keep.into_iter();
+    valid.retain(|_| flags.next().unwrap_or(true));
 }
 
 /// The rows to store, numbered from `first_id`. The texts of a period are made once and
@@ -463,9 +499,13 @@ impl Ayni {
                 let home = Ubigeo::parse("territory", &eco.territory).map_err(AppError::internal)?;
                 let selected: std::collections::HashSet<i64> =
                     variable::selected(tx.conn(), eco.id)?.into_iter().collect();
-                let mut codes: Vec<String> = raw.iter().map(|r| r.variable.clone()).collect();
-                codes.sort_unstable();
-                codes.dedup();
+                let codes: Vec<String> = raw
+                    .iter()
+                    .map(|r| r.variable.as_str())
+                    .collect::<std::collections::HashSet<_>>()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
                 let mut known = HashMap::new();
                 for v in variable::by_codes(tx.conn(), &codes)? {
                     known.insert(
@@ -480,7 +520,11 @@ impl Ayni {
                     );
                 }
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: known");
-                let valid = validate_rows(&raw, &known, &home, contributor, &mut errors);
+                let mut valid = validate_rows(&raw, &known, &home, contributor, &mut errors);
+                drop(raw);
+                let codes: HashMap<i64, &str> =
+                    known.iter().map(|(code, v)| (v.id, code.as_str())).collect();
+                reject_repeated_rows(&mut valid, &codes, &mut errors);
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: validated");
                 if !errors.is_empty() {
                     return Ok(refused(rows_read, errors));
@@ -554,15 +598,6 @@ impl Ayni {
                     submitted_at: tx.now(),
                     import_id,
                 };
-                // In the order of the series' unique key: the index grows at its ends
-                // instead of splitting pages all over.
-                fresh.sort_unstable_by(|(a, _), (b, _)| {
-                    (a.variable_id, a.period.start(), a.territory.as_str()).cmp(&(
-                        b.variable_id,
-                        b.period.start(),
-                        b.territory.as_str(),
-                    ))
-                });
                 let first_id = measurement::reserve_ids(tx.conn(), fresh.len())?;
                 let new_rows = bulk_rows(fresh, first_id);
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: rows built");
@@ -650,8 +685,10 @@ mod tests {
     fn check(csv: &str) -> (Vec<ValidRow>, Vec<RowError>) {
         let (raw, mut errors) = read_csv(csv.as_bytes(), &|_| {});
         let home = Ubigeo::parse("t", "18").unwrap();
-        let valid = validate_rows(&raw, &known(), &home, None, &mut errors);
+        let mut valid = validate_rows(&raw, &known(), &home, None, &mut errors);
+        reject_repeated_rows(&mut valid, &HashMap::from([(1, "V001")]), &mut errors);
         errors.sort_by_key(|e| e.line);
+        valid.sort_by_key(|v| v.line);
         (valid, errors)
     }
 

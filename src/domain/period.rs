@@ -97,6 +97,12 @@ impl Period {
             .then_some(Period { kind, year, index })
     }
 
+    /// A key that orders periods by type, then chronologically (for sorting and grouping;
+    /// periods of different types do not compare in time).
+    pub fn sort_key(&self) -> (PeriodType, i32, u32) {
+        (self.kind, self.year, self.index)
+    }
+
     pub fn parse(field: &str, raw: &str) -> Result<Period, FieldError> {
         let s = raw.trim();
         let bad = || {
