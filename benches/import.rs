@@ -114,7 +114,9 @@ const REFERENCE_IMPORT: &str = "INSERT INTO imports (id, ecosystem_id, actor_id,
 /// A fresh Ayni database (migrations, the same variables, actor and ecosystem as the
 /// benchmark's, one import row) for the database's own bulk path into Ayni's own table.
 async fn equivalent_database(url: &str) {
-    let db = ayni::startup::open_database(&url.parse().unwrap(), 2).await.unwrap();
+    let db = ayni::startup::open_database(&url.parse().unwrap(), 2)
+        .await
+        .unwrap();
     let app = Ayni::new(db, ayni::auth::TokenKeys::new(b"bench: signs nothing", 60));
     let (eco, actor) = setup(&app).await;
     assert_eq!((eco, actor), (1, 1));
@@ -268,7 +270,10 @@ fn sqlite_equivalent(stored: &Path, db: &Path) -> Duration {
         .arg("SELECT count(*) FROM measurements")
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).trim() != "0", "nothing was loaded");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).trim() != "0",
+        "nothing was loaded"
+    );
     took
 }
 

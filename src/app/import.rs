@@ -368,12 +368,18 @@ pub fn reject_repeated_rows(
     errors: &mut Vec<RowError>,
 ) {
     valid.sort_unstable_by(|a, b| {
-        (a.variable_id, a.period.sort_key(), a.territory.as_str(), a.line).cmp(&(
-            b.variable_id,
-            b.period.sort_key(),
-            b.territory.as_str(),
-            b.line,
-        ))
+        (
+            a.variable_id,
+            a.period.sort_key(),
+            a.territory.as_str(),
+            a.line,
+        )
+            .cmp(&(
+                b.variable_id,
+                b.period.sort_key(),
+                b.territory.as_str(),
+                b.line,
+            ))
     });
     let mut first: Option<(usize, u64)> = None;
     let mut keep = vec![true; valid.len()];
