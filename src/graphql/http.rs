@@ -31,7 +31,7 @@ pub async fn graphql_ws(
     req: HttpRequest,
     payload: web::Payload,
 ) -> actix_web::Result<HttpResponse> {
-    let data = loaders::with_loaders(&app, async_graphql::Data::default());
+    let data = loaders::with_loaders(&app, None, async_graphql::Data::default());
     async_graphql_actix_web::GraphQLSubscription::new(schema.get_ref().clone())
         .with_data(data)
         .start(&req, payload)
@@ -80,7 +80,11 @@ pub async fn graphql_post(
     };
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
-        let request: Request = loaders::attach(request.data(RequestCaller(caller.clone())), &app);
+        let request: Request = loaders::attach(
+            request.data(RequestCaller(caller.clone())),
+            &app,
+            caller.clone(),
+        );
         let mut response = schema.execute(request).await;
         label_uncoded_errors(&mut response);
         responses.push(response);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_graphql::Request;
 use async_graphql::dataloader::{DataLoader, Loader};
 
-use crate::app::Ayni;
+use crate::app::{Ayni, Caller};
 use crate::db::models::actor::Actor;
 use crate::db::models::challenge::Challenge;
 use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
@@ -166,16 +166,47 @@ impl Loader<i64> for LinksOfObjective {
     }
 }
 
-/// Attaches a fresh set of loaders to a request.
-pub fn attach(request: Request, app: &Ayni) -> Request {
+/// The impact contributions to each VEC that the request's caller may see.
+pub struct ContributionsOfVec {
+    pub app: Ayni,
+    pub caller: Option<Caller>,
+}
+
+impl Loader<i64> for ContributionsOfVec {
+    type Value = Vec<Measurement>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<Measurement>>, Self::Error> {
+        let rows = self
+            .app
+            .impact_contributions(self.caller.as_ref(), keys.to_vec())
+            .await
+            .gql()?;
+        let mut out: HashMap<i64, Vec<Measurement>> = HashMap::new();
+        for row in rows {
+            if let Some(vec_id) = row.vec_id {
+                out.entry(vec_id).or_default().push(row);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Attaches a fresh set of loaders to a request of this caller.
+pub fn attach(request: Request, app: &Ayni, caller: Option<Caller>) -> Request {
     let mut request = request;
     let data = std::mem::take(&mut request.data);
-    request.data = with_loaders(app, data);
+    request.data = with_loaders(app, caller, data);
     request
 }
 
-/// Adds a fresh set of loaders to `data` (for a request or a subscription connection).
-pub fn with_loaders(app: &Ayni, mut data: async_graphql::Data) -> async_graphql::Data {
+/// Adds a fresh set of loaders to `data` (for a request or a subscription connection);
+/// those whose answers depend on who asks load for `caller`.
+pub fn with_loaders(
+    app: &Ayni,
+    caller: Option<Caller>,
+    mut data: async_graphql::Data,
+) -> async_graphql::Data {
     fn dl<T: Loader<i64>>(loader: T) -> DataLoader<T> {
         DataLoader::new(loader, tokio::spawn)
     }
@@ -204,6 +235,10 @@ pub fn with_loaders(app: &Ayni, mut data: async_graphql::Data) -> async_graphql:
     data.insert(dl(BeneficiariesOfIndicator(app.clone())));
     data.insert(dl(VecLoader(app.clone())));
     data.insert(dl(DevelopmentLoader(app.clone())));
+    data.insert(dl(ContributionsOfVec {
+        app: app.clone(),
+        caller,
+    }));
     data
 }
 

@@ -15,7 +15,7 @@ use crate::domain::impact::Scenario;
 use super::actors::{ActorGql, ActorKindGql};
 use super::context::ContextExt;
 use super::error::{GqlResult, parse_id, parse_ids, to_id};
-use super::loaders::{ActorLoader, IndicatorLoader, load_required};
+use super::loaders::{ActorLoader, ContributionsOfVec, IndicatorLoader, load_required};
 use super::scorecard::{IndicatorGql, MeasurementGql};
 
 macro_rules! remote_enum {
@@ -349,10 +349,10 @@ impl VecGql {
     /// Contributions to this VEC the caller may see (approved ones for the public).
     async fn contributions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MeasurementGql>> {
         let rows = ctx
-            .app()?
-            .impact_contributions(ctx.caller(), vec![self.0.id])
-            .await
-            .gql()?;
+            .data::<DataLoader<ContributionsOfVec>>()?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(MeasurementGql).collect())
     }
     /// The cumulative state per period (default: from the period after the baseline to the

@@ -522,6 +522,21 @@ async fn cumulative_impacts_follow_approved_contributions_and_scenarios(app: Tes
     };
     let states = public("EXISTING").await;
     assert_eq!(states[1]["state"], 100.0, "{states}");
+    // The contributions listed per VEC (loaded for all VECs at once) follow who asks: the
+    // pending one is the coordinator's to see, not the public's.
+    const LISTED: &str =
+        "{ ecosystem(slug: \"moquegua\") { vecs { code contributions { status } } } }";
+    let listed = |data: &Value| -> Vec<String> {
+        data["ecosystem"]["vecs"][0]["contributions"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{data}"))
+            .iter()
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let anonymous = app.graphql(None, LISTED, json!({})).await.body;
+    assert_eq!(listed(&anonymous["data"]), Vec::<String>::new());
+    assert_eq!(listed(&g.ok(LISTED, json!({})).await), ["SUBMITTED"]);
     g.ok(APPROVE, json!({"id": submitted["id"]})).await;
     for (dev, period, value) in [(&planned, "2022", -15.0), (&farms, "2022", -5.0)] {
         let m =
