@@ -54,12 +54,22 @@ pub struct Ayni {
     pub tokens: TokenKeys,
     /// Newly approved values, for live subscribers.
     events: tokio::sync::broadcast::Sender<ApprovedValue>,
+    /// Each ecosystem's link evidence with the audit chain's head it was computed at: any
+    /// write moves the head, so an entry is reused only while nothing has been written.
+    link_evidence: std::sync::Arc<std::sync::Mutex<LinkEvidenceCache>>,
 }
+
+type LinkEvidenceCache = std::collections::HashMap<i64, (i64, Vec<LinkEvidence>)>;
 
 impl Ayni {
     pub fn new(db: Db, tokens: TokenKeys) -> Ayni {
         let (events, _) = tokio::sync::broadcast::channel(1024);
-        Ayni { db, tokens, events }
+        Ayni {
+            db,
+            tokens,
+            events,
+            link_evidence: Default::default(),
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.

@@ -475,58 +475,80 @@ impl Ayni {
     /// The causal check of every cause-effect link of an ecosystem's map: each objective's
     /// yearly score series (from the first to the last year with an approved value), cause
     /// against effect at lags 0 to 2 years.
+    /// Reused until the next write (the audit chain's head tells).
     pub async fn link_evidence(&self, ecosystem_id: i64) -> Result<Vec<LinkEvidence>, AppError> {
+        let cache = self.link_evidence.clone();
         self.db
             .run(move |c| {
-                let links = objective::links_of_ecosystem(c, ecosystem_id)?;
-                if links.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let eco = super::ecosystems::require_ecosystem(c, ecosystem_id)?;
-                let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
-                let refs: Vec<&Indicator> = indicators.iter().collect();
-                let years: Vec<i32> = value_points(c, &eco.territory, &refs)?
-                    .values()
-                    .flatten()
-                    .map(|(p, _)| p.year())
-                    .collect();
-                let (Some(first), Some(last)) = (years.iter().min(), years.iter().max()) else {
-                    return Ok(links
-                        .iter()
-                        .map(|l| LinkEvidence {
-                            link_id: l.id,
-                            check: causal_check(&[], &[]),
-                            periods: Vec::new(),
-                        })
-                        .collect());
+                let (head, _, _) = crate::db::audit::head(c)?;
+                let lock = || {
+                    cache
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
                 };
-                let periods: Vec<Period> = (*first..=*last)
-                    .filter_map(|y| Period::new(PeriodType::Yearly, y, 1))
-                    .collect();
-                let mut scores: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
-                for card in scorecards_in(c, ecosystem_id, &periods)? {
-                    for o in card.perspectives.iter().flat_map(|x| &x.objectives) {
-                        if let Some(s) = o.score.score {
-                            scores
-                                .entry(o.objective.id)
-                                .or_default()
-                                .push((card.period, s));
-                        }
-                    }
+                if let Some((at, evidence)) = lock().get(&ecosystem_id)
+                    && *at == head
+                {
+                    return Ok(evidence.clone());
                 }
-                Ok(links
-                    .iter()
-                    .map(|l| {
-                        let cause = scores.get(&l.cause_id).map(Vec::as_slice).unwrap_or(&[]);
-                        let effect = scores.get(&l.effect_id).map(Vec::as_slice).unwrap_or(&[]);
-                        LinkEvidence {
-                            link_id: l.id,
-                            check: causal_check(cause, effect),
-                            periods: periods.clone(),
-                        }
-                    })
-                    .collect())
+                let evidence = compute_link_evidence(c, ecosystem_id)?;
+                lock().insert(ecosystem_id, (head, evidence.clone()));
+                Ok(evidence)
             })
             .await
     }
+}
+
+fn compute_link_evidence(
+    c: &mut DbConnection,
+    ecosystem_id: i64,
+) -> Result<Vec<LinkEvidence>, AppError> {
+    let links = objective::links_of_ecosystem(c, ecosystem_id)?;
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let eco = super::ecosystems::require_ecosystem(c, ecosystem_id)?;
+    let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
+    let refs: Vec<&Indicator> = indicators.iter().collect();
+    let years: Vec<i32> = value_points(c, &eco.territory, &refs)?
+        .values()
+        .flatten()
+        .map(|(p, _)| p.year())
+        .collect();
+    let (Some(first), Some(last)) = (years.iter().min(), years.iter().max()) else {
+        return Ok(links
+            .iter()
+            .map(|l| LinkEvidence {
+                link_id: l.id,
+                check: causal_check(&[], &[]),
+                periods: Vec::new(),
+            })
+            .collect());
+    };
+    let periods: Vec<Period> = (*first..=*last)
+        .filter_map(|y| Period::new(PeriodType::Yearly, y, 1))
+        .collect();
+    let mut scores: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
+    for card in scorecards_in(c, ecosystem_id, &periods)? {
+        for o in card.perspectives.iter().flat_map(|x| &x.objectives) {
+            if let Some(s) = o.score.score {
+                scores
+                    .entry(o.objective.id)
+                    .or_default()
+                    .push((card.period, s));
+            }
+        }
+    }
+    Ok(links
+        .iter()
+        .map(|l| {
+            let cause = scores.get(&l.cause_id).map(Vec::as_slice).unwrap_or(&[]);
+            let effect = scores.get(&l.effect_id).map(Vec::as_slice).unwrap_or(&[]);
+            LinkEvidence {
+                link_id: l.id,
+                check: causal_check(cause, effect),
+                periods: periods.clone(),
+            }
+        })
+        .collect())
 }

@@ -247,6 +247,72 @@ async fn the_demo_seed_loads_once_and_reloading_changes_nothing(app: TestApp) {
             "{edge}"
         );
     }
+
+    // The map's link evidence is kept until the next write, and the next write is seen: a
+    // value for a new year extends the years the objectives are scored over.
+    let ids = app
+        .graphql(
+            None,
+            r#"{ ecosystem(slug: "moquegua") { id scorecard(period: "2024") { perspectives { objectives {
+                 indicators { id formula baselinePeriod actual } } } } } }"#,
+            json!({}),
+        )
+        .await
+        .body;
+    let eco: i64 = ids["data"]["ecosystem"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{ids}"))
+        .parse()
+        .unwrap();
+    let indicator: i64 = ids["data"]["ecosystem"]["scorecard"]["perspectives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["objectives"].as_array().unwrap().iter())
+        .flat_map(|o| o["indicators"].as_array().unwrap().iter())
+        .find(|i| {
+            i["formula"].is_null()
+                && !i["actual"].is_null()
+                && i["baselinePeriod"].as_str().is_some_and(|p| p.len() == 4)
+        })
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let last_year = |evidence: &[ayni::app::LinkEvidence]| {
+        evidence
+            .iter()
+            .filter_map(|l| l.periods.last())
+            .map(|p| p.year())
+            .max()
+    };
+    let first = app.app.link_evidence(eco).await.unwrap();
+    let again = app.app.link_evidence(eco).await.unwrap();
+    assert_eq!(last_year(&first), Some(2024));
+    assert_eq!(last_year(&again), Some(2024));
+    let op = ayni::app::Caller::operator();
+    let m = app
+        .app
+        .submit_measurement(
+            &op,
+            ayni::app::MeasurementInput {
+                indicator_id: indicator,
+                period: "2025".into(),
+                territory: None,
+                disaggregation: Vec::new(),
+                value: 1.0,
+                evidence_url: None,
+                evidence_text: Some("prueba".into()),
+                comment: None,
+                actor_id: Some(1),
+            },
+        )
+        .await
+        .unwrap();
+    app.app.approve_measurement(&op, m.id).await.unwrap();
+    let after = app.app.link_evidence(eco).await.unwrap();
+    assert_eq!(last_year(&after), Some(2025));
 }
 
 async fn bad_seed_files_are_refused_naming_the_file(app: TestApp) {
