@@ -161,6 +161,7 @@ pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
                     )
                     .route(web::get().to(graphql::graphiql)),
             )
+            .route("/graphiql/{file}", web::get().to(graphql::graphiql_asset))
             .configure(rest::configure)
             .configure(crate::web::configure)
     })

@@ -2,7 +2,6 @@
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, web};
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
 
 use crate::app::Ayni;
@@ -11,16 +10,50 @@ use super::context::RequestCaller;
 use super::loaders;
 use super::{AyniSchema, MAX_BATCH};
 
-/// `GET /graphql`: the GraphiQL explorer.
+/// `GET /graphql`: the GraphiQL explorer. Its scripts and styles are served by Ayni itself
+/// ([`graphiql_asset`]), so it works without internet access.
 pub async fn graphiql() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("Ayni GraphQL")
-                .finish(),
-        )
+        .body(include_str!("../../assets/graphiql/index.html"))
+}
+
+/// The files GraphiQL 4 needs (its UMD build and React 18), embedded in the binary.
+const GRAPHIQL_ASSETS: [(&str, &str, &[u8]); 4] = [
+    (
+        "graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/graphiql.min.js"),
+    ),
+    (
+        "graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/graphiql/graphiql.min.css"),
+    ),
+    (
+        "react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/react.production.min.js"),
+    ),
+    (
+        "react-dom.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+    ),
+];
+
+/// `GET /graphiql/{file}`: one of GraphiQL's files (cached for a day), or 404.
+pub async fn graphiql_asset(file: web::Path<String>) -> HttpResponse {
+    match GRAPHIQL_ASSETS
+        .iter()
+        .find(|(name, _, _)| *name == file.as_str())
+    {
+        Some((_, content_type, body)) => HttpResponse::Ok()
+            .content_type(*content_type)
+            .insert_header(("cache-control", "public, max-age=86400"))
+            .body(*body),
+        None => HttpResponse::NotFound().finish(),
+    }
 }
 
 /// `GET /graphql` with `Upgrade: websocket`: subscriptions (graphql-transport-ws or

@@ -17,7 +17,7 @@ mod variables;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 pub use context::RequestCaller;
-pub use http::{graphiql, graphql_post, graphql_ws};
+pub use http::{graphiql, graphiql_asset, graphql_post, graphql_ws};
 
 /// Deepest selection nesting accepted; deeper queries are refused before execution.
 pub const MAX_DEPTH: usize = 10;

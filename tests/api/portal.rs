@@ -245,6 +245,42 @@ async fn body_text(c: &Client) -> String {
         .unwrap()
 }
 
+/// GraphiQL comes from the service itself: it renders and runs a query with no other host
+/// reachable (the test machine has no internet).
+#[actix_web::test]
+async fn graphiql_runs_a_query_in_chromium_without_internet() {
+    let app = demo(Backend::Sqlite).await;
+    let driver = chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+    c.goto(&app.url("/graphql")).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(".graphiql-container .graphiql-execute-button"))
+        .await
+        .unwrap();
+    c.find(Locator::Css(".graphiql-execute-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let text = body_text(&c).await;
+        if text.contains("Ecosistema de Desarrollo Territorial") || text.contains("\"moquegua\"") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no result from the default query: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shot(&c, "07-graphiql").await;
+    c.close().await.unwrap();
+}
+
 #[actix_web::test]
 async fn a_citizen_browses_the_portal_in_chromium() {
     let app = demo(Backend::Sqlite).await;

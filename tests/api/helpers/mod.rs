@@ -75,7 +75,7 @@ pub struct TestApp {
     pub database_url: DatabaseUrl,
     pub address: String,
     pub app: Ayni,
-    client: awc::Client,
+    pub client: awc::Client,
     _sqlite_dir: Option<tempfile::TempDir>,
 }
 
