@@ -34,11 +34,12 @@ pub enum DbConnection {
 
 /// SQLite settings applied to every pooled connection. `synchronous = FULL` makes a
 /// committed value survive power loss in WAL mode; the busy timeout makes concurrent
-/// writers wait for the lock instead of failing at once.
+/// writers wait for the lock instead of failing at once (30 s: writers queue behind each
+/// other's commits, and a commit's fsync can take seconds on a disk busy with other work).
 /// The busy timeout comes first: switching to WAL itself needs the lock, and the pool opens
 /// several connections at once. A 32 MiB page cache per connection keeps bulk imports'
 /// index updates in memory.
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 30000; \
      PRAGMA foreign_keys = ON; \
      PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; \
@@ -140,7 +141,7 @@ impl Db {
         };
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
-            .connection_timeout(Duration::from_secs(15))
+            .connection_timeout(Duration::from_secs(30))
             .build(manager)
             .map_err(|e| StoreError::Connect(format!("{url}: {e}")))?;
         Ok(Db {
