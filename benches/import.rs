@@ -17,6 +17,9 @@
 //!     checks and indexes (on SQLite through a staging table, as `.import` cannot map
 //!     columns or write NULLs).
 //!
+//! With `AYNI_BENCH_APPROVE=1` it also times approving the first import (`approveImport`: one
+//! audit entry per row).
+//!
 //! It prints rows per second and the ratios; it asserts nothing. Needs the `sqlite3` command
 //! line shell (`apt-get install -y sqlite3`) for the SQLite reference figures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -350,6 +353,19 @@ async fn bench(backend: &str, url: DatabaseUrl, csv: &Path, rows: usize) -> Dura
             report.rows_unchanged
         );
         times.push(elapsed);
+        // Approving what the import stored (one audit entry per row), when asked.
+        if std::env::var_os("AYNI_BENCH_APPROVE").is_some()
+            && let Some(id) = report.import_id
+        {
+            let started = Instant::now();
+            let approved = app.approve_import(&op, id).await.unwrap();
+            let took = started.elapsed();
+            println!(
+                "{backend:8} approveImport                 {approved:>9} rows in {:>6.2} s = {:>9.0} rows/s",
+                took.as_secs_f64(),
+                rate(approved as usize, took)
+            );
+        }
     }
     times[0]
 }
