@@ -220,13 +220,8 @@ pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measureme
 pub fn approve(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measurement, StoreError> {
     let now = tx.now();
     let reviewer = tx.author().user_id;
-    diesel::update(measurements::table.find(before.id))
-        .set((
-            measurements::status.eq(MeasurementStatus::Approved.as_str()),
-            measurements::reviewed_by.eq(reviewer),
-            measurements::reviewed_at.eq(Some(now)),
-        ))
-        .execute(tx.conn())?;
+    // Which revision of the series counts once this one is approved: the latest approved
+    // one that no upheld challenge withdrew.
     let series: Vec<Measurement> = of_subject(measurements::table.into_boxed(), before.subject()?)
         .filter(measurements::period.eq(&before.period))
         .filter(measurements::territory.eq(&before.territory))
@@ -254,11 +249,21 @@ pub fn approve(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measurement
             tx.record_change(ENTITY, m.id, Some(m), Some(&after))?;
         }
     }
-    let counted = Some(before.revision) == latest_approved;
-    diesel::update(measurements::table.find(before.id))
-        .set(measurements::counted.eq(counted))
-        .execute(tx.conn())?;
-    let after = require(tx.conn(), before.id)?;
+    let update = diesel::update(measurements::table.find(before.id)).set((
+        measurements::status.eq(MeasurementStatus::Approved.as_str()),
+        measurements::reviewed_by.eq(reviewer),
+        measurements::reviewed_at.eq(Some(now)),
+        measurements::counted.eq(Some(before.revision) == latest_approved),
+    ));
+    // One round trip: the row as stored comes back with the update.
+    let after: Measurement = match tx.conn() {
+        DbConnection::Sqlite(c) => update
+            .returning(Measurement::as_returning())
+            .get_result(c)?,
+        DbConnection::Postgres(c) => update
+            .returning(Measurement::as_returning())
+            .get_result(c)?,
+    };
     tx.record_change(ENTITY, after.id, Some(before), Some(&after))?;
     Ok(after)
 }
