@@ -381,34 +381,26 @@ pub fn reject_repeated_rows(
                 b.line,
             ))
     });
-    let mut first: Option<(usize, u64)> = None;
-    let mut keep = vec![true; valid.len()];
-    for i in 0..valid.len() {
-        let same = |j: usize| {
-            valid[j].variable_id == valid[i].variable_id
-                && valid[j].period == valid[i].period
-                && valid[j].territory == valid[i].territory
-        };
-        match first {
-            Some((j, line)) if same(j) => {
-                keep[i] = false;
-                let row = &valid[i];
-                errors.push(RowError {
-                    line: row.line,
-                    column: None,
-                    message: format!(
-                        "{} {} {} is already on line {line}",
-                        codes.get(&row.variable_id).copied().unwrap_or("?"),
-                        row.period,
-                        row.territory
-                    ),
-                });
-            }
-            _ => first = Some((i, valid[i].line)),
+    // Sorted, a repeat follows the first line of its series, which `dedup_by` keeps.
+    valid.dedup_by(|later, first| {
+        let repeated = later.variable_id == first.variable_id
+            && later.period == first.period
+            && later.territory == first.territory;
+        if repeated {
+            errors.push(RowError {
+                line: later.line,
+                column: None,
+                message: format!(
+                    "{} {} {} is already on line {}",
+                    codes.get(&later.variable_id).copied().unwrap_or("?"),
+                    later.period,
+                    later.territory,
+                    first.line
+                ),
+            });
         }
-    }
-    let mut flags = keep.into_iter();
-    valid.retain(|_| flags.next().unwrap_or(true));
+        repeated
+    });
 }
 
 /// The rows to store, numbered from `first_id`. The texts of a period are made once and
@@ -528,9 +520,9 @@ impl Ayni {
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: known");
                 let mut valid = validate_rows(&raw, &known, &home, contributor, &mut errors);
                 drop(raw);
-                let codes: HashMap<i64, &str> =
+                let code_of: HashMap<i64, &str> =
                     known.iter().map(|(code, v)| (v.id, code.as_str())).collect();
-                reject_repeated_rows(&mut valid, &codes, &mut errors);
+                reject_repeated_rows(&mut valid, &code_of, &mut errors);
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: validated");
                 if !errors.is_empty() {
                     return Ok(refused(rows_read, errors));

@@ -54,8 +54,8 @@ pub struct WriteTx<'a> {
     conn: &'a mut DbConnection,
     author: Author,
     now: NaiveDateTime,
-    /// The chain's head as this transaction left it: `(seq, hash, written to the table)`.
-    head: Option<(i64, String, bool)>,
+    /// The chain's head after this transaction's last entry, to write back at the end.
+    head: Option<(i64, String)>,
 }
 
 impl WriteTx<'_> {
@@ -84,7 +84,7 @@ impl WriteTx<'_> {
         after: Option<&Value>,
     ) -> Result<i64, StoreError> {
         let (head_seq, head_hash) = match &self.head {
-            Some((seq, hash, _)) => (*seq, hash.clone()),
+            Some((seq, hash)) => (*seq, hash.clone()),
             None => audit_head::table
                 .filter(audit_head::id.eq(1))
                 .select((audit_head::seq, audit_head::hash))
@@ -119,19 +119,16 @@ impl WriteTx<'_> {
                 audit_log::hash.eq(&hash),
             ))
             .execute(self.conn)?;
-        self.head = Some((seq, hash, false));
+        self.head = Some((seq, hash));
         Ok(seq)
     }
 
     /// Writes the chain's head back to its table, once, when the transaction's work is done.
     fn store_head(&mut self) -> Result<(), StoreError> {
-        if let Some((seq, hash, stored)) = &mut self.head
-            && !*stored
-        {
+        if let Some((seq, hash)) = &self.head {
             diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-                .set((audit_head::seq.eq(*seq), audit_head::hash.eq(&*hash)))
+                .set((audit_head::seq.eq(*seq), audit_head::hash.eq(hash)))
                 .execute(self.conn)?;
-            *stored = true;
         }
         Ok(())
     }

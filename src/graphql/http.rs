@@ -6,7 +6,6 @@ use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError}
 
 use crate::app::Ayni;
 
-use super::context::RequestCaller;
 use super::loaders;
 use super::{AyniSchema, MAX_BATCH};
 
@@ -113,11 +112,7 @@ pub async fn graphql_post(
     };
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
-        let request: Request = loaders::attach(
-            request.data(RequestCaller(caller.clone())),
-            &app,
-            caller.clone(),
-        );
+        let request: Request = loaders::attach(request, &app, caller.clone());
         let mut response = schema.execute(request).await;
         label_uncoded_errors(&mut response);
         responses.push(response);

@@ -192,9 +192,9 @@ impl Loader<i64> for ContributionsOfVec {
     }
 }
 
-/// Attaches a fresh set of loaders to a request of this caller.
+/// Attaches the caller and a fresh set of loaders to a request.
 pub fn attach(request: Request, app: &Ayni, caller: Option<Caller>) -> Request {
-    let mut request = request;
+    let mut request = request.data(super::context::RequestCaller(caller.clone()));
     let data = std::mem::take(&mut request.data);
     request.data = with_loaders(app, caller, data);
     request

@@ -558,19 +558,17 @@ impl<'a> CopiedRow<'a> {
             actor_id: common.actor_id,
             submitted_by: common.submitted_by,
             submitted_at: common.submitted_at,
-            status: IMPORTED_STATUS,
+            status: MeasurementStatus::Submitted.as_str(),
             counted: false,
             import_id: Some(common.import_id),
         }
     }
 }
 
-const IMPORTED_STATUS: &str = "submitted";
-
 /// One multi-row `INSERT … VALUES` on SQLite: the fields an import's rows share are bound
 /// once per statement (parameters 1 to 4, which every row names), each row binds only its
-/// own ten. Statements of the
-/// same size share one prepared statement (diesel caches them by their text).
+/// own ten. Statements of the same size share one prepared statement (diesel caches them by
+/// their text).
 struct SqliteBulkInsert<'a> {
     common: &'a ImportCommon,
     rows: &'a [BulkRow],
@@ -821,6 +819,7 @@ pub fn import_digest(conn: &mut DbConnection, import_id: i64) -> Result<String, 
         of_import(conn, import_id)?.iter().map(DigestFields::of),
     ))
 }
+
 #[cfg(test)]
 mod bulk_sql_tests {
     use super::*;
