@@ -193,6 +193,8 @@ pub async fn generate(app: &Ayni, scale: usize) -> Result<BenchEcosystem, AppErr
             }
             flush(tx, &mut values)?;
             let summary = json!({"ecosystem": slug_for_audit, "measurements": rows, "synthetic": true});
+            let summary = crate::domain::audit::AuditState::new(&summary, None::<&()>)
+                .map_err(AppError::internal)?;
             tx.record(Action::Create, "bench_data", &slug_for_audit, None, Some(&summary))?;
             Ok::<_, AppError>(())
         })

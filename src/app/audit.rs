@@ -4,9 +4,35 @@ use serde_json::Value;
 
 use crate::db::audit::{self, AuditEntry};
 use crate::db::verify::{self, ChainReport};
-use crate::domain::audit::{AuditFacts, canonical_entry};
+use crate::domain::Role;
+use crate::domain::audit::{AuditFacts, PRIVATE_COMMITMENT, canonical_entry, commitment};
 
-use super::{AppError, Ayni};
+use super::{AppError, Ayni, Caller};
+
+/// One state's private part, revealed: anyone recomputes `SHA-256(salt ‖ private)` and
+/// compares it with the commitment the public entry carries.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RevealedPart {
+    /// The commitment published in the entry's state (`private_commitment`).
+    pub commitment: String,
+    /// 64 hex characters, hashed as text.
+    pub salt: String,
+    /// The canonical JSON text of the private part.
+    pub private: String,
+    /// Whether `SHA-256(salt ‖ private)` equals the published commitment.
+    pub matches: bool,
+}
+
+/// An entry's private parts, as the operator shows them to an auditor.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RevealedEntry {
+    pub seq: i64,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub before: Option<RevealedPart>,
+    pub after: Option<RevealedPart>,
+}
 
 /// The head of the chain, for anyone to record as a checkpoint.
 #[derive(Debug, Clone)]
@@ -56,6 +82,42 @@ impl Ayni {
             .run(move |c| audit::entries_from(c, from, limit).map_err(AppError::from))
             .await?;
         entries.into_iter().map(publish).collect()
+    }
+
+    /// An entry's private parts and salts, for an auditor (admins and the operator only).
+    pub async fn audit_reveal(&self, caller: &Caller, seq: i64) -> Result<RevealedEntry, AppError> {
+        caller.require(
+            |r| r == Role::Admin,
+            "reveal private parts of audit entries",
+        )?;
+        let found = self
+            .db
+            .run(move |c| audit::entry_with_private(c, seq).map_err(AppError::from))
+            .await?;
+        let (entry, private) =
+            found.ok_or_else(|| AppError::not_found(format!("audit entry {seq}")))?;
+        let published = publish(entry)?;
+        let part = |state: &Option<Value>, revealed: Option<(&str, &str)>| {
+            let committed = state
+                .as_ref()
+                .and_then(|s| s.get(PRIVATE_COMMITMENT))
+                .and_then(Value::as_str)?;
+            let (salt, text) = revealed?;
+            Some(RevealedPart {
+                commitment: committed.to_string(),
+                salt: salt.to_string(),
+                private: text.to_string(),
+                matches: commitment(salt, text) == committed,
+            })
+        };
+        Ok(RevealedEntry {
+            seq: published.entry.seq,
+            before: part(&published.before, private.before()),
+            after: part(&published.after, private.after()),
+            action: published.entry.action,
+            entity_type: published.entry.entity_type,
+            entity_id: published.entry.entity_id,
+        })
     }
 
     /// Recomputes the whole chain and compares every stored row with it.

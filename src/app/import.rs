@@ -23,6 +23,27 @@ use super::ecosystems::require_ecosystem;
 use super::measurements::{contributing_actor, require_actor};
 use super::{AppError, Ayni, Caller};
 
+/// A bulk import, as one reader may see it.
+#[derive(Debug, Clone)]
+pub struct ImportView {
+    pub id: i64,
+    pub actor_id: i64,
+    pub rows_read: i64,
+    pub rows_created: i64,
+    pub rows_unchanged: i64,
+    pub created_at: chrono::NaiveDateTime,
+    /// For coordinators, admins and the importing actor only.
+    pub file: Option<ImportFile>,
+}
+
+/// What identifies an import's content: private until its rows are reviewed.
+#[derive(Debug, Clone)]
+pub struct ImportFile {
+    pub file_name: String,
+    pub file_sha256: String,
+    pub rows_digest: String,
+}
+
 /// The columns a file must have (in any order).
 pub const COLUMNS: [&str; 5] = ["variable", "period", "territory", "value", "evidence"];
 /// Row errors listed in a report (the count is always complete).
@@ -655,10 +676,35 @@ impl Ayni {
             .await
     }
 
-    pub async fn import_by_id(&self, id: i64) -> Result<Option<Import>, AppError> {
-        self.db
+    /// An import as this caller may see it: its counts are public; its file name and digests
+    /// only for coordinators, admins and the importing actor's own users (a digest of a few
+    /// values not yet approved could be guessed by trying values).
+    pub async fn import_by_id(
+        &self,
+        caller: Option<&Caller>,
+        id: i64,
+    ) -> Result<Option<ImportView>, AppError> {
+        let import = self
+            .db
             .run(move |c| variable::import_by_id(c, id).map_err(AppError::from))
-            .await
+            .await?;
+        Ok(import.map(|i| {
+            let may_see_file =
+                caller.is_some_and(|c| c.role.manages_strategy() || c.actor_id == Some(i.actor_id));
+            ImportView {
+                id: i.id,
+                actor_id: i.actor_id,
+                rows_read: i.rows_read,
+                rows_created: i.rows_created,
+                rows_unchanged: i.rows_unchanged,
+                created_at: i.created_at,
+                file: may_see_file.then_some(ImportFile {
+                    file_name: i.file_name,
+                    file_sha256: i.file_sha256,
+                    rows_digest: i.rows_digest,
+                }),
+            }
+        }))
     }
 }
 

@@ -28,7 +28,10 @@ pub use challenges::ChallengeOutcome;
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;
 pub use impacts::{DevelopmentInput, ImpactInput, VecInput, VecState};
-pub use import::{COLUMNS as IMPORT_COLUMNS, ImportPhase, ImportReport, Progress, RowError};
+pub use import::{
+    COLUMNS as IMPORT_COLUMNS, ImportFile, ImportPhase, ImportReport, ImportView, Progress,
+    RowError,
+};
 pub use indicators::{
     DirectionKind, IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard,
     SeriesPoint,

@@ -1,4 +1,4 @@
-use crate::auth::hash_password;
+use crate::auth::{hash_password, verify_password};
 use crate::db::models::actor;
 use crate::db::models::user::{self, NewUser, User};
 use crate::domain::{Email, FieldError, Password, Role, ValidationErrors};
@@ -74,5 +74,50 @@ impl Ayni {
                 user::create(tx, new).map_err(AppError::from)
             })
             .await
+    }
+
+    /// Changes the caller's own password: the current one is checked first. Audited (the
+    /// chain commits to a digest of the new hash, privately).
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        current: String,
+        new: String,
+    ) -> Result<(), AppError> {
+        let Some(user_id) = caller.user_id else {
+            return Err(AppError::Forbidden(
+                "the operator has no password: use `ayni user` at the command line".into(),
+            ));
+        };
+        let new = Password::parse("newPassword", &new)?;
+        let stored = self
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("user {user_id}")))?;
+        let stored_hash = stored.password_hash.clone();
+        let (matches, password_hash) = blocking(move || {
+            let matches = verify_password(&current, &stored_hash);
+            (matches, matches.then(|| hash_password(&new)))
+        })
+        .await?;
+        if !matches {
+            return Err(AppError::invalid(
+                "currentPassword",
+                "matches",
+                "the current password is not correct",
+            ));
+        }
+        let password_hash = password_hash
+            .transpose()
+            .map_err(AppError::internal)?
+            .ok_or_else(|| AppError::internal("no new password hash"))?;
+        self.db
+            .write(caller.author(), move |tx| {
+                let before = user::by_id(tx.conn(), user_id)?
+                    .ok_or_else(|| AppError::not_found(format!("user {user_id}")))?;
+                user::set_password_hash(tx, &before, &password_hash).map_err(AppError::from)
+            })
+            .await?;
+        Ok(())
     }
 }

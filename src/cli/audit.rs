@@ -3,13 +3,27 @@ use clap::{Args, Subcommand};
 use crate::db::Db;
 use crate::db::verify;
 
-use super::DbArgs;
+use super::{DbArgs, block_on};
+use crate::app::Caller;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute the hash chain from its first entry and compare every stored row with it.
     /// Exits with 1 when anything does not verify.
     Verify(VerifyArgs),
+    /// Print an entry's private parts and their salts, to show an auditor what its public
+    /// commitments hide: `SHA-256(salt ‖ private)` equals the entry's `private_commitment`.
+    /// Prints JSON; check a part with
+    /// `ayni audit reveal SEQ | jq -j '.after.salt, .after.private' | sha256sum`.
+    Reveal(RevealArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RevealArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The entry's sequence number.
+    seq: i64,
 }
 
 #[derive(Debug, Args)]
@@ -23,6 +37,16 @@ pub struct VerifyArgs {
 
 pub fn run(cmd: AuditCommand) -> Result<(), String> {
     match cmd {
+        AuditCommand::Reveal(args) => block_on(async move {
+            let app = super::offline_app(&args.db, 1).await?;
+            let entry = app
+                .audit_reveal(&Caller::operator(), args.seq)
+                .await
+                .map_err(|e| e.to_string())?;
+            let text = serde_json::to_string_pretty(&entry).map_err(|e| e.to_string())?;
+            println!("{text}");
+            Ok(())
+        })?,
         AuditCommand::Verify(args) => {
             let db = Db::connect(&args.db.database_url, 1).map_err(|e| e.to_string())?;
             let report = db.run_blocking(verify::verify).map_err(|e| e.to_string())?;
@@ -35,7 +59,18 @@ pub fn run(cmd: AuditCommand) -> Result<(), String> {
                 println!("head:    {} {}", report.head_seq, report.head_hash);
                 match (&report.first_broken_seq, &report.break_reason) {
                     (Some(seq), Some(why)) => println!("chain:   BROKEN at entry {seq}: {why}"),
-                    _ => println!("chain:   intact"),
+                    _ => println!("chain:   intact, every private part matches its commitment"),
+                }
+                if let Some(v1) = &report.sealed_v1 {
+                    let verdict = match (&v1.first_broken_seq, &v1.break_reason) {
+                        (Some(seq), Some(why)) => format!("BROKEN at entry {seq}: {why}"),
+                        (None, Some(why)) => format!("BROKEN: {why}"),
+                        _ => "intact, and the seal records its head".to_string(),
+                    };
+                    println!(
+                        "sealed:  format-1 log of {} entries, head {} {}: {verdict}",
+                        v1.length, v1.head_seq, v1.head_hash
+                    );
                 }
                 if report.mismatch_count == 0 {
                     println!("rows:    every stored row matches its latest audit entry");

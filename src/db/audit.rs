@@ -13,9 +13,12 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
+use super::audit_state::Audited;
 use super::schema::{audit_head, audit_log};
 use super::{DbConnection, StoreError};
-use crate::domain::audit::{AuditFacts, TIME_FORMAT, canonical_entry, canonical_json, chain_hash};
+use crate::domain::audit::{
+    AuditFacts, AuditState, TIME_FORMAT, canonical_entry, canonical_json, chain_hash,
+};
 
 /// Who is writing: recorded on every audit entry of the transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,6 +40,11 @@ pub enum Action {
     Create,
     Update,
     Delete,
+    /// The first entry of record format 2 in a database that had a format-1 log: it records
+    /// that log's head (see [`seal_v1`]).
+    Seal,
+    /// An entity's state as it stood when the format-1 log was sealed.
+    Snapshot,
 }
 
 impl Action {
@@ -45,7 +53,37 @@ impl Action {
             Action::Create => "create",
             Action::Update => "update",
             Action::Delete => "delete",
+            Action::Seal => "seal",
+            Action::Snapshot => "snapshot",
         }
+    }
+}
+
+/// A fresh random salt for one commitment: 32 bytes as 64 lowercase hex characters.
+fn fresh_salt() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// One side (before or after) of an entry, as stored: the published state, and the private
+/// part with its salt when there is one.
+struct StoredSide {
+    public: Value,
+    private: Option<(String, String)>,
+}
+
+fn seal_side(state: &AuditState) -> StoredSide {
+    match state.private_canonical() {
+        Some(private) => {
+            let salt = fresh_salt();
+            StoredSide {
+                public: state.sealed(&salt),
+                private: Some((salt, private)),
+            }
+        }
+        None => StoredSide {
+            public: state.sealed(""),
+            private: None,
+        },
     }
 }
 
@@ -74,15 +112,18 @@ impl WriteTx<'_> {
         self.now
     }
 
-    /// Appends one entry to the audit chain; returns its sequence number.
+    /// Appends one entry to the audit chain; returns its sequence number. Each state's
+    /// private part is committed with a fresh salt and kept in the entry's private columns.
     pub fn record(
         &mut self,
         action: Action,
         entity_type: &str,
         entity_id: &str,
-        before: Option<&Value>,
-        after: Option<&Value>,
+        before: Option<&AuditState>,
+        after: Option<&AuditState>,
     ) -> Result<i64, StoreError> {
+        let before = before.map(seal_side);
+        let after = after.map(seal_side);
         let (head_seq, head_hash) = match &self.head {
             Some((seq, hash)) => (*seq, hash.clone()),
             None => audit_head::table
@@ -100,10 +141,17 @@ impl WriteTx<'_> {
             action: action.as_str(),
             entity_type,
             entity_id,
-            before,
-            after,
+            before: before.as_ref().map(|s| &s.public),
+            after: after.as_ref().map(|s| &s.public),
         };
         let hash = chain_hash(&head_hash, &canonical_entry(&facts));
+        let private = |side: &Option<StoredSide>| {
+            side.as_ref()
+                .and_then(|s| s.private.clone())
+                .map_or((None, None), |(salt, text)| (Some(salt), Some(text)))
+        };
+        let (before_salt, before_private) = private(&before);
+        let (after_salt, after_private) = private(&after);
         diesel::insert_into(audit_log::table)
             .values((
                 audit_log::seq.eq(seq),
@@ -113,10 +161,14 @@ impl WriteTx<'_> {
                 audit_log::action.eq(action.as_str()),
                 audit_log::entity_type.eq(entity_type),
                 audit_log::entity_id.eq(entity_id),
-                audit_log::before_state.eq(before.map(canonical_json)),
-                audit_log::after_state.eq(after.map(canonical_json)),
+                audit_log::before_state.eq(before.as_ref().map(|s| canonical_json(&s.public))),
+                audit_log::after_state.eq(after.as_ref().map(|s| canonical_json(&s.public))),
                 audit_log::prev_hash.eq(&head_hash),
                 audit_log::hash.eq(&hash),
+                audit_log::before_private.eq(before_private),
+                audit_log::before_salt.eq(before_salt),
+                audit_log::after_private.eq(after_private),
+                audit_log::after_salt.eq(after_salt),
             ))
             .execute(self.conn)?;
         self.head = Some((seq, hash));
@@ -135,30 +187,31 @@ impl WriteTx<'_> {
 }
 
 impl WriteTx<'_> {
-    /// Records a change of one entity from its serialised states: no `before` is a
-    /// creation, no `after` a deletion.
-    pub fn record_change<T: serde::Serialize>(
+    /// Records a change of one entity from its audit states: no `before` is a creation, no
+    /// `after` a deletion.
+    pub fn record_change<T: Audited>(
         &mut self,
-        entity_type: &str,
-        entity_id: i64,
         before: Option<&T>,
         after: Option<&T>,
     ) -> Result<i64, StoreError> {
-        let to_json =
-            |v: &T| serde_json::to_value(v).map_err(|e| StoreError::Corrupt(e.to_string()));
-        let before = before.map(to_json).transpose()?;
-        let after = after.map(to_json).transpose()?;
-        let action = match (&before, &after) {
+        let Some(id) = after.or(before).map(Audited::audit_id) else {
+            return Err(StoreError::Corrupt(
+                "an audited change needs a state before or after".into(),
+            ));
+        };
+        let before_state = before.map(Audited::audit_state).transpose()?;
+        let after_state = after.map(Audited::audit_state).transpose()?;
+        let action = match (&before_state, &after_state) {
             (None, _) => Action::Create,
             (Some(_), None) => Action::Delete,
             (Some(_), Some(_)) => Action::Update,
         };
         self.record(
             action,
-            entity_type,
-            &entity_id.to_string(),
-            before.as_ref(),
-            after.as_ref(),
+            T::ENTITY,
+            &id,
+            before_state.as_ref(),
+            after_state.as_ref(),
         )
     }
 }
@@ -195,7 +248,7 @@ where
     })
 }
 
-/// One stored audit entry, as published.
+/// One stored audit entry, as published (its private columns are not read).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
@@ -259,4 +312,57 @@ pub fn entries_from(
         .limit(limit)
         .select(AuditEntry::as_select())
         .load(conn)?)
+}
+
+/// An entry's private parts and their salts: never published, read only to verify the
+/// commitments and to reveal them to an auditor (`ayni audit reveal`).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct PrivateParts {
+    pub seq: i64,
+    pub before_private: Option<String>,
+    pub before_salt: Option<String>,
+    pub after_private: Option<String>,
+    pub after_salt: Option<String>,
+}
+
+impl PrivateParts {
+    /// `(salt, private text)` of the state before the write, when it had a private part.
+    pub fn before(&self) -> Option<(&str, &str)> {
+        Some((
+            self.before_salt.as_deref()?,
+            self.before_private.as_deref()?,
+        ))
+    }
+
+    /// `(salt, private text)` of the state after the write, when it has a private part.
+    pub fn after(&self) -> Option<(&str, &str)> {
+        Some((self.after_salt.as_deref()?, self.after_private.as_deref()?))
+    }
+}
+
+/// Entries with `seq >= from` with their private parts, in order, at most `limit`.
+pub fn entries_with_private_from(
+    conn: &mut DbConnection,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<(AuditEntry, PrivateParts)>, StoreError> {
+    Ok(audit_log::table
+        .filter(audit_log::seq.ge(from))
+        .order(audit_log::seq.asc())
+        .limit(limit)
+        .select((AuditEntry::as_select(), PrivateParts::as_select()))
+        .load(conn)?)
+}
+
+/// One entry with its private parts (for `ayni audit reveal`).
+pub fn entry_with_private(
+    conn: &mut DbConnection,
+    seq: i64,
+) -> Result<Option<(AuditEntry, PrivateParts)>, StoreError> {
+    Ok(audit_log::table
+        .filter(audit_log::seq.eq(seq))
+        .select((AuditEntry::as_select(), PrivateParts::as_select()))
+        .first(conn)
+        .optional()?)
 }

@@ -5,6 +5,7 @@
 //! ([`Db::run`], [`Db::write`]) and never on the async workers.
 
 pub mod audit;
+pub mod audit_state;
 mod error;
 mod migrate;
 pub mod models;
@@ -201,10 +202,19 @@ impl Db {
             .map_err(|e| StoreError::Connect(e.to_string()))
     }
 
-    /// Applies pending migrations; returns the versions applied.
+    /// Applies pending migrations, then seals a format-1 audit log if the database still has
+    /// one unsealed ([`verify::seal_v1`]); returns the versions applied.
     pub fn migrate_blocking(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.checkout()?;
-        migrate::run(&mut conn)
+        let applied = migrate::run(&mut conn)?;
+        let sealed = verify::seal_v1(&mut conn)?;
+        if sealed > 0 {
+            tracing::info!(
+                entries = sealed,
+                "sealed the format-1 audit log: the new log starts with the seal and a snapshot of every row"
+            );
+        }
+        Ok(applied)
     }
 
     /// Runs read-only work on a pooled connection, blocking the current thread (CLI).

@@ -51,6 +51,36 @@ diesel::table! {
         after_state -> Nullable<Text>,
         prev_hash -> Text,
         hash -> Text,
+        before_private -> Nullable<Text>,
+        before_salt -> Nullable<Text>,
+        after_private -> Nullable<Text>,
+        after_salt -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The sealed log of record format 1 (read only; see `db::audit::seal_v1`).
+    audit_log_v1 (seq) {
+        seq -> BigInt,
+        at -> Text,
+        user_id -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// The head of the format-1 log when it was sealed.
+    audit_head_v1 (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
     }
 }
 
@@ -374,7 +404,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     settings,
     audit_head,
+    audit_head_v1,
     audit_log,
+    audit_log_v1,
     ecosystems,
     perspectives,
     ecosystem_members,

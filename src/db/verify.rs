@@ -1,5 +1,11 @@
-//! Verifying the audit chain: recompute every entry's hash from the genesis, check the head,
-//! and check that every stored row still matches the state its latest audit entry recorded.
+//! Verifying the audit chain: recompute every entry's hash from the genesis, check every
+//! private part against the commitment its entry published, check the head, check the sealed
+//! format-1 log, and check that every stored row still matches the state its latest audit
+//! entry recorded.
+//!
+//! Also the seal itself ([`seal_v1`]): a database whose log was written in record format 1
+//! keeps that log, read-only, and starts a format-2 log whose first entry records the old
+//! head and whose next entries record every row as it then stood.
 
 use std::collections::HashMap;
 
@@ -7,19 +13,26 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::audit::{AuditEntry, entries_from};
+use super::audit::{entries_with_private_from, in_write_transaction};
+use super::audit_state::{
+    Audited, IndicatorWithResponsibles, ObjectiveWithResponsibles, SettingRow,
+};
 use super::models::{
     actor, challenge, ecosystem, hybrid, impact, indicator, measurement, objective, setting, user,
     variable,
 };
-use super::schema::audit_head;
-use super::{DbConnection, StoreError};
-use crate::domain::audit::{AuditFacts, Break, ChainVerifier, GENESIS_HASH, canonical_json};
+use super::schema::{audit_head, audit_head_v1, audit_log, audit_log_v1};
+use super::{Action, Author, DbConnection, StoreError};
+use crate::domain::audit::{
+    AuditFacts, AuditState, Break, ChainVerifier, GENESIS_HASH, canonical_json, commitment_holds,
+};
 
 /// Entries read per query while walking the chain.
 const BATCH: i64 = 5000;
 /// Mismatches listed in a report (the count is always complete).
 const MAX_LISTED: usize = 50;
+/// The entity type of the seal entry.
+pub const SEALED_LOG: &str = "audit_log_v1";
 
 /// A stored row that differs from what the audit chain says about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,6 +42,25 @@ pub struct Mismatch {
     /// The latest audit entry about the entity, if any.
     pub audit_seq: Option<i64>,
     pub problem: String,
+}
+
+/// The sealed format-1 log, recomputed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SealedLog {
+    /// Entries in the sealed log.
+    pub length: i64,
+    /// The last entry that verified, and its hash.
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// The first entry where it breaks, and why (also when the seal records another head).
+    pub first_broken_seq: Option<i64>,
+    pub break_reason: Option<String>,
+}
+
+impl SealedLog {
+    pub fn verified(&self) -> bool {
+        self.first_broken_seq.is_none() && self.break_reason.is_none()
+    }
 }
 
 /// The outcome of a verification.
@@ -45,11 +77,15 @@ pub struct ChainReport {
     /// Rows changed, added or deleted without going through the application.
     pub mismatches: Vec<Mismatch>,
     pub mismatch_count: usize,
+    /// The format-1 log this database had before record format 2, when it had one.
+    pub sealed_v1: Option<SealedLog>,
 }
 
 impl ChainReport {
     pub fn verified(&self) -> bool {
-        self.first_broken_seq.is_none() && self.mismatch_count == 0
+        self.first_broken_seq.is_none()
+            && self.mismatch_count == 0
+            && self.sealed_v1.as_ref().is_none_or(SealedLog::verified)
     }
 }
 
@@ -60,10 +96,32 @@ fn parse_state(text: &Option<String>) -> Result<Option<Value>, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("audit state is not JSON: {e}")))
 }
 
-/// The latest recorded state of one entity: `None` once deleted.
+/// Whether one side of an entry keeps the promise its published state makes: a private part
+/// exactly when the state carries a commitment, and one that matches it.
+fn side_holds(published: Option<&Value>, revealed: Option<(&str, &str)>) -> bool {
+    match published {
+        Some(state) => commitment_holds(state, revealed),
+        None => revealed.is_none(),
+    }
+}
+
+/// The latest recorded state of one entity: no `public` once deleted.
 struct Latest {
     seq: i64,
-    state: Option<String>,
+    public: Option<String>,
+    salt: Option<String>,
+    private: Option<String>,
+}
+
+/// What the seal entry says about the format-1 log.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct SealRecord {
+    length: i64,
+    head_seq: i64,
+    head_hash: String,
+    verified: bool,
+    first_broken_seq: Option<i64>,
+    break_reason: Option<String>,
 }
 
 /// Walks the whole chain and compares the stored rows with it.
@@ -71,21 +129,223 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
     let mut verifier = ChainVerifier::after(0, GENESIS_HASH);
     let mut broken: Option<(i64, Break)> = None;
     let mut latest: HashMap<(String, String), Latest> = HashMap::new();
+    let mut seal: Option<Value> = None;
     let mut length = 0;
     let mut from = 0;
     loop {
-        let batch: Vec<AuditEntry> = entries_from(conn, from, BATCH)?;
+        let batch = entries_with_private_from(conn, from, BATCH)?;
+        let Some((last, _)) = batch.last() else { break };
+        from = last.seq + 1;
+        for (e, private) in batch {
+            length += 1;
+            let before = parse_state(&e.before_state)?;
+            let after = parse_state(&e.after_state)?;
+            if e.seq == 1 && e.action == Action::Seal.as_str() && e.entity_type == SEALED_LOG {
+                seal.clone_from(&after);
+            }
+            if broken.is_none() {
+                let facts = AuditFacts {
+                    seq: e.seq,
+                    at: &e.at,
+                    user_id: e.user_id,
+                    actor_id: e.actor_id,
+                    action: &e.action,
+                    entity_type: &e.entity_type,
+                    entity_id: &e.entity_id,
+                    before: before.as_ref(),
+                    after: after.as_ref(),
+                };
+                if let Err(why) = verifier.push(&facts, &e.prev_hash, &e.hash) {
+                    let seq = match why {
+                        Break::Gap { expected, .. } => expected,
+                        _ => e.seq,
+                    };
+                    broken = Some((seq, why));
+                } else if !side_holds(before.as_ref(), private.before())
+                    || !side_holds(after.as_ref(), private.after())
+                {
+                    broken = Some((e.seq, Break::Commitment));
+                }
+            }
+            latest.insert(
+                (e.entity_type, e.entity_id),
+                Latest {
+                    seq: e.seq,
+                    public: e.after_state,
+                    salt: private.after_salt,
+                    private: private.after_private,
+                },
+            );
+        }
+    }
+    if broken.is_none() {
+        let (seq, hash): (i64, String) = audit_head::table
+            .filter(audit_head::id.eq(1))
+            .select((audit_head::seq, audit_head::hash))
+            .first(conn)?;
+        if seq != verifier.head_seq() || hash != verifier.head_hash() {
+            let reason = if seq > verifier.head_seq() {
+                Break::Gap {
+                    expected: verifier.head_seq() + 1,
+                    found: seq,
+                }
+            } else {
+                Break::PrevHash
+            };
+            broken = Some((verifier.head_seq() + 1, reason));
+        }
+    }
+    let sealed_v1 = verify_sealed_log(conn, seal.as_ref())?;
+
+    let mut mismatches = Vec::new();
+    let mut count = 0;
+    let mut note = |m: Mismatch| {
+        count += 1;
+        if mismatches.len() < MAX_LISTED {
+            mismatches.push(m);
+        }
+    };
+    // Bulk-imported rows: each import's audit entry commits to the digest of its rows'
+    // unchanging fields (in its private part), and a row no review has touched since must
+    // still be as imported.
+    for i in variable::all_imports(conn)? {
+        let key = (variable::IMPORT.to_string(), i.id.to_string());
+        let Some(recorded) = latest
+            .get(&key)
+            .and_then(|l| l.private.as_deref())
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .and_then(|p| {
+                p.get("rows_digest")
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            })
+        else {
+            continue; // reported below as a row without audit entry
+        };
+        if measurement::import_digest(conn, i.id)? != recorded {
+            note(Mismatch {
+                entity_type: key.0,
+                entity_id: key.1,
+                audit_seq: None,
+                problem: "its rows differ from the digest its audit entry recorded".into(),
+            });
+        }
+    }
+    for row in current_states(conn)? {
+        let key = (row.entity_type.to_string(), row.id);
+        let problem = match (latest.remove(&key), row.import) {
+            (None, ImportCoverage::Untouched) => None,
+            (None, ImportCoverage::Reviewed) => Some((
+                None,
+                "reviewed without an audit entry (it differs from its import)".to_string(),
+            )),
+            (None, ImportCoverage::NotImported) => {
+                Some((None, "stored without any audit entry".to_string()))
+            }
+            (
+                Some(Latest {
+                    seq, public: None, ..
+                }),
+                _,
+            ) => Some((
+                Some(seq),
+                "stored again after its audited deletion".to_string(),
+            )),
+            (
+                Some(Latest {
+                    seq,
+                    public: Some(recorded),
+                    salt,
+                    ..
+                }),
+                _,
+            ) => {
+                // The row's state sealed with the salt of the recorded one: equal exactly when
+                // both the public part and the private part are unchanged.
+                let now = canonical_json(&row.state.sealed(salt.as_deref().unwrap_or("")));
+                (now != recorded).then(|| {
+                    (
+                        Some(seq),
+                        "differs from the state its latest audit entry recorded".to_string(),
+                    )
+                })
+            }
+        };
+        if let Some((audit_seq, problem)) = problem {
+            note(Mismatch {
+                entity_type: key.0,
+                entity_id: key.1,
+                audit_seq,
+                problem,
+            });
+        }
+    }
+    // What the chain says exists but the tables no longer hold.
+    let mut vanished: Vec<_> = latest
+        .into_iter()
+        .filter(|((t, _), l)| l.public.is_some() && AUDITED_TABLES.contains(&t.as_str()))
+        .collect();
+    vanished.sort_by_key(|(_, l)| l.seq);
+    for ((entity_type, entity_id), l) in vanished {
+        note(Mismatch {
+            entity_type,
+            entity_id,
+            audit_seq: Some(l.seq),
+            problem: "deleted outside the application".into(),
+        });
+    }
+    Ok(ChainReport {
+        length,
+        head_seq: verifier.head_seq(),
+        head_hash: verifier.head_hash().to_string(),
+        break_reason: broken.as_ref().map(|(_, why)| why.to_string()),
+        first_broken_seq: broken.map(|(seq, _)| seq),
+        mismatches,
+        mismatch_count: count,
+        sealed_v1,
+    })
+}
+
+/// One entry of the sealed format-1 log.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log_v1)]
+struct V1Entry {
+    seq: i64,
+    at: String,
+    user_id: Option<i64>,
+    actor_id: Option<i64>,
+    action: String,
+    entity_type: String,
+    entity_id: String,
+    before_state: Option<String>,
+    after_state: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Recomputes the format-1 log (its entries hashed whole rows, the same canonical form) and
+/// checks it against its stored head. `None` when the database never had one.
+fn recompute_v1(conn: &mut DbConnection) -> Result<Option<SealRecord>, StoreError> {
+    let stored_head: Option<(i64, String)> = audit_head_v1::table
+        .filter(audit_head_v1::id.eq(1))
+        .select((audit_head_v1::seq, audit_head_v1::hash))
+        .first(conn)
+        .optional()?;
+    let mut verifier = ChainVerifier::after(0, GENESIS_HASH);
+    let mut broken: Option<(i64, Break)> = None;
+    let mut length = 0;
+    let mut from = 0;
+    loop {
+        let batch: Vec<V1Entry> = audit_log_v1::table
+            .filter(audit_log_v1::seq.ge(from))
+            .order(audit_log_v1::seq.asc())
+            .limit(BATCH)
+            .select(V1Entry::as_select())
+            .load(conn)?;
         let Some(last) = batch.last() else { break };
         from = last.seq + 1;
         for e in &batch {
             length += 1;
-            latest.insert(
-                (e.entity_type.clone(), e.entity_id.clone()),
-                Latest {
-                    seq: e.seq,
-                    state: e.after_state.clone(),
-                },
-            );
             if broken.is_some() {
                 continue;
             }
@@ -111,127 +371,100 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
             }
         }
     }
-    if broken.is_none() {
-        let (seq, hash): (i64, String) = audit_head::table
-            .filter(audit_head::id.eq(1))
-            .select((audit_head::seq, audit_head::hash))
-            .first(conn)?;
-        if seq != verifier.head_seq() || hash != verifier.head_hash() {
-            let reason = if seq > verifier.head_seq() {
-                Break::Gap {
-                    expected: verifier.head_seq() + 1,
-                    found: seq,
-                }
-            } else {
-                Break::PrevHash
-            };
-            broken = Some((verifier.head_seq() + 1, reason));
-        }
-    }
-
-    let mut mismatches = Vec::new();
-    let mut count = 0;
-    let mut note = |m: Mismatch| {
-        count += 1;
-        if mismatches.len() < MAX_LISTED {
-            mismatches.push(m);
-        }
+    let Some((head_seq, head_hash)) = stored_head else {
+        return Ok(None);
     };
-    // Bulk-imported rows: each import's audit entry holds the digest of its rows' unchanging
-    // fields, and a row no review has touched since must still be as imported.
-    let imports = variable::all_imports(conn)?;
-    let recorded_digests: HashMap<String, String> = imports
-        .iter()
-        .filter_map(|i| {
-            let l = latest.get(&(variable::IMPORT.to_string(), i.id.to_string()))?;
-            let state: Value = serde_json::from_str(l.state.as_deref()?).ok()?;
-            Some((
-                i.id.to_string(),
-                state.get("rows_digest")?.as_str()?.to_string(),
-            ))
-        })
-        .collect();
-    for i in &imports {
-        let Some(recorded) = recorded_digests.get(&i.id.to_string()) else {
-            continue; // reported below as a row without audit entry
-        };
-        if &measurement::import_digest(conn, i.id)? != recorded {
-            note(Mismatch {
-                entity_type: variable::IMPORT.into(),
-                entity_id: i.id.to_string(),
-                audit_seq: None,
-                problem: "its rows differ from the digest its audit entry recorded".into(),
-            });
-        }
+    if length == 0 && head_seq == 0 {
+        return Ok(None);
     }
-    for (entity_type, id, state) in current_states(conn)? {
-        let key = (entity_type.to_string(), id);
-        let imported_untouched = entity_type == measurement::ENTITY
-            && !latest.contains_key(&key)
-            && state.get("import_id").is_some();
-        if imported_untouched {
-            let untouched = state["status"] == "submitted"
-                && state["counted"] == false
-                && state["reviewed_by"].is_null()
-                && state["reviewed_at"].is_null()
-                && state["reject_reason"].is_null();
-            if !untouched {
-                note(Mismatch {
-                    entity_type: key.0,
-                    entity_id: key.1,
-                    audit_seq: None,
-                    problem: "reviewed without an audit entry (it differs from its import)".into(),
-                });
-            }
-            continue;
-        }
-        let problem = match latest.remove(&key) {
-            None => Some((None, "stored without any audit entry".to_string())),
-            Some(Latest { seq, state: None }) => Some((
-                Some(seq),
-                "stored again after its audited deletion".to_string(),
-            )),
-            Some(Latest {
-                seq,
-                state: Some(recorded),
-            }) => (canonical_json(&state) != recorded).then(|| {
-                (
-                    Some(seq),
-                    "differs from the state its latest audit entry recorded".to_string(),
-                )
-            }),
-        };
-        if let Some((audit_seq, problem)) = problem {
-            note(Mismatch {
-                entity_type: key.0,
-                entity_id: key.1,
-                audit_seq,
-                problem,
-            });
-        }
+    if broken.is_none() && (head_seq != verifier.head_seq() || head_hash != verifier.head_hash()) {
+        broken = Some((
+            verifier.head_seq() + 1,
+            Break::Gap {
+                expected: verifier.head_seq() + 1,
+                found: head_seq,
+            },
+        ));
     }
-    // What the chain says exists but the tables no longer hold.
-    let mut vanished: Vec<_> = latest
-        .into_iter()
-        .filter(|((t, _), l)| l.state.is_some() && AUDITED_TABLES.contains(&t.as_str()))
-        .collect();
-    vanished.sort_by_key(|(_, l)| l.seq);
-    for ((entity_type, entity_id), l) in vanished {
-        note(Mismatch {
-            entity_type,
-            entity_id,
-            audit_seq: Some(l.seq),
-            problem: "deleted outside the application".into(),
-        });
-    }
-    Ok(ChainReport {
+    Ok(Some(SealRecord {
         length,
         head_seq: verifier.head_seq(),
         head_hash: verifier.head_hash().to_string(),
+        verified: broken.is_none(),
         break_reason: broken.as_ref().map(|(_, why)| why.to_string()),
         first_broken_seq: broken.map(|(seq, _)| seq),
-        mismatches,
-        mismatch_count: count,
+    }))
+}
+
+/// The sealed log recomputed now, compared with what the seal entry recorded.
+fn verify_sealed_log(
+    conn: &mut DbConnection,
+    seal: Option<&Value>,
+) -> Result<Option<SealedLog>, StoreError> {
+    let Some(now) = recompute_v1(conn)? else {
+        return Ok(None);
+    };
+    let recorded: Option<SealRecord> = seal.and_then(|s| serde_json::from_value(s.clone()).ok());
+    let disagreement = match &recorded {
+        None => Some("no seal entry at the start of the log records it".to_string()),
+        Some(r)
+            if (r.length, r.head_seq, &r.head_hash)
+                != (now.length, now.head_seq, &now.head_hash) =>
+        {
+            Some(format!(
+                "the seal recorded {} entries up to {} {}, the sealed log now holds {} up to {} {}",
+                r.length, r.head_seq, r.head_hash, now.length, now.head_seq, now.head_hash
+            ))
+        }
+        Some(_) => None,
+    };
+    Ok(Some(SealedLog {
+        length: now.length,
+        head_seq: now.head_seq,
+        head_hash: now.head_hash,
+        first_broken_seq: now.first_broken_seq,
+        break_reason: now.break_reason.or(disagreement),
+    }))
+}
+
+/// Seals a format-1 log, once: when the database has one and the format-2 log is still empty,
+/// writes the seal entry (the old log recomputed: length, head, verdict) and a snapshot entry
+/// of every stored row (rows an import stored and no one reviewed are covered by their
+/// import's digest instead). Returns how many entries it wrote (0 when nothing to seal).
+pub fn seal_v1(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    let started: i64 = audit_log::table.count().get_result(conn)?;
+    if started > 0 {
+        return Ok(0);
+    }
+    let Some(record) = recompute_v1(conn)? else {
+        return Ok(0);
+    };
+    if !record.verified {
+        tracing::warn!(
+            first_broken_seq = ?record.first_broken_seq,
+            reason = ?record.break_reason,
+            "the format-1 audit log does not verify; sealing it as it is"
+        );
+    }
+    let seal = AuditState::new(&record, None::<&()>).map_err(StoreError::Corrupt)?;
+    in_write_transaction(conn, Author::system(), |tx| {
+        tx.record(Action::Seal, SEALED_LOG, "1", None, Some(&seal))?;
+        let rows = current_states(tx.conn())?;
+        let mut written = 1;
+        for row in rows {
+            if row.import == ImportCoverage::Untouched {
+                continue;
+            }
+            tx.record(
+                Action::Snapshot,
+                row.entity_type,
+                &row.id,
+                None,
+                Some(&row.state),
+            )?;
+            written += 1;
+        }
+        Ok(written)
     })
 }
 
@@ -259,75 +492,106 @@ const AUDITED_TABLES: [&str; 20] = [
     impact::DEVELOPMENT,
 ];
 
-fn to_value<T: Serialize>(v: &T) -> Result<Value, StoreError> {
-    serde_json::to_value(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+/// Whether a row is covered by an import's digest rather than entries of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImportCoverage {
+    NotImported,
+    /// As its import stored it: its import's entry covers it.
+    Untouched,
+    /// Imported, then changed: it needs entries of its own.
+    Reviewed,
 }
 
-/// Every stored row as `(entity type, id, state)`, serialised exactly as the write path does.
-fn current_states(
-    conn: &mut DbConnection,
-) -> Result<Vec<(&'static str, String, Value)>, StoreError> {
+/// One stored row's current audit state.
+struct CurrentRow {
+    entity_type: &'static str,
+    id: String,
+    state: AuditState,
+    import: ImportCoverage,
+}
+
+fn current<T: Audited>(row: &T) -> Result<CurrentRow, StoreError> {
+    Ok(CurrentRow {
+        entity_type: T::ENTITY,
+        id: row.audit_id(),
+        state: row.audit_state()?,
+        import: ImportCoverage::NotImported,
+    })
+}
+
+/// Every stored row's audit state, built exactly as the write path builds it.
+fn current_states(conn: &mut DbConnection) -> Result<Vec<CurrentRow>, StoreError> {
     let mut out = Vec::new();
-    let mut push = |t: &'static str, id: String, v: Value| out.push((t, id, v));
     for a in actor::list(conn)? {
-        push(actor::ENTITY, a.id.to_string(), to_value(&a)?);
+        out.push(current(&a)?);
     }
     for u in user::list(conn)? {
-        push(user::ENTITY, u.id.to_string(), u.audit_state());
+        out.push(current(&u)?);
     }
-    for (k, v) in setting::audit_states(conn)? {
-        push(setting::ENTITY, k, v);
+    for (key, value) in setting::all(conn)? {
+        out.push(current(&SettingRow {
+            key: &key,
+            value: &value,
+        })?);
     }
     for e in ecosystem::list(conn)? {
-        push(ecosystem::ENTITY, e.id.to_string(), to_value(&e)?);
+        out.push(current(&e)?);
     }
     for p in ecosystem::all_perspectives(conn)? {
-        push(ecosystem::PERSPECTIVE, p.id.to_string(), to_value(&p)?);
+        out.push(current(&p)?);
     }
     for m in ecosystem::all_members(conn)? {
-        push(ecosystem::MEMBER, m.id.to_string(), to_value(&m)?);
+        out.push(current(&m)?);
     }
     for t in ecosystem::all_themes(conn)? {
-        push(ecosystem::THEME, t.id.to_string(), to_value(&t)?);
+        out.push(current(&t)?);
     }
-    for (id, v) in objective::audit_states(conn)? {
-        push(objective::ENTITY, id.to_string(), v);
+    for (o, ids) in objective::all_with_responsibles(conn)? {
+        out.push(current(&ObjectiveWithResponsibles(&o, &ids))?);
     }
     for l in objective::all_links(conn)? {
-        push(objective::LINK, l.id.to_string(), to_value(&l)?);
+        out.push(current(&l)?);
     }
-    for (id, v) in indicator::audit_states(conn)? {
-        push(indicator::ENTITY, id.to_string(), v);
+    for (i, ids) in indicator::all_with_responsibles(conn)? {
+        out.push(current(&IndicatorWithResponsibles(&i, &ids))?);
     }
     for t in indicator::all_targets(conn)? {
-        push(indicator::TARGET, t.id.to_string(), to_value(&t)?);
+        out.push(current(&t)?);
     }
     for m in measurement::all(conn)? {
-        push(measurement::ENTITY, m.id.to_string(), to_value(&m)?);
+        let import = match (m.import_id, m.is_untouched_import()) {
+            (None, _) => ImportCoverage::NotImported,
+            (Some(_), true) => ImportCoverage::Untouched,
+            (Some(_), false) => ImportCoverage::Reviewed,
+        };
+        out.push(CurrentRow {
+            import,
+            ..current(&m)?
+        });
     }
     for c in challenge::all(conn)? {
-        push(challenge::ENTITY, c.id.to_string(), to_value(&c)?);
+        out.push(current(&c)?);
     }
     for v in variable::all(conn)? {
-        push(variable::ENTITY, v.id.to_string(), to_value(&v)?);
+        out.push(current(&v)?);
     }
     for s in variable::all_selections(conn)? {
-        push(variable::SELECTION, s.id.to_string(), to_value(&s)?);
+        out.push(current(&s)?);
     }
     for i in variable::all_imports(conn)? {
-        push(variable::IMPORT, i.id.to_string(), to_value(&i)?);
+        out.push(current(&i)?);
     }
     for h in hybrid::all(conn)? {
-        push(hybrid::HYBRID, h.id.to_string(), to_value(&h)?);
+        out.push(current(&h)?);
     }
     for b in hybrid::all_beneficiaries(conn)? {
-        push(hybrid::BENEFICIARY, b.id.to_string(), to_value(&b)?);
+        out.push(current(&b)?);
     }
     for v in impact::all_vecs(conn)? {
-        push(impact::VEC, v.id.to_string(), to_value(&v)?);
+        out.push(current(&v)?);
     }
     for d in impact::all_developments(conn)? {
-        push(impact::DEVELOPMENT, d.id.to_string(), to_value(&d)?);
+        out.push(current(&d)?);
     }
     Ok(out)
 }

@@ -1,11 +1,115 @@
-//! The audit chain's pure part: the canonical form of an entry and its hash.
+//! The audit chain's pure part: the canonical form of an entry, its hash, and the split of
+//! every recorded state into a public part and a committed private part.
 //!
 //! `hash = SHA-256(prev_hash ‖ canonical entry)`, both as lowercase hex / UTF-8 bytes. The
 //! canonical entry is JSON with object keys sorted at every level and no insignificant
 //! whitespace, so anyone can recompute it from the published entries.
+//!
+//! Record format 2: the `before` and `after` states of an entry are the entity's *public*
+//! state. What must not be public (e-mails, the content of values not approved, digests of
+//! secrets) is the state's *private* part: it is kept by the operator and published only as
+//! `private_commitment = SHA-256(salt ‖ canonical private JSON)` inside the public state, with
+//! a fresh random 32-byte salt (as 64 hex characters) per committed state. Revealing the salt
+//! and the private text later proves what was committed, to anyone with `sha256sum`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+/// The record format written now (format 1 serialised whole rows; it is sealed, see the
+/// storage layer's `seal_v1`).
+pub const FORMAT: u64 = 2;
+
+/// The key of a public state that holds the commitment to its private part.
+pub const PRIVATE_COMMITMENT: &str = "private_commitment";
+
+/// The key of a public state that names its record format.
+pub const FORMAT_KEY: &str = "v";
+
+/// One entity's state as an audit entry records it: what anyone may read, and what only the
+/// operator keeps (committed to in the public part).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditState {
+    pub public: Map<String, Value>,
+    /// `None` when the entity has nothing private in this state.
+    pub private: Option<Map<String, Value>>,
+}
+
+impl AuditState {
+    /// A state from its two parts, each an explicit serialisable type (never a whole row).
+    pub fn new<P: serde::Serialize, Q: serde::Serialize>(
+        public: &P,
+        private: Option<&Q>,
+    ) -> Result<AuditState, String> {
+        let object = |v: Value| match v {
+            Value::Object(m) => Ok(m),
+            other => Err(format!("an audit state must be a JSON object, not {other}")),
+        };
+        let mut public = object(serde_json::to_value(public).map_err(|e| e.to_string())?)?;
+        if public.contains_key(PRIVATE_COMMITMENT) || public.contains_key(FORMAT_KEY) {
+            return Err(format!(
+                "'{PRIVATE_COMMITMENT}' and '{FORMAT_KEY}' are reserved in public states"
+            ));
+        }
+        public.insert(FORMAT_KEY.into(), Value::from(FORMAT));
+        let private = private
+            .map(|p| {
+                serde_json::to_value(p)
+                    .map_err(|e| e.to_string())
+                    .and_then(object)
+            })
+            .transpose()?
+            .filter(|m| !m.is_empty());
+        Ok(AuditState { public, private })
+    }
+
+    /// The canonical text of the private part, if any.
+    pub fn private_canonical(&self) -> Option<String> {
+        self.private
+            .as_ref()
+            .map(|m| canonical_json(&Value::Object(m.clone())))
+    }
+
+    /// The public state as published: the public part plus the commitment to the private
+    /// part made with `salt` (when there is one).
+    pub fn sealed(&self, salt: &str) -> Value {
+        let mut public = self.public.clone();
+        if let Some(private) = self.private_canonical() {
+            public.insert(
+                PRIVATE_COMMITMENT.into(),
+                Value::String(commitment(salt, &private)),
+            );
+        }
+        Value::Object(public)
+    }
+}
+
+/// `SHA-256(salt ‖ private)` as lowercase hex, both taken as UTF-8 text.
+pub fn commitment(salt: &str, private_canonical: &str) -> String {
+    chain_hash(salt, private_canonical)
+}
+
+/// The public part of a published state: the state without its commitment.
+pub fn public_part(sealed: &Value) -> Value {
+    match sealed {
+        Value::Object(m) => {
+            let mut m = m.clone();
+            m.remove(PRIVATE_COMMITMENT);
+            Value::Object(m)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Whether a published state's commitment matches a revealed private part: both absent, or
+/// `SHA-256(salt ‖ private)` equal to the commitment.
+pub fn commitment_holds(sealed: &Value, revealed: Option<(&str, &str)>) -> bool {
+    let committed = sealed.get(PRIVATE_COMMITMENT).and_then(Value::as_str);
+    match (committed, revealed) {
+        (None, None) => true,
+        (Some(c), Some((salt, private))) => commitment(salt, private) == c,
+        _ => false,
+    }
+}
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -86,6 +190,8 @@ pub enum Break {
     PrevHash,
     /// The entry's content does not hash to its stored hash: it was edited.
     Hash,
+    /// A private part kept by the operator does not match the commitment the entry published.
+    Commitment,
 }
 
 impl std::fmt::Display for Break {
@@ -98,6 +204,9 @@ impl std::fmt::Display for Break {
             ),
             Break::PrevHash => f.write_str("does not link to the previous entry's hash"),
             Break::Hash => f.write_str("its content does not match its hash (edited)"),
+            Break::Commitment => {
+                f.write_str("its private part does not match the commitment it published")
+            }
         }
     }
 }
@@ -217,6 +326,90 @@ mod tests {
         // From a saved checkpoint.
         let mut from_checkpoint = ChainVerifier::after(2, &h2);
         from_checkpoint.push(&facts(3, &c), &h2, &h3).unwrap();
+    }
+
+    #[derive(serde::Serialize)]
+    struct Public {
+        id: i64,
+        status: &'static str,
+    }
+    #[derive(serde::Serialize)]
+    struct Private {
+        value: f64,
+        evidence: &'static str,
+    }
+
+    #[test]
+    fn a_private_part_is_published_only_as_its_salted_commitment() {
+        let state = AuditState::new(
+            &Public {
+                id: 7,
+                status: "submitted",
+            },
+            Some(&Private {
+                value: 17.25,
+                evidence: "informe interno",
+            }),
+        )
+        .unwrap();
+        let salt = "ab".repeat(32);
+        let sealed = state.sealed(&salt);
+        let text = canonical_json(&sealed);
+        assert!(
+            !text.contains("17.25") && !text.contains("informe"),
+            "{text}"
+        );
+        let private = state.private_canonical().unwrap();
+        assert_eq!(private, r#"{"evidence":"informe interno","value":17.25}"#);
+        // What `sha256sum` computes over the salt followed by the private text.
+        let mut h = Sha256::new();
+        h.update(format!("{salt}{private}").as_bytes());
+        assert_eq!(sealed[PRIVATE_COMMITMENT], hex::encode(h.finalize()));
+        assert_eq!(sealed[FORMAT_KEY], 2);
+        assert!(commitment_holds(&sealed, Some((&salt, &private))));
+        assert!(!commitment_holds(
+            &sealed,
+            Some((&salt, &private.replace("17.25", "17.5")))
+        ));
+        assert!(!commitment_holds(
+            &sealed,
+            Some((&"cd".repeat(32), &private))
+        ));
+        assert!(!commitment_holds(&sealed, None));
+        // Another salt, another commitment: equal private parts cannot be matched up.
+        assert_ne!(state.sealed(&"cd".repeat(32)), sealed);
+        assert_eq!(public_part(&sealed), Value::Object(state.public.clone()));
+    }
+
+    #[test]
+    fn a_state_without_private_content_has_no_commitment() {
+        let empty: Map<String, Value> = Map::new();
+        let state = AuditState::new(
+            &Public {
+                id: 1,
+                status: "approved",
+            },
+            Some(&empty),
+        )
+        .unwrap();
+        assert_eq!(state.private, None);
+        let sealed = state.sealed("00");
+        assert_eq!(sealed.get(PRIVATE_COMMITMENT), None);
+        assert!(commitment_holds(&sealed, None));
+        // Reserved keys cannot be smuggled into a public part.
+        #[derive(serde::Serialize)]
+        struct Sneaky {
+            private_commitment: &'static str,
+        }
+        assert!(
+            AuditState::new(
+                &Sneaky {
+                    private_commitment: "x"
+                },
+                None::<&Private>
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -121,6 +121,23 @@ impl AccountMutation {
         Ok(UserGql(user))
     }
 
+    /// Changes your own password (10 to 128 characters); the current one is checked first.
+    /// Any logged-in user; audited (the public log shows that the user changed, never the
+    /// password, its hash or the user's e-mail).
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> async_graphql::Result<bool> {
+        let caller = ctx.require_caller()?;
+        ctx.app()?
+            .change_password(caller, current_password, new_password)
+            .await
+            .gql()?;
+        Ok(true)
+    }
+
     /// Disables (or re-enables) a user: a disabled user's tokens stop working at once.
     /// Admin only; audited.
     async fn set_user_disabled(

@@ -15,6 +15,22 @@ pub struct AuditMismatch {
     pub problem: String,
 }
 
+/// The audit log of record format 1 that this database kept before format 2, recomputed now.
+/// It is not served (its entries held private data); the first entry of the current log, the
+/// seal, records its head, so both logs are tied together.
+#[derive(SimpleObject)]
+pub struct SealedAuditLog {
+    /// Entries in the sealed log.
+    pub length: i64,
+    /// Its last entry that verified, and that entry's hash.
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// True when every entry hashes and links, and the seal records exactly this head.
+    pub verified: bool,
+    pub first_broken_seq: Option<i64>,
+    pub break_reason: Option<String>,
+}
+
 /// The audit chain, recomputed now.
 pub struct AuditChainGql(ChainReport);
 
@@ -31,8 +47,10 @@ impl AuditChainGql {
     async fn head_hash(&self) -> &str {
         &self.0.head_hash
     }
-    /// True when every entry hashes to its stored hash and links to the previous one, the
-    /// head matches the last entry, and every stored row matches its latest audit entry.
+    /// True when every entry hashes to its stored hash and links to the previous one, every
+    /// private part kept by the operator matches the commitment its entry published, the
+    /// head matches the last entry, every stored row matches its latest audit entry, and the
+    /// sealed format-1 log (if any) verifies.
     async fn verified(&self) -> bool {
         self.0.verified()
     }
@@ -42,6 +60,17 @@ impl AuditChainGql {
     }
     async fn break_reason(&self) -> Option<&str> {
         self.0.break_reason.as_deref()
+    }
+    /// The sealed log of record format 1, when this database had one before format 2.
+    async fn sealed_v1(&self) -> Option<SealedAuditLog> {
+        self.0.sealed_v1.as_ref().map(|s| SealedAuditLog {
+            length: s.length,
+            head_seq: s.head_seq,
+            head_hash: s.head_hash.clone(),
+            verified: s.verified(),
+            first_broken_seq: s.first_broken_seq,
+            break_reason: s.break_reason.clone(),
+        })
     }
     /// How many stored rows differ from the chain.
     async fn mismatch_count(&self) -> usize {

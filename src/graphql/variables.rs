@@ -5,9 +5,10 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDateTime;
 
+use crate::app::ImportView;
 use crate::app::{AppError, FormulaCheck, ObservationInput, VariableInput, VariableValue};
 use crate::db::models::measurement::MeasurementFilter;
-use crate::db::models::variable::{Import, Variable, VariableFilter};
+use crate::db::models::variable::{Variable, VariableFilter};
 use crate::domain::Period;
 
 use super::actors::ActorGql;
@@ -266,18 +267,21 @@ impl FormulaValidation {
 }
 
 /// A bulk import of observations.
-pub struct ImportGql(Import);
+pub struct ImportGql(ImportView);
 
 #[Object(name = "ObservationImport")]
 impl ImportGql {
     async fn id(&self) -> ID {
         to_id(self.0.id)
     }
-    async fn file_name(&self) -> &str {
-        &self.0.file_name
+    /// The uploaded file's name. Coordinators, admins and the importing actor only (null
+    /// for others).
+    async fn file_name(&self) -> Option<&str> {
+        self.0.file.as_ref().map(|f| f.file_name.as_str())
     }
-    async fn file_sha256(&self) -> &str {
-        &self.0.file_sha256
+    /// The uploaded file's SHA-256. Coordinators, admins and the importing actor only.
+    async fn file_sha256(&self) -> Option<&str> {
+        self.0.file.as_ref().map(|f| f.file_sha256.as_str())
     }
     async fn rows_read(&self) -> i64 {
         self.0.rows_read
@@ -288,9 +292,10 @@ impl ImportGql {
     async fn rows_unchanged(&self) -> i64 {
         self.0.rows_unchanged
     }
-    /// SHA-256 over the stored rows; `ayni audit verify` recomputes it.
-    async fn rows_digest(&self) -> &str {
-        &self.0.rows_digest
+    /// SHA-256 over the stored rows; `ayni audit verify` recomputes it. Coordinators,
+    /// admins and the importing actor only (the public audit log commits to it privately).
+    async fn rows_digest(&self) -> Option<&str> {
+        self.0.file.as_ref().map(|f| f.rows_digest.as_str())
     }
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ActorGql>> {
         Ok(load_one::<ActorLoader>(ctx, self.0.actor_id)
@@ -439,7 +444,12 @@ impl VariableQuery {
         id: ID,
     ) -> async_graphql::Result<Option<ImportGql>> {
         let id = parse_id("id", &id)?;
-        Ok(ctx.app()?.import_by_id(id).await.gql()?.map(ImportGql))
+        Ok(ctx
+            .app()?
+            .import_by_id(ctx.caller(), id)
+            .await
+            .gql()?
+            .map(ImportGql))
     }
 }
 

@@ -10,7 +10,7 @@ use super::ApiError;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
-    #[schema(example = "admin@ayni.local")]
+    #[schema(example = "coordinadora@ejemplo.pe")]
     pub email: String,
     pub password: String,
 }

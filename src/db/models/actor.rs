@@ -50,7 +50,7 @@ pub fn create(
         .filter(actors::name.eq(name.as_str()))
         .select(Actor::as_select())
         .first(tx.conn())?;
-    tx.record_change(ENTITY, actor.id, None, Some(&actor))?;
+    tx.record_change(None, Some(&actor))?;
     Ok(actor)
 }
 

@@ -48,7 +48,7 @@ pub fn open(
         .filter(challenges::status.eq("open"))
         .select(Challenge::as_select())
         .first(tx.conn())?;
-    tx.record_change(ENTITY, c.id, None, Some(&c))?;
+    tx.record_change(None, Some(&c))?;
     Ok(c)
 }
 
@@ -72,7 +72,7 @@ pub fn answer(
         entity: ENTITY,
         key: before.id.to_string(),
     })?;
-    tx.record_change(ENTITY, after.id, Some(before), Some(&after))?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 

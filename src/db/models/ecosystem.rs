@@ -113,7 +113,7 @@ pub fn create(
         entity: ENTITY,
         key: slug.as_str().to_string(),
     })?;
-    tx.record_change(ENTITY, eco.id, None, Some(&eco))?;
+    tx.record_change(None, Some(&eco))?;
     for (i, kind) in PerspectiveKind::DEFAULT_ORDER.into_iter().enumerate() {
         diesel::insert_into(perspectives::table)
             .values((
@@ -125,7 +125,7 @@ pub fn create(
             .execute(tx.conn())?;
     }
     for p in perspectives_of(tx.conn(), &[eco.id])? {
-        tx.record_change(PERSPECTIVE, p.id, None, Some(&p))?;
+        tx.record_change(None, Some(&p))?;
     }
     Ok(eco)
 }
@@ -151,7 +151,7 @@ pub fn update(
         entity: ENTITY,
         key: before.id.to_string(),
     })?;
-    tx.record_change(ENTITY, after.id, Some(before), Some(&after))?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 
@@ -233,7 +233,7 @@ pub fn rename_perspective(
         name: name.to_string(),
         ..before.clone()
     };
-    tx.record_change(PERSPECTIVE, after.id, Some(before), Some(&after))?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 
@@ -260,7 +260,7 @@ pub fn reorder_perspectives(
             .find(|p| p.id == new.id)
             .filter(|old| old.position != new.position)
         {
-            tx.record_change(PERSPECTIVE, new.id, Some(old), Some(new))?;
+            tx.record_change(Some(old), Some(new))?;
         }
     }
     Ok(after)
@@ -289,7 +289,7 @@ pub fn add_member(
         .filter(ecosystem_members::actor_id.eq(actor_id))
         .select(Member::as_select())
         .first(tx.conn())?;
-    tx.record_change(MEMBER, member.id, None, Some(&member))?;
+    tx.record_change(None, Some(&member))?;
     Ok(member)
 }
 
@@ -341,7 +341,7 @@ pub fn create_theme(
             key: fields.code.clone(),
         }
     })?;
-    tx.record_change(THEME, theme.id, None, Some(&theme))?;
+    tx.record_change(None, Some(&theme))?;
     Ok(theme)
 }
 

@@ -95,7 +95,7 @@ pub fn create(tx: &mut WriteTx<'_>, f: &HybridFields) -> Result<HybridMetric, St
         .filter(hybrid_metrics::code.eq(&f.code))
         .select(HybridMetric::as_select())
         .first(tx.conn())?;
-    tx.record_change(HYBRID, h.id, None, Some(&h))?;
+    tx.record_change(None, Some(&h))?;
     Ok(h)
 }
 
@@ -120,7 +120,7 @@ pub fn adopt(
         ))
         .execute(tx.conn())?;
     let after = require(tx.conn(), before.id)?;
-    tx.record_change(HYBRID, after.id, Some(before), Some(&after))?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 
@@ -180,7 +180,7 @@ pub fn set_beneficiaries(
     let before = of_indicators(tx.conn(), &[indicator_id])?;
     for b in &before {
         diesel::delete(indicator_beneficiaries::table.find(b.id)).execute(tx.conn())?;
-        tx.record_change(BENEFICIARY, b.id, Some(b), None)?;
+        tx.record_change(Some(b), None)?;
     }
     let mut out = Vec::new();
     for w in wanted {
@@ -200,7 +200,7 @@ pub fn set_beneficiaries(
             .order(indicator_beneficiaries::id.desc())
             .select(Beneficiary::as_select())
             .first(tx.conn())?;
-        tx.record_change(BENEFICIARY, b.id, None, Some(&b))?;
+        tx.record_change(None, Some(&b))?;
         out.push(b);
     }
     Ok(out)

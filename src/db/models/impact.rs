@@ -124,7 +124,7 @@ pub fn create_vec(tx: &mut WriteTx<'_>, f: &VecFields) -> Result<Vec_, StoreErro
         .filter(vecs::code.eq(&f.code))
         .select(Vec_::as_select())
         .first(tx.conn())?;
-    tx.record_change(VEC, v.id, None, Some(&v))?;
+    tx.record_change(None, Some(&v))?;
     Ok(v)
 }
 
@@ -237,7 +237,7 @@ pub fn create_development(
         .filter(developments::name.eq(&f.name))
         .select(Development::as_select())
         .first(tx.conn())?;
-    tx.record_change(DEVELOPMENT, d.id, None, Some(&d))?;
+    tx.record_change(None, Some(&d))?;
     Ok(d)
 }
 
@@ -258,7 +258,7 @@ pub fn set_development_status(
         entity: DEVELOPMENT,
         key: before.id.to_string(),
     })?;
-    tx.record_change(DEVELOPMENT, after.id, Some(before), Some(&after))?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 

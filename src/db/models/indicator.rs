@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::db::audit_state::IndicatorWithResponsibles;
 use crate::db::schema::{indicator_inputs, indicator_responsibles, indicators, targets};
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::scoring::{Aggregation, Direction, IndicatorSpec, Point, Thresholds};
@@ -121,14 +122,6 @@ impl Indicator {
     }
 }
 
-/// What the audit chain records: the row and its responsible actors.
-#[derive(Serialize)]
-struct IndicatorState<'a> {
-    #[serde(flatten)]
-    indicator: &'a Indicator,
-    responsible_actor_ids: &'a [i64],
-}
-
 /// The editable fields of an indicator, validated.
 #[derive(Debug, Clone)]
 pub struct IndicatorFields {
@@ -231,18 +224,13 @@ fn record(
     before: Option<(&Indicator, &[i64])>,
     after: Option<(&Indicator, &[i64])>,
 ) -> Result<i64, StoreError> {
-    fn state<'a>((indicator, ids): (&'a Indicator, &'a [i64])) -> IndicatorState<'a> {
-        IndicatorState {
-            indicator,
-            responsible_actor_ids: ids,
-        }
-    }
-    let id = after.or(before).map(|(i, _)| i.id).unwrap_or_default();
     tx.record_change(
-        ENTITY,
-        id,
-        before.map(state).as_ref(),
-        after.map(state).as_ref(),
+        before
+            .map(|(row, ids)| IndicatorWithResponsibles(row, ids))
+            .as_ref(),
+        after
+            .map(|(row, ids)| IndicatorWithResponsibles(row, ids))
+            .as_ref(),
     )
 }
 
@@ -413,7 +401,7 @@ pub fn set_target(
             entity: TARGET,
             key: period.to_string(),
         })?;
-    tx.record_change(TARGET, after.id, existing.as_ref(), Some(&after))?;
+    tx.record_change(existing.as_ref(), Some(&after))?;
     Ok(after)
 }
 
@@ -428,7 +416,7 @@ pub fn remove_target(
         .find(|t| t.period == period.to_string());
     if let Some(t) = &existing {
         diesel::delete(targets::table.find(t.id)).execute(tx.conn())?;
-        tx.record_change(TARGET, t.id, Some(t), None)?;
+        tx.record_change(Some(t), None)?;
     }
     Ok(existing)
 }
@@ -538,7 +526,7 @@ pub fn responsibles_of(
 pub fn delete(tx: &mut WriteTx<'_>, ind: &Indicator) -> Result<(), StoreError> {
     for t in targets_of(tx.conn(), &[ind.id])? {
         diesel::delete(targets::table.find(t.id)).execute(tx.conn())?;
-        tx.record_change(TARGET, t.id, Some(&t), None)?;
+        tx.record_change(Some(&t), None)?;
     }
     let responsible = responsible_ids(tx.conn(), ind.id)?;
     set_responsibles(tx, ind.id, &[])?;
@@ -549,7 +537,10 @@ pub fn delete(tx: &mut WriteTx<'_>, ind: &Indicator) -> Result<(), StoreError> {
 }
 
 /// Every indicator's state as the audit chain records it.
-pub fn audit_states(conn: &mut DbConnection) -> Result<Vec<(i64, serde_json::Value)>, StoreError> {
+/// Every indicator with its responsible actors (ids ascending), for the audit chain.
+pub fn all_with_responsibles(
+    conn: &mut DbConnection,
+) -> Result<Vec<(Indicator, Vec<i64>)>, StoreError> {
     let rows: Vec<Indicator> = indicators::table
         .select(Indicator::as_select())
         .load(conn)?;
@@ -563,23 +554,17 @@ pub fn audit_states(conn: &mut DbConnection) -> Result<Vec<(i64, serde_json::Val
             indicator_responsibles::actor_id,
         ))
         .load(conn)?;
-    let mut by_indicator: std::collections::HashMap<i64, Vec<i64>> =
-        std::collections::HashMap::new();
-    for (i, a) in pairs {
-        by_indicator.entry(i).or_default().push(a);
+    let mut by_row: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for (row, actor) in pairs {
+        by_row.entry(row).or_default().push(actor);
     }
-    rows.iter()
-        .map(|i| {
-            let ids = by_indicator.get(&i.id).cloned().unwrap_or_default();
-            let state = IndicatorState {
-                indicator: i,
-                responsible_actor_ids: &ids,
-            };
-            serde_json::to_value(&state)
-                .map(|v| (i.id, v))
-                .map_err(|e| StoreError::Corrupt(e.to_string()))
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let ids = by_row.remove(&r.id).unwrap_or_default();
+            (r, ids)
         })
-        .collect()
+        .collect())
 }
 
 pub fn all_targets(conn: &mut DbConnection) -> Result<Vec<Target>, StoreError> {

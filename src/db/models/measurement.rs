@@ -122,6 +122,17 @@ impl Measurement {
         }
     }
 
+    /// Whether this row is as a bulk import stored it, never reviewed since: such rows have no
+    /// audit entry of their own; their import's entry commits to a digest of them.
+    pub fn is_untouched_import(&self) -> bool {
+        self.import_id.is_some()
+            && self.status == MeasurementStatus::Submitted.as_str()
+            && !self.counted
+            && self.reviewed_by.is_none()
+            && self.reviewed_at.is_none()
+            && self.reject_reason.is_none()
+    }
+
     pub fn status(&self) -> Result<MeasurementStatus, StoreError> {
         self.status.parse().map_err(|()| {
             StoreError::Corrupt(format!(
@@ -211,7 +222,7 @@ pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measureme
         .filter(measurements::revision.eq(revision))
         .select(Measurement::as_select())
         .first(tx.conn())?;
-    tx.record_change(ENTITY, stored.id, None, Some(&stored))?;
+    tx.record_change(None, Some(&stored))?;
     Ok(stored)
 }
 
@@ -246,7 +257,7 @@ pub fn approve(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measurement
                 counted,
                 ..m.clone()
             };
-            tx.record_change(ENTITY, m.id, Some(m), Some(&after))?;
+            tx.record_change(Some(m), Some(&after))?;
         }
     }
     let update = diesel::update(measurements::table.find(before.id)).set((
@@ -264,7 +275,7 @@ pub fn approve(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measurement
             .returning(Measurement::as_returning())
             .get_result(c)?,
     };
-    tx.record_change(ENTITY, after.id, Some(before), Some(&after))?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 
@@ -284,7 +295,7 @@ pub fn reject(
         ))
         .execute(tx.conn())?;
     let after = require(tx.conn(), before.id)?;
-    tx.record_change(ENTITY, after.id, Some(before), Some(&after))?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 
@@ -422,7 +433,7 @@ pub fn withdraw(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measuremen
         .set(measurements::counted.eq(false))
         .execute(tx.conn())?;
     let after = require(tx.conn(), before.id)?;
-    tx.record_change(ENTITY, after.id, Some(before), Some(&after))?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 

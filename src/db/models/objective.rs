@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::db::audit_state::ObjectiveWithResponsibles;
 use crate::db::schema::{objective_links, objective_responsibles, objectives};
 use crate::db::{DbConnection, StoreError, WriteTx};
 
@@ -23,14 +24,6 @@ pub struct Objective {
     pub weight: f64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-/// What the audit chain records for an objective: the row and its responsible actors.
-#[derive(Serialize)]
-struct ObjectiveState<'a> {
-    #[serde(flatten)]
-    objective: &'a Objective,
-    responsible_actor_ids: &'a [i64],
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
@@ -83,18 +76,13 @@ fn record(
     before: Option<(&Objective, &[i64])>,
     after: Option<(&Objective, &[i64])>,
 ) -> Result<i64, StoreError> {
-    fn state<'a>((objective, ids): (&'a Objective, &'a [i64])) -> ObjectiveState<'a> {
-        ObjectiveState {
-            objective,
-            responsible_actor_ids: ids,
-        }
-    }
-    let id = after.or(before).map(|(o, _)| o.id).unwrap_or_default();
     tx.record_change(
-        ENTITY,
-        id,
-        before.map(state).as_ref(),
-        after.map(state).as_ref(),
+        before
+            .map(|(row, ids)| ObjectiveWithResponsibles(row, ids))
+            .as_ref(),
+        after
+            .map(|(row, ids)| ObjectiveWithResponsibles(row, ids))
+            .as_ref(),
     )
 }
 
@@ -175,7 +163,7 @@ pub fn delete(tx: &mut WriteTx<'_>, objective: &Objective) -> Result<Vec<Link>, 
     let links = links_touching(tx.conn(), &[objective.id])?;
     for link in &links {
         diesel::delete(objective_links::table.find(link.id)).execute(tx.conn())?;
-        tx.record_change(LINK, link.id, Some(link), None)?;
+        tx.record_change(Some(link), None)?;
     }
     let responsible = responsible_ids(tx.conn(), objective.id)?;
     set_responsibles(tx, objective.id, &[])?;
@@ -311,7 +299,7 @@ pub fn create_link(
         .filter(objective_links::effect_id.eq(effect_id))
         .select(Link::as_select())
         .first(tx.conn())?;
-    tx.record_change(LINK, link.id, None, Some(&link))?;
+    tx.record_change(None, Some(&link))?;
     Ok(link)
 }
 
@@ -329,13 +317,16 @@ pub fn delete_link(
         .optional()?;
     if let Some(link) = &link {
         diesel::delete(objective_links::table.find(link.id)).execute(tx.conn())?;
-        tx.record_change(LINK, link.id, Some(link), None)?;
+        tx.record_change(Some(link), None)?;
     }
     Ok(link)
 }
 
 /// Every objective's state as the audit chain records it.
-pub fn audit_states(conn: &mut DbConnection) -> Result<Vec<(i64, serde_json::Value)>, StoreError> {
+/// Every objective with its responsible actors (ids ascending), for the audit chain.
+pub fn all_with_responsibles(
+    conn: &mut DbConnection,
+) -> Result<Vec<(Objective, Vec<i64>)>, StoreError> {
     let rows: Vec<Objective> = objectives::table
         .select(Objective::as_select())
         .load(conn)?;
@@ -349,22 +340,17 @@ pub fn audit_states(conn: &mut DbConnection) -> Result<Vec<(i64, serde_json::Val
             objective_responsibles::actor_id,
         ))
         .load(conn)?;
-    rows.iter()
-        .map(|o| {
-            let ids: Vec<i64> = pairs
-                .iter()
-                .filter(|(ob, _)| *ob == o.id)
-                .map(|(_, a)| *a)
-                .collect();
-            let state = ObjectiveState {
-                objective: o,
-                responsible_actor_ids: &ids,
-            };
-            serde_json::to_value(&state)
-                .map(|v| (o.id, v))
-                .map_err(|e| StoreError::Corrupt(e.to_string()))
+    let mut by_row: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for (row, actor) in pairs {
+        by_row.entry(row).or_default().push(actor);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let ids = by_row.remove(&r.id).unwrap_or_default();
+            (r, ids)
         })
-        .collect()
+        .collect())
 }
 
 pub fn all_links(conn: &mut DbConnection) -> Result<Vec<Link>, StoreError> {

@@ -1,9 +1,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::db::audit::Action;
 use crate::db::schema::users;
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::{Email, Role};
@@ -29,21 +26,6 @@ impl User {
         self.role
             .parse()
             .map_err(|()| StoreError::Corrupt(format!("user {} has role '{}'", self.id, self.role)))
-    }
-
-    /// The state the audit chain records. The audit log is public, so the password hash
-    /// itself is never in it, only a digest that shows when it changed.
-    pub fn audit_state(&self) -> Value {
-        json!({
-            "id": self.id,
-            "email": self.email,
-            "password_hash_sha256": hex::encode(Sha256::digest(self.password_hash.as_bytes())),
-            "role": self.role,
-            "actor_id": self.actor_id,
-            "disabled": self.disabled,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
     }
 }
 
@@ -76,13 +58,7 @@ pub fn create(tx: &mut WriteTx<'_>, new: NewUser<'_>) -> Result<User, StoreError
         entity: ENTITY,
         key: new.email.to_string(),
     })?;
-    tx.record(
-        Action::Create,
-        ENTITY,
-        &user.id.to_string(),
-        None,
-        Some(&user.audit_state()),
-    )?;
+    tx.record_change(None, Some(&user))?;
     Ok(user)
 }
 
@@ -142,13 +118,7 @@ pub fn update(
         entity: ENTITY,
         key: before.id.to_string(),
     })?;
-    tx.record(
-        crate::db::Action::Update,
-        ENTITY,
-        &after.id.to_string(),
-        Some(&before.audit_state()),
-        Some(&after.audit_state()),
-    )?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 
@@ -157,4 +127,25 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<User>, StoreEr
         .filter(users::id.eq_any(ids))
         .select(User::as_select())
         .load(conn)?)
+}
+
+/// Replaces a user's password hash.
+pub fn set_password_hash(
+    tx: &mut WriteTx<'_>,
+    before: &User,
+    password_hash: &str,
+) -> Result<User, StoreError> {
+    let now = tx.now();
+    diesel::update(users::table.find(before.id))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    let after = by_id(tx.conn(), before.id)?.ok_or_else(|| StoreError::NotFound {
+        entity: ENTITY,
+        key: before.id.to_string(),
+    })?;
+    tx.record_change(Some(before), Some(&after))?;
+    Ok(after)
 }

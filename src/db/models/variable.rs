@@ -177,7 +177,7 @@ pub fn create(tx: &mut WriteTx<'_>, f: &VariableFields) -> Result<Variable, Stor
         entity: ENTITY,
         key: f.code.clone(),
     })?;
-    tx.record_change(ENTITY, v.id, None, Some(&v))?;
+    tx.record_change(None, Some(&v))?;
     Ok(v)
 }
 
@@ -195,7 +195,7 @@ pub fn update(
             format!("a variable with code '{code}' already exists")
         }))?;
     let after = require(tx.conn(), before.id)?;
-    tx.record_change(ENTITY, after.id, Some(before), Some(&after))?;
+    tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
 
@@ -367,7 +367,7 @@ pub fn select(
             .filter(ecosystem_variables::variable_id.eq(*id))
             .select(Selection::as_select())
             .first(tx.conn())?;
-        tx.record_change(SELECTION, row.id, None, Some(&row))?;
+        tx.record_change(None, Some(&row))?;
         added += 1;
     }
     Ok(added)
@@ -386,7 +386,7 @@ pub fn deselect(
         .load(tx.conn())?;
     for row in &rows {
         diesel::delete(ecosystem_variables::table.find(row.id)).execute(tx.conn())?;
-        tx.record_change(SELECTION, row.id, Some(row), None)?;
+        tx.record_change(Some(row), None)?;
     }
     Ok(rows.len())
 }
@@ -461,7 +461,7 @@ pub fn seal_import(
         entity: IMPORT,
         key: import_id.to_string(),
     })?;
-    tx.record_change(IMPORT, import.id, None, Some(&import))?;
+    tx.record_change(None, Some(&import))?;
     Ok(import)
 }
 

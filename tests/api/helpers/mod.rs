@@ -93,12 +93,22 @@ impl TestApp {
 
     /// Spawns with settings adjusted by `tweak` (the test secret is set before it runs).
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let (database_url, dir) = backend.fresh_database();
+        TestApp::spawn_on(backend, database_url, dir, tweak).await
+    }
+
+    /// Spawns on an existing database (the guard keeps a SQLite file alive).
+    pub async fn spawn_on(
+        backend: Backend,
+        database_url: DatabaseUrl,
+        dir: Option<tempfile::TempDir>,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         // Errors the server logs (an internal error's detail) show in a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_env_filter("error")
             .with_test_writer()
             .try_init();
-        let (database_url, dir) = backend.fresh_database();
         let mut settings =
             Settings::new(database_url.clone(), "127.0.0.1:0".parse().expect("addr"));
         settings.jwt_secret = Some(TEST_JWT_SECRET.to_string());

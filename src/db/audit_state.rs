@@ -1,0 +1,746 @@
+//! What the audit chain records about each entity (record format 2): an explicit public part
+//! and private part per entity type, built field by field from the stored row.
+//!
+//! Nothing reaches the public log by accident: a column added to a table is in no audit state
+//! until it is named here, and `every_column_is_in_an_audit_state` (below) fails until it is,
+//! so each new column is decided public or private once. What is private:
+//! - users' e-mail, role, disabled flag, and a digest of the password hash (so a replaced
+//!   hash is detected, never the hash itself);
+//! - settings' values (a digest only: they are secrets);
+//! - a contributed value's content (value, evidence, comment, rejection reason) until it is
+//!   approved; an approved value's content is public;
+//! - an import's file name and digests (a digest of a few unapproved values could be guessed).
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::StoreError;
+use super::models::{
+    actor::Actor,
+    challenge::Challenge,
+    ecosystem::{Ecosystem, Member, Perspective, Theme},
+    hybrid::{Beneficiary, HybridMetric},
+    impact::{Development, Vec_},
+    indicator::{Indicator, Target},
+    measurement::Measurement,
+    objective::{Link, Objective},
+    user::User,
+    variable::{Import, Selection, Variable},
+};
+use crate::domain::MeasurementStatus;
+use crate::domain::audit::{AuditState, TIME_FORMAT};
+
+/// An entity the audit chain records.
+pub trait Audited {
+    /// The entity type's name in the chain.
+    const ENTITY: &'static str;
+    /// The entity's id in the chain.
+    fn audit_id(&self) -> String;
+    /// Its state: public and private parts.
+    fn audit_state(&self) -> Result<AuditState, StoreError>;
+}
+
+fn state<P: Serialize, Q: Serialize>(
+    public: &P,
+    private: Option<&Q>,
+) -> Result<AuditState, StoreError> {
+    AuditState::new(public, private).map_err(StoreError::Corrupt)
+}
+
+fn public_only<P: Serialize>(public: &P) -> Result<AuditState, StoreError> {
+    state(public, None::<&()>)
+}
+
+/// Timestamps as the chain writes them (UTC, microseconds).
+fn at(t: &NaiveDateTime) -> String {
+    t.and_utc().format(TIME_FORMAT).to_string()
+}
+
+fn at_opt(t: &Option<NaiveDateTime>) -> Option<String> {
+    t.as_ref().map(at)
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+macro_rules! audited {
+    ($row:ty, $entity:expr, |$r:ident| $body:expr) => {
+        impl Audited for $row {
+            const ENTITY: &'static str = $entity;
+            fn audit_id(&self) -> String {
+                self.id.to_string()
+            }
+            fn audit_state(&self) -> Result<AuditState, StoreError> {
+                let $r = self;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Serialize)]
+struct ActorPublic<'a> {
+    id: i64,
+    name: &'a str,
+    kind: &'a str,
+    created_at: String,
+    updated_at: String,
+}
+
+audited!(Actor, super::models::actor::ENTITY, |a| public_only(
+    &ActorPublic {
+        id: a.id,
+        name: &a.name,
+        kind: &a.kind,
+        created_at: at(&a.created_at),
+        updated_at: at(&a.updated_at),
+    }
+));
+
+#[derive(Serialize)]
+struct UserPublic {
+    id: i64,
+    actor_id: Option<i64>,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Serialize)]
+struct UserPrivate<'a> {
+    email: &'a str,
+    role: &'a str,
+    disabled: bool,
+    password_hash_sha256: String,
+}
+
+audited!(User, super::models::user::ENTITY, |u| state(
+    &UserPublic {
+        id: u.id,
+        actor_id: u.actor_id,
+        created_at: at(&u.created_at),
+        updated_at: at(&u.updated_at),
+    },
+    Some(&UserPrivate {
+        email: &u.email,
+        role: &u.role,
+        disabled: u.disabled,
+        password_hash_sha256: sha256_hex(&u.password_hash),
+    }),
+));
+
+/// A stored setting (its value is a secret: only its digest is committed).
+pub struct SettingRow<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
+#[derive(Serialize)]
+struct SettingPublic<'a> {
+    key: &'a str,
+}
+
+#[derive(Serialize)]
+struct SettingPrivate {
+    value_sha256: String,
+}
+
+impl Audited for SettingRow<'_> {
+    const ENTITY: &'static str = super::models::setting::ENTITY;
+    fn audit_id(&self) -> String {
+        self.key.to_string()
+    }
+    fn audit_state(&self) -> Result<AuditState, StoreError> {
+        state(
+            &SettingPublic { key: self.key },
+            Some(&SettingPrivate {
+                value_sha256: sha256_hex(self.value),
+            }),
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct EcosystemPublic<'a> {
+    id: i64,
+    slug: &'a str,
+    name: &'a str,
+    territory: &'a str,
+    mission: &'a str,
+    vision: &'a str,
+    horizon_start: i32,
+    horizon_end: i32,
+    created_at: String,
+    updated_at: String,
+}
+
+audited!(
+    Ecosystem,
+    super::models::ecosystem::ENTITY,
+    |e| public_only(&EcosystemPublic {
+        id: e.id,
+        slug: &e.slug,
+        name: &e.name,
+        territory: &e.territory,
+        mission: &e.mission,
+        vision: &e.vision,
+        horizon_start: e.horizon_start,
+        horizon_end: e.horizon_end,
+        created_at: at(&e.created_at),
+        updated_at: at(&e.updated_at),
+    })
+);
+
+#[derive(Serialize)]
+struct PerspectivePublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    kind: &'a str,
+    name: &'a str,
+    position: i32,
+}
+
+audited!(Perspective, super::models::ecosystem::PERSPECTIVE, |p| {
+    public_only(&PerspectivePublic {
+        id: p.id,
+        ecosystem_id: p.ecosystem_id,
+        kind: &p.kind,
+        name: &p.name,
+        position: p.position,
+    })
+});
+
+#[derive(Serialize)]
+struct MemberPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    actor_id: i64,
+    role_label: &'a str,
+    created_at: String,
+}
+
+audited!(Member, super::models::ecosystem::MEMBER, |m| public_only(
+    &MemberPublic {
+        id: m.id,
+        ecosystem_id: m.ecosystem_id,
+        actor_id: m.actor_id,
+        role_label: &m.role_label,
+        created_at: at(&m.created_at),
+    }
+));
+
+#[derive(Serialize)]
+struct ThemePublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    code: &'a str,
+    name: &'a str,
+    description: &'a str,
+    kind: &'a str,
+    created_at: String,
+}
+
+audited!(Theme, super::models::ecosystem::THEME, |t| public_only(
+    &ThemePublic {
+        id: t.id,
+        ecosystem_id: t.ecosystem_id,
+        code: &t.code,
+        name: &t.name,
+        description: &t.description,
+        kind: &t.kind,
+        created_at: at(&t.created_at),
+    }
+));
+
+/// An objective with its responsible actors (their own table, recorded with the objective).
+pub struct ObjectiveWithResponsibles<'a>(pub &'a Objective, pub &'a [i64]);
+
+#[derive(Serialize)]
+struct ObjectivePublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    perspective_id: i64,
+    theme_id: Option<i64>,
+    code: &'a str,
+    name: &'a str,
+    description: &'a str,
+    weight: f64,
+    responsible_actor_ids: &'a [i64],
+    created_at: String,
+    updated_at: String,
+}
+
+impl Audited for ObjectiveWithResponsibles<'_> {
+    const ENTITY: &'static str = super::models::objective::ENTITY;
+    fn audit_id(&self) -> String {
+        self.0.id.to_string()
+    }
+    fn audit_state(&self) -> Result<AuditState, StoreError> {
+        let (o, ids) = (self.0, self.1);
+        public_only(&ObjectivePublic {
+            id: o.id,
+            ecosystem_id: o.ecosystem_id,
+            perspective_id: o.perspective_id,
+            theme_id: o.theme_id,
+            code: &o.code,
+            name: &o.name,
+            description: &o.description,
+            weight: o.weight,
+            responsible_actor_ids: ids,
+            created_at: at(&o.created_at),
+            updated_at: at(&o.updated_at),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct LinkPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    cause_id: i64,
+    effect_id: i64,
+    description: &'a str,
+    created_at: String,
+}
+
+audited!(Link, super::models::objective::LINK, |l| public_only(
+    &LinkPublic {
+        id: l.id,
+        ecosystem_id: l.ecosystem_id,
+        cause_id: l.cause_id,
+        effect_id: l.effect_id,
+        description: &l.description,
+        created_at: at(&l.created_at),
+    }
+));
+
+/// An indicator with its responsible actors (their own table, recorded with the indicator).
+pub struct IndicatorWithResponsibles<'a>(pub &'a Indicator, pub &'a [i64]);
+
+#[derive(Serialize)]
+struct IndicatorPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    objective_id: i64,
+    code: &'a str,
+    name: &'a str,
+    description: &'a str,
+    unit: &'a str,
+    direction: &'a str,
+    range_lower: Option<f64>,
+    range_upper: Option<f64>,
+    periodicity: &'a str,
+    aggregation: &'a str,
+    green_threshold: f64,
+    amber_threshold: f64,
+    weight: f64,
+    source: &'a str,
+    shared_value_form: Option<&'a str>,
+    metric_category: Option<&'a str>,
+    baseline_period: Option<&'a str>,
+    baseline_value: Option<f64>,
+    baseline_note: &'a str,
+    formula: Option<&'a str>,
+    responsible_actor_ids: &'a [i64],
+    created_at: String,
+    updated_at: String,
+}
+
+impl Audited for IndicatorWithResponsibles<'_> {
+    const ENTITY: &'static str = super::models::indicator::ENTITY;
+    fn audit_id(&self) -> String {
+        self.0.id.to_string()
+    }
+    fn audit_state(&self) -> Result<AuditState, StoreError> {
+        let (i, ids) = (self.0, self.1);
+        public_only(&IndicatorPublic {
+            id: i.id,
+            ecosystem_id: i.ecosystem_id,
+            objective_id: i.objective_id,
+            code: &i.code,
+            name: &i.name,
+            description: &i.description,
+            unit: &i.unit,
+            direction: &i.direction,
+            range_lower: i.range_lower,
+            range_upper: i.range_upper,
+            periodicity: &i.periodicity,
+            aggregation: &i.aggregation,
+            green_threshold: i.green_threshold,
+            amber_threshold: i.amber_threshold,
+            weight: i.weight,
+            source: &i.source,
+            shared_value_form: i.shared_value_form.as_deref(),
+            metric_category: i.metric_category.as_deref(),
+            baseline_period: i.baseline_period.as_deref(),
+            baseline_value: i.baseline_value,
+            baseline_note: &i.baseline_note,
+            formula: i.formula.as_deref(),
+            responsible_actor_ids: ids,
+            created_at: at(&i.created_at),
+            updated_at: at(&i.updated_at),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct TargetPublic<'a> {
+    id: i64,
+    indicator_id: i64,
+    period: &'a str,
+    period_end: &'a str,
+    value: f64,
+    horizon: &'a str,
+}
+
+audited!(Target, super::models::indicator::TARGET, |t| public_only(
+    &TargetPublic {
+        id: t.id,
+        indicator_id: t.indicator_id,
+        period: &t.period,
+        period_end: &t.period_end,
+        value: t.value,
+        horizon: &t.horizon,
+    }
+));
+
+/// What a contributed value is about and where it stands: always public.
+#[derive(Serialize)]
+struct MeasurementPublic<'a> {
+    id: i64,
+    indicator_id: Option<i64>,
+    variable_id: Option<i64>,
+    vec_id: Option<i64>,
+    development_id: Option<i64>,
+    import_id: Option<i64>,
+    period: &'a str,
+    period_start: &'a str,
+    period_end: &'a str,
+    territory: &'a str,
+    disaggregation: &'a str,
+    revision: i32,
+    actor_id: i64,
+    basis: Option<&'a str>,
+    submitted_by: Option<i64>,
+    submitted_at: String,
+    status: &'a str,
+    reviewed_by: Option<i64>,
+    reviewed_at: Option<String>,
+    counted: bool,
+    /// The content, once approved (flattened in; absent before).
+    #[serde(flatten)]
+    content: Option<MeasurementContent<'a>>,
+}
+
+/// What a contributed value says: public once approved, private before and when rejected.
+#[derive(Serialize)]
+struct MeasurementContent<'a> {
+    value: f64,
+    evidence_url: Option<&'a str>,
+    evidence_text: Option<&'a str>,
+    comment: &'a str,
+    reject_reason: Option<&'a str>,
+}
+
+audited!(Measurement, super::models::measurement::ENTITY, |m| {
+    let content = MeasurementContent {
+        value: m.value,
+        evidence_url: m.evidence_url.as_deref(),
+        evidence_text: m.evidence_text.as_deref(),
+        comment: &m.comment,
+        reject_reason: m.reject_reason.as_deref(),
+    };
+    let approved = m.status == MeasurementStatus::Approved.as_str();
+    let (public_content, private_content) = if approved {
+        (Some(content), None)
+    } else {
+        (None, Some(content))
+    };
+    state(
+        &MeasurementPublic {
+            id: m.id,
+            indicator_id: m.indicator_id,
+            variable_id: m.variable_id,
+            vec_id: m.vec_id,
+            development_id: m.development_id,
+            import_id: m.import_id,
+            period: &m.period,
+            period_start: &m.period_start,
+            period_end: &m.period_end,
+            territory: &m.territory,
+            disaggregation: &m.disaggregation,
+            revision: m.revision,
+            actor_id: m.actor_id,
+            basis: m.basis.as_deref(),
+            submitted_by: m.submitted_by,
+            submitted_at: at(&m.submitted_at),
+            status: &m.status,
+            reviewed_by: m.reviewed_by,
+            reviewed_at: at_opt(&m.reviewed_at),
+            counted: m.counted,
+            content: public_content,
+        },
+        private_content.as_ref(),
+    )
+});
+
+#[derive(Serialize)]
+struct ChallengePublic<'a> {
+    id: i64,
+    measurement_id: i64,
+    opened_by: i64,
+    reason: &'a str,
+    status: &'a str,
+    answer: Option<&'a str>,
+    answered_by: Option<i64>,
+    opened_at: String,
+    answered_at: Option<String>,
+}
+
+audited!(
+    Challenge,
+    super::models::challenge::ENTITY,
+    |c| public_only(&ChallengePublic {
+        id: c.id,
+        measurement_id: c.measurement_id,
+        opened_by: c.opened_by,
+        reason: &c.reason,
+        status: &c.status,
+        answer: c.answer.as_deref(),
+        answered_by: c.answered_by,
+        opened_at: at(&c.opened_at),
+        answered_at: at_opt(&c.answered_at),
+    })
+);
+
+#[derive(Serialize)]
+struct VariablePublic<'a> {
+    id: i64,
+    code: &'a str,
+    name: &'a str,
+    description: &'a str,
+    unit: &'a str,
+    source: &'a str,
+    source_detail: &'a str,
+    source_reference: &'a str,
+    periodicity: &'a str,
+    level: &'a str,
+    themes: &'a str,
+    availability: &'a str,
+    availability_note: &'a str,
+    responsible_actor_id: Option<i64>,
+    rollup: &'a str,
+    weight_variable_id: Option<i64>,
+    created_at: String,
+    updated_at: String,
+}
+
+audited!(Variable, super::models::variable::ENTITY, |v| public_only(
+    &VariablePublic {
+        id: v.id,
+        code: &v.code,
+        name: &v.name,
+        description: &v.description,
+        unit: &v.unit,
+        source: &v.source,
+        source_detail: &v.source_detail,
+        source_reference: &v.source_reference,
+        periodicity: &v.periodicity,
+        level: &v.level,
+        themes: &v.themes,
+        availability: &v.availability,
+        availability_note: &v.availability_note,
+        responsible_actor_id: v.responsible_actor_id,
+        rollup: &v.rollup,
+        weight_variable_id: v.weight_variable_id,
+        created_at: at(&v.created_at),
+        updated_at: at(&v.updated_at),
+    }
+));
+
+#[derive(Serialize)]
+struct SelectionPublic {
+    id: i64,
+    ecosystem_id: i64,
+    variable_id: i64,
+}
+
+audited!(Selection, super::models::variable::SELECTION, |s| {
+    public_only(&SelectionPublic {
+        id: s.id,
+        ecosystem_id: s.ecosystem_id,
+        variable_id: s.variable_id,
+    })
+});
+
+#[derive(Serialize)]
+struct ImportPublic {
+    id: i64,
+    ecosystem_id: i64,
+    actor_id: i64,
+    rows_read: i64,
+    rows_created: i64,
+    rows_unchanged: i64,
+    created_by: Option<i64>,
+    created_at: String,
+}
+
+#[derive(Serialize)]
+struct ImportPrivate<'a> {
+    file_name: &'a str,
+    file_sha256: &'a str,
+    rows_digest: &'a str,
+}
+
+audited!(Import, super::models::variable::IMPORT, |i| state(
+    &ImportPublic {
+        id: i.id,
+        ecosystem_id: i.ecosystem_id,
+        actor_id: i.actor_id,
+        rows_read: i.rows_read,
+        rows_created: i.rows_created,
+        rows_unchanged: i.rows_unchanged,
+        created_by: i.created_by,
+        created_at: at(&i.created_at),
+    },
+    Some(&ImportPrivate {
+        file_name: &i.file_name,
+        file_sha256: &i.file_sha256,
+        rows_digest: &i.rows_digest,
+    }),
+));
+
+#[derive(Serialize)]
+struct HybridPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    code: &'a str,
+    name: &'a str,
+    description: &'a str,
+    company_actor_id: i64,
+    social_indicator_id: i64,
+    financial_indicator_id: i64,
+    relation: &'a str,
+    unit: &'a str,
+    status: &'a str,
+    adopted_by: Option<i64>,
+    adopted_at: Option<String>,
+    adoption_verdict: Option<&'a str>,
+    adoption_justification: Option<&'a str>,
+    created_at: String,
+    updated_at: String,
+}
+
+audited!(
+    HybridMetric,
+    super::models::hybrid::HYBRID,
+    |h| public_only(&HybridPublic {
+        id: h.id,
+        ecosystem_id: h.ecosystem_id,
+        code: &h.code,
+        name: &h.name,
+        description: &h.description,
+        company_actor_id: h.company_actor_id,
+        social_indicator_id: h.social_indicator_id,
+        financial_indicator_id: h.financial_indicator_id,
+        relation: &h.relation,
+        unit: &h.unit,
+        status: &h.status,
+        adopted_by: h.adopted_by,
+        adopted_at: at_opt(&h.adopted_at),
+        adoption_verdict: h.adoption_verdict.as_deref(),
+        adoption_justification: h.adoption_justification.as_deref(),
+        created_at: at(&h.created_at),
+        updated_at: at(&h.updated_at),
+    })
+);
+
+#[derive(Serialize)]
+struct BeneficiaryPublic<'a> {
+    id: i64,
+    indicator_id: i64,
+    actor_kind: Option<&'a str>,
+    actor_id: Option<i64>,
+}
+
+audited!(Beneficiary, super::models::hybrid::BENEFICIARY, |b| {
+    public_only(&BeneficiaryPublic {
+        id: b.id,
+        indicator_id: b.indicator_id,
+        actor_kind: b.actor_kind.as_deref(),
+        actor_id: b.actor_id,
+    })
+});
+
+#[derive(Serialize)]
+struct VecPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    code: &'a str,
+    name: &'a str,
+    description: &'a str,
+    kind: &'a str,
+    unit: &'a str,
+    baseline_period: &'a str,
+    baseline_value: f64,
+    direction: &'a str,
+    threshold_value: f64,
+    threshold_limit: &'a str,
+    boundary: &'a str,
+    created_at: String,
+    updated_at: String,
+}
+
+audited!(Vec_, super::models::impact::VEC, |v| public_only(
+    &VecPublic {
+        id: v.id,
+        ecosystem_id: v.ecosystem_id,
+        code: &v.code,
+        name: &v.name,
+        description: &v.description,
+        kind: &v.kind,
+        unit: &v.unit,
+        baseline_period: &v.baseline_period,
+        baseline_value: v.baseline_value,
+        direction: &v.direction,
+        threshold_value: v.threshold_value,
+        threshold_limit: &v.threshold_limit,
+        boundary: &v.boundary,
+        created_at: at(&v.created_at),
+        updated_at: at(&v.updated_at),
+    }
+));
+
+#[derive(Serialize)]
+struct DevelopmentPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    name: &'a str,
+    description: &'a str,
+    sector: &'a str,
+    actor_id: i64,
+    status: &'a str,
+    territory: &'a str,
+    start_period: &'a str,
+    end_period: Option<&'a str>,
+    created_at: String,
+    updated_at: String,
+}
+
+audited!(Development, super::models::impact::DEVELOPMENT, |d| {
+    public_only(&DevelopmentPublic {
+        id: d.id,
+        ecosystem_id: d.ecosystem_id,
+        name: &d.name,
+        description: &d.description,
+        sector: &d.sector,
+        actor_id: d.actor_id,
+        status: &d.status,
+        territory: &d.territory,
+        start_period: &d.start_period,
+        end_period: d.end_period.as_deref(),
+        created_at: at(&d.created_at),
+        updated_at: at(&d.updated_at),
+    })
+});

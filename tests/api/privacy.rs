@@ -1,0 +1,372 @@
+//! Nothing private reaches an anonymous reader: a scenario leaves e-mails, a pending value, a
+//! rejected one with its reason, an import and a password change in the database, then every
+//! public answer — each proof page, the audit chain, the public GraphQL queries, every portal
+//! page and open-data file reachable from the home page — is scanned for them.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use ayni::app::Caller;
+use ayni::db::schema::{audit_log, measurements, users};
+use ayni::domain::Role;
+
+use crate::both_backends;
+use crate::helpers::{TEST_PASSWORD, TestApp};
+
+both_backends!(no_anonymous_answer_shows_anything_private);
+
+const CONTRIBUTOR_EMAIL: &str = "contribuyente.q7x2@gore-moquegua.example.pe";
+const COORDINATOR_EMAIL: &str = "coordinadora.q7x2@columna.example.pe";
+const PENDING_VALUE: f64 = 9_876_543.21;
+const PENDING_EVIDENCE: &str = "evidencia-confidencial-Q7X2";
+const PENDING_COMMENT: &str = "comentario-interno-Q7X2";
+const REJECTED_VALUE: f64 = 8_765_432.19;
+const REJECTED_EVIDENCE: &str = "evidencia-rechazada-Q7X2";
+const REJECT_REASON: &str = "motivo-de-rechazo-Q7X2";
+const IMPORT_FILE: &str = "planilla-confidencial-Q7X2.csv";
+const IMPORT_EVIDENCE: &str = "evidencia-importada-Q7X2";
+const NEW_PASSWORD: &str = "nueva-clave-secreta-Q7X2";
+
+/// Ways a number can be written by the API (JSON) and the portal (Spanish and English).
+fn number_forms(v: f64) -> Vec<String> {
+    let plain = format!("{v}");
+    let (int, frac) = plain.split_once('.').unwrap_or((&plain, ""));
+    let grouped = |sep: &str| {
+        let digits: Vec<char> = int.chars().collect();
+        let mut out = String::new();
+        for (i, c) in digits.iter().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push_str(sep);
+            }
+            out.push(*c);
+        }
+        out
+    };
+    vec![
+        plain.clone(),
+        format!("{int},{frac}"),
+        grouped("."),
+        grouped(","),
+        grouped(" "),
+        grouped("\u{a0}"),
+        grouped("\u{202f}"),
+    ]
+}
+
+async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
+    let app = TestApp::spawn_with(app.backend, |s| s.demo = true).await;
+    let op = Caller::operator();
+    let eco = app
+        .app
+        .ecosystem_by_slug("moquegua".into())
+        .await
+        .unwrap()
+        .unwrap();
+    let gore = app
+        .app
+        .actors()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.name == "Gobierno Regional de Moquegua")
+        .unwrap()
+        .id;
+
+    // A coordinator and a contributor of the regional government are created.
+    let admin = app.login_as(Role::Admin).await;
+    let created = app
+        .graphql(
+            Some(&admin),
+            "mutation($e: String!, $p: String!, $a: ID!) { createUser(input: {email: $e, password: $p, role: CONTRIBUTOR, actorId: $a}) { id } }",
+            json!({"e": CONTRIBUTOR_EMAIL, "p": TEST_PASSWORD, "a": gore.to_string()}),
+        )
+        .await
+        .body;
+    assert_eq!(created["errors"], Value::Null, "{created}");
+    app.create_user(COORDINATOR_EMAIL, Role::Coordinator, None)
+        .await;
+    let contributor = app.token(CONTRIBUTOR_EMAIL, TEST_PASSWORD).await;
+    let coordinator = app.token(COORDINATOR_EMAIL, TEST_PASSWORD).await;
+
+    // The contributor submits a value that stays pending, and one that is rejected.
+    let submit = "mutation($i: SubmitMeasurementInput!) { submitMeasurement(input: $i) { id status } }";
+    let indicator = app
+        .graphql(
+            None,
+            r#"{ ecosystem(slug: "moquegua") { objectives { indicators { id code } } } }"#,
+            json!({}),
+        )
+        .await
+        .body["data"]["ecosystem"]["objectives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["indicators"].as_array().unwrap().clone())
+        .find(|i| i["code"] == "I1.1")
+        .unwrap()["id"]
+        .clone();
+    let pending = app
+        .graphql(
+            Some(&contributor),
+            submit,
+            json!({"i": {"indicatorId": indicator, "period": "2025", "territory": "1801",
+                   "value": PENDING_VALUE, "evidenceText": PENDING_EVIDENCE, "comment": PENDING_COMMENT}}),
+        )
+        .await
+        .body;
+    assert_eq!(pending["data"]["submitMeasurement"]["status"], "SUBMITTED", "{pending}");
+    let rejected = app
+        .graphql(
+            Some(&contributor),
+            submit,
+            json!({"i": {"indicatorId": indicator, "period": "2025", "territory": "1802",
+                   "value": REJECTED_VALUE, "evidenceText": REJECTED_EVIDENCE}}),
+        )
+        .await
+        .body;
+    let rejected_id = rejected["data"]["submitMeasurement"]["id"].clone();
+    let answer = app
+        .graphql(
+            Some(&coordinator),
+            "mutation($id: ID!, $r: String!) { rejectMeasurement(id: $id, reason: $r) { status } }",
+            json!({"id": rejected_id, "r": REJECT_REASON}),
+        )
+        .await
+        .body;
+    assert_eq!(answer["data"]["rejectMeasurement"]["status"], "REJECTED", "{answer}");
+
+    // An import awaiting review, and a password change.
+    let csv = format!(
+        "variable,period,territory,value,evidence\nV001,2025,1801,7654321.98,{IMPORT_EVIDENCE}\n"
+    );
+    let report = app
+        .app
+        .import_observations(&op, eco.id, IMPORT_FILE.into(), csv.into_bytes(), Some(gore), None)
+        .await
+        .unwrap();
+    assert_eq!(report.rows_created, 1);
+    let changed = app
+        .graphql(
+            Some(&contributor),
+            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
+            json!({"c": TEST_PASSWORD, "n": NEW_PASSWORD}),
+        )
+        .await
+        .body;
+    assert_eq!(changed["data"]["changePassword"], true, "{changed}");
+    app.token(CONTRIBUTOR_EMAIL, NEW_PASSWORD).await;
+
+    // What must stay private: the scenario's strings, every e-mail, every password hash and
+    // its digest, every salt, and the content of every value not approved (the demo's too).
+    let mut secrets: BTreeSet<String> = [
+        CONTRIBUTOR_EMAIL,
+        COORDINATOR_EMAIL,
+        PENDING_EVIDENCE,
+        PENDING_COMMENT,
+        REJECTED_EVIDENCE,
+        REJECT_REASON,
+        IMPORT_FILE,
+        IMPORT_EVIDENCE,
+        NEW_PASSWORD,
+        TEST_PASSWORD,
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    for v in [PENDING_VALUE, REJECTED_VALUE, 7_654_321.98] {
+        secrets.extend(number_forms(v));
+    }
+    let stored = app
+        .app
+        .db
+        .run(|c| {
+            let users: Vec<(String, String)> = users::table
+                .select((users::email, users::password_hash))
+                .load(c)?;
+            let mut texts = |approved: bool| {
+                let q = measurements::table.select((
+                    measurements::evidence_text,
+                    measurements::comment,
+                    measurements::reject_reason,
+                ));
+                if approved {
+                    q.filter(measurements::status.eq("approved")).load::<Texts>(c)
+                } else {
+                    q.filter(measurements::status.ne("approved")).load::<Texts>(c)
+                }
+            };
+            let unapproved = texts(false)?;
+            let published: BTreeSet<String> = texts(true)?
+                .into_iter()
+                .flat_map(|(e, c, r)| [e, Some(c), r])
+                .flatten()
+                .collect();
+            let unapproved: Vec<Texts> = unapproved
+                .into_iter()
+                .map(|(e, c, r)| {
+                    let keep = |t: Option<String>| t.filter(|t| !published.contains(t));
+                    (keep(e), keep(Some(c)).unwrap_or_default(), keep(r))
+                })
+                .collect();
+            let salts: Vec<(Option<String>, Option<String>)> = audit_log::table
+                .select((audit_log::before_salt, audit_log::after_salt))
+                .load(c)?;
+            Ok::<_, ayni::app::AppError>((users, unapproved, salts))
+        })
+        .await
+        .unwrap();
+    let (stored_users, unapproved, salts) = stored;
+    assert!(stored_users.len() >= 4);
+    for (email, hash) in stored_users {
+        secrets.insert(email);
+        secrets.insert(hex::encode(sha2::Sha256::digest(hash.as_bytes())));
+        secrets.insert(hash);
+    }
+    assert!(unapproved.len() >= 4, "the demo's pending values and the scenario's");
+    for (evidence, comment, reason) in unapproved {
+        // Short demo words ("INEI") would match published text; the distinctive ones are long.
+        for text in [evidence, Some(comment), reason].into_iter().flatten() {
+            if text.chars().count() >= 20 {
+                secrets.insert(text);
+            }
+        }
+    }
+    let salts: Vec<String> = salts
+        .into_iter()
+        .flat_map(|(a, b)| [a, b])
+        .flatten()
+        .collect();
+    assert!(salts.len() > 5, "private parts were committed");
+    secrets.extend(salts);
+
+    let mut scanned = Scan::new(&secrets);
+
+    // Every page of the public audit log.
+    let mut from = Some(1);
+    let mut entries = 0;
+    while let Some(f) = from {
+        let page = app.get(&format!("/api/v1/audit/proof?from={f}")).await;
+        assert_eq!(page.status.as_u16(), 200);
+        entries += page.body["entries"].as_array().unwrap().len();
+        scanned.check(&format!("proof from={f}"), &page.body.to_string());
+        from = page.body["next"].as_i64();
+    }
+    assert!(entries > 500, "{entries} entries");
+    scanned.check("head", &app.get("/api/v1/audit/head").await.body.to_string());
+
+    // The public GraphQL queries, anonymously.
+    let mut queries = vec![
+        "{ auditChain { length headSeq headHash verified firstBrokenSeq breakReason mismatchCount mismatches { entityType entityId auditSeq problem } sealedV1 { length verified } } }".to_string(),
+        "{ actors { id name kind } ecosystems { slug name members { roleLabel actor { name } } } }".to_string(),
+        r#"{ challenges(ecosystemSlug: "moquegua") { reason answer status measurement { value evidenceText evidenceUrl comment rejectReason } } }"#.to_string(),
+        "{ variables(first: 200) { nodes { code observations { value evidenceText evidenceUrl comment status rejectReason importId } } } }".to_string(),
+    ];
+    queries.push(
+        r#"{ ecosystem(slug: "moquegua") { objectives { indicators { code
+            measurements { value evidenceText evidenceUrl comment status rejectReason
+              provenance { actor { name } submittedBy { userId actor { name } } evidence { url text } approvedBy { userId } auditSeq } } } } } }"#
+            .to_string(),
+    );
+    for period in ["2024", "2025"] {
+        queries.push(format!(
+            r#"{{ ecosystem(slug: "moquegua") {{ scorecard(period: "{period}") {{ score coverage }} sharedValue(period: "{period}") {{ __typename }} }} }}"#
+        ));
+    }
+    for id in 1..=report.import_id.unwrap_or(1) + 1 {
+        queries.push(format!(
+            r#"{{ observationImport(id: "{id}") {{ fileName fileSha256 rowsDigest rowsRead actor {{ name }} }} }}"#
+        ));
+    }
+    for q in &queries {
+        let a = app.graphql(None, q, json!({})).await;
+        assert_eq!(a.body["errors"], Value::Null, "{q}: {}", a.body);
+        scanned.check(q, &a.body.to_string());
+    }
+
+    // Every portal page and open-data file reachable from the home page.
+    let mut queue: VecDeque<String> = ["/", "/?lang=en", "/openapi.json"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
+    let mut pages = 0;
+    while let Some(path) = queue.pop_front() {
+        if pages >= 400 {
+            break;
+        }
+        let a = app.get(&path).await;
+        assert!(a.status.is_success(), "{path}: {}", a.status);
+        pages += 1;
+        let text = match &a.body {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        scanned.check(&path, &text);
+        for link in links(&text) {
+            if seen.insert(link.clone()) {
+                queue.push_back(link);
+            }
+        }
+    }
+    assert!(pages >= 60, "the crawl reached {pages} pages");
+    assert!(
+        seen.iter().any(|p| p.ends_with(".csv")) && seen.iter().any(|p| p.contains("/i/")),
+        "open data and indicator pages were crawled"
+    );
+    scanned.finish();
+}
+
+type Texts = (Option<String>, String, Option<String>);
+
+/// Same-site links of a page (`href` and `src`), without fragments.
+fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        for piece in html.split(attr).skip(1) {
+            let Some(end) = piece.find('"') else { continue };
+            let link = piece[..end].replace("&amp;", "&");
+            let link = link.split('#').next().unwrap_or("").to_string();
+            let internal = link.starts_with('/') && !link.starts_with("//");
+            // GraphiQL's bundle is third-party code; /app is the signed-in workspace.
+            if internal && !link.starts_with("/graphiql") && !link.starts_with("/app") {
+                out.push(link);
+            }
+        }
+    }
+    out
+}
+
+/// Collects every leak found, so one failure lists them all.
+struct Scan<'a> {
+    secrets: &'a BTreeSet<String>,
+    leaks: Vec<String>,
+    checked: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn new(secrets: &'a BTreeSet<String>) -> Scan<'a> {
+        Scan {
+            secrets,
+            leaks: Vec::new(),
+            checked: 0,
+        }
+    }
+
+    fn check(&mut self, what: &str, text: &str) {
+        self.checked += 1;
+        for s in self.secrets {
+            if text.contains(s.as_str()) {
+                self.leaks.push(format!("{what}: shows '{s}'"));
+            }
+        }
+    }
+
+    fn finish(self) {
+        assert!(self.checked > 60, "{} answers scanned", self.checked);
+        assert!(self.leaks.is_empty(), "{:#?}", self.leaks);
+    }
+}
+
+use sha2::Digest as _;
