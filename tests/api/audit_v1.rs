@@ -37,8 +37,20 @@ fn fixture_head() -> (i64, String) {
         .lines()
         .find(|l| l.starts_with("UPDATE audit_head SET"))
         .unwrap();
-    let seq = line.split("seq = ").nth(1).unwrap().split(',').next().unwrap();
-    let hash = line.split("hash = '").nth(1).unwrap().split('\'').next().unwrap();
+    let seq = line
+        .split("seq = ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap();
+    let hash = line
+        .split("hash = '")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
     (seq.parse().unwrap(), hash.to_string())
 }
 
@@ -106,9 +118,19 @@ async fn a_format_1_database_is_sealed_and_verifies(app: TestApp) {
     assert_eq!(seal["after"]["length"], v1_seq);
     assert_eq!(seal["after"]["verified"], true);
     // Then a snapshot of every row: users, values, the import...
-    let snapshots: Vec<&Value> = entries.iter().filter(|e| e["action"] == "snapshot").collect();
+    let snapshots: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["action"] == "snapshot")
+        .collect();
     assert!(snapshots.len() > 500, "{} snapshots", snapshots.len());
-    for kind in ["user", "measurement", "import", "challenge", "setting", "indicator"] {
+    for kind in [
+        "user",
+        "measurement",
+        "import",
+        "challenge",
+        "setting",
+        "indicator",
+    ] {
         assert!(
             snapshots.iter().any(|e| e["entity_type"] == kind),
             "a snapshot of a {kind}"
@@ -124,7 +146,13 @@ async fn a_format_1_database_is_sealed_and_verifies(app: TestApp) {
         .find(|e| e["entity_type"] == "measurement" && e["after"]["status"] == "rejected")
         .unwrap();
     assert!(rejected["after"]["value"].is_null());
-    assert_eq!(rejected["after"]["private_commitment"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        rejected["after"]["private_commitment"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
 
     let c = chain(&app).await;
     assert_eq!(c["verified"], true, "{c}");
@@ -133,29 +161,61 @@ async fn a_format_1_database_is_sealed_and_verifies(app: TestApp) {
         .await
         .body["data"]["auditChain"]["sealedV1"]
         .clone();
-    assert_eq!(sealed, json!({"length": v1_seq, "headSeq": v1_seq, "headHash": v1_hash, "verified": true, "firstBrokenSeq": null, "breakReason": null}));
+    assert_eq!(
+        sealed,
+        json!({"length": v1_seq, "headSeq": v1_seq, "headHash": v1_hash, "verified": true, "firstBrokenSeq": null, "breakReason": null})
+    );
 
     // The operator's full check agrees.
     let verify = std::process::Command::new(env!("CARGO_BIN_EXE_ayni"))
-        .args(["audit", "verify", "--database-url", &url.to_string_unmasked()])
+        .args([
+            "audit",
+            "verify",
+            "--database-url",
+            &url.to_string_unmasked(),
+        ])
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{text}");
-    assert!(text.contains(&format!("sealed:  format-1 log of {v1_seq} entries")), "{text}");
+    assert!(
+        text.contains(&format!("sealed:  format-1 log of {v1_seq} entries")),
+        "{text}"
+    );
 
     // A user's snapshot commits to the e-mail: the operator can reveal it to an auditor.
-    let user = snapshots.iter().find(|e| e["entity_type"] == "user" && e["entity_id"] == "2").unwrap();
+    let user = snapshots
+        .iter()
+        .find(|e| e["entity_type"] == "user" && e["entity_id"] == "2")
+        .unwrap();
     let reveal = std::process::Command::new(env!("CARGO_BIN_EXE_ayni"))
-        .args(["audit", "reveal", &user["seq"].to_string(), "--database-url", &url.to_string_unmasked()])
+        .args([
+            "audit",
+            "reveal",
+            &user["seq"].to_string(),
+            "--database-url",
+            &url.to_string_unmasked(),
+        ])
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
-    assert!(reveal.status.success(), "{}", String::from_utf8_lossy(&reveal.stderr));
+    assert!(
+        reveal.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reveal.stderr)
+    );
     let revealed: Value = serde_json::from_slice(&reveal.stdout).unwrap();
-    assert!(revealed["after"]["private"].as_str().unwrap().contains("contribuyente.v1@gore.example.pe"));
-    assert_eq!(revealed["after"]["commitment"], user["after"]["private_commitment"]);
+    assert!(
+        revealed["after"]["private"]
+            .as_str()
+            .unwrap()
+            .contains("contribuyente.v1@gore.example.pe")
+    );
+    assert_eq!(
+        revealed["after"]["commitment"],
+        user["after"]["private_commitment"]
+    );
     assert_eq!(revealed["after"]["matches"], true);
 
     // Starting again seals nothing more.
@@ -171,21 +231,36 @@ async fn a_format_1_database_is_sealed_and_verifies(app: TestApp) {
             .contains("sealed")
     );
     match backend {
-        Backend::Sqlite => sql(&app, "DROP TRIGGER audit_log_v1_no_update").await.unwrap(),
-        Backend::Postgres => sql(&app, "ALTER TABLE audit_log_v1 DISABLE TRIGGER audit_log_v1_no_write")
+        Backend::Sqlite => sql(&app, "DROP TRIGGER audit_log_v1_no_update")
             .await
             .unwrap(),
-    };
-    let edited = sql(&app, "UPDATE audit_log_v1 SET at = '2020-01-01T00:00:00.000000Z' WHERE seq = 7")
+        Backend::Postgres => sql(
+            &app,
+            "ALTER TABLE audit_log_v1 DISABLE TRIGGER audit_log_v1_no_write",
+        )
         .await
-        .unwrap();
+        .unwrap(),
+    };
+    let edited = sql(
+        &app,
+        "UPDATE audit_log_v1 SET at = '2020-01-01T00:00:00.000000Z' WHERE seq = 7",
+    )
+    .await
+    .unwrap();
     assert_eq!(edited, 1);
     let c = chain(&app).await;
     assert_eq!(c["verified"], false, "{c}");
     let sealed = app
-        .graphql(None, "{ auditChain { firstBrokenSeq sealedV1 { verified firstBrokenSeq } } }", json!({}))
+        .graphql(
+            None,
+            "{ auditChain { firstBrokenSeq sealedV1 { verified firstBrokenSeq } } }",
+            json!({}),
+        )
         .await
         .body["data"]["auditChain"]
         .clone();
-    assert_eq!(sealed, json!({"firstBrokenSeq": null, "sealedV1": {"verified": false, "firstBrokenSeq": 7}}));
+    assert_eq!(
+        sealed,
+        json!({"firstBrokenSeq": null, "sealedV1": {"verified": false, "firstBrokenSeq": 7}})
+    );
 }

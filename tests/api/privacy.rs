@@ -37,7 +37,7 @@ fn number_forms(v: f64) -> Vec<String> {
         let digits: Vec<char> = int.chars().collect();
         let mut out = String::new();
         for (i, c) in digits.iter().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push_str(sep);
             }
             out.push(*c);
@@ -91,7 +91,8 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
     let coordinator = app.token(COORDINATOR_EMAIL, TEST_PASSWORD).await;
 
     // The contributor submits a value that stays pending, and one that is rejected.
-    let submit = "mutation($i: SubmitMeasurementInput!) { submitMeasurement(input: $i) { id status } }";
+    let submit =
+        "mutation($i: SubmitMeasurementInput!) { submitMeasurement(input: $i) { id status } }";
     let indicator = app
         .graphql(
             None,
@@ -116,7 +117,10 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
         )
         .await
         .body;
-    assert_eq!(pending["data"]["submitMeasurement"]["status"], "SUBMITTED", "{pending}");
+    assert_eq!(
+        pending["data"]["submitMeasurement"]["status"], "SUBMITTED",
+        "{pending}"
+    );
     let rejected = app
         .graphql(
             Some(&contributor),
@@ -135,7 +139,10 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
         )
         .await
         .body;
-    assert_eq!(answer["data"]["rejectMeasurement"]["status"], "REJECTED", "{answer}");
+    assert_eq!(
+        answer["data"]["rejectMeasurement"]["status"], "REJECTED",
+        "{answer}"
+    );
 
     // An import awaiting review, and a password change.
     let csv = format!(
@@ -143,7 +150,14 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
     );
     let report = app
         .app
-        .import_observations(&op, eco.id, IMPORT_FILE.into(), csv.into_bytes(), Some(gore), None)
+        .import_observations(
+            &op,
+            eco.id,
+            IMPORT_FILE.into(),
+            csv.into_bytes(),
+            Some(gore),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(report.rows_created, 1);
@@ -192,9 +206,11 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
                     measurements::reject_reason,
                 ));
                 if approved {
-                    q.filter(measurements::status.eq("approved")).load::<Texts>(c)
+                    q.filter(measurements::status.eq("approved"))
+                        .load::<Texts>(c)
                 } else {
-                    q.filter(measurements::status.ne("approved")).load::<Texts>(c)
+                    q.filter(measurements::status.ne("approved"))
+                        .load::<Texts>(c)
                 }
             };
             let unapproved = texts(false)?;
@@ -224,7 +240,10 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
         secrets.insert(hex::encode(sha2::Sha256::digest(hash.as_bytes())));
         secrets.insert(hash);
     }
-    assert!(unapproved.len() >= 4, "the demo's pending values and the scenario's");
+    assert!(
+        unapproved.len() >= 4,
+        "the demo's pending values and the scenario's"
+    );
     for (evidence, comment, reason) in unapproved {
         // Short demo words ("INEI") would match published text; the distinctive ones are long.
         for text in [evidence, Some(comment), reason].into_iter().flatten() {
@@ -254,7 +273,10 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
         from = page.body["next"].as_i64();
     }
     assert!(entries > 500, "{entries} entries");
-    scanned.check("head", &app.get("/api/v1/audit/head").await.body.to_string());
+    scanned.check(
+        "head",
+        &app.get("/api/v1/audit/head").await.body.to_string(),
+    );
 
     // The public GraphQL queries, anonymously.
     let mut queries = vec![
