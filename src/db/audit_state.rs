@@ -2,8 +2,9 @@
 //! and private part per entity type, built field by field from the stored row.
 //!
 //! Nothing reaches the public log by accident: a column added to a table is in no audit state
-//! until it is named here, and `every_column_is_in_an_audit_state` (below) fails until it is,
-//! so each new column is decided public or private once. What is private:
+//! until it is named here, and the integration test `every_column_is_in_an_audit_state`
+//! (`tests/api/privacy.rs`) fails until it is, so each new column is decided public or private
+//! once. What is private:
 //! - users' e-mail, role, disabled flag, and a digest of the password hash (so a replaced
 //!   hash is detected, never the hash itself);
 //! - settings' values (a digest only: they are secrets);

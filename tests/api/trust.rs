@@ -209,3 +209,176 @@ async fn a_saved_checkpoint_proves_the_history_with_sha256_alone(app: TestApp) {
         (400, Some("BAD_USER_INPUT"))
     );
 }
+
+both_backends!(
+    an_approval_publishes_what_the_submission_committed_to,
+    a_kept_private_part_or_a_private_field_edited_is_detected,
+);
+
+/// The submission entry hides the value behind a commitment; the approval entry publishes it;
+/// `ayni audit reveal` shows the auditor that both say the same, with sha256 alone.
+async fn an_approval_publishes_what_the_submission_committed_to(app: TestApp) {
+    seeded_with_values(&app).await;
+    let coordinator = app.login_as(ayni::domain::Role::Coordinator).await;
+    let ind = app
+        .graphql(
+            None,
+            r#"{ ecosystem(slug: "moquegua") { objectives { indicators { id } } } }"#,
+            json!({}),
+        )
+        .await
+        .body["data"]["ecosystem"]["objectives"][0]["indicators"][0]["id"]
+        .clone();
+    let actor = app.app.actors().await.unwrap()[0].id.to_string();
+    let submitted = app
+        .graphql(
+            Some(&coordinator),
+            "mutation($i: SubmitMeasurementInput!) { submitMeasurement(input: $i) { id provenance { auditSeq } } }",
+            json!({"i": {"indicatorId": ind, "period": "2025", "value": 27.125, "actorId": actor,
+                   "evidenceText": "Planilla de empleo local 2025"}}),
+        )
+        .await
+        .body;
+    let id = submitted["data"]["submitMeasurement"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{submitted}"))
+        .to_string();
+    let head = app.get("/api/v1/audit/head").await.body["seq"]
+        .as_i64()
+        .unwrap();
+    let submission = app
+        .get(&format!("/api/v1/audit/proof?from={head}&limit=1"))
+        .await
+        .body["entries"][0]
+        .clone();
+    assert_eq!(submission["entity_id"], id.as_str());
+    assert_eq!(submission["after"]["status"], "submitted");
+    assert_eq!(submission["after"]["value"], Value::Null, "{submission}");
+    assert!(!submission.to_string().contains("Planilla de empleo"));
+    let commitment = submission["after"]["private_commitment"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let approved = app
+        .graphql(
+            Some(&coordinator),
+            "mutation($id: ID!) { approveMeasurement(id: $id) { status } }",
+            json!({"id": id}),
+        )
+        .await
+        .body;
+    assert_eq!(
+        approved["data"]["approveMeasurement"]["status"], "APPROVED",
+        "{approved}"
+    );
+    let approval = app
+        .get(&format!("/api/v1/audit/proof?from={}", head + 1))
+        .await
+        .body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity_id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(approval["after"]["value"], 27.125);
+    assert_eq!(
+        approval["after"]["evidence_text"],
+        "Planilla de empleo local 2025"
+    );
+    assert_eq!(approval["after"].get("private_commitment"), None);
+    assert_eq!(
+        approval["before"]["private_commitment"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+
+    // The operator reveals the submission entry; the auditor recomputes the commitment.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ayni"))
+        .args([
+            "audit",
+            "reveal",
+            &head.to_string(),
+            "--database-url",
+            &app.database_url.to_string_unmasked(),
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let revealed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (salt, private) = (
+        revealed["after"]["salt"].as_str().unwrap(),
+        revealed["after"]["private"].as_str().unwrap(),
+    );
+    assert_eq!(salt.len(), 64);
+    assert_eq!(sha256_hex(&format!("{salt}{private}")), commitment);
+    let private: Value = serde_json::from_str(private).unwrap();
+    assert_eq!(private["value"], approval["after"]["value"]);
+    assert_eq!(private["evidence_text"], approval["after"]["evidence_text"]);
+
+    // Revealing is for admins only: not over any public interface, and not for coordinators.
+    let caller = app.app.authenticate(&coordinator).await.unwrap();
+    assert!(matches!(
+        app.app.audit_reveal(&caller, head).await,
+        Err(ayni::app::AppError::Forbidden(_))
+    ));
+}
+
+async fn a_kept_private_part_or_a_private_field_edited_is_detected(app: TestApp) {
+    seeded_with_values(&app).await;
+    let user = app
+        .create_user(
+            "veedora@sociedad-civil.example.pe",
+            ayni::domain::Role::Monitor,
+            None,
+        )
+        .await;
+    assert_eq!(chain(&app).await["verified"], true);
+
+    // A user's e-mail changed in the database: private, yet found.
+    sql(
+        &app,
+        &format!("UPDATE users SET email = 'otra@sociedad-civil.example.pe' WHERE id = {user}"),
+    )
+    .await
+    .unwrap();
+    let c = chain(&app).await;
+    assert_eq!(c["verified"], false);
+    assert_eq!(c["firstBrokenSeq"], Value::Null);
+    assert_eq!(c["mismatches"][0]["entityType"], "user", "{c}");
+    assert_eq!(c["mismatches"][0]["entityId"], user.to_string());
+    sql(
+        &app,
+        &format!("UPDATE users SET email = 'veedora@sociedad-civil.example.pe' WHERE id = {user}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(chain(&app).await["verified"], true);
+
+    // A kept private part edited behind the triggers breaks the chain at its entry.
+    let seq = app.get("/api/v1/audit/head").await.body["seq"]
+        .as_i64()
+        .unwrap();
+    disable_audit_triggers(&app).await;
+    let edited = sql(
+        &app,
+        &format!("UPDATE audit_log SET after_private = REPLACE(after_private, 'veedora', 'otra') WHERE seq = {seq}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(edited, 1);
+    let c = chain(&app).await;
+    assert_eq!(c["firstBrokenSeq"], seq, "{c}");
+    assert!(
+        c["breakReason"].as_str().unwrap().contains("private part"),
+        "{c}"
+    );
+}
