@@ -864,12 +864,10 @@ async fn load_indicator(
             found
         }
         None => {
-            let direction = match seed.direction.as_str() {
-                "increase" => DirectionKind::Increase,
-                "decrease" => DirectionKind::Decrease,
-                "range" => DirectionKind::Range,
-                other => return Err(fail(format!("unknown direction '{other}'"))),
-            };
+            let direction: DirectionKind = seed
+                .direction
+                .parse()
+                .map_err(|()| fail(format!("unknown direction '{}'", seed.direction)))?;
             let aggregation = match seed.aggregation.as_deref() {
                 None => Aggregation::Last,
                 Some(a) => Aggregation::parse(a)
@@ -924,7 +922,7 @@ async fn load_indicator(
         .map_err(err("values"))?;
     let have: HashSet<(String, String, String)> = stored
         .into_iter()
-        .map(|m| (m.period, m.territory, m.disaggregation))
+        .map(|m| (m.period.to_string(), m.territory, m.disaggregation))
         .collect();
     for v in &seed.values {
         let actor_id = actor(&v.actor)?;

@@ -45,7 +45,7 @@ impl Ayni {
                         format!("no actor with id {actor_id}"),
                     ));
                 }
-                let role = change.role.unwrap_or(before.role()?);
+                let role = change.role.unwrap_or(before.role);
                 let actor_after = change.actor_id.unwrap_or(before.actor_id);
                 if role == Role::Contributor && actor_after.is_none() {
                     return Err(AppError::invalid(

@@ -7,7 +7,7 @@ use crate::db::models::challenge::{self, Challenge};
 use crate::db::models::measurement::{self, Measurement};
 use crate::db::models::{ecosystem, user};
 use crate::domain::strategy::text;
-use crate::domain::{MeasurementStatus, Role};
+use crate::domain::{ChallengeStatus, MeasurementStatus, Role};
 
 use super::{AppError, Ayni, Caller};
 
@@ -34,7 +34,7 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let m = measurement::by_id(tx.conn(), measurement_id)?
-                    .filter(|m| m.status == MeasurementStatus::Approved.as_str())
+                    .filter(|m| m.status == MeasurementStatus::Approved)
                     .ok_or_else(|| {
                         AppError::invalid(
                             "measurementId",
@@ -66,15 +66,15 @@ impl Ayni {
             .write(caller.author(), move |tx| {
                 let before = challenge::by_id(tx.conn(), id)?
                     .ok_or_else(|| AppError::not_found(format!("challenge {id}")))?;
-                if before.status != "open" {
+                if before.status != ChallengeStatus::Open {
                     return Err(AppError::Conflict {
                         field: "id".into(),
                         message: format!("challenge {id} was already answered ({})", before.status),
                     });
                 }
                 let status = match outcome {
-                    ChallengeOutcome::Upheld => "upheld",
-                    ChallengeOutcome::Dismissed => "dismissed",
+                    ChallengeOutcome::Upheld => ChallengeStatus::Upheld,
+                    ChallengeOutcome::Dismissed => ChallengeStatus::Dismissed,
                 };
                 let after = challenge::answer(tx, &before, status, &answer)?;
                 if outcome == ChallengeOutcome::Upheld {
@@ -92,7 +92,7 @@ impl Ayni {
     pub async fn challenges(
         &self,
         ecosystem_slug: String,
-        status: Option<&'static str>,
+        status: Option<ChallengeStatus>,
     ) -> Result<Vec<Challenge>, AppError> {
         self.db
             .run(move |c| {

@@ -125,13 +125,13 @@ fn scenario_impacts(
         let Some(d) = m.development_id.and_then(|id| developments.get(&id)) else {
             continue;
         };
-        if !scenario.includes(d.status()?) {
+        if !scenario.includes(d.status) {
             continue;
         }
         out.push(Impact {
-            period: m.period()?,
+            period: m.period,
             development_id: d.id,
-            sector: d.sector()?,
+            sector: d.sector,
             actor_id: d.actor_id,
             value: m.value,
         });
@@ -144,9 +144,9 @@ fn state_at(
     impacts: &[Impact],
     periods: &[Period],
 ) -> Result<(Threshold, Vec<CumulativePoint>), AppError> {
-    let threshold = v.threshold()?;
+    let threshold = v.threshold();
     let points = cumulative(
-        &v.baseline_period()?,
+        &v.baseline_period,
         v.baseline_value,
         threshold,
         impacts,
@@ -404,7 +404,7 @@ impl Ayni {
                     ));
                 }
                 let period = Period::parse("period", &input.period)?;
-                let baseline = v.baseline_period()?;
+                let baseline = v.baseline_period;
                 if period.end() <= baseline.end() {
                     return Err(AppError::invalid(
                         "period",
@@ -512,7 +512,7 @@ impl Ayni {
                     .ok_or_else(|| AppError::not_found(format!("VEC {vec_id}")))?;
                 let (rows, developments) = approved_impacts(c, &[v.id])?;
                 let impacts = scenario_impacts(&rows, &developments, v.id, scenario)?;
-                let baseline = v.baseline_period()?;
+                let baseline = v.baseline_period;
                 let first = match from {
                     Some(f) => f,
                     None => baseline

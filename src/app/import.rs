@@ -531,8 +531,8 @@ impl Ayni {
                         v.code.clone(),
                         KnownVariable {
                             id: v.id,
-                            periodicity: v.periodicity()?,
-                            level: v.level()?,
+                            periodicity: v.periodicity,
+                            level: v.level,
                             selected: selected.contains(&v.id),
                             responsible_actor_id: v.responsible_actor_id,
                         },
@@ -666,7 +666,7 @@ impl Ayni {
                     .ok_or_else(|| AppError::not_found(format!("import {import_id}")))?;
                 let mut approved = 0;
                 for row in measurement::of_import(tx.conn(), import_id)? {
-                    if row.status()? == MeasurementStatus::Submitted {
+                    if row.status == MeasurementStatus::Submitted {
                         measurement::approve(tx, &row)?;
                         approved += 1;
                     }

@@ -15,31 +15,13 @@ use crate::domain::scoring::{
 };
 use crate::domain::strategy::text;
 use crate::domain::{
-    Code, FieldError, MetricCategory, Period, PeriodType, SharedValueForm, TargetHorizon,
-    ValidationErrors, Weight,
+    Code, DirectionKind, FieldError, MetricCategory, Period, PeriodType, SharedValueForm,
+    TargetHorizon, ValidationErrors, Weight,
 };
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible};
 use super::variables::{check_formula, formula_values};
 use super::{AppError, Ayni, Caller};
-
-/// An indicator's direction as the interfaces receive it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirectionKind {
-    Increase,
-    Decrease,
-    Range,
-}
-
-impl DirectionKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            DirectionKind::Increase => "increase",
-            DirectionKind::Decrease => "decrease",
-            DirectionKind::Range => "range",
-        }
-    }
-}
 
 /// A new indicator, or (all optional) changes to one.
 #[derive(Debug, Clone, Default)]
@@ -162,16 +144,14 @@ fn resolve(
     ));
     let direction_kind = input
         .direction
-        .map(DirectionKind::as_str)
-        .or(current.map(|c| c.direction.as_str()))
-        .unwrap_or("increase")
-        .to_string();
+        .or(current.map(|c| c.direction))
+        .unwrap_or(DirectionKind::Increase);
     let lower = input.range_lower.or(current.and_then(|c| c.range_lower));
     let upper = input.range_upper.or(current.and_then(|c| c.range_upper));
-    let direction = errors.check(Direction::parse(&direction_kind, lower, upper));
+    let direction = errors.check(Direction::with_bounds(direction_kind, lower, upper));
     let periodicity = match (input.periodicity, current) {
         (Some(p), _) => Some(p),
-        (None, Some(c)) => Some(c.periodicity()?),
+        (None, Some(c)) => Some(c.periodicity),
         (None, None) => None,
     };
     let Some(periodicity) = periodicity else {
@@ -183,7 +163,7 @@ fn resolve(
     };
     let aggregation = match (input.aggregation, current) {
         (Some(a), _) => a,
-        (None, Some(c)) => c.aggregation()?,
+        (None, Some(c)) => c.aggregation,
         (None, None) => Aggregation::Last,
     };
     let defaults = Thresholds::default();
@@ -242,7 +222,7 @@ fn resolve(
         .map(|rows| rows.is_empty().not())
     };
     if let Some(c) = current
-        && c.periodicity != periodicity.as_str()
+        && c.periodicity != periodicity
         && has_values(conn, c)?
     {
         errors.push(FieldError::new(
@@ -274,12 +254,12 @@ fn resolve(
         }
     }
     let shared_value_form = match input.shared_value_form {
-        Some(v) => v.map(|f| f.as_str().to_string()),
-        None => current.and_then(|c| c.shared_value_form.clone()),
+        Some(v) => v,
+        None => current.and_then(|c| c.shared_value_form),
     };
     let metric_category = match input.metric_category {
-        Some(v) => v.map(|m| m.as_str().to_string()),
-        None => current.and_then(|c| c.metric_category.clone()),
+        Some(v) => v,
+        None => current.and_then(|c| c.metric_category),
     };
     let (
         Some(code),
@@ -475,7 +455,7 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let ind = require_indicator(tx.conn(), id)?;
-                if let Some(b) = ind.baseline()?
+                if let Some(b) = ind.baseline()
                     && period.end() <= b.period.end()
                 {
                     return Err(AppError::invalid(
@@ -542,7 +522,7 @@ impl Ayni {
                     .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
                 let targets = indicator::targets_of(c, &[id])?;
                 let spec = ind.spec(&targets.iter().collect::<Vec<_>>())?;
-                let kind = ind.periodicity()?;
+                let kind = ind.periodicity;
                 let (obs, reasons) = if ind.formula.is_some() {
                     formula_values(c, &[&ind], &eco.territory, "9999-12-31")?
                         .remove(&id)
@@ -682,8 +662,9 @@ fn counted_observations(
 ) -> Result<CardValues, AppError> {
     let (formulas, stored): (Vec<&Indicator>, Vec<&Indicator>) =
         indicators.iter().partition(|i| i.formula.is_some());
-    let (sums, lasts): (Vec<&Indicator>, Vec<&Indicator>) =
-        stored.into_iter().partition(|i| i.aggregation == "sum");
+    let (sums, lasts): (Vec<&Indicator>, Vec<&Indicator>) = stored
+        .into_iter()
+        .partition(|i| i.aggregation == Aggregation::Sum);
     let until = at.end().to_string();
     let mut rows = measurement::counted_totals(
         c,
@@ -715,7 +696,7 @@ fn counted_observations(
     }
     let since_start: std::collections::HashSet<i64> = formulas
         .iter()
-        .filter(|i| i.aggregation != "sum")
+        .filter(|i| i.aggregation != Aggregation::Sum)
         .map(|i| i.id)
         .collect();
     for (id, (points, gaps)) in formula_values(c, &formulas, &eco.territory, &until)? {

@@ -106,7 +106,7 @@ impl Ayni {
                     }
                 }
                 require_actor(tx.conn(), actor_id)?;
-                let period = Period::parse_typed("period", &input.period, ind.periodicity()?)?;
+                let period = Period::parse_typed("period", &input.period, ind.periodicity)?;
                 let eco = ecosystem::by_id(tx.conn(), ind.ecosystem_id)?
                     .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
                 let home =
@@ -148,7 +148,7 @@ impl Ayni {
             .db
             .write(caller.author(), move |tx| {
                 let before = measurement::require(tx.conn(), id)?;
-                if before.status()? != MeasurementStatus::Submitted {
+                if before.status != MeasurementStatus::Submitted {
                     return Err(AppError::Conflict {
                         field: "id".into(),
                         message: format!("measurement {id} is already {}", before.status),
@@ -178,7 +178,7 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let before = measurement::require(tx.conn(), id)?;
-                if before.status()? != MeasurementStatus::Submitted {
+                if before.status != MeasurementStatus::Submitted {
                     return Err(AppError::Conflict {
                         field: "id".into(),
                         message: format!("measurement {id} is already {}", before.status),

@@ -21,6 +21,7 @@ mod shared_value;
 mod users;
 mod variables;
 
+pub use crate::domain::DirectionKind;
 pub use actors::NewActorInput;
 pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
 pub use caller::{Caller, logged_in};
@@ -33,8 +34,7 @@ pub use import::{
     RowError,
 };
 pub use indicators::{
-    DirectionKind, IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard,
-    SeriesPoint,
+    IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard, SeriesPoint,
 };
 pub use measurements::{ApprovedValue, MeasurementInput, visibility};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};

@@ -94,7 +94,7 @@ fn resolve_fields(
     let perspectives = ecosystem::perspectives_of(tx.conn(), &[ecosystem_id])?;
     let perspective_id = perspectives
         .iter()
-        .find(|p| p.kind == perspective.as_str())
+        .find(|p| p.kind == perspective)
         .map(|p| p.id)
         .ok_or_else(|| {
             AppError::internal(format!(
@@ -145,7 +145,7 @@ impl Ayni {
                 let perspective_id = match perspective {
                     Some(kind) => {
                         let ps = ecosystem::perspectives_of(c, &[ecosystem_id])?;
-                        match ps.into_iter().find(|p| p.kind == kind.as_str()) {
+                        match ps.into_iter().find(|p| p.kind == kind) {
                             Some(p) => Some(p.id),
                             None => return Ok(Vec::new()),
                         }
@@ -238,9 +238,11 @@ impl Ayni {
                     .ok_or_else(|| AppError::not_found(format!("objective {id}")))?;
                 let perspective = match patch.perspective {
                     Some(p) => p,
-                    None => ecosystem::perspective_by_id(tx.conn(), before.perspective_id)?
-                        .ok_or_else(|| AppError::internal("objective without perspective"))?
-                        .kind()?,
+                    None => {
+                        ecosystem::perspective_by_id(tx.conn(), before.perspective_id)?
+                            .ok_or_else(|| AppError::internal("objective without perspective"))?
+                            .kind
+                    }
                 };
                 let responsible = match patch.responsible_actor_ids {
                     Some(ids) => ids,

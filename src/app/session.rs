@@ -39,7 +39,7 @@ impl Ayni {
             .tokens
             .issue(
                 user.id,
-                &user.role,
+                user.role.as_str(),
                 user.actor_id,
                 chrono::Utc::now().timestamp(),
             )
@@ -71,7 +71,7 @@ impl Ayni {
         Ok(Caller {
             user_id: Some(user.id),
             email: user.email.clone(),
-            role: user.role()?,
+            role: user.role,
             actor_id: user.actor_id,
         })
     }

@@ -130,7 +130,7 @@ fn hybrid_views(
                 .cloned()
                 .unwrap_or_default();
             Ok(HybridView {
-                series: hybrid_series(m.relation()?, &social, &financial),
+                series: hybrid_series(m.relation, &social, &financial),
                 check: hybrid_check(&social, &financial),
                 metric: m,
             })
@@ -184,7 +184,7 @@ impl Ayni {
                         format!("no actor with id {}", input.company_actor_id),
                     )
                 })?;
-                if company.kind()? != ActorKind::Company {
+                if company.kind != ActorKind::Company {
                     return Err(AppError::invalid(
                         "companyActorId",
                         "company",
@@ -217,8 +217,8 @@ impl Ayni {
                     }
                 }
                 if let [(_, social), (_, financial)] = found.as_slice() {
-                    let category = |i: &Indicator| i.metric_category.as_deref().map(str::to_string);
-                    if category(financial).as_deref() != Some(MetricCategory::Financial.as_str()) {
+                    let category = |i: &Indicator| i.metric_category;
+                    if category(financial) != Some(MetricCategory::Financial) {
                         errors.push(crate::domain::FieldError::new(
                             "financialIndicatorId",
                             "financial",
@@ -228,7 +228,7 @@ impl Ayni {
                             ),
                         ));
                     }
-                    if category(social).as_deref() == Some(MetricCategory::Financial.as_str()) {
+                    if category(social) == Some(MetricCategory::Financial) {
                         errors.push(crate::domain::FieldError::new(
                             "socialIndicatorId",
                             "social",
@@ -238,7 +238,7 @@ impl Ayni {
                             ),
                         ));
                     }
-                    let (ps, pf) = (social.periodicity()?, financial.periodicity()?);
+                    let (ps, pf) = (social.periodicity, financial.periodicity);
                     if ps != pf {
                         errors.push(crate::domain::FieldError::new(
                             "financialIndicatorId",
@@ -289,7 +289,7 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let before = hybrid::require(tx.conn(), id)?;
-                if before.status()? == HybridStatus::Adopted {
+                if before.status == HybridStatus::Adopted {
                     return Err(AppError::Conflict {
                         field: "id".into(),
                         message: format!("hybrid metric {} is already adopted", before.code),
@@ -412,8 +412,18 @@ impl Ayni {
                         .collect();
                     groups(&items, &ids, Some(1.0))
                 };
-                let by_form = by(&|_, i| i.shared_value_form.iter().cloned().collect());
-                let by_category = by(&|_, i| i.metric_category.iter().cloned().collect());
+                let by_form = by(&|_, i| {
+                    i.shared_value_form
+                        .iter()
+                        .map(|f| f.as_str().to_string())
+                        .collect()
+                });
+                let by_category = by(&|_, i| {
+                    i.metric_category
+                        .iter()
+                        .map(|c| c.as_str().to_string())
+                        .collect()
+                });
                 let by_theme = by(&|o, _| {
                     o.theme_id
                         .and_then(|t| themes.iter().find(|x| x.id == t))
@@ -449,8 +459,7 @@ impl Ayni {
                         let receives = group("out", &|i| {
                             beneficiaries.iter().any(|b| {
                                 b.indicator_id == i.indicator.id
-                                    && (b.actor_id == Some(a.id)
-                                        || b.actor_kind.as_deref() == Some(a.kind.as_str()))
+                                    && (b.actor_id == Some(a.id) || b.actor_kind == Some(a.kind))
                             })
                         });
                         ActorShare {

@@ -135,7 +135,7 @@ pub(super) fn check_formula(
             continue;
         };
         if let Some(wanted) = periodicity
-            && let Err(why) = serves(v.periodicity()?, v.rollup()?, wanted)
+            && let Err(why) = serves(v.periodicity, v.rollup, wanted)
         {
             problems.push(FormulaProblem {
                 position: Some(r.position),
@@ -240,7 +240,7 @@ pub(super) fn formula_values(
     let (set, rules) = observation_set(conn, &vars, territory, until)?;
     let mut out = HashMap::new();
     for (ind, expr) in parsed {
-        let kind = ind.periodicity()?;
+        let kind = ind.periodicity;
         let mut points = Vec::new();
         let mut reasons = BTreeMap::new();
         for period in set.candidate_periods(&expr, kind) {
@@ -344,27 +344,27 @@ fn resolve(
     };
     let source = match (input.source, current) {
         (Some(s), _) => Some(s),
-        (None, Some(c)) => Some(c.source()?),
+        (None, Some(c)) => Some(c.source),
         (None, None) => None,
     };
     let periodicity = match (input.periodicity, current) {
         (Some(p), _) => Some(p),
-        (None, Some(c)) => Some(c.periodicity()?),
+        (None, Some(c)) => Some(c.periodicity),
         (None, None) => None,
     };
     let level = match (input.level, current) {
         (Some(l), _) => Some(l),
-        (None, Some(c)) => Some(c.level()?),
+        (None, Some(c)) => Some(c.level),
         (None, None) => None,
     };
     let availability = match (input.availability, current) {
         (Some(a), _) => a,
-        (None, Some(c)) => c.availability()?,
+        (None, Some(c)) => c.availability,
         (None, None) => Availability::Available,
     };
     let rollup = match (input.rollup, current) {
         (Some(r), _) => Some(r),
-        (None, Some(c)) => Some(c.rollup()?),
+        (None, Some(c)) => Some(c.rollup),
         (None, None) => None,
     };
     for (name, missing) in [
@@ -415,7 +415,7 @@ fn resolve(
                 ));
                 None
             }
-            Some(w) if w.rollup != RollUp::Sum.as_str() => {
+            Some(w) if w.rollup != RollUp::Sum => {
                 errors.push(FieldError::new(
                     "weightVariable",
                     "rollup",
@@ -533,7 +533,7 @@ impl Ayni {
             .write(caller.author(), move |tx| {
                 let before = require_variable(tx.conn(), &code)?;
                 let fields = resolve(tx.conn(), Some(&before), input)?;
-                if fields.periodicity.as_str() != before.periodicity
+                if fields.periodicity != before.periodicity
                     && !measurement::list(
                         tx.conn(),
                         Subjects::Variables(&[before.id]),
@@ -554,7 +554,7 @@ impl Ayni {
                 let ids: Vec<i64> = users.iter().map(|(_, i)| *i).collect();
                 for ind in crate::db::models::indicator::by_ids(tx.conn(), &ids)? {
                     let Some(f) = &ind.formula else { continue };
-                    let check = check_formula(tx.conn(), f, Some(ind.periodicity()?))?;
+                    let check = check_formula(tx.conn(), f, Some(ind.periodicity))?;
                     if let Some(p) = check.problems.first() {
                         return Err(AppError::invalid(
                             "code",
@@ -703,7 +703,7 @@ impl Ayni {
                     .map_or(String::new(), |t| t.as_str().to_string());
                 let (set, rules) =
                     observation_set(c, std::slice::from_ref(&v), &scope, "9999-12-31")?;
-                let kind = v.periodicity()?;
+                let kind = v.periodicity;
                 // The territories to answer for: the one asked, or every observed territory
                 // with its ancestors.
                 let stored = measurement::counted_of_variables(c, &[v.id], &scope, "9999-12-31")?;
@@ -780,7 +780,7 @@ impl Ayni {
                     )));
                 }
                 require_actor(tx.conn(), actor_id)?;
-                let period = Period::parse_typed("period", &input.period, v.periodicity()?)?;
+                let period = Period::parse_typed("period", &input.period, v.periodicity)?;
                 let territory = contribution
                     .territory
                     .ok_or_else(|| AppError::invalid("territory", "required", "say where"))?;
@@ -844,7 +844,7 @@ pub(super) fn require_variable(conn: &mut DbConnection, code: &str) -> Result<Va
 
 /// Refuses an observation finer than the level the variable is published at.
 pub(super) fn check_level(v: &Variable, territory: &Ubigeo) -> Result<(), AppError> {
-    if level_allows(v.level()?, territory) {
+    if level_allows(v.level, territory) {
         Ok(())
     } else {
         Err(AppError::invalid(

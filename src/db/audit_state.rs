@@ -29,8 +29,9 @@ use super::models::{
     user::User,
     variable::{Import, Selection, Variable},
 };
-use crate::domain::MeasurementStatus;
 use crate::domain::audit::{AuditState, TIME_FORMAT};
+use crate::domain::impact::ImpactBasis;
+use crate::domain::{ActorKind, MeasurementStatus, MetricCategory, SharedValueForm};
 
 /// An entity the audit chain records.
 pub trait Audited {
@@ -94,7 +95,7 @@ audited!(Actor, super::models::actor::ENTITY, |a| public_only(
     &ActorPublic {
         id: a.id,
         name: &a.name,
-        kind: &a.kind,
+        kind: a.kind.as_str(),
         created_at: at(&a.created_at),
         updated_at: at(&a.updated_at),
     }
@@ -125,7 +126,7 @@ audited!(User, super::models::user::ENTITY, |u| state(
     },
     Some(&UserPrivate {
         email: &u.email,
-        role: &u.role,
+        role: u.role.as_str(),
         disabled: u.disabled,
         password_hash_sha256: sha256_hex(&u.password_hash),
     }),
@@ -206,7 +207,7 @@ audited!(Perspective, super::models::ecosystem::PERSPECTIVE, |p| {
     public_only(&PerspectivePublic {
         id: p.id,
         ecosystem_id: p.ecosystem_id,
-        kind: &p.kind,
+        kind: p.kind.as_str(),
         name: &p.name,
         position: p.position,
     })
@@ -249,7 +250,7 @@ audited!(Theme, super::models::ecosystem::THEME, |t| public_only(
         code: &t.code,
         name: &t.name,
         description: &t.description,
-        kind: &t.kind,
+        kind: t.kind.as_str(),
         created_at: at(&t.created_at),
     }
 ));
@@ -339,7 +340,7 @@ struct IndicatorPublic<'a> {
     source: &'a str,
     shared_value_form: Option<&'a str>,
     metric_category: Option<&'a str>,
-    baseline_period: Option<&'a str>,
+    baseline_period: Option<String>,
     baseline_value: Option<f64>,
     baseline_note: &'a str,
     formula: Option<&'a str>,
@@ -363,18 +364,18 @@ impl Audited for IndicatorWithResponsibles<'_> {
             name: &i.name,
             description: &i.description,
             unit: &i.unit,
-            direction: &i.direction,
+            direction: i.direction.as_str(),
             range_lower: i.range_lower,
             range_upper: i.range_upper,
-            periodicity: &i.periodicity,
-            aggregation: &i.aggregation,
+            periodicity: i.periodicity.as_str(),
+            aggregation: i.aggregation.as_str(),
             green_threshold: i.green_threshold,
             amber_threshold: i.amber_threshold,
             weight: i.weight,
             source: &i.source,
-            shared_value_form: i.shared_value_form.as_deref(),
-            metric_category: i.metric_category.as_deref(),
-            baseline_period: i.baseline_period.as_deref(),
+            shared_value_form: i.shared_value_form.map(SharedValueForm::as_str),
+            metric_category: i.metric_category.map(MetricCategory::as_str),
+            baseline_period: i.baseline_period.map(|p| p.to_string()),
             baseline_value: i.baseline_value,
             baseline_note: &i.baseline_note,
             formula: i.formula.as_deref(),
@@ -389,7 +390,7 @@ impl Audited for IndicatorWithResponsibles<'_> {
 struct TargetPublic<'a> {
     id: i64,
     indicator_id: i64,
-    period: &'a str,
+    period: String,
     period_end: &'a str,
     value: f64,
     horizon: &'a str,
@@ -399,10 +400,10 @@ audited!(Target, super::models::indicator::TARGET, |t| public_only(
     &TargetPublic {
         id: t.id,
         indicator_id: t.indicator_id,
-        period: &t.period,
+        period: t.period.to_string(),
         period_end: &t.period_end,
         value: t.value,
-        horizon: &t.horizon,
+        horizon: t.horizon.as_str(),
     }
 ));
 
@@ -415,7 +416,7 @@ struct MeasurementPublic<'a> {
     vec_id: Option<i64>,
     development_id: Option<i64>,
     import_id: Option<i64>,
-    period: &'a str,
+    period: String,
     period_start: &'a str,
     period_end: &'a str,
     territory: &'a str,
@@ -452,7 +453,7 @@ audited!(Measurement, super::models::measurement::ENTITY, |m| {
         comment: &m.comment,
         reject_reason: m.reject_reason.as_deref(),
     };
-    let approved = m.status == MeasurementStatus::Approved.as_str();
+    let approved = m.status == MeasurementStatus::Approved;
     let (public_content, private_content) = if approved {
         (Some(content), None)
     } else {
@@ -466,17 +467,17 @@ audited!(Measurement, super::models::measurement::ENTITY, |m| {
             vec_id: m.vec_id,
             development_id: m.development_id,
             import_id: m.import_id,
-            period: &m.period,
+            period: m.period.to_string(),
             period_start: &m.period_start,
             period_end: &m.period_end,
             territory: &m.territory,
             disaggregation: &m.disaggregation,
             revision: m.revision,
             actor_id: m.actor_id,
-            basis: m.basis.as_deref(),
+            basis: m.basis.map(ImpactBasis::as_str),
             submitted_by: m.submitted_by,
             submitted_at: at(&m.submitted_at),
-            status: &m.status,
+            status: m.status.as_str(),
             reviewed_by: m.reviewed_by,
             reviewed_at: at_opt(&m.reviewed_at),
             counted: m.counted,
@@ -507,7 +508,7 @@ audited!(
         measurement_id: c.measurement_id,
         opened_by: c.opened_by,
         reason: &c.reason,
-        status: &c.status,
+        status: c.status.as_str(),
         answer: c.answer.as_deref(),
         answered_by: c.answered_by,
         opened_at: at(&c.opened_at),
@@ -544,16 +545,16 @@ audited!(Variable, super::models::variable::ENTITY, |v| public_only(
         name: &v.name,
         description: &v.description,
         unit: &v.unit,
-        source: &v.source,
+        source: v.source.as_str(),
         source_detail: &v.source_detail,
         source_reference: &v.source_reference,
-        periodicity: &v.periodicity,
-        level: &v.level,
+        periodicity: v.periodicity.as_str(),
+        level: v.level.as_str(),
         themes: &v.themes,
-        availability: &v.availability,
+        availability: v.availability.as_str(),
         availability_note: &v.availability_note,
         responsible_actor_id: v.responsible_actor_id,
-        rollup: &v.rollup,
+        rollup: v.rollup.as_str(),
         weight_variable_id: v.weight_variable_id,
         created_at: at(&v.created_at),
         updated_at: at(&v.updated_at),
@@ -645,9 +646,9 @@ audited!(
         company_actor_id: h.company_actor_id,
         social_indicator_id: h.social_indicator_id,
         financial_indicator_id: h.financial_indicator_id,
-        relation: &h.relation,
+        relation: h.relation.as_str(),
         unit: &h.unit,
-        status: &h.status,
+        status: h.status.as_str(),
         adopted_by: h.adopted_by,
         adopted_at: at_opt(&h.adopted_at),
         adoption_verdict: h.adoption_verdict.as_deref(),
@@ -669,7 +670,7 @@ audited!(Beneficiary, super::models::hybrid::BENEFICIARY, |b| {
     public_only(&BeneficiaryPublic {
         id: b.id,
         indicator_id: b.indicator_id,
-        actor_kind: b.actor_kind.as_deref(),
+        actor_kind: b.actor_kind.map(ActorKind::as_str),
         actor_id: b.actor_id,
     })
 });
@@ -683,7 +684,7 @@ struct VecPublic<'a> {
     description: &'a str,
     kind: &'a str,
     unit: &'a str,
-    baseline_period: &'a str,
+    baseline_period: String,
     baseline_value: f64,
     direction: &'a str,
     threshold_value: f64,
@@ -700,13 +701,13 @@ audited!(Vec_, super::models::impact::VEC, |v| public_only(
         code: &v.code,
         name: &v.name,
         description: &v.description,
-        kind: &v.kind,
+        kind: v.kind.as_str(),
         unit: &v.unit,
-        baseline_period: &v.baseline_period,
+        baseline_period: v.baseline_period.to_string(),
         baseline_value: v.baseline_value,
-        direction: &v.direction,
+        direction: v.direction.as_str(),
         threshold_value: v.threshold_value,
-        threshold_limit: &v.threshold_limit,
+        threshold_limit: v.threshold_limit.as_str(),
         boundary: &v.boundary,
         created_at: at(&v.created_at),
         updated_at: at(&v.updated_at),
@@ -723,8 +724,8 @@ struct DevelopmentPublic<'a> {
     actor_id: i64,
     status: &'a str,
     territory: &'a str,
-    start_period: &'a str,
-    end_period: Option<&'a str>,
+    start_period: String,
+    end_period: Option<String>,
     created_at: String,
     updated_at: String,
 }
@@ -735,12 +736,12 @@ audited!(Development, super::models::impact::DEVELOPMENT, |d| {
         ecosystem_id: d.ecosystem_id,
         name: &d.name,
         description: &d.description,
-        sector: &d.sector,
+        sector: d.sector.as_str(),
         actor_id: d.actor_id,
-        status: &d.status,
+        status: d.status.as_str(),
         territory: &d.territory,
-        start_period: &d.start_period,
-        end_period: d.end_period.as_deref(),
+        start_period: d.start_period.to_string(),
+        end_period: d.end_period.map(|p| p.to_string()),
         created_at: at(&d.created_at),
         updated_at: at(&d.updated_at),
     })

@@ -10,6 +10,7 @@ mod error;
 mod migrate;
 pub mod models;
 pub mod schema;
+mod stored;
 pub mod verify;
 
 use std::sync::Arc;

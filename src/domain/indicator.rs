@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::error::FieldError;
 
@@ -11,7 +11,7 @@ use super::error::FieldError;
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -66,6 +66,26 @@ vocabulary!(
         Short => "short",
         Medium => "medium",
         Long => "long",
+    }
+);
+
+vocabulary!(
+    /// Which way an indicator is better: up, down, or inside a range (whose bounds are
+    /// stored beside it; [`super::Direction`] joins them).
+    DirectionKind {
+        Increase => "increase",
+        Decrease => "decrease",
+        Range => "range",
+    }
+);
+
+vocabulary!(
+    /// Where a challenge on a published value stands: open until the coordinating body
+    /// answers it, then upheld (the value leaves the scores) or dismissed.
+    ChallengeStatus {
+        Open => "open",
+        Upheld => "upheld",
+        Dismissed => "dismissed",
     }
 );
 

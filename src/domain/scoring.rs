@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::error::FieldError;
+use super::indicator::DirectionKind;
 use super::period::Period;
 
 /// Which way is better.
@@ -36,10 +37,26 @@ impl Direction {
         lower: Option<f64>,
         upper: Option<f64>,
     ) -> Result<Direction, FieldError> {
+        let kind = kind.parse::<DirectionKind>().map_err(|()| {
+            FieldError::new(
+                "direction",
+                "unknown_value",
+                format!("unknown direction '{kind}'"),
+            )
+        })?;
+        Direction::with_bounds(kind, lower, upper)
+    }
+
+    /// A direction of this kind; `range` needs both bounds, finite and ordered.
+    pub fn with_bounds(
+        kind: DirectionKind,
+        lower: Option<f64>,
+        upper: Option<f64>,
+    ) -> Result<Direction, FieldError> {
         match kind {
-            "increase" => Ok(Direction::Increase),
-            "decrease" => Ok(Direction::Decrease),
-            "range" => match (lower, upper) {
+            DirectionKind::Increase => Ok(Direction::Increase),
+            DirectionKind::Decrease => Ok(Direction::Decrease),
+            DirectionKind::Range => match (lower, upper) {
                 (Some(l), Some(u)) if l.is_finite() && u.is_finite() && l <= u => {
                     Ok(Direction::Range { lower: l, upper: u })
                 }
@@ -54,11 +71,15 @@ impl Direction {
                     "a RANGE indicator needs both rangeLower and rangeUpper",
                 )),
             },
-            other => Err(FieldError::new(
-                "direction",
-                "unknown_value",
-                format!("unknown direction '{other}'"),
-            )),
+        }
+    }
+
+    /// The word of this direction's kind.
+    pub fn kind(&self) -> DirectionKind {
+        match self {
+            Direction::Increase => DirectionKind::Increase,
+            Direction::Decrease => DirectionKind::Decrease,
+            Direction::Range { .. } => DirectionKind::Range,
         }
     }
 

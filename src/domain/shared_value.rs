@@ -6,8 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::causal::{CausalCheck, Verdict, causal_check};
 use super::indicator::vocabulary;
 use super::period::Period;

@@ -3,18 +3,18 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::error::FieldError;
 
-/// The administrative level of an ubigeo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TerritoryLevel {
-    Department,
-    Province,
-    District,
-}
+super::indicator::vocabulary!(
+    /// The administrative level of an ubigeo.
+    TerritoryLevel {
+        Department => "department",
+        Province => "province",
+        District => "district",
+    }
+);
 
 /// A valid ubigeo code: 2, 4 or 6 digits, no level coded `00`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::error::FieldError;
 use super::formula::{EvalError, Expr};

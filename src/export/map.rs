@@ -92,7 +92,7 @@ impl MapDocument {
             perspectives: perspectives
                 .into_iter()
                 .map(|p| MapBand {
-                    kind: p.kind.clone(),
+                    kind: p.kind.as_str().to_string(),
                     name: p.name.clone(),
                     position: p.position,
                     objectives: map

@@ -38,7 +38,7 @@ impl UserGql {
     }
 
     async fn role(&self) -> async_graphql::Result<RoleGql> {
-        Ok(self.0.role().map_err(Into::into).gql()?.into())
+        Ok(self.0.role.into())
     }
 
     /// The actor this user reports for, if bound to one.

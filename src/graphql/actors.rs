@@ -36,7 +36,7 @@ impl ActorGql {
     }
 
     async fn kind(&self) -> async_graphql::Result<ActorKindGql> {
-        Ok(self.0.kind().map_err(Into::into).gql()?.into())
+        Ok(self.0.kind.into())
     }
 
     async fn created_at(&self) -> NaiveDateTime {

@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 use futures_util::Stream;
 
 use crate::app::{
-    AppError, DirectionKind, IndicatorCard, IndicatorInput, MeasurementInput, ObjectiveCard,
-    PerspectiveCard, Scorecard, SeriesPoint,
+    AppError, IndicatorCard, IndicatorInput, MeasurementInput, ObjectiveCard, PerspectiveCard,
+    Scorecard, SeriesPoint,
 };
 use crate::db::models::indicator::{Indicator, Target};
 use crate::db::models::measurement::{Measurement, MeasurementFilter};
@@ -23,7 +23,7 @@ use super::loaders::{
 use super::strategy::ObjectiveGql;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(name = "Direction", remote = "crate::app::DirectionKind")]
+#[graphql(name = "Direction", remote = "crate::domain::DirectionKind")]
 pub enum DirectionGql {
     /// More is better.
     Increase,
@@ -101,12 +101,6 @@ pub enum StatusGql {
     NoData,
 }
 
-fn parse_vocab<T: std::str::FromStr>(what: &str, raw: &str) -> async_graphql::Result<T> {
-    raw.parse()
-        .map_err(|_| AppError::internal(format!("stored {what} '{raw}' is unknown")))
-        .gql()
-}
-
 /// A period's value: a baseline.
 #[derive(SimpleObject)]
 pub struct Baseline {
@@ -126,9 +120,9 @@ pub struct TargetGql {
 impl TargetGql {
     fn new(t: &Target) -> async_graphql::Result<TargetGql> {
         Ok(TargetGql {
-            period: t.period.clone(),
+            period: t.period.to_string(),
             value: t.value,
-            horizon: parse_vocab::<crate::domain::TargetHorizon>("horizon", &t.horizon)?.into(),
+            horizon: t.horizon.into(),
         })
     }
 }
@@ -155,12 +149,7 @@ impl IndicatorGql {
         &self.0.unit
     }
     async fn direction(&self) -> async_graphql::Result<DirectionGql> {
-        Ok(match self.0.direction.as_str() {
-            "increase" => DirectionKind::Increase,
-            "decrease" => DirectionKind::Decrease,
-            _ => DirectionKind::Range,
-        }
-        .into())
+        Ok(self.0.direction.into())
     }
     async fn range_lower(&self) -> Option<f64> {
         self.0.range_lower
@@ -169,10 +158,10 @@ impl IndicatorGql {
         self.0.range_upper
     }
     async fn periodicity(&self) -> async_graphql::Result<PeriodicityGql> {
-        Ok(self.0.periodicity().map_err(AppError::from).gql()?.into())
+        Ok(self.0.periodicity.into())
     }
     async fn aggregation(&self) -> async_graphql::Result<AggregationGql> {
-        Ok(self.0.aggregation().map_err(AppError::from).gql()?.into())
+        Ok(self.0.aggregation.into())
     }
     /// Progress at or above this is GREEN.
     async fn green_threshold(&self) -> f64 {
@@ -189,24 +178,16 @@ impl IndicatorGql {
     async fn source(&self) -> &str {
         &self.0.source
     }
-    async fn shared_value_form(&self) -> async_graphql::Result<Option<SharedValueFormGql>> {
-        self.0
-            .shared_value_form
-            .as_deref()
-            .map(|f| parse_vocab::<crate::domain::SharedValueForm>("form", f).map(Into::into))
-            .transpose()
+    async fn shared_value_form(&self) -> Option<SharedValueFormGql> {
+        self.0.shared_value_form.map(Into::into)
     }
-    async fn metric_category(&self) -> async_graphql::Result<Option<MetricCategoryGql>> {
-        self.0
-            .metric_category
-            .as_deref()
-            .map(|m| parse_vocab::<crate::domain::MetricCategory>("category", m).map(Into::into))
-            .transpose()
+    async fn metric_category(&self) -> Option<MetricCategoryGql> {
+        self.0.metric_category.map(Into::into)
     }
     async fn baseline(&self) -> Option<Baseline> {
         match (&self.0.baseline_period, self.0.baseline_value) {
             (Some(p), Some(v)) => Some(Baseline {
-                period: p.clone(),
+                period: p.to_string(),
                 value: v,
                 note: self.0.baseline_note.clone(),
             }),
@@ -234,8 +215,7 @@ impl IndicatorGql {
             .unwrap_or_default();
         let kinds = rows
             .iter()
-            .filter_map(|b| b.actor_kind.as_deref())
-            .filter_map(|k| k.parse::<crate::domain::ActorKind>().ok())
+            .filter_map(|b| b.actor_kind)
             .map(Into::into)
             .collect();
         let loader = ctx.data::<async_graphql::dataloader::DataLoader<ActorLoader>>()?;
@@ -405,18 +385,14 @@ impl MeasurementGql {
     }
     /// How an impact contribution was obtained; null for other values.
     async fn basis(&self) -> Option<super::shared_value::ImpactBasisGql> {
-        self.0
-            .basis
-            .as_deref()
-            .and_then(|b| b.parse::<crate::domain::impact::ImpactBasis>().ok())
-            .map(Into::into)
+        self.0.basis.map(Into::into)
     }
     /// The bulk import that brought this value in, if any.
     async fn import_id(&self) -> Option<ID> {
         self.0.import_id.map(to_id)
     }
-    async fn period(&self) -> &str {
-        &self.0.period
+    async fn period(&self) -> String {
+        self.0.period.to_string()
     }
     /// Ubigeo of the territory the value is for.
     async fn territory(&self) -> &str {
@@ -459,7 +435,7 @@ impl MeasurementGql {
         self.0.submitted_at
     }
     async fn status(&self) -> async_graphql::Result<MeasurementStatusGql> {
-        Ok(self.0.status().map_err(AppError::from).gql()?.into())
+        Ok(self.0.status.into())
     }
     async fn reviewed_at(&self) -> Option<NaiveDateTime> {
         self.0.reviewed_at
@@ -555,13 +531,7 @@ impl PerspectiveScore<'_> {
         to_id(self.0.perspective.id)
     }
     async fn kind(&self) -> async_graphql::Result<super::strategy::PerspectiveKindGql> {
-        Ok(self
-            .0
-            .perspective
-            .kind()
-            .map_err(AppError::from)
-            .gql()?
-            .into())
+        Ok(self.0.perspective.kind.into())
     }
     async fn name(&self) -> &str {
         &self.0.perspective.name
@@ -634,11 +604,7 @@ impl IndicatorScore<'_> {
         self.0.indicator.weight
     }
     async fn direction(&self) -> DirectionGql {
-        match self.0.indicator.direction.as_str() {
-            "increase" => DirectionGql::Increase,
-            "decrease" => DirectionGql::Decrease,
-            _ => DirectionGql::Range,
-        }
+        self.0.indicator.direction.into()
     }
     async fn baseline(&self) -> Option<f64> {
         self.0.baseline.map(|b| b.value)

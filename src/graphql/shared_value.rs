@@ -146,16 +146,10 @@ impl HybridMetricGql {
         &self.0.metric.unit
     }
     async fn relation(&self) -> async_graphql::Result<HybridRelationGql> {
-        Ok(self
-            .0
-            .metric
-            .relation()
-            .map_err(AppError::from)
-            .gql()?
-            .into())
+        Ok(self.0.metric.relation.into())
     }
     async fn status(&self) -> async_graphql::Result<HybridStatusGql> {
-        Ok(self.0.metric.status().map_err(AppError::from).gql()?.into())
+        Ok(self.0.metric.status.into())
     }
     async fn company(&self, ctx: &Context<'_>) -> async_graphql::Result<ActorGql> {
         load_required::<ActorLoader>(ctx, self.0.metric.company_actor_id, "actor")
@@ -317,22 +311,22 @@ impl VecGql {
         &self.0.description
     }
     async fn kind(&self) -> async_graphql::Result<VecKindGql> {
-        Ok(self.0.kind().map_err(AppError::from).gql()?.into())
+        Ok(self.0.kind.into())
     }
     async fn unit(&self) -> &str {
         &self.0.unit
     }
-    async fn baseline_period(&self) -> &str {
-        &self.0.baseline_period
+    async fn baseline_period(&self) -> String {
+        self.0.baseline_period.to_string()
     }
     async fn baseline_value(&self) -> f64 {
         self.0.baseline_value
     }
-    async fn direction(&self) -> async_graphql::Result<DesirableGql> {
-        Ok(self.0.direction().map_err(AppError::from).gql()?.into())
+    async fn direction(&self) -> DesirableGql {
+        self.0.direction.into()
     }
     async fn threshold(&self) -> async_graphql::Result<ThresholdGql> {
-        let t = self.0.threshold().map_err(AppError::from).gql()?;
+        let t = self.0.threshold();
         Ok(ThresholdGql {
             value: t.value,
             limit: t.side.into(),
@@ -389,10 +383,10 @@ impl DevelopmentGql {
         &self.0.description
     }
     async fn sector(&self) -> async_graphql::Result<SectorGql> {
-        Ok(self.0.sector().map_err(AppError::from).gql()?.into())
+        Ok(self.0.sector.into())
     }
     async fn status(&self) -> async_graphql::Result<DevelopmentStatusGql> {
-        Ok(self.0.status().map_err(AppError::from).gql()?.into())
+        Ok(self.0.status.into())
     }
     /// The actor that owns it and reports its impacts.
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<ActorGql> {
@@ -403,11 +397,11 @@ impl DevelopmentGql {
     async fn territory(&self) -> &str {
         &self.0.territory
     }
-    async fn start_period(&self) -> &str {
-        &self.0.start_period
+    async fn start_period(&self) -> String {
+        self.0.start_period.to_string()
     }
-    async fn end_period(&self) -> Option<&str> {
-        self.0.end_period.as_deref()
+    async fn end_period(&self) -> Option<String> {
+        self.0.end_period.map(|p| p.to_string())
     }
 }
 

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDateTime;
 
-use crate::app::{
-    AppError, EcosystemInput, EcosystemPatch, ObjectiveInput, ObjectivePatch, ThemeInput,
-};
+use crate::app::{EcosystemInput, EcosystemPatch, ObjectiveInput, ObjectivePatch, ThemeInput};
 use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
 use crate::db::models::objective::{Link, Objective};
 use crate::domain;
@@ -208,7 +206,7 @@ impl PerspectiveGql {
         to_id(self.0.id)
     }
     async fn kind(&self) -> async_graphql::Result<PerspectiveKindGql> {
-        Ok(self.0.kind().map_err(AppError::from).gql()?.into())
+        Ok(self.0.kind.into())
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -237,7 +235,7 @@ impl ThemeGql {
         &self.0.description
     }
     async fn kind(&self) -> async_graphql::Result<ThemeKindGql> {
-        Ok(self.0.kind().map_err(AppError::from).gql()?.into())
+        Ok(self.0.kind.into())
     }
 }
 

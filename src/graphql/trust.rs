@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use crate::app::{AppError, ChallengeOutcome};
 use crate::db::models::challenge::Challenge;
 use crate::db::models::measurement::Measurement;
+use crate::domain::MeasurementStatus;
 
 use super::actors::ActorGql;
 use super::context::ContextExt;
@@ -69,13 +70,13 @@ impl Provenance<'_> {
     }
     /// The account that approved it.
     async fn approved_by(&self) -> Option<ActingUser> {
-        (self.0.status == "approved")
+        (self.0.status == MeasurementStatus::Approved)
             .then_some(self.0.reviewed_by)
             .flatten()
             .map(|user_id| ActingUser { user_id })
     }
     async fn approved_at(&self) -> Option<NaiveDateTime> {
-        (self.0.status == "approved")
+        (self.0.status == MeasurementStatus::Approved)
             .then_some(self.0.reviewed_at)
             .flatten()
     }
@@ -92,21 +93,11 @@ impl Provenance<'_> {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(name = "ChallengeStatus")]
+#[graphql(name = "ChallengeStatus", remote = "crate::domain::ChallengeStatus")]
 pub enum ChallengeStatusGql {
     Open,
     Upheld,
     Dismissed,
-}
-
-impl ChallengeStatusGql {
-    fn as_str(self) -> &'static str {
-        match self {
-            ChallengeStatusGql::Open => "open",
-            ChallengeStatusGql::Upheld => "upheld",
-            ChallengeStatusGql::Dismissed => "dismissed",
-        }
-    }
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -138,11 +129,7 @@ impl ChallengeGql {
         &self.0.reason
     }
     async fn status(&self) -> ChallengeStatusGql {
-        match self.0.status.as_str() {
-            "upheld" => ChallengeStatusGql::Upheld,
-            "dismissed" => ChallengeStatusGql::Dismissed,
-            _ => ChallengeStatusGql::Open,
-        }
+        self.0.status.into()
     }
     async fn opened_by(&self) -> ActingUser {
         ActingUser {
@@ -196,7 +183,7 @@ impl TrustQuery {
     ) -> async_graphql::Result<Vec<ChallengeGql>> {
         let list = ctx
             .app()?
-            .challenges(ecosystem_slug, status.map(ChallengeStatusGql::as_str))
+            .challenges(ecosystem_slug, status.map(Into::into))
             .await
             .gql()?;
         Ok(list.into_iter().map(ChallengeGql).collect())

@@ -87,7 +87,7 @@ impl VariableGql {
         &self.0.unit
     }
     async fn source(&self) -> async_graphql::Result<SourceKindGql> {
-        Ok(self.0.source().map_err(AppError::from).gql()?.into())
+        Ok(self.0.source.into())
     }
     /// The survey, register or system within the source (ENAHO, SIAF…).
     async fn source_detail(&self) -> &str {
@@ -98,18 +98,18 @@ impl VariableGql {
         &self.0.source_reference
     }
     async fn periodicity(&self) -> async_graphql::Result<PeriodicityGql> {
-        Ok(self.0.periodicity().map_err(AppError::from).gql()?.into())
+        Ok(self.0.periodicity.into())
     }
     /// The finest level the source publishes.
     async fn level(&self) -> async_graphql::Result<TerritoryLevelGql> {
-        Ok(self.0.level().map_err(AppError::from).gql()?.into())
+        Ok(self.0.level.into())
     }
     /// Theme and cluster codes (`CB`, `GIRH`, `PISCO`…).
     async fn themes(&self) -> Vec<&str> {
         self.0.theme_codes()
     }
     async fn availability(&self) -> async_graphql::Result<AvailabilityGql> {
-        Ok(self.0.availability().map_err(AppError::from).gql()?.into())
+        Ok(self.0.availability.into())
     }
     async fn availability_note(&self) -> &str {
         &self.0.availability_note
@@ -123,7 +123,7 @@ impl VariableGql {
     }
     /// How district values combine into provinces and departments.
     async fn roll_up(&self) -> async_graphql::Result<RollUpGql> {
-        Ok(self.0.rollup().map_err(AppError::from).gql()?.into())
+        Ok(self.0.rollup.into())
     }
     /// The weight of a weighted mean.
     async fn weight_variable(

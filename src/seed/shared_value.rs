@@ -227,8 +227,7 @@ pub async fn load(
                 }
             };
             report.count(found.is_none());
-            let proposed =
-                metric.status().map_err(|e| SeedError(e.to_string()))? == HybridStatus::Proposed;
+            let proposed = metric.status == HybridStatus::Proposed;
             if h.adopt && proposed {
                 app.adopt_hybrid_metric(op, metric.id, h.justification.clone())
                     .await
@@ -306,7 +305,7 @@ pub async fn load(
             .map_err(err("impact contributions"))?;
         let have: HashSet<(i64, i64, String)> = stored
             .into_iter()
-            .filter_map(|m| Some((m.vec_id?, m.development_id?, m.period)))
+            .filter_map(|m| Some((m.vec_id?, m.development_id?, m.period.to_string())))
             .collect();
         for i in s.impacts {
             let what = format!("impacts of '{}' on '{}'", i.development, i.vec);

@@ -13,7 +13,8 @@ use crate::db::models::measurement::{Measurement, MeasurementFilter};
 use crate::domain::causal::Verdict;
 use crate::domain::impact::{Scenario, VecStatus};
 use crate::domain::scoring::Status;
-use crate::domain::{MeasurementStatus, Period};
+use crate::domain::shared_value::HybridStatus;
+use crate::domain::{ChallengeStatus, MeasurementStatus, Period};
 use crate::export::map::{MapDocument, MapStatus, to_svg};
 
 use super::charts::{Series, bar_chart, fmt_num, line_chart};
@@ -585,7 +586,7 @@ pub async fn indicator(
         .challenges_of(value_ids)
         .await?
         .into_iter()
-        .filter(|c| c.status == "open")
+        .filter(|c| c.status == ChallengeStatus::Open)
         .collect();
     // Who approved: the reviewer's user number and the actor it speaks for (no e-mails).
     let reviewers: HashMap<i64, Option<i64>> = ayni
@@ -635,17 +636,13 @@ pub async fn indicator(
             }
         }
     } else {
-        let latest = values
-            .iter()
-            .filter(|m| m.counted)
-            .filter_map(|m| m.period().ok())
-            .max();
+        let latest = values.iter().filter(|m| m.counted).map(|m| m.period).max();
         territory_period = latest;
         for m in values
             .iter()
             .filter(|m| m.counted && m.disaggregation.is_empty())
         {
-            if Some(m.period().ok()) == Some(latest) {
+            if Some(m.period) == latest {
                 by_territory.insert(m.territory.clone(), m.value);
             }
         }
@@ -659,7 +656,7 @@ pub async fn indicator(
     let labels: Vec<String> = series.iter().map(|p| p.period.to_string()).collect();
     let target_at: HashMap<String, f64> = targets
         .iter()
-        .map(|t| (t.period.clone(), t.value))
+        .map(|t| (t.period.to_string(), t.value))
         .collect();
     let actual: Vec<Option<f64>> = series.iter().map(|p| p.evaluation.actual).collect();
     let expected: Vec<Option<f64>> = series.iter().map(|p| p.evaluation.expected).collect();
@@ -723,7 +720,7 @@ pub async fn indicator(
                 }
                 dt { (lang.t("source")) } dd { (ind.source) }
                 dt { (lang.t("responsible")) } dd { (responsible.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")) }
-                dt { (lang.t("baseline")) } dd { (num(ind.baseline_value)) " (" (ind.baseline_period.as_deref().unwrap_or("–")) ")" }
+                dt { (lang.t("baseline")) } dd { (num(ind.baseline_value)) " (" (ind.baseline_period.map_or_else(|| "–".to_string(), |p| p.to_string())) ")" }
             }
             h3 { (lang.t("targets")) }
             div.table-wrap { table {
@@ -884,7 +881,7 @@ pub async fn impacts(
                     td.num { (last.map(|p| format!("{} ({})", fmt_num(p.value.unwrap_or(0.0)), p.period)).unwrap_or_else(|| "–".into())) }
                     td.num { (h.check.n) } td.num { (num(h.check.r)) }
                     td { (verdict_word(lang, Some(h.check.verdict))) }
-                    td { (if h.metric.status == "adopted" { lang.t("adopted") } else { lang.t("proposed") }) }
+                    td { (if h.metric.status == HybridStatus::Adopted { lang.t("adopted") } else { lang.t("proposed") }) }
                 }
             } }
         } }

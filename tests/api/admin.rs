@@ -193,7 +193,7 @@ async fn rotating_the_secret_ends_old_tokens(app: TestApp) {
     let users = own.app.users(&ayni::app::Caller::operator()).await.unwrap();
     let admin_email = users
         .iter()
-        .find(|u| u.role == "admin")
+        .find(|u| u.role == ayni::domain::Role::Admin)
         .unwrap()
         .email
         .clone();

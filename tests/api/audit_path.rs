@@ -86,7 +86,7 @@ async fn every_write_appends_a_chained_audit_entry_in_its_transaction(app: TestA
         .await
         .unwrap()
         .into_iter()
-        .find(|u| u.role == "coordinator")
+        .find(|u| u.role == ayni::domain::Role::Coordinator)
         .unwrap();
     assert_eq!(
         last.user_id,

@@ -412,7 +412,7 @@ async fn a_citizen_browses_the_portal_in_chromium() {
         .await
         .unwrap()
         .into_iter()
-        .find(|m| m.period == "2025" && m.territory == "18")
+        .find(|m| m.period.to_string() == "2025" && m.territory == "18")
         .expect("the demo has 2025 values awaiting review");
     let code = app
         .app

@@ -14,18 +14,9 @@ pub const ENTITY: &str = "actor";
 pub struct Actor {
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: ActorKind,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl Actor {
-    /// The stored kind; rows are checked by the database, so an unknown one is corruption.
-    pub fn kind(&self) -> Result<ActorKind, StoreError> {
-        self.kind.parse().map_err(|()| {
-            StoreError::Corrupt(format!("actor {} has kind '{}'", self.id, self.kind))
-        })
-    }
 }
 
 /// Creates an actor and records it in the audit chain.

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::db::schema::{challenges, indicators, measurements};
 use crate::db::{DbConnection, StoreError, WriteTx};
+use crate::domain::ChallengeStatus;
 
 pub const ENTITY: &str = "challenge";
 
@@ -16,7 +17,7 @@ pub struct Challenge {
     pub measurement_id: i64,
     pub opened_by: i64,
     pub reason: String,
-    pub status: String,
+    pub status: ChallengeStatus,
     pub answer: Option<String>,
     pub answered_by: Option<i64>,
     pub opened_at: NaiveDateTime,
@@ -35,7 +36,7 @@ pub fn open(
             challenges::measurement_id.eq(measurement_id),
             challenges::opened_by.eq(opened_by),
             challenges::reason.eq(reason),
-            challenges::status.eq("open"),
+            challenges::status.eq(ChallengeStatus::Open.as_str()),
             challenges::opened_at.eq(now),
         ))
         .execute(tx.conn())
@@ -45,7 +46,7 @@ pub fn open(
     let c: Challenge = challenges::table
         .filter(challenges::measurement_id.eq(measurement_id))
         .filter(challenges::opened_by.eq(opened_by))
-        .filter(challenges::status.eq("open"))
+        .filter(challenges::status.eq(ChallengeStatus::Open.as_str()))
         .select(Challenge::as_select())
         .first(tx.conn())?;
     tx.record_change(None, Some(&c))?;
@@ -55,14 +56,14 @@ pub fn open(
 pub fn answer(
     tx: &mut WriteTx<'_>,
     before: &Challenge,
-    status: &str,
+    status: ChallengeStatus,
     answer: &str,
 ) -> Result<Challenge, StoreError> {
     let now = tx.now();
     let answered_by = tx.author().user_id;
     diesel::update(challenges::table.find(before.id))
         .set((
-            challenges::status.eq(status),
+            challenges::status.eq(status.as_str()),
             challenges::answer.eq(Some(answer)),
             challenges::answered_by.eq(answered_by),
             challenges::answered_at.eq(Some(now)),
@@ -105,7 +106,7 @@ pub fn of_measurements(
 pub fn withdrawn(conn: &mut DbConnection, measurement_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
     Ok(challenges::table
         .filter(challenges::measurement_id.eq_any(measurement_ids))
-        .filter(challenges::status.eq("upheld"))
+        .filter(challenges::status.eq(ChallengeStatus::Upheld.as_str()))
         .select(challenges::measurement_id)
         .load(conn)?)
 }
@@ -114,14 +115,14 @@ pub fn withdrawn(conn: &mut DbConnection, measurement_ids: &[i64]) -> Result<Vec
 pub fn of_ecosystem(
     conn: &mut DbConnection,
     ecosystem_id: i64,
-    status: Option<&str>,
+    status: Option<ChallengeStatus>,
 ) -> Result<Vec<Challenge>, StoreError> {
     let mut q = challenges::table
         .inner_join(measurements::table.inner_join(indicators::table))
         .filter(indicators::ecosystem_id.eq(ecosystem_id))
         .into_boxed();
     if let Some(s) = status {
-        q = q.filter(challenges::status.eq(s.to_string()));
+        q = q.filter(challenges::status.eq(s.as_str()));
     }
     Ok(q.order(challenges::id.desc())
         .select(Challenge::as_select())

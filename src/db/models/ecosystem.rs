@@ -33,17 +33,9 @@ pub struct Ecosystem {
 pub struct Perspective {
     pub id: i64,
     pub ecosystem_id: i64,
-    pub kind: String,
+    pub kind: PerspectiveKind,
     pub name: String,
     pub position: i32,
-}
-
-impl Perspective {
-    pub fn kind(&self) -> Result<PerspectiveKind, StoreError> {
-        self.kind.parse().map_err(|()| {
-            StoreError::Corrupt(format!("perspective {} has kind '{}'", self.id, self.kind))
-        })
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
@@ -64,16 +56,8 @@ pub struct Theme {
     pub code: String,
     pub name: String,
     pub description: String,
-    pub kind: String,
+    pub kind: ThemeKind,
     pub created_at: NaiveDateTime,
-}
-
-impl Theme {
-    pub fn kind(&self) -> Result<ThemeKind, StoreError> {
-        self.kind.parse().map_err(|()| {
-            StoreError::Corrupt(format!("theme {} has kind '{}'", self.id, self.kind))
-        })
-    }
 }
 
 /// The fields of an ecosystem, validated.

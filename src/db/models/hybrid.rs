@@ -23,9 +23,9 @@ pub struct HybridMetric {
     pub company_actor_id: i64,
     pub social_indicator_id: i64,
     pub financial_indicator_id: i64,
-    pub relation: String,
+    pub relation: HybridRelation,
     pub unit: String,
-    pub status: String,
+    pub status: HybridStatus,
     pub adopted_by: Option<i64>,
     pub adopted_at: Option<NaiveDateTime>,
     pub adoption_verdict: Option<String>,
@@ -34,25 +34,7 @@ pub struct HybridMetric {
     pub updated_at: NaiveDateTime,
 }
 
-impl HybridMetric {
-    pub fn relation(&self) -> Result<HybridRelation, StoreError> {
-        self.relation.parse().map_err(|()| {
-            StoreError::Corrupt(format!(
-                "hybrid metric {} has relation '{}'",
-                self.id, self.relation
-            ))
-        })
-    }
-
-    pub fn status(&self) -> Result<HybridStatus, StoreError> {
-        self.status.parse().map_err(|()| {
-            StoreError::Corrupt(format!(
-                "hybrid metric {} has status '{}'",
-                self.id, self.status
-            ))
-        })
-    }
-}
+impl HybridMetric {}
 
 /// The fields of a hybrid metric, validated.
 #[derive(Debug, Clone)]
@@ -160,7 +142,7 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<HybridMetric>, StoreError> {
 pub struct Beneficiary {
     pub id: i64,
     pub indicator_id: i64,
-    pub actor_kind: Option<String>,
+    pub actor_kind: Option<ActorKind>,
     pub actor_id: Option<i64>,
 }
 

@@ -21,13 +21,13 @@ pub struct Vec_ {
     pub code: String,
     pub name: String,
     pub description: String,
-    pub kind: String,
+    pub kind: VecKind,
     pub unit: String,
-    pub baseline_period: String,
+    pub baseline_period: Period,
     pub baseline_value: f64,
-    pub direction: String,
+    pub direction: Desirable,
     pub threshold_value: f64,
-    pub threshold_limit: String,
+    pub threshold_limit: LimitSide,
     pub boundary: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -38,32 +38,11 @@ fn corrupt(what: &str, id: i64, field: &str, value: &str) -> StoreError {
 }
 
 impl Vec_ {
-    pub fn kind(&self) -> Result<VecKind, StoreError> {
-        self.kind
-            .parse()
-            .map_err(|()| corrupt(VEC, self.id, "kind", &self.kind))
-    }
-
-    pub fn direction(&self) -> Result<Desirable, StoreError> {
-        self.direction
-            .parse()
-            .map_err(|()| corrupt(VEC, self.id, "direction", &self.direction))
-    }
-
-    pub fn threshold(&self) -> Result<Threshold, StoreError> {
-        let side: LimitSide = self
-            .threshold_limit
-            .parse()
-            .map_err(|()| corrupt(VEC, self.id, "threshold limit", &self.threshold_limit))?;
-        Ok(Threshold {
+    pub fn threshold(&self) -> Threshold {
+        Threshold {
             value: self.threshold_value,
-            side,
-        })
-    }
-
-    pub fn baseline_period(&self) -> Result<Period, StoreError> {
-        Period::parse("baselinePeriod", &self.baseline_period)
-            .map_err(|_| corrupt(VEC, self.id, "baseline period", &self.baseline_period))
+            side: self.threshold_limit,
+        }
     }
 
     /// The spatial boundary, as ubigeo codes.
@@ -165,29 +144,17 @@ pub struct Development {
     pub ecosystem_id: i64,
     pub name: String,
     pub description: String,
-    pub sector: String,
+    pub sector: Sector,
     pub actor_id: i64,
-    pub status: String,
+    pub status: DevelopmentStatus,
     pub territory: String,
-    pub start_period: String,
-    pub end_period: Option<String>,
+    pub start_period: Period,
+    pub end_period: Option<Period>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
 impl Development {
-    pub fn sector(&self) -> Result<Sector, StoreError> {
-        self.sector
-            .parse()
-            .map_err(|()| corrupt(DEVELOPMENT, self.id, "sector", &self.sector))
-    }
-
-    pub fn status(&self) -> Result<DevelopmentStatus, StoreError> {
-        self.status
-            .parse()
-            .map_err(|()| corrupt(DEVELOPMENT, self.id, "status", &self.status))
-    }
-
     pub fn territory(&self) -> Result<Ubigeo, StoreError> {
         Ubigeo::parse("territory", &self.territory)
             .map_err(|_| corrupt(DEVELOPMENT, self.id, "territory", &self.territory))

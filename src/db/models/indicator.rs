@@ -8,7 +8,9 @@ use crate::db::audit_state::IndicatorWithResponsibles;
 use crate::db::schema::{indicator_inputs, indicator_responsibles, indicators, targets};
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::scoring::{Aggregation, Direction, IndicatorSpec, Point, Thresholds};
-use crate::domain::{Period, PeriodType};
+use crate::domain::{
+    DirectionKind, MetricCategory, Period, PeriodType, SharedValueForm, TargetHorizon,
+};
 
 pub const ENTITY: &str = "indicator";
 pub const TARGET: &str = "target";
@@ -23,18 +25,18 @@ pub struct Indicator {
     pub name: String,
     pub description: String,
     pub unit: String,
-    pub direction: String,
+    pub direction: DirectionKind,
     pub range_lower: Option<f64>,
     pub range_upper: Option<f64>,
-    pub periodicity: String,
-    pub aggregation: String,
+    pub periodicity: PeriodType,
+    pub aggregation: Aggregation,
     pub green_threshold: f64,
     pub amber_threshold: f64,
     pub weight: f64,
     pub source: String,
-    pub shared_value_form: Option<String>,
-    pub metric_category: Option<String>,
-    pub baseline_period: Option<String>,
+    pub shared_value_form: Option<SharedValueForm>,
+    pub metric_category: Option<MetricCategory>,
+    pub baseline_period: Option<Period>,
     pub baseline_value: Option<f64>,
     pub baseline_note: String,
     pub created_at: NaiveDateTime,
@@ -51,10 +53,10 @@ pub struct Indicator {
 pub struct Target {
     pub id: i64,
     pub indicator_id: i64,
-    pub period: String,
+    pub period: Period,
     pub period_end: String,
     pub value: f64,
-    pub horizon: String,
+    pub horizon: TargetHorizon,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -62,61 +64,36 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
 }
 
 impl Indicator {
-    pub fn periodicity(&self) -> Result<PeriodType, StoreError> {
-        self.periodicity.parse().map_err(|()| {
-            corrupt(format!(
-                "indicator {} has periodicity '{}'",
-                self.id, self.periodicity
-            ))
-        })
-    }
-
     pub fn direction(&self) -> Result<Direction, StoreError> {
-        Direction::parse(&self.direction, self.range_lower, self.range_upper)
+        Direction::with_bounds(self.direction, self.range_lower, self.range_upper)
             .map_err(|e| corrupt(format!("indicator {}: {e}", self.id)))
     }
 
-    pub fn aggregation(&self) -> Result<Aggregation, StoreError> {
-        Aggregation::parse(&self.aggregation).ok_or_else(|| {
-            corrupt(format!(
-                "indicator {} has aggregation '{}'",
-                self.id, self.aggregation
-            ))
-        })
-    }
-
-    pub fn baseline(&self) -> Result<Option<Point>, StoreError> {
-        match (&self.baseline_period, self.baseline_value) {
-            (Some(p), Some(value)) => Ok(Some(Point {
-                period: Period::parse("baseline", p)
-                    .map_err(|e| corrupt(format!("indicator {}: {e}", self.id)))?,
-                value,
-            })),
-            _ => Ok(None),
+    pub fn baseline(&self) -> Option<Point> {
+        match (self.baseline_period, self.baseline_value) {
+            (Some(period), Some(value)) => Some(Point { period, value }),
+            _ => None,
         }
     }
 
     /// What the computations need; `targets` are this indicator's, any order.
     pub fn spec(&self, targets: &[&Target]) -> Result<IndicatorSpec, StoreError> {
-        let mut points = targets
+        let mut points: Vec<Point> = targets
             .iter()
-            .map(|t| {
-                Ok(Point {
-                    period: Period::parse("target", &t.period)
-                        .map_err(|e| corrupt(format!("target {}: {e}", t.id)))?,
-                    value: t.value,
-                })
+            .map(|t| Point {
+                period: t.period,
+                value: t.value,
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect();
         points.sort_by_key(|p| p.period.end());
         Ok(IndicatorSpec {
             direction: self.direction()?,
-            aggregation: self.aggregation()?,
+            aggregation: self.aggregation,
             thresholds: Thresholds {
                 green: self.green_threshold,
                 amber: self.amber_threshold,
             },
-            baseline: self.baseline()?,
+            baseline: self.baseline(),
             targets: points,
         })
     }
@@ -136,8 +113,8 @@ pub struct IndicatorFields {
     pub thresholds: Thresholds,
     pub weight: f64,
     pub source: String,
-    pub shared_value_form: Option<String>,
-    pub metric_category: Option<String>,
+    pub shared_value_form: Option<SharedValueForm>,
+    pub metric_category: Option<MetricCategory>,
     pub responsible: Vec<i64>,
     /// The formula's text and the ids of the variables it reads.
     pub formula: Option<String>,
@@ -276,8 +253,8 @@ impl<'a> Editable<'a> {
             amber_threshold: f.thresholds.amber,
             weight: f.weight,
             source: &f.source,
-            shared_value_form: f.shared_value_form.as_deref(),
-            metric_category: f.metric_category.as_deref(),
+            shared_value_form: f.shared_value_form.map(SharedValueForm::as_str),
+            metric_category: f.metric_category.map(MetricCategory::as_str),
             formula: f.formula.as_deref(),
             updated_at: now,
         }
@@ -375,7 +352,7 @@ pub fn set_target(
 ) -> Result<Target, StoreError> {
     let existing = targets_of(tx.conn(), &[indicator_id])?
         .into_iter()
-        .find(|t| t.period == period.to_string());
+        .find(|t| &t.period == period);
     match &existing {
         Some(t) => {
             diesel::update(targets::table.find(t.id))
@@ -396,7 +373,7 @@ pub fn set_target(
     }
     let after = targets_of(tx.conn(), &[indicator_id])?
         .into_iter()
-        .find(|t| t.period == period.to_string())
+        .find(|t| &t.period == period)
         .ok_or_else(|| StoreError::NotFound {
             entity: TARGET,
             key: period.to_string(),
@@ -413,7 +390,7 @@ pub fn remove_target(
 ) -> Result<Option<Target>, StoreError> {
     let existing = targets_of(tx.conn(), &[indicator_id])?
         .into_iter()
-        .find(|t| t.period == period.to_string());
+        .find(|t| &t.period == period);
     if let Some(t) = &existing {
         diesel::delete(targets::table.find(t.id)).execute(tx.conn())?;
         tx.record_change(Some(t), None)?;

@@ -14,19 +14,11 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub actor_id: Option<i64>,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl User {
-    pub fn role(&self) -> Result<Role, StoreError> {
-        self.role
-            .parse()
-            .map_err(|()| StoreError::Corrupt(format!("user {} has role '{}'", self.id, self.role)))
-    }
 }
 
 /// A user to create; the password is already hashed.
@@ -107,9 +99,7 @@ pub fn update(
     diesel::update(users::table.find(before.id))
         .set((
             users::disabled.eq(change.disabled.unwrap_or(before.disabled)),
-            users::role.eq(change
-                .role
-                .map_or(before.role.clone(), |r| r.as_str().to_string())),
+            users::role.eq(change.role.unwrap_or(before.role).as_str()),
             users::actor_id.eq(change.actor_id.unwrap_or(before.actor_id)),
             users::updated_at.eq(now),
         ))

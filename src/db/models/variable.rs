@@ -22,59 +22,22 @@ pub struct Variable {
     pub name: String,
     pub description: String,
     pub unit: String,
-    pub source: String,
+    pub source: SourceKind,
     pub source_detail: String,
     pub source_reference: String,
-    pub periodicity: String,
-    pub level: String,
+    pub periodicity: PeriodType,
+    pub level: TerritoryLevel,
     pub themes: String,
-    pub availability: String,
+    pub availability: Availability,
     pub availability_note: String,
     pub responsible_actor_id: Option<i64>,
-    pub rollup: String,
+    pub rollup: RollUp,
     pub weight_variable_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-fn corrupt(v: &Variable, what: &str, value: &str) -> StoreError {
-    StoreError::Corrupt(format!("variable {} has {what} '{value}'", v.code))
-}
-
 impl Variable {
-    pub fn periodicity(&self) -> Result<PeriodType, StoreError> {
-        self.periodicity
-            .parse()
-            .map_err(|()| corrupt(self, "periodicity", &self.periodicity))
-    }
-
-    pub fn rollup(&self) -> Result<RollUp, StoreError> {
-        self.rollup
-            .parse()
-            .map_err(|()| corrupt(self, "roll-up rule", &self.rollup))
-    }
-
-    pub fn source(&self) -> Result<SourceKind, StoreError> {
-        self.source
-            .parse()
-            .map_err(|()| corrupt(self, "source", &self.source))
-    }
-
-    pub fn availability(&self) -> Result<Availability, StoreError> {
-        self.availability
-            .parse()
-            .map_err(|()| corrupt(self, "availability", &self.availability))
-    }
-
-    pub fn level(&self) -> Result<TerritoryLevel, StoreError> {
-        match self.level.as_str() {
-            "department" => Ok(TerritoryLevel::Department),
-            "province" => Ok(TerritoryLevel::Province),
-            "district" => Ok(TerritoryLevel::District),
-            other => Err(corrupt(self, "level", other)),
-        }
-    }
-
     pub fn theme_codes(&self) -> Vec<&str> {
         self.themes.split(',').filter(|t| !t.is_empty()).collect()
     }
@@ -85,8 +48,8 @@ impl Variable {
         code_of: &dyn Fn(i64) -> Option<String>,
     ) -> Result<VariableRule, StoreError> {
         Ok(VariableRule {
-            periodicity: self.periodicity()?,
-            rollup: self.rollup()?,
+            periodicity: self.periodicity,
+            rollup: self.rollup,
             weight: self.weight_variable_id.and_then(code_of),
         })
     }

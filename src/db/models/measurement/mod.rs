@@ -1,0 +1,425 @@
+//! Contributed values: one row per revision, reviewed by a coordinator. A row is the value of
+//! an indicator (a *measurement*), of a variable of the repository (an *observation*) or an
+//! impact contribution; all follow the same workflow.
+//!
+//! This file: the row, submission and the reads. [`review`]: approval, rejection and
+//! withdrawal. [`bulk`]: imports stored set-wise, per backend. [`digest`]: the digest of an
+//! import's rows that its audit entry commits to.
+
+mod bulk;
+mod digest;
+mod review;
+
+pub use bulk::{BulkRow, ImportCommon, insert_imported, reserve_ids};
+pub use digest::{DigestFields, import_digest, rows_digest};
+pub use review::{approve, reject, withdraw};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::measurements;
+use crate::db::{DbConnection, StoreError, WriteTx};
+use crate::domain::impact::ImpactBasis;
+use crate::domain::{Disaggregation, Evidence, MeasurementStatus, Period, Ubigeo};
+
+pub const ENTITY: &str = "measurement";
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = measurements)]
+pub struct Measurement {
+    pub id: i64,
+    // Unset fields are left out of the audit state, so rows written before variables
+    // existed still verify.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicator_id: Option<i64>,
+    pub period: Period,
+    pub period_start: String,
+    pub period_end: String,
+    pub territory: String,
+    pub disaggregation: String,
+    pub revision: i32,
+    pub value: f64,
+    pub evidence_url: Option<String>,
+    pub evidence_text: Option<String>,
+    pub comment: String,
+    pub actor_id: i64,
+    pub submitted_by: Option<i64>,
+    pub submitted_at: NaiveDateTime,
+    pub status: MeasurementStatus,
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<NaiveDateTime>,
+    pub reject_reason: Option<String>,
+    pub counted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variable_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vec_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub development_id: Option<i64>,
+    /// How an impact contribution was obtained (impact contributions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<ImpactBasis>,
+}
+
+/// What a value is the value of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Indicator(i64),
+    Variable(i64),
+    /// An impact contribution: a development's effect on a VEC.
+    Impact {
+        vec: i64,
+        development: i64,
+    },
+}
+
+/// Several subjects of one kind.
+#[derive(Debug, Clone, Copy)]
+pub enum Subjects<'a> {
+    Indicators(&'a [i64]),
+    Variables(&'a [i64]),
+    /// Impact contributions to these VECs.
+    Vecs(&'a [i64]),
+}
+
+type Boxed<'a> = measurements::BoxedQuery<'a, crate::db::MultiBackend>;
+
+fn of_subject(q: Boxed<'_>, subject: Subject) -> Boxed<'_> {
+    match subject {
+        Subject::Indicator(id) => q.filter(measurements::indicator_id.eq(id)),
+        Subject::Variable(id) => q.filter(measurements::variable_id.eq(id)),
+        Subject::Impact { vec, development } => q
+            .filter(measurements::vec_id.eq(vec))
+            .filter(measurements::development_id.eq(development)),
+    }
+}
+
+fn of_subjects<'a>(q: Boxed<'a>, subjects: Subjects<'_>) -> Boxed<'a> {
+    match subjects {
+        Subjects::Indicators(ids) => q.filter(
+            measurements::indicator_id
+                .assume_not_null()
+                .eq_any(ids.to_vec()),
+        ),
+        Subjects::Variables(ids) => q.filter(
+            measurements::variable_id
+                .assume_not_null()
+                .eq_any(ids.to_vec()),
+        ),
+        Subjects::Vecs(ids) => {
+            q.filter(measurements::vec_id.assume_not_null().eq_any(ids.to_vec()))
+        }
+    }
+}
+
+impl Measurement {
+    pub fn subject(&self) -> Result<Subject, StoreError> {
+        match (
+            self.indicator_id,
+            self.variable_id,
+            self.vec_id,
+            self.development_id,
+        ) {
+            (Some(i), None, None, None) => Ok(Subject::Indicator(i)),
+            (None, Some(v), None, None) => Ok(Subject::Variable(v)),
+            (None, None, Some(vec), Some(development)) => Ok(Subject::Impact { vec, development }),
+            _ => Err(StoreError::Corrupt(format!(
+                "measurement {} is not of exactly one indicator, variable or impact",
+                self.id
+            ))),
+        }
+    }
+
+    /// Whether this row is as a bulk import stored it, never reviewed since: such rows have no
+    /// audit entry of their own; their import's entry commits to a digest of them.
+    pub fn is_untouched_import(&self) -> bool {
+        self.import_id.is_some()
+            && self.status == MeasurementStatus::Submitted
+            && !self.counted
+            && self.reviewed_by.is_none()
+            && self.reviewed_at.is_none()
+            && self.reject_reason.is_none()
+    }
+}
+
+/// A new revision to store, validated.
+pub struct NewMeasurement<'a> {
+    pub subject: Subject,
+    pub period: &'a Period,
+    pub territory: &'a Ubigeo,
+    pub disaggregation: &'a Disaggregation,
+    pub value: f64,
+    pub evidence: &'a Evidence,
+    pub comment: &'a str,
+    pub actor_id: i64,
+    /// Impact contributions only: measured, estimated or modelled.
+    pub basis: Option<&'static str>,
+}
+
+/// Stores a submission as the next revision of its series.
+pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measurement, StoreError> {
+    let key = (
+        new.subject,
+        new.period.to_string(),
+        new.territory.as_str(),
+        new.disaggregation.as_str(),
+    );
+    let series = |key: &(Subject, String, &str, &str)| {
+        of_subject(measurements::table.into_boxed(), key.0)
+            .filter(measurements::period.eq(key.1.clone()))
+            .filter(measurements::territory.eq(key.2.to_string()))
+            .filter(measurements::disaggregation.eq(key.3.to_string()))
+    };
+    let last: Option<i32> = series(&key)
+        .select(diesel::dsl::max(measurements::revision))
+        .first(tx.conn())?;
+    let revision = last.unwrap_or(0) + 1;
+    let now = tx.now();
+    let submitted_by = tx.author().user_id;
+    diesel::insert_into(measurements::table)
+        .values((
+            measurements::indicator_id.eq(match key.0 {
+                Subject::Indicator(id) => Some(id),
+                _ => None,
+            }),
+            measurements::variable_id.eq(match key.0 {
+                Subject::Variable(id) => Some(id),
+                _ => None,
+            }),
+            measurements::vec_id.eq(match key.0 {
+                Subject::Impact { vec, .. } => Some(vec),
+                _ => None,
+            }),
+            measurements::development_id.eq(match key.0 {
+                Subject::Impact { development, .. } => Some(development),
+                _ => None,
+            }),
+            measurements::period.eq(&key.1),
+            measurements::period_start.eq(new.period.start().to_string()),
+            measurements::period_end.eq(new.period.end().to_string()),
+            measurements::territory.eq(key.2),
+            measurements::disaggregation.eq(key.3),
+            measurements::revision.eq(revision),
+            measurements::value.eq(new.value),
+            measurements::evidence_url.eq(&new.evidence.url),
+            measurements::evidence_text.eq(&new.evidence.text),
+            measurements::comment.eq(new.comment),
+            measurements::actor_id.eq(new.actor_id),
+            measurements::basis.eq(new.basis),
+            measurements::submitted_by.eq(submitted_by),
+            measurements::submitted_at.eq(now),
+            measurements::status.eq(MeasurementStatus::Submitted.as_str()),
+            measurements::counted.eq(false),
+        ))
+        .execute(tx.conn())?;
+    let stored: Measurement = series(&key)
+        .filter(measurements::revision.eq(revision))
+        .select(Measurement::as_select())
+        .first(tx.conn())?;
+    tx.record_change(None, Some(&stored))?;
+    Ok(stored)
+}
+
+pub fn require(conn: &mut DbConnection, id: i64) -> Result<Measurement, StoreError> {
+    by_id(conn, id)?.ok_or_else(|| StoreError::NotFound {
+        entity: ENTITY,
+        key: id.to_string(),
+    })
+}
+
+pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Measurement>, StoreError> {
+    Ok(measurements::table
+        .find(id)
+        .select(Measurement::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Which rows a reader may see.
+#[derive(Debug, Clone, Copy)]
+pub enum Visibility {
+    /// Approved rows only (the public).
+    Approved,
+    /// Approved rows and every row of this actor (a contributor).
+    ApprovedOrActor(i64),
+    /// Everything (coordinators and admins).
+    All,
+}
+
+/// Filters on a listing.
+#[derive(Debug, Clone, Default)]
+pub struct MeasurementFilter {
+    pub status: Option<MeasurementStatus>,
+    pub from: Option<Period>,
+    pub to: Option<Period>,
+    pub territory: Option<String>,
+}
+
+/// The rows of these indicators or variables a reader may see, newest period and revision
+/// first.
+pub fn list(
+    conn: &mut DbConnection,
+    subjects: Subjects<'_>,
+    visibility: Visibility,
+    filter: &MeasurementFilter,
+) -> Result<Vec<Measurement>, StoreError> {
+    let mut q = of_subjects(measurements::table.into_boxed(), subjects);
+    q = match visibility {
+        Visibility::Approved => {
+            q.filter(measurements::status.eq(MeasurementStatus::Approved.as_str()))
+        }
+        Visibility::ApprovedOrActor(actor) => q.filter(
+            measurements::status
+                .eq(MeasurementStatus::Approved.as_str())
+                .or(measurements::actor_id.eq(actor)),
+        ),
+        Visibility::All => q,
+    };
+    if let Some(s) = filter.status {
+        q = q.filter(measurements::status.eq(s.as_str()));
+    }
+    if let Some(from) = &filter.from {
+        q = q.filter(measurements::period_start.ge(from.start().to_string()));
+    }
+    if let Some(to) = &filter.to {
+        q = q.filter(measurements::period_end.le(to.end().to_string()));
+    }
+    if let Some(t) = &filter.territory {
+        q = q.filter(measurements::territory.eq(t.clone()));
+    }
+    Ok(q.order((
+        measurements::period_end.desc(),
+        measurements::territory.asc(),
+        measurements::disaggregation.asc(),
+        measurements::revision.desc(),
+    ))
+    .select(Measurement::as_select())
+    .load(conn)?)
+}
+
+/// `(indicator_id, period, value, measurement id)` of the counted totals at `territory` for these
+/// indicators, with periods ending by `until` and starting on or after `since`.
+pub fn counted_totals(
+    conn: &mut DbConnection,
+    indicator_ids: &[i64],
+    territory: &str,
+    since: Option<&str>,
+    until: &str,
+) -> Result<Vec<(i64, String, f64, i64)>, StoreError> {
+    let mut q = of_subjects(
+        measurements::table.into_boxed(),
+        Subjects::Indicators(indicator_ids),
+    )
+    .filter(measurements::counted.eq(true))
+    .filter(measurements::territory.eq(territory.to_string()))
+    .filter(measurements::disaggregation.eq(""))
+    .filter(measurements::period_end.le(until.to_string()));
+    if let Some(since) = since {
+        q = q.filter(measurements::period_start.ge(since.to_string()));
+    }
+    Ok(q.select((
+        measurements::indicator_id.assume_not_null(),
+        measurements::period,
+        measurements::value,
+        measurements::id,
+    ))
+    .load(conn)?)
+}
+
+/// The latest approval time among these indicators' values, if any.
+pub fn latest_approval(
+    conn: &mut DbConnection,
+    indicator_ids: &[i64],
+) -> Result<Option<NaiveDateTime>, StoreError> {
+    Ok(measurements::table
+        .filter(
+            measurements::indicator_id
+                .assume_not_null()
+                .eq_any(indicator_ids),
+        )
+        .filter(measurements::counted.eq(true))
+        .select(diesel::dsl::max(measurements::reviewed_at))
+        .first::<Option<NaiveDateTime>>(conn)?)
+}
+
+pub fn all(conn: &mut DbConnection) -> Result<Vec<Measurement>, StoreError> {
+    Ok(measurements::table
+        .select(Measurement::as_select())
+        .load(conn)?)
+}
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Measurement>, StoreError> {
+    Ok(measurements::table
+        .filter(measurements::id.eq_any(ids))
+        .select(Measurement::as_select())
+        .load(conn)?)
+}
+
+/// `(variable_id, period, territory, value)` of the counted totals of these variables at
+/// `territory` or inside it, for periods ending by `until`.
+pub fn counted_of_variables(
+    conn: &mut DbConnection,
+    variable_ids: &[i64],
+    territory: &str,
+    until: &str,
+) -> Result<Vec<(i64, String, String, f64)>, StoreError> {
+    Ok(of_subjects(
+        measurements::table.into_boxed(),
+        Subjects::Variables(variable_ids),
+    )
+    .filter(measurements::counted.eq(true))
+    .filter(measurements::territory.like(format!("{territory}%")))
+    .filter(measurements::disaggregation.eq(""))
+    .filter(measurements::period_end.le(until.to_string()))
+    .select((
+        measurements::variable_id.assume_not_null(),
+        measurements::period,
+        measurements::territory,
+        measurements::value,
+    ))
+    .load(conn)?)
+}
+
+/// A total series of a variable: `(variable_id, period, territory)`.
+pub type SeriesKey = (i64, String, String);
+
+/// The latest revision of each total series of these variables: `(revision, value, status)`.
+pub fn latest_of_variables(
+    conn: &mut DbConnection,
+    variable_ids: &[i64],
+) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in variable_ids.chunks(500) {
+        let rows: Vec<(i64, String, String, i32, f64, String)> =
+            of_subjects(measurements::table.into_boxed(), Subjects::Variables(chunk))
+                .filter(measurements::disaggregation.eq(""))
+                .select((
+                    measurements::variable_id.assume_not_null(),
+                    measurements::period,
+                    measurements::territory,
+                    measurements::revision,
+                    measurements::value,
+                    measurements::status,
+                ))
+                .load(conn)?;
+        for (v, p, t, rev, value, status) in rows {
+            let slot = out.entry((v, p, t)).or_insert((0, 0.0, String::new()));
+            if rev > slot.0 {
+                *slot = (rev, value, status);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The rows an import stored, in id order.
+pub fn of_import(conn: &mut DbConnection, import_id: i64) -> Result<Vec<Measurement>, StoreError> {
+    Ok(measurements::table
+        .filter(measurements::import_id.eq(import_id))
+        .order(measurements::id.asc())
+        .select(Measurement::as_select())
+        .load(conn)?)
+}
