@@ -75,18 +75,10 @@ impl From<AppError> for WebError {
                     .map(|f| f.message.clone())
                     .collect::<Vec<_>>()
                     .join("; "),
+                AppError::NotFound(what) => format!("no encontrado / {what}"),
                 AppError::Internal(_) => "error interno / internal error".into(),
                 other => other.to_string(),
             },
-        }
-    }
-}
-
-impl WebError {
-    fn not_found(what: &str) -> WebError {
-        WebError {
-            status: 404,
-            message: format!("no encontrado / not found: {what}"),
         }
     }
 }
