@@ -15,44 +15,10 @@ use crate::domain::scoring::{Direction, Status};
 use crate::domain::shared_value::HybridStatus;
 use crate::export::map::{MapStatus, to_svg};
 
+use super::assets::{LIVE_SCRIPT, STYLESHEET};
 use super::charts::{Series, bar_chart, fmt_num, line_chart};
 use super::i18n::Lang;
 use super::{PageQuery, WebError, WebResult, app};
-
-const CSS: &str = r#"
-*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2d3a;background:#f7f9fb}
-a{color:#0b5cad}a:focus,button:focus,select:focus,summary:focus{outline:3px solid #f0a400;outline-offset:2px}
-.skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:6px;z-index:9}
-header.top{background:#173b5c;color:#fff;padding:10px 16px;display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;justify-content:space-between}
-header.top a{color:#fff}header.top .brand{font-weight:700;font-size:1.1rem;text-decoration:none}
-main{max-width:1200px;margin:0 auto;padding:12px 16px 40px}
-h1{font-size:1.6rem;margin:.6em 0 .2em}h2{font-size:1.25rem;margin:1.4em 0 .4em;border-bottom:2px solid #d6dee6}h3{font-size:1.05rem;margin:1em 0 .3em}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:14px;padding:0;list-style:none}
-.card{background:#fff;border:1px solid #d6dee6;border-radius:8px;padding:14px}
-.kpis{display:flex;flex-wrap:wrap;gap:10px 22px;margin:.4em 0}.kpi b{display:block;font-size:1.4rem}
-.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:.93rem}th,td{border-bottom:1px solid #e2e8ee;padding:6px 8px;text-align:left;vertical-align:top}
-th{background:#eef3f7}td.num,th.num{text-align:right;white-space:nowrap}tr.objective td{background:#f4f7fa;font-weight:600}
-.st{white-space:nowrap;font-weight:600}.st-green{color:#1e6b24}.st-amber{color:#8a5a00}.st-red{color:#a3211a}.st-grey{color:#5f6b76}
-.map{overflow-x:auto;background:#fff;border:1px solid #d6dee6;border-radius:8px}.map svg{min-width:900px;height:auto;width:100%}
-svg.chart{width:100%;height:auto;background:#fff;border:1px solid #d6dee6;border-radius:8px}
-form.filters{display:flex;flex-wrap:wrap;gap:8px 14px;align-items:end;background:#fff;border:1px solid #d6dee6;border-radius:8px;padding:10px}
-form.filters label{display:flex;flex-direction:column;font-size:.85rem;flex:1 1 150px;min-width:0}select,button{font:inherit;padding:4px 6px;min-height:36px;max-width:100%}
-main{overflow-wrap:break-word}
-.downloads a{margin-right:10px}.muted{color:#5f6b76;font-size:.9rem}.live{min-height:1.5em;color:#1e6b24;font-weight:600}
-dl.def{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px}dl.def dt{font-weight:600}
-footer{max-width:1200px;margin:0 auto;padding:16px;color:#5f6b76;font-size:.85rem}
-@media (max-width:600px){body{font-size:15px}h1{font-size:1.3rem}main{padding:8px}td,th{padding:5px}}
-"#;
-
-/// The script of the ecosystem page: live updates without reload (the page works without it).
-const LIVE_JS: &str = r#"
-(function(){if(!window.EventSource||!window.fetch)return;var s=document.currentScript,u=s.dataset.events,live=document.getElementById('live');
-var es=new EventSource(u);es.addEventListener('approved',function(ev){var d={};try{d=JSON.parse(ev.data)}catch(e){}
-fetch(location.href,{headers:{'Accept':'text/html'}}).then(function(r){return r.text()}).then(function(t){var doc=new DOMParser().parseFromString(t,'text/html');
-['kpis','scorecard','map'].forEach(function(id){var n=doc.getElementById(id),o=document.getElementById(id);if(n&&o)o.replaceWith(n)});
-live.textContent=live.dataset.word+': '+(d.indicator||'')+' '+(d.period||'')+' = '+(d.value!==undefined?d.value:'');});});})();
-"#;
 
 /// Known names of Moquegua's territories (others show their ubigeo).
 fn territory_name(code: &str) -> String {
@@ -135,7 +101,7 @@ fn layout(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Ayni" }
-                style { (PreEscaped(CSS)) }
+                link rel="stylesheet" href=(STYLESHEET.path());
             }
             body {
                 a.skip href="#main" { (lang.t("skip")) }
@@ -168,7 +134,7 @@ pub fn error_page(status: u16, message: &str) -> String {
     html! {
         (DOCTYPE)
         html lang="es" {
-            head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { (status) " · Ayni" } style { (PreEscaped(CSS)) } }
+            head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { (status) " · Ayni" } link rel="stylesheet" href=(STYLESHEET.path()); }
             body { main #main { h1 { (status) } p { (message) } p { a href="/" { "Inicio / Home" } } } }
         }
     }
@@ -360,7 +326,7 @@ pub async fn ecosystem(
             }
         }
     };
-    let script = html! { script data-events=(events) { (PreEscaped(LIVE_JS)) } };
+    let script = html! { script src=(LIVE_SCRIPT.path()) data-events=(events) {} };
     Ok(html_response(layout(
         &req,
         lang,

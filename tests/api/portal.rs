@@ -58,7 +58,18 @@ async fn pages_and_open_data_are_served_to_anyone(app: TestApp) {
         assert!(ctype.starts_with("text/html"), "{path}: {ctype}");
         assert!(body.len() < 300 * 1024, "{path}: {} bytes", body.len());
         assert!(body.contains(r#"name="viewport""#), "{path}");
-        assert!(!body.contains("<script src"), "{path}: no external scripts");
+        // The page's own styles are a file (the map's SVG keeps its small inline style).
+        let head = &body[..body.find("</head>").unwrap()];
+        assert!(!head.contains("<style"), "{path}: no inline stylesheet");
+        for script in body.split("<script").skip(1) {
+            let open_tag_end = script.find('>').unwrap() + 1;
+            assert!(
+                script.starts_with(r#" src="/static/"#)
+                    && script[open_tag_end..].starts_with("</script>"),
+                "{path}: scripts are the service's own files, never inline: <script{}",
+                &script[..script.len().min(120)]
+            );
+        }
         assert!(
             !body.contains("http://cdn") && !body.contains("https://cdn"),
             "{path}"
