@@ -16,6 +16,7 @@ mod import;
 mod indicators;
 mod measurements;
 mod objectives;
+mod portal;
 mod session;
 mod shared_value;
 mod users;
@@ -38,6 +39,14 @@ pub use indicators::{
 };
 pub use measurements::{ApprovedValue, MeasurementInput, visibility};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
+pub use portal::{
+    ActorOption, ChallengeView, CumulativeImpacts, EcosystemLinks, EcosystemPage,
+    EcosystemPageQuery, EcosystemScorecard, EcosystemSummary, HomePage, HybridMetricView,
+    HybridMetrics, ImpactsPage, IndicatorDefinition, IndicatorPage, IndicatorSeries,
+    IndicatorValues, IndicatorView, LinkView, LiveValue, LiveValues, ObjectiveView,
+    PerspectiveView, PortalEcosystem, PublishedValue, ScorecardView, TargetView, TerritoryValue,
+    ThemeOption, VariableRef, VecView,
+};
 pub use session::IssuedToken;
 pub use shared_value::{
     ActorShare, HybridInput, HybridView, LinkEvidence, ShareGroup, SharedValue,

@@ -4,13 +4,13 @@
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
-use crate::app::Ayni;
+use crate::app::{
+    Ayni, CumulativeImpacts, EcosystemLinks, EcosystemScorecard, HybridMetrics, IndicatorSeries,
+    IndicatorValues,
+};
 use crate::domain::scoring::Status;
 
-use super::pages::{
-    Summary, approved_values, find_ecosystem, impacts_period, period_or_default, scenario_of,
-    summaries,
-};
+use super::pages::scenario_of;
 use super::{PageQuery, WebError, WebResult, app};
 
 #[derive(Clone, Copy)]
@@ -91,29 +91,25 @@ struct EcosystemRow {
               (status = 404, description = "Unknown format")))]
 pub async fn ecosystems(data: web::Data<Ayni>, path: web::Path<String>) -> WebResult {
     let format = format_of(&path)?;
-    let ayni = app(&data);
-    let rows: Vec<EcosystemRow> = summaries(ayni)
+    let rows: Vec<EcosystemRow> = app(&data)
+        .portal_home()
         .await?
+        .ecosystems
         .into_iter()
-        .map(
-            |Summary {
-                 eco,
-                 period,
-                 card,
-                 latest,
-             }| EcosystemRow {
-                coverage: card.score.coverage(),
-                score: card.score.score,
-                status: status_word(card.status),
-                slug: eco.slug,
-                name: eco.name,
-                territory: eco.territory,
-                mission: eco.mission,
-                vision: eco.vision,
-                period,
-                latest_approval: latest.map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
-            },
-        )
+        .map(|s| EcosystemRow {
+            coverage: s.score.coverage(),
+            score: s.score.score,
+            status: status_word(s.status),
+            slug: s.ecosystem.slug,
+            name: s.ecosystem.name,
+            territory: s.ecosystem.territory,
+            mission: s.ecosystem.mission,
+            vision: s.ecosystem.vision,
+            period: s.period,
+            latest_approval: s
+                .latest_approval
+                .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        })
         .collect();
     respond(format, "ecosistemas", &rows)
 }
@@ -152,10 +148,11 @@ pub async fn scorecard(
 ) -> WebResult {
     let (slug, format) = path.into_inner();
     let format = format_of(&format)?;
-    let ayni = app(&data);
-    let eco = find_ecosystem(ayni, &slug).await?;
-    let period = period_or_default(ayni, &eco, &q.period).await?;
-    let card = ayni.scorecard(eco.id, period.clone()).await?;
+    let EcosystemScorecard {
+        ecosystem: eco,
+        scorecard: card,
+    } = app(&data).open_scorecard(&slug, q.period.clone()).await?;
+    let period = card.period;
     let mut rows = Vec::new();
     for p in &card.perspectives {
         for o in &p.objectives {
@@ -163,13 +160,13 @@ pub async fn scorecard(
                 let e = &i.evaluation;
                 rows.push(ScorecardRow {
                     period: period.clone(),
-                    perspective: p.perspective.name.clone(),
-                    objective_code: o.objective.code.clone(),
-                    objective: o.objective.name.clone(),
+                    perspective: p.name.clone(),
+                    objective_code: o.code.clone(),
+                    objective: o.name.clone(),
                     objective_score: o.score.score,
-                    indicator_code: i.indicator.code.clone(),
-                    indicator: i.indicator.name.clone(),
-                    unit: i.indicator.unit.clone(),
+                    indicator_code: i.code.clone(),
+                    indicator: i.name.clone(),
+                    unit: i.unit.clone(),
                     actual: e.actual,
                     target: e.target.map(|t| t.value),
                     target_period: e.target.map(|t| t.period.to_string()),
@@ -177,7 +174,7 @@ pub async fn scorecard(
                     progress: e.progress,
                     attainment: e.attainment,
                     status: status_word(e.status),
-                    formula: i.indicator.formula.clone(),
+                    formula: i.formula.clone(),
                 });
             }
         }
@@ -216,47 +213,38 @@ pub async fn indicator_values(
 ) -> WebResult {
     let (slug, code, format) = path.into_inner();
     let format = format_of(&format)?;
-    let ayni = app(&data);
-    let eco = find_ecosystem(ayni, &slug).await?;
-    let ind = ayni
-        .indicator_by_code(eco.id, code.clone())
-        .await?
-        .ok_or_else(|| WebError::not_found(&code))?;
-    let values = approved_values(ayni, ind.id).await?;
-    let seqs: std::collections::HashMap<i64, i64> = ayni
-        .measurement_audit_seqs(values.iter().map(|m| m.id).collect())
-        .await?
-        .into_iter()
-        .collect();
-    let actors: std::collections::HashMap<i64, String> = ayni
-        .actors_by_ids(values.iter().map(|m| m.actor_id).collect())
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.name))
-        .collect();
+    let IndicatorValues {
+        ecosystem: eco,
+        indicator_code,
+        values,
+    } = app(&data).open_indicator_values(&slug, &code).await?;
     let rows: Vec<ValueRow> = values
         .into_iter()
-        .map(|m| ValueRow {
-            audit_seq: seqs.get(&m.id).copied(),
-            actor: actors.get(&m.actor_id).cloned().unwrap_or_default(),
-            id: m.id,
-            indicator: ind.code.clone(),
-            period: m.period.to_string(),
-            territory: m.territory,
-            disaggregation: m.disaggregation,
-            value: m.value,
-            revision: m.revision,
-            counted: m.counted,
-            submitted_at: m.submitted_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            evidence_url: m.evidence_url,
-            evidence_text: m.evidence_text,
-            approved_by_user: m.reviewed_by,
-            approved_at: m
+        .map(|v| ValueRow {
+            id: v.id,
+            indicator: indicator_code.clone(),
+            period: v.period,
+            territory: v.territory,
+            disaggregation: v.disaggregation,
+            value: v.value,
+            revision: v.revision,
+            counted: v.counted,
+            actor: v.actor.unwrap_or_default(),
+            submitted_at: v.submitted_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            evidence_url: v.evidence_url,
+            evidence_text: v.evidence_text,
+            approved_by_user: v.reviewed_by,
+            approved_at: v
                 .reviewed_at
                 .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            audit_seq: v.audit_seq,
         })
         .collect();
-    respond(format, &format!("valores-{}-{}", eco.slug, ind.code), &rows)
+    respond(
+        format,
+        &format!("valores-{}-{indicator_code}", eco.slug),
+        &rows,
+    )
 }
 
 #[derive(Serialize)]
@@ -265,7 +253,7 @@ struct ImpactRow {
     scenario: &'static str,
     vec_code: String,
     vec: String,
-    kind: String,
+    kind: &'static str,
     unit: String,
     baseline_period: String,
     baseline: f64,
@@ -292,24 +280,26 @@ pub async fn impacts(
 ) -> WebResult {
     let (slug, format) = path.into_inner();
     let format = format_of(&format)?;
-    let ayni = app(&data);
-    let eco = find_ecosystem(ayni, &slug).await?;
     let scenario = scenario_of(q.scenario.as_deref())?;
-    let period = impacts_period(&eco, &q);
-    let states = ayni
-        .cumulative_impacts(eco.id, period.clone(), scenario)
+    let CumulativeImpacts {
+        ecosystem: eco,
+        period,
+        scenario,
+        vecs,
+    } = app(&data)
+        .open_cumulative_impacts(&slug, q.period.clone(), scenario)
         .await?;
-    let rows: Vec<ImpactRow> = states
+    let rows: Vec<ImpactRow> = vecs
         .into_iter()
         .map(|s| ImpactRow {
             period: period.clone(),
             scenario: scenario.as_str(),
-            vec_code: s.vec.code,
-            vec: s.vec.name,
-            kind: s.vec.kind.as_str().to_string(),
-            unit: s.vec.unit,
-            baseline_period: s.vec.baseline_period.to_string(),
-            baseline: s.vec.baseline_value,
+            vec_code: s.code,
+            vec: s.name,
+            kind: s.kind.as_str(),
+            unit: s.unit,
+            baseline_period: s.baseline_period,
+            baseline: s.baseline_value,
             state: s.point.state,
             change: s.point.change,
             threshold: s.threshold.value,
@@ -326,14 +316,14 @@ pub async fn impacts(
 struct HybridRow {
     code: String,
     name: String,
-    status: String,
-    relation: String,
+    status: &'static str,
+    relation: &'static str,
     unit: String,
     period: String,
     social: Option<f64>,
     financial: Option<f64>,
     value: Option<f64>,
-    verdict: String,
+    verdict: &'static str,
     n: usize,
     best_lag: Option<u32>,
     r: Option<f64>,
@@ -346,23 +336,24 @@ struct HybridRow {
 pub async fn hybrid(data: web::Data<Ayni>, path: web::Path<(String, String)>) -> WebResult {
     let (slug, format) = path.into_inner();
     let format = format_of(&format)?;
-    let ayni = app(&data);
-    let eco = find_ecosystem(ayni, &slug).await?;
+    let HybridMetrics {
+        ecosystem: eco,
+        metrics,
+    } = app(&data).open_hybrid_metrics(&slug).await?;
     let mut rows = Vec::new();
-    for h in ayni.hybrid_metrics(eco.id).await? {
-        let verdict = h.check.verdict.as_str().to_string();
+    for h in &metrics {
         for p in &h.series {
             rows.push(HybridRow {
-                code: h.metric.code.clone(),
-                name: h.metric.name.clone(),
-                status: h.metric.status.as_str().to_string(),
-                relation: h.metric.relation.as_str().to_string(),
-                unit: h.metric.unit.clone(),
+                code: h.code.clone(),
+                name: h.name.clone(),
+                status: h.status.as_str(),
+                relation: h.relation.as_str(),
+                unit: h.unit.clone(),
                 period: p.period.to_string(),
                 social: p.social,
                 financial: p.financial,
                 value: p.value,
-                verdict: verdict.clone(),
+                verdict: h.check.verdict.as_str(),
                 n: h.check.n,
                 best_lag: h.check.best_lag,
                 r: h.check.r,
@@ -397,24 +388,20 @@ pub async fn map(
 ) -> WebResult {
     let (slug, format) = path.into_inner();
     let format = format_of(&format)?;
-    let ayni = app(&data);
-    let eco = find_ecosystem(ayni, &slug).await?;
-    let period = period_or_default(ayni, &eco, &q.period).await?;
-    let card = ayni.scorecard(eco.id, period.clone()).await?;
-    let themes = ayni.themes_of(vec![eco.id]).await?;
+    let EcosystemScorecard {
+        ecosystem: eco,
+        scorecard: card,
+    } = app(&data).open_scorecard(&slug, q.period.clone()).await?;
+    let period = card.period;
     let mut rows = Vec::new();
     for p in &card.perspectives {
         for o in &p.objectives {
             rows.push(ObjectiveRow {
                 period: period.clone(),
-                perspective: p.perspective.name.clone(),
-                code: o.objective.code.clone(),
-                objective: o.objective.name.clone(),
-                theme: o
-                    .objective
-                    .theme_id
-                    .and_then(|t| themes.iter().find(|x| x.id == t))
-                    .map(|t| t.code.clone()),
+                perspective: p.name.clone(),
+                code: o.code.clone(),
+                objective: o.name.clone(),
+                theme: o.theme.clone(),
                 score: o.score.score,
                 coverage: o.score.coverage(),
                 status: status_word(o.status),
@@ -429,7 +416,7 @@ struct LinkRow {
     cause: String,
     effect: String,
     description: String,
-    verdict: String,
+    verdict: &'static str,
     n: usize,
     best_lag: Option<u32>,
     r: Option<f64>,
@@ -443,38 +430,20 @@ struct LinkRow {
 pub async fn links(data: web::Data<Ayni>, path: web::Path<(String, String)>) -> WebResult {
     let (slug, format) = path.into_inner();
     let format = format_of(&format)?;
-    let ayni = app(&data);
-    let eco = find_ecosystem(ayni, &slug).await?;
-    let map = ayni.strategy_map(eco.id).await?;
-    let evidence: std::collections::HashMap<i64, crate::domain::causal::CausalCheck> = ayni
-        .link_evidence(eco.id)
-        .await?
+    let EcosystemLinks {
+        ecosystem: eco,
+        links,
+    } = app(&data).open_links(&slug).await?;
+    let rows: Vec<LinkRow> = links
         .into_iter()
-        .map(|e| (e.link_id, e.check))
-        .collect();
-    let code = |id: i64| {
-        map.objectives
-            .iter()
-            .find(|o| o.id == id)
-            .map(|o| o.code.clone())
-            .unwrap_or_default()
-    };
-    let rows: Vec<LinkRow> = map
-        .links
-        .iter()
-        .map(|l| {
-            let check = evidence.get(&l.id);
-            LinkRow {
-                cause: code(l.cause_id),
-                effect: code(l.effect_id),
-                description: l.description.clone(),
-                verdict: check
-                    .map(|c| c.verdict.as_str().to_string())
-                    .unwrap_or_default(),
-                n: check.map_or(0, |c| c.n),
-                best_lag: check.and_then(|c| c.best_lag),
-                r: check.and_then(|c| c.r),
-            }
+        .map(|l| LinkRow {
+            cause: l.cause.unwrap_or_default(),
+            effect: l.effect.unwrap_or_default(),
+            description: l.description,
+            verdict: l.check.as_ref().map_or("", |c| c.verdict.as_str()),
+            n: l.check.as_ref().map_or(0, |c| c.n),
+            best_lag: l.check.as_ref().and_then(|c| c.best_lag),
+            r: l.check.as_ref().and_then(|c| c.r),
         })
         .collect();
     respond(format, &format!("enlaces-{}", eco.slug), &rows)
@@ -507,18 +476,15 @@ pub async fn indicator_series(
 ) -> WebResult {
     let (slug, code, format) = path.into_inner();
     let format = format_of(&format)?;
-    let ayni = app(&data);
-    let eco = find_ecosystem(ayni, &slug).await?;
-    let ind = ayni
-        .indicator_by_code(eco.id, code.clone())
-        .await?
-        .ok_or_else(|| WebError::not_found(&code))?;
-    let rows: Vec<SeriesRow> = ayni
-        .series(ind.id, None, None)
-        .await?
+    let IndicatorSeries {
+        ecosystem: eco,
+        indicator_code,
+        points,
+    } = app(&data).open_indicator_series(&slug, &code).await?;
+    let rows: Vec<SeriesRow> = points
         .into_iter()
         .map(|p| SeriesRow {
-            indicator: ind.code.clone(),
+            indicator: indicator_code.clone(),
             period: p.period.to_string(),
             actual: p.evaluation.actual,
             expected: p.evaluation.expected,
@@ -531,5 +497,9 @@ pub async fn indicator_series(
             no_value_reason: p.no_value_reason,
         })
         .collect();
-    respond(format, &format!("serie-{}-{}", eco.slug, ind.code), &rows)
+    respond(
+        format,
+        &format!("serie-{}-{indicator_code}", eco.slug),
+        &rows,
+    )
 }

@@ -1,7 +1,10 @@
 //! The public transparency portal at `/`: server-rendered pages (Spanish first, `?lang=en`)
 //! that work without JavaScript, SVG charts and map drawn on the server, open data as CSV and
-//! JSON, and live updates over server-sent events. Reads published (approved) data only.
+//! JSON, and live updates over server-sent events. Reads published (approved) data only,
+//! each page through one use case of [`crate::app`]. The stylesheet and the live-update script
+//! are files of their own under `/static/`, named by their content's digest (see `assets.rs`).
 
+mod assets;
 mod charts;
 pub(crate) mod data;
 mod i18n;
@@ -27,6 +30,7 @@ pub struct PageQuery {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::home))
+        .route("/static/{file}", web::get().to(assets::serve))
         .route(
             "/datos/ecosistemas.{format}",
             web::get().to(data::ecosystems),
@@ -75,6 +79,7 @@ impl From<AppError> for WebError {
                     .map(|f| f.message.clone())
                     .collect::<Vec<_>>()
                     .join("; "),
+                AppError::NotFound(what) => format!("no encontrado / {what}"),
                 AppError::Internal(_) => "error interno / internal error".into(),
                 other => other.to_string(),
             },

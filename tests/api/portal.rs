@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use ayni::app::Caller;
 use ayni::db::models::measurement::MeasurementFilter;
@@ -15,7 +16,10 @@ use ayni::domain::MeasurementStatus;
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
 
-both_backends!(pages_and_open_data_are_served_to_anyone);
+both_backends!(
+    pages_and_open_data_are_served_to_anyone,
+    the_stylesheet_and_script_are_immutable_files_named_by_their_content,
+);
 
 async fn demo(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |s| s.demo = true).await
@@ -58,7 +62,18 @@ async fn pages_and_open_data_are_served_to_anyone(app: TestApp) {
         assert!(ctype.starts_with("text/html"), "{path}: {ctype}");
         assert!(body.len() < 300 * 1024, "{path}: {} bytes", body.len());
         assert!(body.contains(r#"name="viewport""#), "{path}");
-        assert!(!body.contains("<script src"), "{path}: no external scripts");
+        // The page's own styles are a file (the map's SVG keeps its small inline style).
+        let head = &body[..body.find("</head>").unwrap()];
+        assert!(!head.contains("<style"), "{path}: no inline stylesheet");
+        for script in body.split("<script").skip(1) {
+            let open_tag_end = script.find('>').unwrap() + 1;
+            assert!(
+                script.starts_with(r#" src="/static/"#)
+                    && script[open_tag_end..].starts_with("</script>"),
+                "{path}: scripts are the service's own files, never inline: <script{}",
+                &script[..script.len().min(120)]
+            );
+        }
         assert!(
             !body.contains("http://cdn") && !body.contains("https://cdn"),
             "{path}"
@@ -144,6 +159,135 @@ async fn pages_and_open_data_are_served_to_anyone(app: TestApp) {
     assert_eq!(get_text(&app, "/e/moquegua/i/X9").await.0, 404);
     assert_eq!(get_text(&app, "/e/moquegua?period=20x4").await.0, 400);
     assert_eq!(get_text(&app, "/e/moquegua/tablero.xml").await.0, 404);
+}
+
+/// An answer's status, headers and raw body.
+async fn get_raw(
+    app: &TestApp,
+    path: &str,
+    if_none_match: Option<&str>,
+) -> (u16, awc::http::header::HeaderMap, Vec<u8>) {
+    let mut req = app.client.get(app.url(path));
+    if let Some(tag) = if_none_match {
+        req = req.insert_header(("if-none-match", tag));
+    }
+    let mut res = req.send().await.unwrap();
+    let body = res.body().limit(10 << 20).await.unwrap();
+    (res.status().as_u16(), res.headers().clone(), body.to_vec())
+}
+
+fn header<'a>(headers: &'a awc::http::header::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no {name} header"))
+}
+
+/// The value of `attr="…"` right after `marker` in a page.
+fn attribute_after<'a>(page: &'a str, marker: &str) -> &'a str {
+    let rest = &page[page.find(marker).unwrap_or_else(|| panic!("{marker}")) + marker.len()..];
+    &rest[..rest.find('"').unwrap()]
+}
+
+async fn the_stylesheet_and_script_are_immutable_files_named_by_their_content(app: TestApp) {
+    let app = demo(app.backend).await;
+    let (_, _, home) = get_text(&app, "/").await;
+    let css = attribute_after(&home, r#"<link rel="stylesheet" href=""#).to_string();
+    let (_, _, eco) = get_text(&app, "/e/moquegua").await;
+    let js = attribute_after(&eco, r#"<script src=""#).to_string();
+
+    // Every page, error pages too, links the same stylesheet.
+    for path in [
+        "/?lang=en",
+        "/e/moquegua",
+        "/e/moquegua/i/I1.1",
+        "/e/moquegua/impactos",
+        "/e/nada",
+    ] {
+        let (_, _, page) = get_text(&app, path).await;
+        assert!(
+            page.contains(&format!(r#"<link rel="stylesheet" href="{css}">"#)),
+            "{path}"
+        );
+    }
+
+    for (path, stem, extension, content_type, sample) in [
+        (
+            &css,
+            "portal",
+            "css",
+            "text/css; charset=utf-8",
+            "box-sizing",
+        ),
+        (
+            &js,
+            "live",
+            "js",
+            "text/javascript; charset=utf-8",
+            "EventSource",
+        ),
+    ] {
+        // `/static/<stem>.<first 12 hex digits of the content's SHA-256>.<extension>`
+        let hash = path
+            .strip_prefix(&format!("/static/{stem}."))
+            .and_then(|rest| rest.strip_suffix(&format!(".{extension}")))
+            .unwrap_or_else(|| panic!("{path}"));
+        assert!(
+            hash.len() == 12
+                && hash
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+            "{path}"
+        );
+        let (status, headers, body) = get_raw(&app, path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(header(&headers, "content-type"), content_type, "{path}");
+        assert_eq!(
+            header(&headers, "cache-control"),
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
+        let digest = hex::encode(Sha256::digest(&body));
+        assert!(
+            digest.starts_with(hash),
+            "{path}: the name is the content's digest"
+        );
+        let etag = header(&headers, "etag").to_string();
+        assert_eq!(etag, format!("\"{digest}\""), "{path}");
+        assert!(String::from_utf8(body).unwrap().contains(sample), "{path}");
+
+        // A client that has the file gets a 304 with the same caching.
+        let (status, headers, body) = get_raw(&app, path, Some(&etag)).await;
+        assert_eq!((status, body.len()), (304, 0), "{path}");
+        assert_eq!(header(&headers, "etag"), etag);
+        assert_eq!(
+            header(&headers, "cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        let (status, _, _) = get_raw(&app, path, Some("\"another\"")).await;
+        assert_eq!(status, 200, "{path}");
+
+        // An old or unknown hash, or no hash, is not found.
+        for wrong in [
+            format!("/static/{stem}.000000000000.{extension}"),
+            format!("/static/{stem}.{}.{extension}", &digest[1..13]),
+            format!("/static/{stem}.{digest}.{extension}"),
+            format!("/static/{stem}.{extension}"),
+            format!("/static/{stem}.{}.{extension}", hash.to_ascii_uppercase()),
+        ] {
+            if wrong != *path {
+                assert_eq!(get_raw(&app, &wrong, None).await.0, 404, "{wrong}");
+            }
+        }
+    }
+    // A file's hash under the other file's name is not found either.
+    let css_hash = &css["/static/portal.".len().."/static/portal.".len() + 12];
+    assert_eq!(
+        get_raw(&app, &format!("/static/live.{css_hash}.js"), None)
+            .await
+            .0,
+        404
+    );
 }
 
 /// chromedriver on a free port, stopped on drop.
@@ -291,6 +435,15 @@ async fn a_citizen_browses_the_portal_in_chromium() {
     // Home → Moquegua.
     c.goto(&app.url("/")).await.unwrap();
     assert!(body_text(&c).await.contains("Portal de transparencia"));
+    // The stylesheet, a separate file now, is applied.
+    let header_colour = c
+        .execute(
+            "return getComputedStyle(document.querySelector('header.top')).backgroundColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(header_colour, json!("rgb(23, 59, 92)"));
     shot(&c, "01-inicio").await;
     c.find(Locator::Css(r#"a[href^="/e/moquegua"]"#))
         .await
