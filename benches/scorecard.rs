@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use diesel::RunQueryDsl;
 use diesel::sql_types::{Double, Nullable};
 
-use ayni::app::Ayni;
+use ayni::app::Caller;
 use ayni::config::{DatabaseUrl, Settings};
 use ayni::startup::Application;
 
@@ -62,22 +62,16 @@ async fn time_http(
     (percentile(&times, 0.5), percentile(&times, 0.99), score)
 }
 
-async fn time_sql(app: &Ayni, ecosystem_id: i64, n: usize) -> (Duration, Duration, f64) {
-    let sql =
-        ayni::bench_data::handwritten_rollup_sql(ecosystem_id, "18", "2024-01-01", "2024-12-31");
+async fn time_sql(url: &DatabaseUrl, ecosystem_id: i64, n: usize) -> (Duration, Duration, f64) {
+    let sql = handwritten_rollup_sql(ecosystem_id, "18", "2024-01-01", "2024-12-31");
+    let mut conn = ayni::db::open_connection(url).expect("a direct connection");
     let mut times = Vec::with_capacity(n);
     let mut score = 0.0;
     for _ in 0..n {
         let sql = sql.clone();
         let started = Instant::now();
-        let rows: Vec<Rollup> = app
-            .db
-            .run(move |c| {
-                diesel::sql_query(sql)
-                    .load::<Rollup>(c)
-                    .map_err(ayni::app::AppError::from)
-            })
-            .await
+        let rows: Vec<Rollup> = diesel::sql_query(sql)
+            .load::<Rollup>(&mut conn)
             .expect("roll-up query");
         times.push(started.elapsed());
         score = rows.first().and_then(|r| r.score).unwrap_or(f64::NAN);
@@ -87,7 +81,7 @@ async fn time_sql(app: &Ayni, ecosystem_id: i64, n: usize) -> (Duration, Duratio
 }
 
 async fn bench_backend(backend: &str, url: DatabaseUrl, scales: &[usize], requests: usize) {
-    let mut settings = Settings::new(url, "127.0.0.1:0".parse().unwrap());
+    let mut settings = Settings::new(url.clone(), "127.0.0.1:0".parse().unwrap());
     settings.jwt_secret = Some("bench-secret-bench-secret-bench-secret-00".into());
     let application = Application::build(&settings).await.expect("app");
     let app = application.app().clone();
@@ -99,12 +93,13 @@ async fn bench_backend(backend: &str, url: DatabaseUrl, scales: &[usize], reques
     let mut first: Option<(String, i64)> = None;
     for &scale in scales {
         let started = Instant::now();
-        let made = ayni::bench_data::generate(&app, scale)
+        let made = app
+            .generate_bench_data(&Caller::operator(), scale)
             .await
             .expect("generate");
         let load = started.elapsed();
         let (p50, p99, score) = time_http(&client, &endpoint, &made.slug, requests).await;
-        let (s50, s99, sql_score) = time_sql(&app, made.ecosystem_id, requests).await;
+        let (s50, s99, sql_score) = time_sql(&url, made.ecosystem_id, requests).await;
         println!(
             "{backend:8} N={scale:<2} {:>5} indicators {:>9} measurements (loaded in {:>5.1} s) | scorecard over HTTP p50 {:>7.2} ms p99 {:>7.2} ms | hand-written SQL p50 {:>7.2} ms p99 {:>7.2} ms | score {:.4} vs SQL {:.4}",
             made.indicators,
@@ -160,4 +155,39 @@ fn main() {
             bench_backend(backend, url, &scales, requests).await;
         }
     });
+}
+
+/// The scorecard's roll-up as one hand-written SQL statement (for comparison in the
+/// benchmark): latest value in the period for `last` indicators, sum up to its end for
+/// `sum` ones, progress toward the next target capped at 1, weighted means per objective,
+/// plain means per perspective and for the ecosystem. Portable SQL (SQLite and PostgreSQL).
+fn handwritten_rollup_sql(ecosystem_id: i64, territory: &str, start: &str, end: &str) -> String {
+    format!(
+        "WITH actual AS (
+           SELECT i.id, i.objective_id, i.weight, i.baseline_value AS b,
+             CASE WHEN i.aggregation = 'last' THEN
+               (SELECT m.value FROM measurements m WHERE m.indicator_id = i.id AND m.counted AND m.territory = '{territory}'
+                  AND m.disaggregation = '' AND m.period_start >= '{start}' AND m.period_end <= '{end}'
+                ORDER BY m.period_end DESC LIMIT 1)
+             ELSE i.baseline_value +
+               (SELECT SUM(m.value) FROM measurements m WHERE m.indicator_id = i.id AND m.counted AND m.territory = '{territory}'
+                  AND m.disaggregation = '' AND m.period_end <= '{end}')
+             END AS a,
+             COALESCE((SELECT t.value FROM targets t WHERE t.indicator_id = i.id AND t.period_end >= '{end}' ORDER BY t.period_end LIMIT 1),
+                      (SELECT t.value FROM targets t WHERE t.indicator_id = i.id ORDER BY t.period_end DESC LIMIT 1)) AS t
+           FROM indicators i WHERE i.ecosystem_id = {ecosystem_id}),
+         progress AS (
+           SELECT objective_id, weight,
+             CASE WHEN a IS NULL OR t IS NULL OR b IS NULL THEN NULL
+                  WHEN t = b THEN 1.0
+                  WHEN (a - b) / (t - b) > 1.0 THEN 1.0 ELSE (a - b) / (t - b) END AS p
+           FROM actual),
+         objective_score AS (
+           SELECT o.id, o.perspective_id, SUM(p.weight * p.p) / SUM(CASE WHEN p.p IS NULL THEN NULL ELSE p.weight END) AS s
+           FROM objectives o JOIN progress p ON p.objective_id = o.id GROUP BY o.id, o.perspective_id),
+         perspective_score AS (
+           SELECT os.perspective_id, SUM(o.weight * os.s) / SUM(CASE WHEN os.s IS NULL THEN NULL ELSE o.weight END) AS s
+           FROM objective_score os JOIN objectives o ON o.id = os.id GROUP BY os.perspective_id)
+         SELECT AVG(s) AS score FROM perspective_score"
+    )
 }

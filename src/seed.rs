@@ -1008,15 +1008,7 @@ pub struct DemoAdmin {
 /// Loads the demo when the database has no users and no actors; otherwise does nothing and
 /// returns `None`.
 pub async fn load_demo(app: &Ayni) -> Result<Option<DemoAdmin>, AppError> {
-    let empty = app
-        .db
-        .run(|conn| {
-            let users = crate::db::models::user::count(conn)?;
-            let actors = crate::db::models::actor::list(conn)?;
-            Ok::<_, AppError>(users == 0 && actors.is_empty())
-        })
-        .await?;
-    if !empty {
+    if !app.is_blank().await? {
         return Ok(None);
     }
     let docs = demo_documents().map_err(AppError::internal)?;

@@ -7,6 +7,7 @@
 mod actors;
 mod admin;
 mod audit;
+pub mod bench_data;
 mod caller;
 mod challenges;
 mod ecosystems;
@@ -62,7 +63,8 @@ use crate::db::Db;
 /// The service: storage plus the token keys. Cheap to clone; every interface holds one.
 #[derive(Clone)]
 pub struct Ayni {
-    pub db: Db,
+    /// Storage: only the use cases of this layer reach it.
+    db: Db,
     pub tokens: TokenKeys,
     /// Newly approved values, for live subscribers.
     events: tokio::sync::broadcast::Sender<ApprovedValue>,
@@ -74,6 +76,23 @@ pub struct Ayni {
 type LinkEvidenceCache = std::collections::HashMap<i64, (i64, Vec<LinkEvidence>)>;
 
 impl Ayni {
+    /// How many SQL statements the service has run so far (tests and benchmarks check that a
+    /// read issues a bounded number of queries: no N+1).
+    pub fn queries_run(&self) -> u64 {
+        self.db.queries_run()
+    }
+
+    /// Whether the database holds no user and no actor yet (a fresh install).
+    pub async fn is_blank(&self) -> Result<bool, AppError> {
+        self.db
+            .run(|conn| {
+                let users = crate::db::models::user::count(conn)?;
+                let actors = crate::db::models::actor::list(conn)?;
+                Ok::<_, AppError>(users == 0 && actors.is_empty())
+            })
+            .await
+    }
+
     pub fn new(db: Db, tokens: TokenKeys) -> Ayni {
         let (events, _) = tokio::sync::broadcast::channel(1024);
         Ayni {

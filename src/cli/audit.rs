@@ -1,8 +1,5 @@
 use clap::{Args, Subcommand};
 
-use crate::db::Db;
-use crate::db::verify;
-
 use super::{DbArgs, block_on};
 use crate::app::Caller;
 
@@ -48,8 +45,9 @@ pub fn run(cmd: AuditCommand) -> Result<(), String> {
             Ok(())
         })?,
         AuditCommand::Verify(args) => {
-            let db = Db::connect(&args.db.database_url, 1).map_err(|e| e.to_string())?;
-            let report = db.run_blocking(verify::verify).map_err(|e| e.to_string())?;
+            // Verification only reads: the database is not migrated first.
+            let app = super::unmigrated_app(&args.db)?;
+            let report = block_on(app.audit_chain())?.map_err(|e| e.to_string())?;
             if args.json {
                 let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
                 value["verified"] = serde_json::Value::Bool(report.verified());

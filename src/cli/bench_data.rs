@@ -1,6 +1,6 @@
 use clap::Args;
 
-use crate::bench_data;
+use crate::app::Caller;
 
 use super::{DbArgs, block_on};
 
@@ -18,7 +18,8 @@ pub fn run(args: BenchDataArgs) -> Result<(), String> {
     block_on(async move {
         let app = super::offline_app(&args.db, 2).await?;
         let started = std::time::Instant::now();
-        let made = bench_data::generate(&app, usize::from(args.scale))
+        let made = app
+            .generate_bench_data(&Caller::operator(), usize::from(args.scale))
             .await
             .map_err(|e| crate::cli::user::describe(&e))?;
         println!(

@@ -149,6 +149,15 @@ fn read_secret(prompt: &str) -> Result<String, String> {
 
 /// The service for a command that works on the database directly: migrated, with keys that
 /// sign nothing (commands that issue tokens build their own).
+/// The service on a database as it is, without migrating it (for commands that only read).
+fn unmigrated_app(db: &DbArgs) -> Result<crate::app::Ayni, String> {
+    let db = crate::db::Db::connect(&db.database_url, 1).map_err(|e| e.to_string())?;
+    Ok(crate::app::Ayni::new(
+        db,
+        crate::auth::TokenKeys::new(b"offline: signs nothing", 60),
+    ))
+}
+
 async fn offline_app(db: &DbArgs, pool_size: u32) -> Result<crate::app::Ayni, String> {
     let db = crate::startup::open_database(&db.database_url, pool_size)
         .await

@@ -54,12 +54,8 @@ fn add(args: AddArgs) -> Result<(), String> {
         let app = super::offline_app(&args.db, 1).await?;
         let actor_id = match &args.actor {
             Some(name) => {
-                let name = name.clone();
-                let found = app
-                    .db
-                    .run(move |conn| crate::db::models::actor::by_name(conn, &name))
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let actors = app.actors().await.map_err(|e| e.to_string())?;
+                let found = actors.into_iter().find(|a| &a.name == name);
                 Some(found.map(|a| a.id).ok_or_else(|| {
                     format!(
                         "--actor: no actor named '{}'",

@@ -143,6 +143,17 @@ impl ManageConnection for ConnectionManager {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
+/// One connection outside the pool, set up as the pool's are: for tests and benchmarks that
+/// inspect or tamper with the database directly, as an operator with database access could.
+pub fn open_connection(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
+    ConnectionManager {
+        url: url.clone(),
+        queries: Arc::default(),
+    }
+    .open()
+    .map_err(|e| StoreError::Connect(format!("{url}: {e}")))
+}
+
 /// Checks that the database answers a trivial query.
 pub fn ping(conn: &mut DbConnection) -> Result<(), StoreError> {
     diesel::sql_query("SELECT 1").execute(conn)?;

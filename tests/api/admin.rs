@@ -26,9 +26,7 @@ async fn user_id(app: &TestApp, email: &str) -> String {
 }
 
 async fn audit_entries_about(app: &TestApp, entity: &str) -> usize {
-    app.app
-        .db
-        .run(|c| ayni::db::audit::entries_from(c, 0, 100_000))
+    app.direct(|c| ayni::db::audit::entries_from(c, 0, 100_000))
         .await
         .unwrap()
         .iter()
@@ -203,9 +201,7 @@ async fn rotating_the_secret_ends_old_tokens(app: TestApp) {
         "ADMIN"
     );
     let rotations = own
-        .app
-        .db
-        .run(|c| ayni::db::audit::entries_from(c, 0, 100_000))
+        .direct(|c| ayni::db::audit::entries_from(c, 0, 100_000))
         .await
         .unwrap()
         .into_iter()

@@ -10,9 +10,7 @@ use crate::helpers::{TestApp, error_code};
 both_backends!(every_write_appends_a_chained_audit_entry_in_its_transaction);
 
 async fn entries(app: &TestApp) -> Vec<AuditEntry> {
-    app.app
-        .db
-        .run(|conn| entries_from(conn, 0, 10_000))
+    app.direct(|conn| entries_from(conn, 0, 10_000))
         .await
         .unwrap()
 }

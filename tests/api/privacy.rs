@@ -228,9 +228,7 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
         secrets.extend(number_forms(v));
     }
     let stored = app
-        .app
-        .db
-        .run(|c| {
+        .direct(|c| {
             let users: Vec<(String, String)> = users::table
                 .select((users::email, users::password_hash))
                 .load(c)?;
@@ -410,10 +408,7 @@ async fn every_column_is_in_an_audit_state(app: &TestApp) {
         ("development", "developments"),
     ];
     let postgres = app.backend == crate::helpers::Backend::Postgres;
-    let (columns, states) = app
-        .app
-        .db
-        .run(move |c| {
+    let (columns, states) = app.direct(move |c| {
             let mut columns = Vec::new();
             for (entity, table) in tables {
                 let sql = if postgres {

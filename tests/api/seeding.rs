@@ -33,9 +33,7 @@ fn demo_dir() -> String {
 }
 
 async fn audit_len(app: &TestApp) -> usize {
-    app.app
-        .db
-        .run(|c| entries_from(c, 0, 1_000_000))
+    app.direct(|c| entries_from(c, 0, 1_000_000))
         .await
         .unwrap()
         .len()

@@ -116,9 +116,7 @@ async fn indicator(app: &TestApp, objective: i64, ind: Ind<'_>, values: &[(&str,
 }
 
 async fn audit_entries(app: &TestApp) -> Vec<ayni::db::audit::AuditEntry> {
-    app.app
-        .db
-        .run(|c| ayni::db::audit::entries_from(c, 0, 1_000_000))
+    app.direct(|c| ayni::db::audit::entries_from(c, 0, 1_000_000))
         .await
         .unwrap()
 }

@@ -579,10 +579,10 @@ async fn queries_to_read_map(app: &TestApp, slug: &str) -> u64 {
                       edges { cause { code } effect { code } } }
         objectives { code perspective { kind } theme { code } responsibleActors { name }
                      causes { code } effects { code } ecosystem { slug } } } }"#;
-    let before = app.app.db.queries_run();
+    let before = app.app.queries_run();
     let body = app.graphql(None, q, json!({"slug": slug})).await.body;
     assert_eq!(body["errors"], Value::Null, "{body}");
-    app.app.db.queries_run() - before
+    app.app.queries_run() - before
 }
 
 async fn build_map(app: &TestApp, slug: &str, objectives: usize, links_per_objective: usize) {

@@ -17,15 +17,13 @@ both_backends!(
 
 pub(crate) async fn sql(app: &TestApp, statement: &str) -> Result<usize, String> {
     let statement = statement.to_string();
-    app.app
-        .db
-        .run(move |c| {
-            diesel::sql_query(statement)
-                .execute(c)
-                .map_err(ayni::app::AppError::internal)
-        })
-        .await
-        .map_err(|e| format!("{e:?}"))
+    app.direct(move |c| {
+        diesel::sql_query(statement)
+            .execute(c)
+            .map_err(ayni::app::AppError::internal)
+    })
+    .await
+    .map_err(|e| format!("{e:?}"))
 }
 
 pub(crate) async fn chain(app: &TestApp) -> Value {

@@ -132,6 +132,25 @@ impl TestApp {
         }
     }
 
+    /// Runs `f` on a database connection of its own (not the service's pool), as an
+    /// operator with direct database access would: to inspect or tamper with stored rows.
+    pub async fn direct<T, E>(
+        &self,
+        f: impl FnOnce(&mut ayni::db::DbConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<ayni::db::StoreError> + Send + 'static,
+    {
+        let url = self.database_url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = ayni::db::open_connection(&url)?;
+            f(&mut conn)
+        })
+        .await
+        .expect("the direct database task")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -226,6 +226,78 @@ pub fn insert_imported(
     Ok(())
 }
 
+/// A synthetic approved value for benchmarks (`ayni bench-data`): a counted total of an
+/// indicator, stored without review.
+pub struct SyntheticValue {
+    pub indicator_id: i64,
+    pub period: crate::domain::Period,
+    pub territory: String,
+    pub value: f64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = measurements)]
+struct NewSynthetic<'a> {
+    indicator_id: Option<i64>,
+    period: String,
+    period_start: String,
+    period_end: String,
+    territory: &'a str,
+    disaggregation: &'static str,
+    revision: i32,
+    value: f64,
+    evidence_text: Option<&'static str>,
+    comment: &'static str,
+    actor_id: i64,
+    submitted_at: NaiveDateTime,
+    status: &'static str,
+    reviewed_at: Option<NaiveDateTime>,
+    counted: bool,
+}
+
+/// Rows per multi-row insert of synthetic values (15 bound parameters each, under SQLite's
+/// limit of 32 766).
+const SYNTHETIC_ROWS_PER_STATEMENT: usize = 1000;
+
+/// Stores synthetic approved values in multi-row inserts with bound parameters, as the
+/// benchmark generator's bulk path (one audit entry, written by the caller, records the
+/// load).
+pub fn insert_synthetic(
+    conn: &mut DbConnection,
+    actor_id: i64,
+    at: NaiveDateTime,
+    values: &[SyntheticValue],
+) -> Result<(), StoreError> {
+    for chunk in values.chunks(SYNTHETIC_ROWS_PER_STATEMENT) {
+        let rows: Vec<NewSynthetic<'_>> = chunk
+            .iter()
+            .map(|v| NewSynthetic {
+                indicator_id: Some(v.indicator_id),
+                period: v.period.to_string(),
+                period_start: v.period.start().to_string(),
+                period_end: v.period.end().to_string(),
+                territory: &v.territory,
+                disaggregation: "",
+                revision: 1,
+                value: v.value,
+                evidence_text: Some("sintético"),
+                comment: "",
+                actor_id,
+                submitted_at: at,
+                status: MeasurementStatus::Approved.as_str(),
+                reviewed_at: Some(at),
+                counted: true,
+            })
+            .collect();
+        let insert = diesel::insert_into(measurements::table).values(&rows);
+        match conn {
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+            DbConnection::Postgres(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod bulk_sql_tests {
     use super::*;

@@ -10,7 +10,9 @@ mod bulk;
 mod digest;
 mod review;
 
-pub use bulk::{BulkRow, ImportCommon, insert_imported, reserve_ids};
+pub use bulk::{
+    BulkRow, ImportCommon, SyntheticValue, insert_imported, insert_synthetic, reserve_ids,
+};
 pub use digest::{DigestFields, import_digest, rows_digest};
 pub use review::{approve, reject, withdraw};
 

@@ -7,15 +7,15 @@
 //! (one audit entry records the load), since 400 000 reviewed submissions one by one would
 //! measure the review workflow, not the scorecard.
 
-use diesel::RunQueryDsl;
 use serde_json::json;
 
-use crate::app::{
+use super::{
     AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, ObjectiveInput,
 };
 use crate::db::Action;
+use crate::db::models::measurement::{self, SyntheticValue};
 use crate::domain::scoring::Aggregation;
-use crate::domain::{PeriodType, PerspectiveKind, TargetHorizon};
+use crate::domain::{Period, PeriodType, PerspectiveKind, Role, TargetHorizon};
 
 pub const OBJECTIVES_PER_SCALE: usize = 50;
 pub const INDICATORS_PER_OBJECTIVE: usize = 10;
@@ -45,16 +45,24 @@ pub struct BenchEcosystem {
     pub measurements: usize,
 }
 
-/// Rows per multi-row INSERT.
-const CHUNK: usize = 1000;
+impl Ayni {
+    /// Generates the synthetic ecosystem `bench-N` (replacing nothing: the slug must be free).
+    /// Admins and the operator only.
+    pub async fn generate_bench_data(
+        &self,
+        caller: &Caller,
+        scale: usize,
+    ) -> Result<BenchEcosystem, AppError> {
+        caller.require(|r| r == Role::Admin, "generate synthetic data")?;
+        generate(self, caller, scale).await
+    }
+}
 
-/// Generates the synthetic ecosystem `bench-N` (replacing nothing: the slug must be free).
-pub async fn generate(app: &Ayni, scale: usize) -> Result<BenchEcosystem, AppError> {
-    let op = Caller::operator();
+async fn generate(app: &Ayni, op: &Caller, scale: usize) -> Result<BenchEcosystem, AppError> {
     let slug = format!("bench-{scale}");
     let eco = app
         .create_ecosystem(
-            &op,
+            op,
             EcosystemInput {
                 slug: slug.clone(),
                 name: format!("Ecosistema sintético ×{scale}"),
@@ -70,7 +78,7 @@ pub async fn generate(app: &Ayni, scale: usize) -> Result<BenchEcosystem, AppErr
     for o in 0..OBJECTIVES_PER_SCALE * scale {
         let objective = app
             .create_objective(
-                &op,
+                op,
                 ObjectiveInput {
                     ecosystem_id: eco.id,
                     code: format!("OE{o}"),
@@ -87,7 +95,7 @@ pub async fn generate(app: &Ayni, scale: usize) -> Result<BenchEcosystem, AppErr
             let sum = k % 2 == 1;
             let ind = app
                 .create_indicator(
-                    &op,
+                    op,
                     IndicatorInput {
                         objective_id: Some(objective.id),
                         code: Some(format!("I{o}.{k}")),
@@ -114,7 +122,7 @@ pub async fn generate(app: &Ayni, scale: usize) -> Result<BenchEcosystem, AppErr
                 (100.0, 150.0, 250.0)
             };
             app.set_baseline(
-                &op,
+                op,
                 ind.id,
                 format!("{}Q4", FIRST_YEAR - 1),
                 if sum { 0.0 } else { base },
@@ -123,7 +131,7 @@ pub async fn generate(app: &Ayni, scale: usize) -> Result<BenchEcosystem, AppErr
             .await?;
             let scale_sum = if sum { 40.0 } else { 1.0 };
             app.set_target(
-                &op,
+                op,
                 ind.id,
                 "2020Q4".into(),
                 if sum { 24.0 * scale_sum } else { t1 },
@@ -131,7 +139,7 @@ pub async fn generate(app: &Ayni, scale: usize) -> Result<BenchEcosystem, AppErr
             )
             .await?;
             app.set_target(
-                &op,
+                op,
                 ind.id,
                 "2030Q4".into(),
                 if sum { 64.0 * scale_sum } else { t2 },
@@ -144,58 +152,49 @@ pub async fn generate(app: &Ayni, scale: usize) -> Result<BenchEcosystem, AppErr
     let territories = territories();
     let indicator_count = indicator_ids.len();
     let rows = indicator_count * territories.len() * (YEARS as usize * 4);
-    let now = crate::db::audit::now();
     let author = op.author();
     let slug_for_audit = slug.clone();
+    let mut values = Vec::with_capacity(rows);
+    for (n, (id, sum, decrease)) in indicator_ids.iter().enumerate() {
+        for (ti, territory) in territories.iter().enumerate() {
+            for q in 0..(YEARS * 4) {
+                let year = FIRST_YEAR + q / 4;
+                let quarter = q % 4 + 1;
+                let period = Period::new(PeriodType::Quarterly, year, quarter as u32)
+                    .ok_or_else(|| AppError::internal("bench period"))?;
+                let wobble = ((n * 7 + ti * 3 + q as usize) % 11) as f64 - 5.0;
+                let value = if *sum {
+                    1.0 + ((n + q as usize) % 3) as f64
+                } else if *decrease {
+                    100.0 - q as f64 * 1.2 + wobble
+                } else {
+                    100.0 + q as f64 * 2.5 + wobble
+                };
+                values.push(SyntheticValue {
+                    indicator_id: *id,
+                    period,
+                    territory: territory.clone(),
+                    value,
+                });
+            }
+        }
+    }
     app.db
         .write(author, move |tx| {
-            let mut values: Vec<String> = Vec::with_capacity(CHUNK);
-            let flush = |tx: &mut crate::db::WriteTx<'_>, values: &mut Vec<String>| -> Result<(), AppError> {
-                if values.is_empty() {
-                    return Ok(());
-                }
-                let sql = format!(
-                    "INSERT INTO measurements (indicator_id, period, period_start, period_end, territory, disaggregation, revision, value, \
-                     evidence_text, comment, actor_id, submitted_by, submitted_at, status, reviewed_by, reviewed_at, reject_reason, counted) VALUES {}",
-                    values.join(",")
-                );
-                diesel::sql_query(sql).execute(tx.conn())?;
-                values.clear();
-                Ok(())
-            };
             let actor_id = bench_actor(tx)?;
-            for (n, (id, sum, decrease)) in indicator_ids.iter().enumerate() {
-                for (ti, territory) in territories.iter().enumerate() {
-                    for q in 0..(YEARS * 4) {
-                        let year = FIRST_YEAR + q / 4;
-                        let quarter = q % 4 + 1;
-                        let period = crate::domain::Period::new(PeriodType::Quarterly, year, quarter as u32)
-                            .ok_or_else(|| AppError::internal("bench period"))?;
-                        let wobble = ((n * 7 + ti * 3 + q as usize) % 11) as f64 - 5.0;
-                        let value = if *sum {
-                            1.0 + ((n + q as usize) % 3) as f64
-                        } else if *decrease {
-                            100.0 - q as f64 * 1.2 + wobble
-                        } else {
-                            100.0 + q as f64 * 2.5 + wobble
-                        };
-                        values.push(format!(
-                            "({id},'{period}','{}','{}','{territory}','',1,{value},'sintético','',{actor_id},NULL,'{now}','approved',NULL,'{now}',NULL,TRUE)",
-                            period.start(),
-                            period.end(),
-                            now = now.format("%Y-%m-%d %H:%M:%S%.6f"),
-                        ));
-                        if values.len() >= CHUNK {
-                            flush(tx, &mut values)?;
-                        }
-                    }
-                }
-            }
-            flush(tx, &mut values)?;
-            let summary = json!({"ecosystem": slug_for_audit, "measurements": rows, "synthetic": true});
+            let at = tx.now();
+            measurement::insert_synthetic(tx.conn(), actor_id, at, &values)?;
+            let summary =
+                json!({"ecosystem": slug_for_audit, "measurements": rows, "synthetic": true});
             let summary = crate::domain::audit::AuditState::new(&summary, None::<&()>)
                 .map_err(AppError::internal)?;
-            tx.record(Action::Create, "bench_data", &slug_for_audit, None, Some(&summary))?;
+            tx.record(
+                Action::Create,
+                "bench_data",
+                &slug_for_audit,
+                None,
+                Some(&summary),
+            )?;
             Ok::<_, AppError>(())
         })
         .await?;
@@ -217,44 +216,4 @@ fn bench_actor(tx: &mut crate::db::WriteTx<'_>) -> Result<i64, AppError> {
     }
     let name = ActorName::parse("name", name)?;
     Ok(actor::create(tx, &name, ActorKind::Academia)?.id)
-}
-
-/// The scorecard's roll-up as one hand-written SQL statement (for comparison in the
-/// benchmark): latest value in the period for `last` indicators, sum up to its end for
-/// `sum` ones, progress toward the next target capped at 1, weighted means per objective,
-/// plain means per perspective and for the ecosystem. Portable SQL (SQLite and PostgreSQL).
-pub fn handwritten_rollup_sql(
-    ecosystem_id: i64,
-    territory: &str,
-    start: &str,
-    end: &str,
-) -> String {
-    format!(
-        "WITH actual AS (
-           SELECT i.id, i.objective_id, i.weight, i.baseline_value AS b,
-             CASE WHEN i.aggregation = 'last' THEN
-               (SELECT m.value FROM measurements m WHERE m.indicator_id = i.id AND m.counted AND m.territory = '{territory}'
-                  AND m.disaggregation = '' AND m.period_start >= '{start}' AND m.period_end <= '{end}'
-                ORDER BY m.period_end DESC LIMIT 1)
-             ELSE i.baseline_value +
-               (SELECT SUM(m.value) FROM measurements m WHERE m.indicator_id = i.id AND m.counted AND m.territory = '{territory}'
-                  AND m.disaggregation = '' AND m.period_end <= '{end}')
-             END AS a,
-             COALESCE((SELECT t.value FROM targets t WHERE t.indicator_id = i.id AND t.period_end >= '{end}' ORDER BY t.period_end LIMIT 1),
-                      (SELECT t.value FROM targets t WHERE t.indicator_id = i.id ORDER BY t.period_end DESC LIMIT 1)) AS t
-           FROM indicators i WHERE i.ecosystem_id = {ecosystem_id}),
-         progress AS (
-           SELECT objective_id, weight,
-             CASE WHEN a IS NULL OR t IS NULL OR b IS NULL THEN NULL
-                  WHEN t = b THEN 1.0
-                  WHEN (a - b) / (t - b) > 1.0 THEN 1.0 ELSE (a - b) / (t - b) END AS p
-           FROM actual),
-         objective_score AS (
-           SELECT o.id, o.perspective_id, SUM(p.weight * p.p) / SUM(CASE WHEN p.p IS NULL THEN NULL ELSE p.weight END) AS s
-           FROM objectives o JOIN progress p ON p.objective_id = o.id GROUP BY o.id, o.perspective_id),
-         perspective_score AS (
-           SELECT os.perspective_id, SUM(o.weight * os.s) / SUM(CASE WHEN os.s IS NULL THEN NULL ELSE o.weight END) AS s
-           FROM objective_score os JOIN objectives o ON o.id = os.id GROUP BY os.perspective_id)
-         SELECT AVG(s) AS score FROM perspective_score"
-    )
 }
