@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::audit::{entries_with_private_from, in_write_transaction};
+use super::audit::{AuditEntry, entries_with_private_from, in_write_transaction};
 use super::audit_state::{
     Audited, IndicatorWithResponsibles, ObjectiveWithResponsibles, SettingRow,
 };
@@ -144,28 +144,12 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
                 seal.clone_from(&after);
             }
             if broken.is_none() {
-                let facts = AuditFacts {
-                    seq: e.seq,
-                    at: &e.at,
-                    user_id: e.user_id,
-                    actor_id: e.actor_id,
-                    action: &e.action,
-                    entity_type: &e.entity_type,
-                    entity_id: &e.entity_id,
-                    before: before.as_ref(),
-                    after: after.as_ref(),
-                };
-                if let Err(why) = verifier.push(&facts, &e.prev_hash, &e.hash) {
-                    let seq = match why {
-                        Break::Gap { expected, .. } => expected,
-                        _ => e.seq,
-                    };
-                    broken = Some((seq, why));
-                } else if !side_holds(before.as_ref(), private.before())
-                    || !side_holds(after.as_ref(), private.after())
-                {
-                    broken = Some((e.seq, Break::Commitment));
-                }
+                broken =
+                    push_entry(&mut verifier, &e, before.as_ref(), after.as_ref()).or_else(|| {
+                        let holds = side_holds(before.as_ref(), private.before())
+                            && side_holds(after.as_ref(), private.after());
+                        (!holds).then_some((e.seq, Break::Commitment))
+                    });
             }
             latest.insert(
                 (e.entity_type, e.entity_id),
@@ -306,21 +290,35 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
     })
 }
 
-/// One entry of the sealed format-1 log.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = audit_log_v1)]
-struct V1Entry {
-    seq: i64,
-    at: String,
-    user_id: Option<i64>,
-    actor_id: Option<i64>,
-    action: String,
-    entity_type: String,
-    entity_id: String,
-    before_state: Option<String>,
-    after_state: Option<String>,
-    prev_hash: String,
-    hash: String,
+/// Checks the next entry of a chain (both record formats hash the same fields); returns
+/// where and why the chain breaks at it, if it does.
+fn push_entry(
+    verifier: &mut ChainVerifier,
+    e: &AuditEntry,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Option<(i64, Break)> {
+    let facts = AuditFacts {
+        seq: e.seq,
+        at: &e.at,
+        user_id: e.user_id,
+        actor_id: e.actor_id,
+        action: &e.action,
+        entity_type: &e.entity_type,
+        entity_id: &e.entity_id,
+        before,
+        after,
+    };
+    verifier
+        .push(&facts, &e.prev_hash, &e.hash)
+        .err()
+        .map(|why| {
+            let seq = match why {
+                Break::Gap { expected, .. } => expected,
+                _ => e.seq,
+            };
+            (seq, why)
+        })
 }
 
 /// Recomputes the format-1 log (its entries hashed whole rows, the same canonical form) and
@@ -336,11 +334,24 @@ fn recompute_v1(conn: &mut DbConnection) -> Result<Option<SealRecord>, StoreErro
     let mut length = 0;
     let mut from = 0;
     loop {
-        let batch: Vec<V1Entry> = audit_log_v1::table
+        // Format 1 had the same columns, none of them private.
+        let batch: Vec<AuditEntry> = audit_log_v1::table
             .filter(audit_log_v1::seq.ge(from))
             .order(audit_log_v1::seq.asc())
             .limit(BATCH)
-            .select(V1Entry::as_select())
+            .select((
+                audit_log_v1::seq,
+                audit_log_v1::at,
+                audit_log_v1::user_id,
+                audit_log_v1::actor_id,
+                audit_log_v1::action,
+                audit_log_v1::entity_type,
+                audit_log_v1::entity_id,
+                audit_log_v1::before_state,
+                audit_log_v1::after_state,
+                audit_log_v1::prev_hash,
+                audit_log_v1::hash,
+            ))
             .load(conn)?;
         let Some(last) = batch.last() else { break };
         from = last.seq + 1;
@@ -351,24 +362,7 @@ fn recompute_v1(conn: &mut DbConnection) -> Result<Option<SealRecord>, StoreErro
             }
             let before = parse_state(&e.before_state)?;
             let after = parse_state(&e.after_state)?;
-            let facts = AuditFacts {
-                seq: e.seq,
-                at: &e.at,
-                user_id: e.user_id,
-                actor_id: e.actor_id,
-                action: &e.action,
-                entity_type: &e.entity_type,
-                entity_id: &e.entity_id,
-                before: before.as_ref(),
-                after: after.as_ref(),
-            };
-            if let Err(why) = verifier.push(&facts, &e.prev_hash, &e.hash) {
-                let seq = match why {
-                    Break::Gap { expected, .. } => expected,
-                    _ => e.seq,
-                };
-                broken = Some((seq, why));
-            }
+            broken = push_entry(&mut verifier, e, before.as_ref(), after.as_ref());
         }
     }
     let Some((head_seq, head_hash)) = stored_head else {

@@ -531,10 +531,7 @@ pub fn all_with_responsibles(
             indicator_responsibles::actor_id,
         ))
         .load(conn)?;
-    let mut by_row: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
-    for (row, actor) in pairs {
-        by_row.entry(row).or_default().push(actor);
-    }
+    let mut by_row = super::group_pairs(pairs);
     Ok(rows
         .into_iter()
         .map(|r| {

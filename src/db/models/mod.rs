@@ -12,3 +12,12 @@ pub mod objective;
 pub mod setting;
 pub mod user;
 pub mod variable;
+
+/// `(owner, item)` pairs grouped by owner, items in the order given.
+fn group_pairs(pairs: Vec<(i64, i64)>) -> std::collections::HashMap<i64, Vec<i64>> {
+    let mut grouped: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for (owner, item) in pairs {
+        grouped.entry(owner).or_default().push(item);
+    }
+    grouped
+}

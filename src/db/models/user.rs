@@ -62,6 +62,13 @@ pub fn by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, St
         .optional()?)
 }
 
+pub fn require(conn: &mut DbConnection, id: i64) -> Result<User, StoreError> {
+    by_id(conn, id)?.ok_or_else(|| StoreError::NotFound {
+        entity: ENTITY,
+        key: id.to_string(),
+    })
+}
+
 pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<User>, StoreError> {
     Ok(users::table
         .find(id)
@@ -104,10 +111,7 @@ pub fn update(
             users::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    let after = by_id(tx.conn(), before.id)?.ok_or_else(|| StoreError::NotFound {
-        entity: ENTITY,
-        key: before.id.to_string(),
-    })?;
+    let after = require(tx.conn(), before.id)?;
     tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
@@ -132,10 +136,7 @@ pub fn set_password_hash(
             users::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    let after = by_id(tx.conn(), before.id)?.ok_or_else(|| StoreError::NotFound {
-        entity: ENTITY,
-        key: before.id.to_string(),
-    })?;
+    let after = require(tx.conn(), before.id)?;
     tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
