@@ -126,32 +126,61 @@ struct SealRecord {
 
 /// Walks the whole chain and compares the stored rows with it.
 pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
-    let mut verifier = ChainVerifier::after(0, GENESIS_HASH);
-    let mut broken: Option<(i64, Break)> = None;
-    let mut latest: HashMap<(String, String), Latest> = HashMap::new();
-    let mut seal: Option<Value> = None;
-    let mut length = 0;
+    let walk = walk_chain(conn)?;
+    let sealed_v1 = verify_sealed_log(conn, walk.seal.as_ref())?;
+    let mut found = Mismatches::default();
+    compare_rows(conn, walk.latest, &mut found)?;
+    Ok(ChainReport {
+        length: walk.length,
+        head_seq: walk.verifier.head_seq(),
+        head_hash: walk.verifier.head_hash().to_string(),
+        break_reason: walk.broken.as_ref().map(|(_, why)| why.to_string()),
+        first_broken_seq: walk.broken.map(|(seq, _)| seq),
+        mismatches: found.listed,
+        mismatch_count: found.count,
+        sealed_v1,
+    })
+}
+
+/// The chain recomputed: where it breaks, the seal entry, and each entity's latest state.
+struct ChainWalk {
+    length: i64,
+    verifier: ChainVerifier,
+    broken: Option<(i64, Break)>,
+    seal: Option<Value>,
+    latest: HashMap<(String, String), Latest>,
+}
+
+/// Recomputes every entry's hash and checks every kept private part, then the stored head.
+fn walk_chain(conn: &mut DbConnection) -> Result<ChainWalk, StoreError> {
+    let mut walk = ChainWalk {
+        length: 0,
+        verifier: ChainVerifier::after(0, GENESIS_HASH),
+        broken: None,
+        seal: None,
+        latest: HashMap::new(),
+    };
     let mut from = 0;
     loop {
         let batch = entries_with_private_from(conn, from, BATCH)?;
         let Some((last, _)) = batch.last() else { break };
         from = last.seq + 1;
         for (e, private) in batch {
-            length += 1;
+            walk.length += 1;
             let before = parse_state(&e.before_state)?;
             let after = parse_state(&e.after_state)?;
             if e.seq == 1 && e.action == Action::Seal.as_str() && e.entity_type == SEALED_LOG {
-                seal.clone_from(&after);
+                walk.seal.clone_from(&after);
             }
-            if broken.is_none() {
-                broken =
-                    push_entry(&mut verifier, &e, before.as_ref(), after.as_ref()).or_else(|| {
+            if walk.broken.is_none() {
+                walk.broken = push_entry(&mut walk.verifier, &e, before.as_ref(), after.as_ref())
+                    .or_else(|| {
                         let holds = side_holds(before.as_ref(), private.before())
                             && side_holds(after.as_ref(), private.after());
                         (!holds).then_some((e.seq, Break::Commitment))
                     });
             }
-            latest.insert(
+            walk.latest.insert(
                 (e.entity_type, e.entity_id),
                 Latest {
                     seq: e.seq,
@@ -162,33 +191,61 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
             );
         }
     }
-    if broken.is_none() {
+    if walk.broken.is_none() {
         let (seq, hash): (i64, String) = audit_head::table
             .filter(audit_head::id.eq(1))
             .select((audit_head::seq, audit_head::hash))
             .first(conn)?;
-        if seq != verifier.head_seq() || hash != verifier.head_hash() {
-            let reason = if seq > verifier.head_seq() {
+        let head = walk.verifier.head_seq();
+        if seq != head || hash != walk.verifier.head_hash() {
+            let reason = if seq > head {
                 Break::Gap {
-                    expected: verifier.head_seq() + 1,
+                    expected: head + 1,
                     found: seq,
                 }
             } else {
                 Break::PrevHash
             };
-            broken = Some((verifier.head_seq() + 1, reason));
+            walk.broken = Some((head + 1, reason));
         }
     }
-    let sealed_v1 = verify_sealed_log(conn, seal.as_ref())?;
+    Ok(walk)
+}
 
-    let mut mismatches = Vec::new();
-    let mut count = 0;
-    let mut note = |m: Mismatch| {
-        count += 1;
-        if mismatches.len() < MAX_LISTED {
-            mismatches.push(m);
+/// Rows that differ from the chain: all counted, the first [`MAX_LISTED`] listed.
+#[derive(Default)]
+struct Mismatches {
+    listed: Vec<Mismatch>,
+    count: usize,
+}
+
+impl Mismatches {
+    fn note(
+        &mut self,
+        entity_type: String,
+        entity_id: String,
+        audit_seq: Option<i64>,
+        problem: &str,
+    ) {
+        self.count += 1;
+        if self.listed.len() < MAX_LISTED {
+            self.listed.push(Mismatch {
+                entity_type,
+                entity_id,
+                audit_seq,
+                problem: problem.to_string(),
+            });
         }
-    };
+    }
+}
+
+/// Compares every stored row with the latest state the chain recorded for it, imports with
+/// the digest of their rows, and reports what the chain says exists but the tables lost.
+fn compare_rows(
+    conn: &mut DbConnection,
+    mut latest: HashMap<(String, String), Latest>,
+    found: &mut Mismatches,
+) -> Result<(), StoreError> {
     // Bulk-imported rows: each import's audit entry commits to the digest of its rows'
     // unchanging fields (in its private part), and a row no review has touched since must
     // still be as imported.
@@ -207,12 +264,12 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
             continue; // reported below as a row without audit entry
         };
         if measurement::import_digest(conn, i.id)? != recorded {
-            note(Mismatch {
-                entity_type: key.0,
-                entity_id: key.1,
-                audit_seq: None,
-                problem: "its rows differ from the digest its audit entry recorded".into(),
-            });
+            found.note(
+                key.0,
+                key.1,
+                None,
+                "its rows differ from the digest its audit entry recorded",
+            );
         }
     }
     for row in current_states(conn)? {
@@ -221,20 +278,15 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
             (None, ImportCoverage::Untouched) => None,
             (None, ImportCoverage::Reviewed) => Some((
                 None,
-                "reviewed without an audit entry (it differs from its import)".to_string(),
+                "reviewed without an audit entry (it differs from its import)",
             )),
-            (None, ImportCoverage::NotImported) => {
-                Some((None, "stored without any audit entry".to_string()))
-            }
+            (None, ImportCoverage::NotImported) => Some((None, "stored without any audit entry")),
             (
                 Some(Latest {
                     seq, public: None, ..
                 }),
                 _,
-            ) => Some((
-                Some(seq),
-                "stored again after its audited deletion".to_string(),
-            )),
+            ) => Some((Some(seq), "stored again after its audited deletion")),
             (
                 Some(Latest {
                     seq,
@@ -247,21 +299,14 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
                 // The row's state sealed with the salt of the recorded one: equal exactly when
                 // both the public part and the private part are unchanged.
                 let now = canonical_json(&row.state.sealed(salt.as_deref().unwrap_or("")));
-                (now != recorded).then(|| {
-                    (
-                        Some(seq),
-                        "differs from the state its latest audit entry recorded".to_string(),
-                    )
-                })
+                (now != recorded).then_some((
+                    Some(seq),
+                    "differs from the state its latest audit entry recorded",
+                ))
             }
         };
         if let Some((audit_seq, problem)) = problem {
-            note(Mismatch {
-                entity_type: key.0,
-                entity_id: key.1,
-                audit_seq,
-                problem,
-            });
+            found.note(key.0, key.1, audit_seq, problem);
         }
     }
     // What the chain says exists but the tables no longer hold.
@@ -271,23 +316,14 @@ pub fn verify(conn: &mut DbConnection) -> Result<ChainReport, StoreError> {
         .collect();
     vanished.sort_by_key(|(_, l)| l.seq);
     for ((entity_type, entity_id), l) in vanished {
-        note(Mismatch {
+        found.note(
             entity_type,
             entity_id,
-            audit_seq: Some(l.seq),
-            problem: "deleted outside the application".into(),
-        });
+            Some(l.seq),
+            "deleted outside the application",
+        );
     }
-    Ok(ChainReport {
-        length,
-        head_seq: verifier.head_seq(),
-        head_hash: verifier.head_hash().to_string(),
-        break_reason: broken.as_ref().map(|(_, why)| why.to_string()),
-        first_broken_seq: broken.map(|(seq, _)| seq),
-        mismatches,
-        mismatch_count: count,
-        sealed_v1,
-    })
+    Ok(())
 }
 
 /// Checks the next entry of a chain (both record formats hash the same fields); returns
