@@ -9,6 +9,7 @@ mod audit_path;
 mod audit_v1;
 mod auth;
 mod challenges;
+mod citizen;
 mod cli;
 mod concurrency;
 mod contracts;

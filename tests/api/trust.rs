@@ -95,7 +95,7 @@ async fn an_edited_measurement_is_detected(app: TestApp) {
     );
 }
 
-async fn disable_audit_triggers(app: &TestApp) {
+pub(crate) async fn disable_audit_triggers(app: &TestApp) {
     match app.backend {
         Backend::Sqlite => {
             sql(app, "DROP TRIGGER audit_log_no_update").await.unwrap();
