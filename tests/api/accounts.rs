@@ -11,7 +11,83 @@ both_backends!(
     admins_create_users_others_cannot,
     bad_user_input_names_the_field_and_writes_nothing,
     users_and_their_actors_are_listed_for_admins,
+    a_user_changes_their_own_password_and_bad_attempts_change_nothing,
 );
+
+const CHANGE_PASSWORD: &str =
+    "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+
+async fn a_user_changes_their_own_password_and_bad_attempts_change_nothing(app: TestApp) {
+    let email = "veedora.clave@ayni.test";
+    app.create_user(email, Role::Monitor, None).await;
+    let token = app.token(email, TEST_PASSWORD).await;
+    let head = || async { app.get("/api/v1/audit/head").await.body["seq"].clone() };
+    let before = head().await;
+
+    // Refused, each with nothing written: anonymous, a wrong current password, a new one too
+    // short or too long, and an oversized request.
+    let vars = |c: &str, n: &str| json!({"c": c, "n": n});
+    let anonymous = app
+        .graphql(
+            None,
+            CHANGE_PASSWORD,
+            vars(TEST_PASSWORD, "otra-clave-larga"),
+        )
+        .await;
+    assert_eq!(error_code(&anonymous.body), "UNAUTHENTICATED");
+    let wrong = app
+        .graphql(
+            Some(&token),
+            CHANGE_PASSWORD,
+            vars("no-es-la-clave", "otra-clave-larga"),
+        )
+        .await;
+    assert_eq!(error_code(&wrong.body), "BAD_USER_INPUT");
+    assert_eq!(
+        wrong.body["errors"][0]["extensions"]["fields"][0]["field"], "currentPassword",
+        "{}",
+        wrong.body
+    );
+    for bad in ["corta".to_string(), "x".repeat(129)] {
+        let a = app
+            .graphql(Some(&token), CHANGE_PASSWORD, vars(TEST_PASSWORD, &bad))
+            .await;
+        assert_eq!(error_code(&a.body), "BAD_USER_INPUT", "{}", a.body);
+    }
+    let huge = app
+        .graphql(
+            Some(&token),
+            CHANGE_PASSWORD,
+            vars(TEST_PASSWORD, &"y".repeat(3_000_000)),
+        )
+        .await;
+    assert!(
+        huge.status.as_u16() == 413 || huge.status.as_u16() == 400,
+        "{}",
+        huge.status
+    );
+    assert_eq!(head().await, before, "nothing was written");
+    app.token(email, TEST_PASSWORD).await;
+
+    // Changed: the old password stops working, the new one works, one audit entry.
+    let ok = app
+        .graphql(
+            Some(&token),
+            CHANGE_PASSWORD,
+            vars(TEST_PASSWORD, "una-clave-nueva-y-larga"),
+        )
+        .await;
+    assert_eq!(ok.body["data"]["changePassword"], true, "{}", ok.body);
+    assert_eq!(head().await.as_i64().unwrap(), before.as_i64().unwrap() + 1);
+    let old = app
+        .post_json(
+            "/api/v1/auth/token",
+            &json!({"email": email, "password": TEST_PASSWORD}),
+        )
+        .await;
+    assert_eq!(old.status.as_u16(), 401);
+    app.token(email, "una-clave-nueva-y-larga").await;
+}
 
 const CREATE_ACTOR: &str =
     "mutation($input: CreateActorInput!) { createActor(input: $input) { id name kind } }";
