@@ -372,6 +372,34 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
     );
     scanned.finish();
 
+    // The import's file name and digests: for coordinators and the importing actor only.
+    let import = format!(
+        r#"{{ observationImport(id: "{}") {{ fileName rowsDigest rowsCreated }} }}"#,
+        report.import_id.unwrap()
+    );
+    for (who, token) in [("anonymous", None), ("a monitor", Some(&monitor))] {
+        let seen = app
+            .graphql(token.map(String::as_str), &import, json!({}))
+            .await
+            .body;
+        assert_eq!(
+            seen["data"]["observationImport"],
+            json!({"fileName": null, "rowsDigest": null, "rowsCreated": 1}),
+            "{who}"
+        );
+    }
+    for token in [&coordinator, &contributor] {
+        let seen = app.graphql(Some(token), &import, json!({})).await.body;
+        assert_eq!(seen["data"]["observationImport"]["fileName"], IMPORT_FILE);
+        assert_eq!(
+            seen["data"]["observationImport"]["rowsDigest"]
+                .as_str()
+                .unwrap()
+                .len(),
+            64
+        );
+    }
+
     every_column_is_in_an_audit_state(&app).await;
 }
 
