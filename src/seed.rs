@@ -10,10 +10,9 @@ use rand::distr::Alphanumeric;
 use serde::Deserialize;
 
 use crate::app::{
-    AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, MeasurementInput,
-    NewActorInput, NewUserInput, ObjectiveInput, ThemeInput, VariableInput,
+    AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, MeasurementFilter,
+    MeasurementInput, NewActorInput, NewUserInput, ObjectiveInput, ThemeInput, VariableInput,
 };
-use crate::db::models::measurement::MeasurementFilter;
 use crate::domain::scoring::Aggregation;
 use crate::domain::{
     ActorKind, Availability, Disaggregation, MetricCategory, PeriodType, PerspectiveKind, Role,
@@ -1008,15 +1007,7 @@ pub struct DemoAdmin {
 /// Loads the demo when the database has no users and no actors; otherwise does nothing and
 /// returns `None`.
 pub async fn load_demo(app: &Ayni) -> Result<Option<DemoAdmin>, AppError> {
-    let empty = app
-        .db
-        .run(|conn| {
-            let users = crate::db::models::user::count(conn)?;
-            let actors = crate::db::models::actor::list(conn)?;
-            Ok::<_, AppError>(users == 0 && actors.is_empty())
-        })
-        .await?;
-    if !empty {
+    if !app.is_unused().await? {
         return Ok(None);
     }
     let docs = demo_documents().map_err(AppError::internal)?;

@@ -6,7 +6,7 @@ use crate::db::models::actor;
 use crate::db::models::ecosystem;
 use crate::db::models::indicator;
 use crate::db::models::measurement::{
-    self, Measurement, MeasurementFilter, NewMeasurement, Subject, Subjects, Visibility,
+    self, Measurement, NewMeasurement, Subject, Subjects, Visibility,
 };
 use crate::domain::indicator::finite;
 use crate::domain::strategy::text;
@@ -32,6 +32,28 @@ pub struct MeasurementInput {
     pub actor_id: Option<i64>,
 }
 
+/// Filters on a listing of contributed values.
+#[derive(Debug, Clone, Default)]
+pub struct MeasurementFilter {
+    pub status: Option<MeasurementStatus>,
+    /// Periods starting on or after this one's start.
+    pub from: Option<Period>,
+    /// Periods ending on or before this one's end.
+    pub to: Option<Period>,
+    pub territory: Option<String>,
+}
+
+impl From<MeasurementFilter> for measurement::MeasurementFilter {
+    fn from(f: MeasurementFilter) -> Self {
+        measurement::MeasurementFilter {
+            status: f.status,
+            from: f.from,
+            to: f.to,
+            territory: f.territory,
+        }
+    }
+}
+
 /// A newly approved value, as pushed to live subscribers.
 #[derive(Debug, Clone)]
 pub struct ApprovedValue {
@@ -41,7 +63,7 @@ pub struct ApprovedValue {
 }
 
 /// What a caller may see of contributed values.
-pub fn visibility(caller: Option<&Caller>) -> Visibility {
+pub(super) fn visibility(caller: Option<&Caller>) -> Visibility {
     match caller {
         Some(c) if c.role.manages_strategy() => Visibility::All,
         Some(c) if c.role == Role::Contributor => c
@@ -197,6 +219,7 @@ impl Ayni {
         filter: MeasurementFilter,
     ) -> Result<Vec<Measurement>, AppError> {
         let visibility = visibility(caller);
+        let filter = measurement::MeasurementFilter::from(filter);
         self.db
             .run(move |c| {
                 measurement::list(c, Subjects::Indicators(&indicator_ids), visibility, &filter)

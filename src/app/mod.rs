@@ -24,6 +24,7 @@ mod variables;
 
 pub use crate::domain::DirectionKind;
 pub use actors::NewActorInput;
+pub use admin::UserChange;
 pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
 pub use caller::{Caller, logged_in};
 pub use challenges::ChallengeOutcome;
@@ -37,7 +38,7 @@ pub use import::{
 pub use indicators::{
     IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard, SeriesPoint,
 };
-pub use measurements::{ApprovedValue, MeasurementInput, visibility};
+pub use measurements::{ApprovedValue, MeasurementFilter, MeasurementInput};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use portal::{
     ActorOption, ChallengeView, CumulativeImpacts, EcosystemLinks, EcosystemPage,
@@ -53,7 +54,8 @@ pub use shared_value::{
 };
 pub use users::NewUserInput;
 pub use variables::{
-    FormulaCheck, FormulaProblem, ObservationInput, VariableInput, VariablePage, VariableValue,
+    FormulaCheck, FormulaProblem, ObservationInput, VariableFilter, VariableInput, VariablePage,
+    VariableValue,
 };
 
 use crate::auth::TokenKeys;

@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 
 use crate::db::models::ecosystem::{Ecosystem, Theme};
 use crate::db::models::indicator::Indicator;
-use crate::db::models::measurement::{Measurement, MeasurementFilter};
+use crate::db::models::measurement::Measurement;
 use crate::domain::causal::CausalCheck;
 use crate::domain::impact::{CumulativePoint, Scenario, Threshold, VecKind};
 use crate::domain::scoring::{Direction, Evaluation, Score, Status};
@@ -20,7 +20,10 @@ use crate::domain::shared_value::{HybridPoint, HybridRelation, HybridStatus};
 use crate::domain::{ChallengeStatus, MeasurementStatus, Period};
 use crate::export::map::MapDocument;
 
-use super::{AppError, ApprovedValue, Ayni, IndicatorCard, ObjectiveCard, Scorecard, SeriesPoint};
+use super::{
+    AppError, ApprovedValue, Ayni, IndicatorCard, MeasurementFilter, ObjectiveCard, Scorecard,
+    SeriesPoint,
+};
 
 /// Most observation rows a computed indicator's page lists.
 const MAX_PROVENANCE_ROWS: usize = 120;

@@ -6,10 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::db::DbConnection;
-use crate::db::models::measurement::{
-    self, Measurement, MeasurementFilter, NewMeasurement, Subject, Subjects,
-};
-use crate::db::models::variable::{self, Variable, VariableFields, VariableFilter};
+use crate::db::models::measurement::{self, Measurement, NewMeasurement, Subject, Subjects};
+use crate::db::models::variable::{self, Variable, VariableFields};
 use crate::db::models::{actor, ecosystem, indicator::Indicator};
 use crate::domain::formula::{EvalError, Expr};
 use crate::domain::scoring::Point;
@@ -22,7 +20,7 @@ use crate::domain::{
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, require_ecosystem};
 use super::measurements::{Contribution, contributing_actor, require_actor, visibility};
-use super::{AppError, Ayni, Caller};
+use super::{AppError, Ayni, Caller, MeasurementFilter};
 
 /// A new variable, or (all optional) changes to one.
 #[derive(Debug, Clone, Default)]
@@ -65,6 +63,33 @@ pub struct VariableValue {
     pub period: Period,
     pub territory: String,
     pub resolved: Resolved,
+}
+
+/// Filters on the repository listing.
+#[derive(Debug, Clone, Default)]
+pub struct VariableFilter {
+    /// Only the variables this ecosystem selected.
+    pub ecosystem_id: Option<i64>,
+    pub source: Option<SourceKind>,
+    /// A theme or cluster code.
+    pub theme: Option<String>,
+    pub level: Option<TerritoryLevel>,
+    pub availability: Option<Availability>,
+    /// Words matched against code, name and description, case-insensitively.
+    pub search: Option<String>,
+}
+
+impl From<VariableFilter> for variable::VariableFilter {
+    fn from(f: VariableFilter) -> Self {
+        variable::VariableFilter {
+            ecosystem_id: f.ecosystem_id,
+            source: f.source,
+            theme: f.theme,
+            level: f.level,
+            availability: f.availability,
+            search: f.search,
+        }
+    }
 }
 
 /// One page of the repository.
@@ -538,7 +563,7 @@ impl Ayni {
                         tx.conn(),
                         Subjects::Variables(&[before.id]),
                         measurement::Visibility::All,
-                        &MeasurementFilter::default(),
+                        &measurement::MeasurementFilter::default(),
                     )?
                     .is_empty()
                 {
@@ -616,6 +641,7 @@ impl Ayni {
         after: Option<String>,
         first: i64,
     ) -> Result<VariablePage, AppError> {
+        let filter = variable::VariableFilter::from(filter);
         self.db
             .run(move |c| {
                 let (mut variables, total) =
@@ -672,6 +698,7 @@ impl Ayni {
         filter: MeasurementFilter,
     ) -> Result<Vec<Measurement>, AppError> {
         let visibility = visibility(caller);
+        let filter = measurement::MeasurementFilter::from(filter);
         self.db
             .run(move |c| {
                 measurement::list(c, Subjects::Variables(&[variable_id]), visibility, &filter)

@@ -6,11 +6,11 @@ use chrono::NaiveDateTime;
 use futures_util::Stream;
 
 use crate::app::{
-    AppError, IndicatorCard, IndicatorInput, MeasurementInput, ObjectiveCard, PerspectiveCard,
-    Scorecard, SeriesPoint,
+    AppError, IndicatorCard, IndicatorInput, MeasurementFilter, MeasurementInput, ObjectiveCard,
+    PerspectiveCard, Scorecard, SeriesPoint,
 };
 use crate::db::models::indicator::{Indicator, Target};
-use crate::db::models::measurement::{Measurement, MeasurementFilter};
+use crate::db::models::measurement::Measurement;
 use crate::domain::{Disaggregation, Period};
 
 use super::actors::ActorGql;

@@ -6,9 +6,11 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDateTime;
 
 use crate::app::ImportView;
-use crate::app::{AppError, FormulaCheck, ObservationInput, VariableInput, VariableValue};
-use crate::db::models::measurement::MeasurementFilter;
-use crate::db::models::variable::{Variable, VariableFilter};
+use crate::app::{
+    AppError, FormulaCheck, MeasurementFilter, ObservationInput, VariableFilter, VariableInput,
+    VariableValue,
+};
+use crate::db::models::variable::Variable;
 use crate::domain::Period;
 
 use super::actors::ActorGql;
