@@ -15,6 +15,7 @@ mod impacts;
 mod import;
 mod indicators;
 mod measurements;
+pub mod model;
 mod objectives;
 mod portal;
 mod session;
