@@ -490,7 +490,7 @@ async fn load_observations(
     app: &Ayni,
     op: &Caller,
     origin: &str,
-    eco: &crate::db::models::ecosystem::Ecosystem,
+    eco: &crate::app::model::Ecosystem,
     seed: &SeedEcosystem,
     actor_ids: &HashMap<String, i64>,
     report: &mut SeedReport,
@@ -830,7 +830,7 @@ async fn load_indicator(
     op: &Caller,
     place: &Place<'_>,
     seed: &SeedIndicator,
-    existing: &[crate::db::models::indicator::Indicator],
+    existing: &[crate::app::model::Indicator],
     report: &mut SeedReport,
 ) -> Result<(), SeedError> {
     let Place {

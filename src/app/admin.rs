@@ -4,9 +4,10 @@ use rand::Rng;
 
 use crate::db::models::actor;
 use crate::db::models::setting;
-use crate::db::models::user::{self, User};
+use crate::db::models::user;
 use crate::domain::Role;
 
+use super::model::User;
 use super::{AppError, Ayni, Caller};
 
 /// What an administrator may change on a user; `None` keeps the current value.
@@ -84,6 +85,7 @@ impl Ayni {
                 user::update(tx, &before, &change.into()).map_err(AppError::from)
             })
             .await
+            .map(User::from)
     }
 
     /// Replaces the token signing secret: every token issued before stops working at once.

@@ -14,6 +14,7 @@ use crate::domain::{
     Disaggregation, Evidence, MeasurementStatus, Period, Role, Ubigeo, ValidationErrors,
 };
 
+use super::model;
 use super::{AppError, Ayni, Caller};
 
 /// A value as a contributor submits it.
@@ -59,7 +60,7 @@ impl From<MeasurementFilter> for measurement::MeasurementFilter {
 pub struct ApprovedValue {
     pub ecosystem_slug: String,
     pub indicator_code: String,
-    pub measurement: Measurement,
+    pub measurement: model::Measurement,
 }
 
 /// What a caller may see of contributed values.
@@ -81,7 +82,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         input: MeasurementInput,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         let actor_id = contributing_actor(caller, input.actor_id)?;
         let Contribution {
             value,
@@ -155,7 +156,7 @@ impl Ayni {
                 measurement::submit(tx, new).map_err(AppError::from)
             })
             .await?;
-        Ok(stored)
+        Ok(stored.into())
     }
 
     /// Approves a submitted value (coordinator or admin); it then counts in scores, and live
@@ -164,7 +165,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         id: i64,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         caller.require(Role::manages_strategy, "approve values")?;
         let (approved, events) = self
             .db
@@ -185,7 +186,7 @@ impl Ayni {
             // Nobody listening is fine.
             let _ = self.events.send(event);
         }
-        Ok(approved)
+        Ok(approved.into())
     }
 
     /// Rejects a submitted value with a reason (coordinator or admin).
@@ -194,7 +195,7 @@ impl Ayni {
         caller: &Caller,
         id: i64,
         reason: String,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         caller.require(Role::manages_strategy, "reject values")?;
         let reason = text("reason", &reason, 1, 2000)?;
         self.db
@@ -209,6 +210,7 @@ impl Ayni {
                 measurement::reject(tx, &before, &reason).map_err(AppError::from)
             })
             .await
+            .map(model::Measurement::from)
     }
 
     /// The values of these indicators the caller may see.
@@ -217,7 +219,7 @@ impl Ayni {
         caller: Option<&Caller>,
         indicator_ids: Vec<i64>,
         filter: MeasurementFilter,
-    ) -> Result<Vec<Measurement>, AppError> {
+    ) -> Result<Vec<model::Measurement>, AppError> {
         let visibility = visibility(caller);
         let filter = measurement::MeasurementFilter::from(filter);
         self.db
@@ -226,6 +228,7 @@ impl Ayni {
                     .map_err(AppError::from)
             })
             .await
+            .map(model::all)
     }
 
     /// Subscribes to newly approved values.
@@ -347,7 +350,7 @@ fn approval_events(
             Some(ApprovedValue {
                 ecosystem_slug: eco.slug.clone(),
                 indicator_code: ind.code,
-                measurement: approved.clone(),
+                measurement: approved.clone().into(),
             })
         })
         .collect())

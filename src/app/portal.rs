@@ -10,9 +10,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDateTime;
 use tokio::sync::broadcast;
 
-use crate::db::models::ecosystem::{Ecosystem, Theme};
-use crate::db::models::indicator::Indicator;
-use crate::db::models::measurement::Measurement;
 use crate::domain::causal::CausalCheck;
 use crate::domain::impact::{CumulativePoint, Scenario, Threshold, VecKind};
 use crate::domain::scoring::{Direction, Evaluation, Score, Status};
@@ -20,6 +17,7 @@ use crate::domain::shared_value::{HybridPoint, HybridRelation, HybridStatus};
 use crate::domain::{ChallengeStatus, MeasurementStatus, Period};
 use crate::export::map::MapDocument;
 
+use super::model::{Ecosystem, Indicator, Measurement, Theme};
 use super::{
     AppError, ApprovedValue, Ayni, IndicatorCard, MeasurementFilter, ObjectiveCard, Scorecard,
     SeriesPoint,
@@ -792,8 +790,9 @@ impl Ayni {
             }
             // The newest first, and a page that stays light on a phone.
             values.sort_by(|(_, a), (_, b)| {
-                b.period_end
-                    .cmp(&a.period_end)
+                b.period
+                    .end()
+                    .cmp(&a.period.end())
                     .then(a.territory.cmp(&b.territory))
             });
             values.truncate(MAX_PROVENANCE_ROWS);
