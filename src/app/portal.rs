@@ -1,8 +1,8 @@
 //! The public portal's read side: one use case per page and per open-data file, each
 //! returning a view model of published (approved) data only.
 //!
-//! View models hold values copied out of storage rows (and domain types), never the rows
-//! themselves, so the portal's markup depends on this module and the domain, not on the
+//! View models hold values copied out of the read models (and domain types), shaped for one
+//! page each, so the portal's markup depends on this module and the domain, not on the
 //! database.
 
 use std::collections::{BTreeMap, HashMap};
@@ -449,17 +449,13 @@ fn scorecard_view(card: &Scorecard, period: &str, themes: &[Theme]) -> Scorecard
 }
 
 impl Ayni {
-    async fn portal_ecosystem_row(&self, slug: &str) -> Result<Ecosystem, AppError> {
+    async fn ecosystem_at(&self, slug: &str) -> Result<Ecosystem, AppError> {
         self.ecosystem_by_slug(slug.to_string())
             .await?
             .ok_or_else(|| AppError::not_found(format!("ecosystem '{slug}'")))
     }
 
-    async fn portal_indicator_row(
-        &self,
-        eco: &Ecosystem,
-        code: &str,
-    ) -> Result<Indicator, AppError> {
+    async fn indicator_at(&self, eco: &Ecosystem, code: &str) -> Result<Indicator, AppError> {
         self.indicator_by_code(eco.id, code.to_string())
             .await?
             .ok_or_else(|| AppError::not_found(format!("indicator '{code}'")))
@@ -670,7 +666,7 @@ impl Ayni {
         slug: &str,
         query: EcosystemPageQuery,
     ) -> Result<EcosystemPage, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         let period = self.period_or_default(&eco, query.period).await?;
         let card = self.scorecard(eco.id, period.clone()).await?;
         let map = self.strategy_map(eco.id).await?;
@@ -737,8 +733,8 @@ impl Ayni {
         slug: &str,
         code: &str,
     ) -> Result<IndicatorPage, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
-        let ind = self.portal_indicator_row(&eco, code).await?;
+        let eco = self.ecosystem_at(slug).await?;
+        let ind = self.indicator_at(&eco, code).await?;
         let targets = self
             .targets_of(vec![ind.id])
             .await?
@@ -888,7 +884,7 @@ impl Ayni {
         period: Option<String>,
         scenario: Scenario,
     ) -> Result<ImpactsPage, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         let CumulativeImpacts {
             ecosystem,
             period,
@@ -906,7 +902,7 @@ impl Ayni {
 
     /// The live updates of an ecosystem's pages: every value approved from now on.
     pub async fn portal_events(&self, slug: &str) -> Result<LiveValues, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         Ok(LiveValues {
             slug: eco.slug,
             rx: self.approved_values(),
@@ -920,7 +916,7 @@ impl Ayni {
         slug: &str,
         period: Option<String>,
     ) -> Result<EcosystemScorecard, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         let period = self.period_or_default(&eco, period).await?;
         let card = self.scorecard(eco.id, period.clone()).await?;
         let themes = self.themes_of(vec![eco.id]).await?;
@@ -936,8 +932,8 @@ impl Ayni {
         slug: &str,
         code: &str,
     ) -> Result<IndicatorValues, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
-        let ind = self.portal_indicator_row(&eco, code).await?;
+        let eco = self.ecosystem_at(slug).await?;
+        let ind = self.indicator_at(&eco, code).await?;
         let values = self
             .approved_values_of(ind.id)
             .await?
@@ -957,8 +953,8 @@ impl Ayni {
         slug: &str,
         code: &str,
     ) -> Result<IndicatorSeries, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
-        let ind = self.portal_indicator_row(&eco, code).await?;
+        let eco = self.ecosystem_at(slug).await?;
+        let ind = self.indicator_at(&eco, code).await?;
         Ok(IndicatorSeries {
             ecosystem: PortalEcosystem::from(&eco),
             points: self.series(ind.id, None, None).await?,
@@ -974,13 +970,13 @@ impl Ayni {
         period: Option<String>,
         scenario: Scenario,
     ) -> Result<CumulativeImpacts, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         self.cumulative_impacts_of(&eco, period, scenario).await
     }
 
     /// The hybrid metrics' series with their causal check.
     pub async fn open_hybrid_metrics(&self, slug: &str) -> Result<HybridMetrics, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         Ok(HybridMetrics {
             metrics: self.hybrid_views(eco.id).await?,
             ecosystem: PortalEcosystem::from(&eco),
@@ -989,7 +985,7 @@ impl Ayni {
 
     /// The strategy map's cause-effect links with the data check of each.
     pub async fn open_links(&self, slug: &str) -> Result<EcosystemLinks, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         Ok(EcosystemLinks {
             links: self.link_views(eco.id).await?,
             ecosystem: PortalEcosystem::from(&eco),
