@@ -10,10 +10,9 @@ use rand::distr::Alphanumeric;
 use serde::Deserialize;
 
 use crate::app::{
-    AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, MeasurementInput,
-    NewActorInput, NewUserInput, ObjectiveInput, ThemeInput, VariableInput,
+    AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, MeasurementFilter,
+    MeasurementInput, NewActorInput, NewUserInput, ObjectiveInput, ThemeInput, VariableInput,
 };
-use crate::db::models::measurement::MeasurementFilter;
 use crate::domain::scoring::Aggregation;
 use crate::domain::{
     ActorKind, Availability, Disaggregation, MetricCategory, PeriodType, PerspectiveKind, Role,
@@ -491,7 +490,7 @@ async fn load_observations(
     app: &Ayni,
     op: &Caller,
     origin: &str,
-    eco: &crate::db::models::ecosystem::Ecosystem,
+    eco: &crate::app::model::Ecosystem,
     seed: &SeedEcosystem,
     actor_ids: &HashMap<String, i64>,
     report: &mut SeedReport,
@@ -831,7 +830,7 @@ async fn load_indicator(
     op: &Caller,
     place: &Place<'_>,
     seed: &SeedIndicator,
-    existing: &[crate::db::models::indicator::Indicator],
+    existing: &[crate::app::model::Indicator],
     report: &mut SeedReport,
 ) -> Result<(), SeedError> {
     let Place {
@@ -1008,7 +1007,7 @@ pub struct DemoAdmin {
 /// Loads the demo when the database has no users and no actors; otherwise does nothing and
 /// returns `None`.
 pub async fn load_demo(app: &Ayni) -> Result<Option<DemoAdmin>, AppError> {
-    if !app.is_blank().await? {
+    if !app.is_unused().await? {
         return Ok(None);
     }
     let docs = demo_documents().map_err(AppError::internal)?;

@@ -1,6 +1,7 @@
-use crate::db::models::actor::{self, Actor};
+use crate::db::models::actor;
 use crate::domain::{ActorKind, ActorName};
 
+use super::model::{self, Actor};
 use super::{AppError, Ayni, Caller};
 
 /// A new actor as the interfaces receive it.
@@ -16,6 +17,7 @@ impl Ayni {
         self.db
             .run(|conn| actor::list(conn).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     /// The actors with these ids, in one query (batch loading).
@@ -23,6 +25,7 @@ impl Ayni {
         self.db
             .run(move |conn| actor::by_ids(conn, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     /// Creates an actor (admin or coordinator).
@@ -38,5 +41,6 @@ impl Ayni {
                 actor::create(tx, &name, input.kind).map_err(AppError::from)
             })
             .await
+            .map(Actor::from)
     }
 }

@@ -4,16 +4,44 @@ use rand::Rng;
 
 use crate::db::models::actor;
 use crate::db::models::setting;
-use crate::db::models::user::{self, User, UserChange};
+use crate::db::models::user;
 use crate::domain::Role;
 
+use super::model::User;
 use super::{AppError, Ayni, Caller};
+
+/// What an administrator may change on a user; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub disabled: Option<bool>,
+    pub role: Option<Role>,
+    /// `Some(None)` unbinds the user from its actor.
+    pub actor_id: Option<Option<i64>>,
+}
+
+impl From<UserChange> for user::UserChange {
+    fn from(c: UserChange) -> Self {
+        user::UserChange {
+            disabled: c.disabled,
+            role: c.role,
+            actor_id: c.actor_id,
+        }
+    }
+}
 
 fn admin(caller: &Caller, what: &str) -> Result<(), AppError> {
     caller.require(|r| r == Role::Admin, what)
 }
 
 impl Ayni {
+    /// Whether nobody has used this database yet: no users and no actors (where the demo
+    /// may be loaded).
+    pub async fn is_unused(&self) -> Result<bool, AppError> {
+        self.db
+            .run(|conn| Ok(user::count(conn)? == 0 && actor::list(conn)?.is_empty()))
+            .await
+    }
+
     /// Changes a user's status, role or actor (admin only). A contributor always keeps an
     /// actor; an admin cannot disable or demote itself (there must be someone left to undo it).
     pub async fn change_user(
@@ -54,9 +82,10 @@ impl Ayni {
                         "a contributor must be bound to the actor it reports for",
                     ));
                 }
-                user::update(tx, &before, &change).map_err(AppError::from)
+                user::update(tx, &before, &change.into()).map_err(AppError::from)
             })
             .await
+            .map(User::from)
     }
 
     /// Replaces the token signing secret: every token issued before stops working at once.

@@ -2,11 +2,12 @@
 
 use serde_json::Value;
 
-use crate::db::audit::{self, AuditEntry};
-use crate::db::verify::{self, ChainReport};
+use crate::db::audit;
+use crate::db::verify;
 use crate::domain::Role;
 use crate::domain::audit::{AuditFacts, PRIVATE_COMMITMENT, canonical_entry, commitment};
 
+use super::model::{AuditEntry, ChainReport};
 use super::{AppError, Ayni, Caller};
 
 /// One state's private part, revealed: anyone recomputes `SHA-256(salt ‖ private)` and
@@ -125,6 +126,7 @@ impl Ayni {
         self.db
             .run(|c| verify::verify(c).map_err(AppError::from))
             .await
+            .map(ChainReport::from)
     }
 }
 
@@ -136,7 +138,7 @@ fn parse(text: &Option<String>) -> Result<Option<Value>, AppError> {
 }
 
 /// An entry with its canonical text, recomputed from the stored fields.
-pub fn publish(entry: AuditEntry) -> Result<PublishedEntry, AppError> {
+fn publish(entry: audit::AuditEntry) -> Result<PublishedEntry, AppError> {
     let before = parse(&entry.before_state)?;
     let after = parse(&entry.after_state)?;
     let canonical = canonical_entry(&AuditFacts {
@@ -151,7 +153,7 @@ pub fn publish(entry: AuditEntry) -> Result<PublishedEntry, AppError> {
         after: after.as_ref(),
     });
     Ok(PublishedEntry {
-        entry,
+        entry: AuditEntry::from(entry),
         before,
         after,
         canonical,

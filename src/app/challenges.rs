@@ -3,12 +3,13 @@
 //! approved. Challenges, answers and their time to answer are public.
 
 use crate::db::audit;
-use crate::db::models::challenge::{self, Challenge};
-use crate::db::models::measurement::{self, Measurement};
+use crate::db::models::challenge;
+use crate::db::models::measurement;
 use crate::db::models::{ecosystem, user};
 use crate::domain::strategy::text;
 use crate::domain::{ChallengeStatus, MeasurementStatus, Role};
 
+use super::model::{self, Challenge, Measurement};
 use super::{AppError, Ayni, Caller};
 
 /// How the coordinating body answers.
@@ -51,6 +52,7 @@ impl Ayni {
                 challenge::open(tx, m.id, user_id, &reason).map_err(AppError::from)
             })
             .await
+            .map(Challenge::from)
     }
 
     pub async fn answer_challenge(
@@ -86,6 +88,7 @@ impl Ayni {
                 Ok(after)
             })
             .await
+            .map(Challenge::from)
     }
 
     /// An ecosystem's challenges, newest first. Public.
@@ -102,6 +105,7 @@ impl Ayni {
                 challenge::of_ecosystem(c, eco.id, status).map_err(AppError::from)
             })
             .await
+            .map(model::all)
     }
 
     /// Challenges on these values (batch loading).
@@ -112,12 +116,14 @@ impl Ayni {
         self.db
             .run(move |c| challenge::of_measurements(c, &measurement_ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn measurements_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Measurement>, AppError> {
         self.db
             .run(move |c| measurement::by_ids(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     /// `(user id, actor id)` of these users (batch loading for provenance).

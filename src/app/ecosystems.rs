@@ -2,12 +2,11 @@
 
 use crate::db::DbConnection;
 use crate::db::models::actor;
-use crate::db::models::ecosystem::{
-    self, Ecosystem, EcosystemFields, Member, Perspective, Theme, ThemeFields,
-};
+use crate::db::models::ecosystem::{self, EcosystemFields, ThemeFields};
 use crate::domain::strategy::text;
 use crate::domain::{Code, Horizon, PerspectiveKind, Slug, ThemeKind, Ubigeo, ValidationErrors};
 
+use super::model::{self, Ecosystem, Member, Perspective, Theme};
 use super::{AppError, Ayni, Caller};
 
 /// A new ecosystem as the interfaces receive it.
@@ -70,7 +69,10 @@ fn ecosystem_fields(
 }
 
 /// The ecosystem with this id, or `NOT_FOUND` (inside a transaction or a read).
-pub(super) fn require_ecosystem(conn: &mut DbConnection, id: i64) -> Result<Ecosystem, AppError> {
+pub(super) fn require_ecosystem(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<ecosystem::Ecosystem, AppError> {
     ecosystem::by_id(conn, id)?.ok_or_else(|| AppError::not_found(format!("ecosystem {id}")))
 }
 
@@ -108,18 +110,21 @@ impl Ayni {
         self.db
             .run(|c| ecosystem::list(c).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn ecosystem_by_slug(&self, slug: String) -> Result<Option<Ecosystem>, AppError> {
         self.db
             .run(move |c| ecosystem::by_slug(c, slug.trim()).map_err(AppError::from))
             .await
+            .map(|found| found.map(Ecosystem::from))
     }
 
     pub async fn ecosystems_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Ecosystem>, AppError> {
         self.db
             .run(move |c| ecosystem::by_ids(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn create_ecosystem(
@@ -147,6 +152,7 @@ impl Ayni {
                 ecosystem::create(tx, &slug, &fields).map_err(AppError::from)
             })
             .await
+            .map(Ecosystem::from)
     }
 
     pub async fn update_ecosystem(
@@ -173,6 +179,7 @@ impl Ayni {
                 ecosystem::update(tx, &before, &fields).map_err(AppError::from)
             })
             .await
+            .map(Ecosystem::from)
     }
 
     /// The perspectives of these ecosystems, each in its ecosystem's order (batch loading).
@@ -183,12 +190,14 @@ impl Ayni {
         self.db
             .run(move |c| ecosystem::perspectives_of(c, &ecosystem_ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn perspectives_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Perspective>, AppError> {
         self.db
             .run(move |c| ecosystem::perspectives_by_ids(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn update_perspective(
@@ -206,6 +215,7 @@ impl Ayni {
                 ecosystem::rename_perspective(tx, &before, &name).map_err(AppError::from)
             })
             .await
+            .map(Perspective::from)
     }
 
     pub async fn reorder_perspectives(
@@ -222,6 +232,7 @@ impl Ayni {
                 ecosystem::reorder_perspectives(tx, ecosystem_id, order).map_err(AppError::from)
             })
             .await
+            .map(model::all)
     }
 
     pub async fn add_ecosystem_member(
@@ -247,12 +258,14 @@ impl Ayni {
                     .map_err(AppError::from)
             })
             .await
+            .map(Member::from)
     }
 
     pub async fn members_of(&self, ecosystem_ids: Vec<i64>) -> Result<Vec<Member>, AppError> {
         self.db
             .run(move |c| ecosystem::members_of(c, &ecosystem_ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn create_theme(
@@ -280,17 +293,20 @@ impl Ayni {
                 ecosystem::create_theme(tx, input.ecosystem_id, &fields).map_err(AppError::from)
             })
             .await
+            .map(Theme::from)
     }
 
     pub async fn themes_of(&self, ecosystem_ids: Vec<i64>) -> Result<Vec<Theme>, AppError> {
         self.db
             .run(move |c| ecosystem::themes_of(c, &ecosystem_ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn themes_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Theme>, AppError> {
         self.db
             .run(move |c| ecosystem::themes_by_ids(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 }

@@ -19,6 +19,7 @@ use crate::domain::{Code, FieldError, Period, PeriodType, Role, Ubigeo, Validati
 
 use super::ecosystems::require_ecosystem;
 use super::measurements::{Contribution, contributing_actor, require_actor, visibility};
+use super::model;
 use super::{AppError, Ayni, Caller};
 
 /// Most periods one cumulative series may span.
@@ -72,7 +73,7 @@ pub struct ImpactInput {
 /// One period of a VEC's cumulative state, with the names behind its breakdown.
 #[derive(Debug, Clone)]
 pub struct VecState {
-    pub vec: Vec_,
+    pub vec: model::ValuedComponent,
     pub scenario: Scenario,
     pub threshold: Threshold,
     pub point: CumulativePoint,
@@ -158,7 +159,11 @@ fn state_at(
 impl Ayni {
     /// Defines a VEC (coordinators and admins). The threshold must leave room on its
     /// acceptable side of the baseline; the boundary must lie inside the ecosystem.
-    pub async fn create_vec(&self, caller: &Caller, input: VecInput) -> Result<Vec_, AppError> {
+    pub async fn create_vec(
+        &self,
+        caller: &Caller,
+        input: VecInput,
+    ) -> Result<model::ValuedComponent, AppError> {
         caller.require_strategist("define VECs")?;
         let mut errors = ValidationErrors::new();
         let code = errors.check(Code::parse("code", &input.code));
@@ -231,6 +236,7 @@ impl Ayni {
                 impact::create_vec(tx, &fields).map_err(AppError::from)
             })
             .await
+            .map(model::ValuedComponent::from)
     }
 
     /// Registers a development (coordinators and admins).
@@ -238,7 +244,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         input: DevelopmentInput,
-    ) -> Result<Development, AppError> {
+    ) -> Result<model::Development, AppError> {
         caller.require_strategist("register developments")?;
         let mut errors = ValidationErrors::new();
         let name = errors.check(text("name", &input.name, 1, 200));
@@ -301,6 +307,7 @@ impl Ayni {
                 impact::create_development(tx, &fields).map_err(AppError::from)
             })
             .await
+            .map(model::Development::from)
     }
 
     /// Changes a development's status (coordinators and admins).
@@ -309,7 +316,7 @@ impl Ayni {
         caller: &Caller,
         id: i64,
         status: DevelopmentStatus,
-    ) -> Result<Development, AppError> {
+    ) -> Result<model::Development, AppError> {
         caller.require_strategist("change a development's status")?;
         self.db
             .write(caller.author(), move |tx| {
@@ -317,36 +324,54 @@ impl Ayni {
                 impact::set_development_status(tx, &before, status).map_err(AppError::from)
             })
             .await
+            .map(model::Development::from)
     }
 
-    pub async fn vecs_of(&self, ecosystem_id: i64) -> Result<Vec<Vec_>, AppError> {
+    pub async fn vecs_of(
+        &self,
+        ecosystem_id: i64,
+    ) -> Result<Vec<model::ValuedComponent>, AppError> {
         self.db
             .run(move |c| impact::vecs_of(c, ecosystem_id).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
-    pub async fn vec_by_id(&self, id: i64) -> Result<Option<Vec_>, AppError> {
+    pub async fn vec_by_id(&self, id: i64) -> Result<Option<model::ValuedComponent>, AppError> {
         self.db
             .run(move |c| impact::vec_by_id(c, id).map_err(AppError::from))
             .await
+            .map(|found| found.map(model::ValuedComponent::from))
     }
 
-    pub async fn vecs_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Vec_>, AppError> {
+    pub async fn vecs_by_ids(
+        &self,
+        ids: Vec<i64>,
+    ) -> Result<Vec<model::ValuedComponent>, AppError> {
         self.db
             .run(move |c| impact::vecs_by_ids(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
-    pub async fn developments_of(&self, ecosystem_id: i64) -> Result<Vec<Development>, AppError> {
+    pub async fn developments_of(
+        &self,
+        ecosystem_id: i64,
+    ) -> Result<Vec<model::Development>, AppError> {
         self.db
             .run(move |c| impact::developments_of(c, ecosystem_id).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
-    pub async fn developments_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Development>, AppError> {
+    pub async fn developments_by_ids(
+        &self,
+        ids: Vec<i64>,
+    ) -> Result<Vec<model::Development>, AppError> {
         self.db
             .run(move |c| impact::developments_by_ids(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     /// Submits an impact contribution: by the development's owner (its contributors), or by
@@ -356,7 +381,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         input: ImpactInput,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         if caller.role == Role::Monitor {
             return Err(AppError::Forbidden(
                 "the monitor role may not submit values".into(),
@@ -432,6 +457,7 @@ impl Ayni {
                 measurement::submit(tx, new).map_err(AppError::from)
             })
             .await
+            .map(model::Measurement::from)
     }
 
     /// Approves a submitted impact contribution (coordinators and admins).
@@ -439,7 +465,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         id: i64,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         self.require_impact(id).await?;
         self.approve_measurement(caller, id).await
     }
@@ -450,7 +476,7 @@ impl Ayni {
         caller: &Caller,
         id: i64,
         reason: String,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         self.require_impact(id).await?;
         self.reject_measurement(caller, id, reason).await
     }
@@ -476,7 +502,7 @@ impl Ayni {
         &self,
         caller: Option<&Caller>,
         vec_ids: Vec<i64>,
-    ) -> Result<Vec<Measurement>, AppError> {
+    ) -> Result<Vec<model::Measurement>, AppError> {
         let visibility = visibility(caller);
         self.db
             .run(move |c| {
@@ -489,6 +515,7 @@ impl Ayni {
                 .map_err(AppError::from)
             })
             .await
+            .map(model::all)
     }
 
     /// A VEC's cumulative state per period from `from` (default: the period after its
@@ -546,10 +573,11 @@ impl Ayni {
                     ));
                 }
                 let (threshold, points) = state_at(&v, &impacts, &periods)?;
+                let vec = model::ValuedComponent::from(v);
                 Ok(points
                     .into_iter()
                     .map(|point| VecState {
-                        vec: v.clone(),
+                        vec: vec.clone(),
                         scenario,
                         threshold,
                         point,
@@ -578,7 +606,7 @@ impl Ayni {
                     let (threshold, mut points) = state_at(&v, &impacts, &[at])?;
                     if let Some(point) = points.pop() {
                         out.push(VecState {
-                            vec: v,
+                            vec: v.into(),
                             scenario,
                             threshold,
                             point,

@@ -20,6 +20,7 @@ use crate::domain::{
 };
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible};
+use super::model;
 use super::variables::{check_formula, formula_values};
 use super::{AppError, Ayni, Caller};
 
@@ -51,7 +52,7 @@ pub struct IndicatorInput {
 /// An indicator on the scorecard.
 #[derive(Debug, Clone)]
 pub struct IndicatorCard {
-    pub indicator: Indicator,
+    pub indicator: model::Indicator,
     pub baseline: Option<Point>,
     pub evaluation: Evaluation,
     /// The value behind `actual`: the latest one it uses (for provenance). `None` for a
@@ -63,7 +64,7 @@ pub struct IndicatorCard {
 
 #[derive(Debug, Clone)]
 pub struct ObjectiveCard {
-    pub objective: Objective,
+    pub objective: model::Objective,
     pub score: Score,
     pub status: Status,
     pub indicators: Vec<IndicatorCard>,
@@ -71,7 +72,7 @@ pub struct ObjectiveCard {
 
 #[derive(Debug, Clone)]
 pub struct PerspectiveCard {
-    pub perspective: Perspective,
+    pub perspective: model::Perspective,
     pub score: Score,
     pub status: Status,
     pub objectives: Vec<ObjectiveCard>,
@@ -80,7 +81,7 @@ pub struct PerspectiveCard {
 /// The *tablero de control* for one period.
 #[derive(Debug, Clone)]
 pub struct Scorecard {
-    pub ecosystem: Ecosystem,
+    pub ecosystem: model::Ecosystem,
     pub period: Period,
     pub score: Score,
     pub status: Status,
@@ -341,25 +342,34 @@ fn group_targets(targets: &[Target]) -> HashMap<i64, Vec<&Target>> {
 }
 
 impl Ayni {
-    pub async fn indicators_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Indicator>, AppError> {
+    pub async fn indicators_by_ids(
+        &self,
+        ids: Vec<i64>,
+    ) -> Result<Vec<model::Indicator>, AppError> {
         self.db
             .run(move |c| indicator::by_ids(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn indicators_of_objectives(
         &self,
         ids: Vec<i64>,
-    ) -> Result<Vec<Indicator>, AppError> {
+    ) -> Result<Vec<model::Indicator>, AppError> {
         self.db
             .run(move |c| indicator::of_objectives(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
-    pub async fn targets_of(&self, indicator_ids: Vec<i64>) -> Result<Vec<Target>, AppError> {
+    pub async fn targets_of(
+        &self,
+        indicator_ids: Vec<i64>,
+    ) -> Result<Vec<model::Target>, AppError> {
         self.db
             .run(move |c| indicator::targets_of(c, &indicator_ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     /// `(indicator_id, actor_id)` pairs (batch loading).
@@ -376,7 +386,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         input: IndicatorInput,
-    ) -> Result<Indicator, AppError> {
+    ) -> Result<model::Indicator, AppError> {
         caller.require_strategist("create indicators")?;
         self.db
             .write(caller.author(), move |tx| {
@@ -385,6 +395,7 @@ impl Ayni {
                 indicator::create(tx, ecosystem_id, &fields).map_err(AppError::from)
             })
             .await
+            .map(model::Indicator::from)
     }
 
     pub async fn update_indicator(
@@ -392,7 +403,7 @@ impl Ayni {
         caller: &Caller,
         id: i64,
         input: IndicatorInput,
-    ) -> Result<Indicator, AppError> {
+    ) -> Result<model::Indicator, AppError> {
         caller.require_strategist("edit indicators")?;
         self.db
             .write(caller.author(), move |tx| {
@@ -401,6 +412,7 @@ impl Ayni {
                 indicator::update(tx, &before, &fields).map_err(AppError::from)
             })
             .await
+            .map(model::Indicator::from)
     }
 
     /// Sets the baseline. It must come before every target.
@@ -411,7 +423,7 @@ impl Ayni {
         period: String,
         value: f64,
         note: String,
-    ) -> Result<Indicator, AppError> {
+    ) -> Result<model::Indicator, AppError> {
         caller.require_strategist("set baselines")?;
         let mut errors = ValidationErrors::new();
         let period = errors.check(Period::parse("period", &period));
@@ -434,6 +446,7 @@ impl Ayni {
                 indicator::set_baseline(tx, &before, &period, value, &note).map_err(AppError::from)
             })
             .await
+            .map(model::Indicator::from)
     }
 
     /// Sets (or replaces) the target for a period, after the baseline.
@@ -444,7 +457,7 @@ impl Ayni {
         period: String,
         value: f64,
         horizon: TargetHorizon,
-    ) -> Result<Target, AppError> {
+    ) -> Result<model::Target, AppError> {
         caller.require_strategist("set targets")?;
         let mut errors = ValidationErrors::new();
         let period = errors.check(Period::parse("period", &period));
@@ -471,6 +484,7 @@ impl Ayni {
                     .map_err(AppError::from)
             })
             .await
+            .map(model::Target::from)
     }
 
     pub async fn remove_target(
@@ -478,7 +492,7 @@ impl Ayni {
         caller: &Caller,
         id: i64,
         period: String,
-    ) -> Result<Target, AppError> {
+    ) -> Result<model::Target, AppError> {
         caller.require_strategist("remove targets")?;
         let period = Period::parse("period", &period)?;
         self.db
@@ -489,6 +503,7 @@ impl Ayni {
                 })
             })
             .await
+            .map(model::Target::from)
     }
 
     /// The scorecard of an ecosystem for a period, in a fixed number of queries.
@@ -757,7 +772,7 @@ fn build_scorecard(
                 source_measurement,
                 no_value_reason,
                 baseline: spec.baseline,
-                indicator: ind,
+                indicator: ind.into(),
                 evaluation,
             });
     }
@@ -775,7 +790,7 @@ fn build_scorecard(
             .push(ObjectiveCard {
                 status: Status::from_progress(Thresholds::default(), score.score),
                 score,
-                objective: o,
+                objective: o.into(),
                 indicators: cards,
             });
     }
@@ -787,13 +802,13 @@ fn build_scorecard(
         cards.push(PerspectiveCard {
             status: Status::from_progress(Thresholds::default(), score.score),
             score,
-            perspective: p,
+            perspective: p.into(),
             objectives,
         });
     }
     let score = Score::combine(1.0, &cards.iter().map(|p| p.score).collect::<Vec<_>>());
     Ok(Scorecard {
-        ecosystem: eco,
+        ecosystem: eco.into(),
         period: at,
         status: Status::from_progress(Thresholds::default(), score.score),
         score,
@@ -825,10 +840,11 @@ impl Ayni {
         &self,
         ecosystem_id: i64,
         code: String,
-    ) -> Result<Option<Indicator>, AppError> {
+    ) -> Result<Option<model::Indicator>, AppError> {
         self.db
             .run(move |c| indicator::by_code(c, ecosystem_id, &code).map_err(AppError::from))
             .await
+            .map(|found| found.map(model::Indicator::from))
     }
 }
 

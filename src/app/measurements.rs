@@ -6,7 +6,7 @@ use crate::db::models::actor;
 use crate::db::models::ecosystem;
 use crate::db::models::indicator;
 use crate::db::models::measurement::{
-    self, Measurement, MeasurementFilter, NewMeasurement, Subject, Subjects, Visibility,
+    self, Measurement, NewMeasurement, Subject, Subjects, Visibility,
 };
 use crate::domain::indicator::finite;
 use crate::domain::strategy::text;
@@ -14,6 +14,7 @@ use crate::domain::{
     Disaggregation, Evidence, MeasurementStatus, Period, Role, Ubigeo, ValidationErrors,
 };
 
+use super::model;
 use super::{AppError, Ayni, Caller};
 
 /// A value as a contributor submits it.
@@ -32,16 +33,38 @@ pub struct MeasurementInput {
     pub actor_id: Option<i64>,
 }
 
+/// Filters on a listing of contributed values.
+#[derive(Debug, Clone, Default)]
+pub struct MeasurementFilter {
+    pub status: Option<MeasurementStatus>,
+    /// Periods starting on or after this one's start.
+    pub from: Option<Period>,
+    /// Periods ending on or before this one's end.
+    pub to: Option<Period>,
+    pub territory: Option<String>,
+}
+
+impl From<MeasurementFilter> for measurement::MeasurementFilter {
+    fn from(f: MeasurementFilter) -> Self {
+        measurement::MeasurementFilter {
+            status: f.status,
+            from: f.from,
+            to: f.to,
+            territory: f.territory,
+        }
+    }
+}
+
 /// A newly approved value, as pushed to live subscribers.
 #[derive(Debug, Clone)]
 pub struct ApprovedValue {
     pub ecosystem_slug: String,
     pub indicator_code: String,
-    pub measurement: Measurement,
+    pub measurement: model::Measurement,
 }
 
 /// What a caller may see of contributed values.
-pub fn visibility(caller: Option<&Caller>) -> Visibility {
+pub(super) fn visibility(caller: Option<&Caller>) -> Visibility {
     match caller {
         Some(c) if c.role.manages_strategy() => Visibility::All,
         Some(c) if c.role == Role::Contributor => c
@@ -59,7 +82,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         input: MeasurementInput,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         let actor_id = contributing_actor(caller, input.actor_id)?;
         let Contribution {
             value,
@@ -133,7 +156,7 @@ impl Ayni {
                 measurement::submit(tx, new).map_err(AppError::from)
             })
             .await?;
-        Ok(stored)
+        Ok(stored.into())
     }
 
     /// Approves a submitted value (coordinator or admin); it then counts in scores, and live
@@ -142,7 +165,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         id: i64,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         caller.require(Role::manages_strategy, "approve values")?;
         let (approved, events) = self
             .db
@@ -163,7 +186,7 @@ impl Ayni {
             // Nobody listening is fine.
             let _ = self.events.send(event);
         }
-        Ok(approved)
+        Ok(approved.into())
     }
 
     /// Rejects a submitted value with a reason (coordinator or admin).
@@ -172,7 +195,7 @@ impl Ayni {
         caller: &Caller,
         id: i64,
         reason: String,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         caller.require(Role::manages_strategy, "reject values")?;
         let reason = text("reason", &reason, 1, 2000)?;
         self.db
@@ -187,6 +210,7 @@ impl Ayni {
                 measurement::reject(tx, &before, &reason).map_err(AppError::from)
             })
             .await
+            .map(model::Measurement::from)
     }
 
     /// The values of these indicators the caller may see.
@@ -195,14 +219,16 @@ impl Ayni {
         caller: Option<&Caller>,
         indicator_ids: Vec<i64>,
         filter: MeasurementFilter,
-    ) -> Result<Vec<Measurement>, AppError> {
+    ) -> Result<Vec<model::Measurement>, AppError> {
         let visibility = visibility(caller);
+        let filter = measurement::MeasurementFilter::from(filter);
         self.db
             .run(move |c| {
                 measurement::list(c, Subjects::Indicators(&indicator_ids), visibility, &filter)
                     .map_err(AppError::from)
             })
             .await
+            .map(model::all)
     }
 
     /// Subscribes to newly approved values.
@@ -324,7 +350,7 @@ fn approval_events(
             Some(ApprovedValue {
                 ecosystem_slug: eco.slug.clone(),
                 indicator_code: ind.code,
-                measurement: approved.clone(),
+                measurement: approved.clone().into(),
             })
         })
         .collect())

@@ -16,6 +16,7 @@ mod impacts;
 mod import;
 mod indicators;
 mod measurements;
+pub mod model;
 mod objectives;
 mod portal;
 mod session;
@@ -25,6 +26,7 @@ mod variables;
 
 pub use crate::domain::DirectionKind;
 pub use actors::NewActorInput;
+pub use admin::UserChange;
 pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
 pub use caller::{Caller, logged_in};
 pub use challenges::ChallengeOutcome;
@@ -38,7 +40,7 @@ pub use import::{
 pub use indicators::{
     IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard, SeriesPoint,
 };
-pub use measurements::{ApprovedValue, MeasurementInput, visibility};
+pub use measurements::{ApprovedValue, MeasurementFilter, MeasurementInput};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use portal::{
     ActorOption, ChallengeView, CumulativeImpacts, EcosystemLinks, EcosystemPage,
@@ -54,7 +56,8 @@ pub use shared_value::{
 };
 pub use users::NewUserInput;
 pub use variables::{
-    FormulaCheck, FormulaProblem, ObservationInput, VariableInput, VariablePage, VariableValue,
+    FormulaCheck, FormulaProblem, ObservationInput, VariableFilter, VariableInput, VariablePage,
+    VariableValue,
 };
 
 use crate::auth::TokenKeys;
@@ -80,17 +83,6 @@ impl Ayni {
     /// read issues a bounded number of queries: no N+1).
     pub fn queries_run(&self) -> u64 {
         self.db.queries_run()
-    }
-
-    /// Whether the database holds no user and no actor yet (a fresh install).
-    pub async fn is_blank(&self) -> Result<bool, AppError> {
-        self.db
-            .run(|conn| {
-                let users = crate::db::models::user::count(conn)?;
-                let actors = crate::db::models::actor::list(conn)?;
-                Ok::<_, AppError>(users == 0 && actors.is_empty())
-            })
-            .await
     }
 
     pub fn new(db: Db, tokens: TokenKeys) -> Ayni {

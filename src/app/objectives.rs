@@ -2,14 +2,15 @@
 
 use std::collections::HashMap;
 
-use crate::db::models::ecosystem::{self, Perspective, Theme};
-use crate::db::models::objective::{self, Link, Objective, ObjectiveFields};
+use crate::db::models::ecosystem;
+use crate::db::models::objective::{self, ObjectiveFields};
 use crate::db::models::{indicator, measurement};
 use crate::db::{DbConnection, WriteTx};
 use crate::domain::strategy::{cycle_through, text};
 use crate::domain::{Code, PerspectiveKind, ValidationErrors, Weight};
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible, require_ecosystem};
+use super::model::{self, Link, Objective, Perspective, Theme};
 use super::{AppError, Ayni, Caller};
 
 /// A new objective as the interfaces receive it.
@@ -54,7 +55,11 @@ pub struct StrategyMap {
     pub links: Vec<Link>,
 }
 
-fn require_objective(conn: &mut DbConnection, id: i64, field: &str) -> Result<Objective, AppError> {
+fn require_objective(
+    conn: &mut DbConnection,
+    id: i64,
+    field: &str,
+) -> Result<objective::Objective, AppError> {
     objective::by_id(conn, id)?
         .ok_or_else(|| AppError::invalid(field, "exists", format!("no objective with id {id}")))
 }
@@ -163,12 +168,14 @@ impl Ayni {
                     .map_err(AppError::from)
             })
             .await
+            .map(model::all)
     }
 
     pub async fn objectives_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Objective>, AppError> {
         self.db
             .run(move |c| objective::by_ids(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     /// `(objective_id, actor_id)` pairs (batch loading).
@@ -186,16 +193,17 @@ impl Ayni {
         self.db
             .run(move |c| objective::links_touching(c, &objective_ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn strategy_map(&self, ecosystem_id: i64) -> Result<StrategyMap, AppError> {
         self.db
             .run(move |c| {
                 Ok(StrategyMap {
-                    perspectives: ecosystem::perspectives_of(c, &[ecosystem_id])?,
-                    themes: ecosystem::themes_of(c, &[ecosystem_id])?,
-                    objectives: objective::of_ecosystem(c, ecosystem_id, None, None)?,
-                    links: objective::links_of_ecosystem(c, ecosystem_id)?,
+                    perspectives: model::all(ecosystem::perspectives_of(c, &[ecosystem_id])?),
+                    themes: model::all(ecosystem::themes_of(c, &[ecosystem_id])?),
+                    objectives: model::all(objective::of_ecosystem(c, ecosystem_id, None, None)?),
+                    links: model::all(objective::links_of_ecosystem(c, ecosystem_id)?),
                 })
             })
             .await
@@ -223,6 +231,7 @@ impl Ayni {
                 objective::create(tx, input.ecosystem_id, &fields).map_err(AppError::from)
             })
             .await
+            .map(Objective::from)
     }
 
     pub async fn update_objective(
@@ -264,6 +273,7 @@ impl Ayni {
                 objective::update(tx, &before, &fields).map_err(AppError::from)
             })
             .await
+            .map(Objective::from)
     }
 
     /// Deletes an objective. When links hang on it, `force` must be given: they go with it.
@@ -332,8 +342,8 @@ impl Ayni {
                 }
                 let removed_links = objective::delete(tx, &target)?;
                 Ok(DeletedObjective {
-                    objective: target,
-                    removed_links,
+                    objective: target.into(),
+                    removed_links: model::all(removed_links),
                 })
             })
             .await
@@ -398,6 +408,7 @@ impl Ayni {
                 objective::create_link(tx, cause.ecosystem_id, cause.id, effect.id, &description).map_err(AppError::from)
             })
             .await
+            .map(Link::from)
     }
 
     pub async fn unlink_objectives(
@@ -413,5 +424,6 @@ impl Ayni {
                     .ok_or_else(|| AppError::not_found(format!("link {cause_id} → {effect_id}")))
             })
             .await
+            .map(Link::from)
     }
 }

@@ -1,8 +1,8 @@
 //! The public portal's read side: one use case per page and per open-data file, each
 //! returning a view model of published (approved) data only.
 //!
-//! View models hold values copied out of storage rows (and domain types), never the rows
-//! themselves, so the portal's markup depends on this module and the domain, not on the
+//! View models hold values copied out of the read models (and domain types), shaped for one
+//! page each, so the portal's markup depends on this module and the domain, not on the
 //! database.
 
 use std::collections::{BTreeMap, HashMap};
@@ -10,9 +10,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDateTime;
 use tokio::sync::broadcast;
 
-use crate::db::models::ecosystem::{Ecosystem, Theme};
-use crate::db::models::indicator::Indicator;
-use crate::db::models::measurement::{Measurement, MeasurementFilter};
 use crate::domain::causal::CausalCheck;
 use crate::domain::impact::{CumulativePoint, Scenario, Threshold, VecKind};
 use crate::domain::scoring::{Direction, Evaluation, Score, Status};
@@ -20,7 +17,11 @@ use crate::domain::shared_value::{HybridPoint, HybridRelation, HybridStatus};
 use crate::domain::{ChallengeStatus, MeasurementStatus, Period};
 use crate::export::map::MapDocument;
 
-use super::{AppError, ApprovedValue, Ayni, IndicatorCard, ObjectiveCard, Scorecard, SeriesPoint};
+use super::model::{Ecosystem, Indicator, Measurement, Theme};
+use super::{
+    AppError, ApprovedValue, Ayni, IndicatorCard, MeasurementFilter, ObjectiveCard, Scorecard,
+    SeriesPoint,
+};
 
 /// Most observation rows a computed indicator's page lists.
 const MAX_PROVENANCE_ROWS: usize = 120;
@@ -448,17 +449,13 @@ fn scorecard_view(card: &Scorecard, period: &str, themes: &[Theme]) -> Scorecard
 }
 
 impl Ayni {
-    async fn portal_ecosystem_row(&self, slug: &str) -> Result<Ecosystem, AppError> {
+    async fn ecosystem_at(&self, slug: &str) -> Result<Ecosystem, AppError> {
         self.ecosystem_by_slug(slug.to_string())
             .await?
             .ok_or_else(|| AppError::not_found(format!("ecosystem '{slug}'")))
     }
 
-    async fn portal_indicator_row(
-        &self,
-        eco: &Ecosystem,
-        code: &str,
-    ) -> Result<Indicator, AppError> {
+    async fn indicator_at(&self, eco: &Ecosystem, code: &str) -> Result<Indicator, AppError> {
         self.indicator_by_code(eco.id, code.to_string())
             .await?
             .ok_or_else(|| AppError::not_found(format!("indicator '{code}'")))
@@ -669,7 +666,7 @@ impl Ayni {
         slug: &str,
         query: EcosystemPageQuery,
     ) -> Result<EcosystemPage, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         let period = self.period_or_default(&eco, query.period).await?;
         let card = self.scorecard(eco.id, period.clone()).await?;
         let map = self.strategy_map(eco.id).await?;
@@ -736,8 +733,8 @@ impl Ayni {
         slug: &str,
         code: &str,
     ) -> Result<IndicatorPage, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
-        let ind = self.portal_indicator_row(&eco, code).await?;
+        let eco = self.ecosystem_at(slug).await?;
+        let ind = self.indicator_at(&eco, code).await?;
         let targets = self
             .targets_of(vec![ind.id])
             .await?
@@ -789,8 +786,9 @@ impl Ayni {
             }
             // The newest first, and a page that stays light on a phone.
             values.sort_by(|(_, a), (_, b)| {
-                b.period_end
-                    .cmp(&a.period_end)
+                b.period
+                    .end()
+                    .cmp(&a.period.end())
                     .then(a.territory.cmp(&b.territory))
             });
             values.truncate(MAX_PROVENANCE_ROWS);
@@ -886,7 +884,7 @@ impl Ayni {
         period: Option<String>,
         scenario: Scenario,
     ) -> Result<ImpactsPage, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         let CumulativeImpacts {
             ecosystem,
             period,
@@ -904,7 +902,7 @@ impl Ayni {
 
     /// The live updates of an ecosystem's pages: every value approved from now on.
     pub async fn portal_events(&self, slug: &str) -> Result<LiveValues, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         Ok(LiveValues {
             slug: eco.slug,
             rx: self.approved_values(),
@@ -918,7 +916,7 @@ impl Ayni {
         slug: &str,
         period: Option<String>,
     ) -> Result<EcosystemScorecard, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         let period = self.period_or_default(&eco, period).await?;
         let card = self.scorecard(eco.id, period.clone()).await?;
         let themes = self.themes_of(vec![eco.id]).await?;
@@ -934,8 +932,8 @@ impl Ayni {
         slug: &str,
         code: &str,
     ) -> Result<IndicatorValues, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
-        let ind = self.portal_indicator_row(&eco, code).await?;
+        let eco = self.ecosystem_at(slug).await?;
+        let ind = self.indicator_at(&eco, code).await?;
         let values = self
             .approved_values_of(ind.id)
             .await?
@@ -955,8 +953,8 @@ impl Ayni {
         slug: &str,
         code: &str,
     ) -> Result<IndicatorSeries, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
-        let ind = self.portal_indicator_row(&eco, code).await?;
+        let eco = self.ecosystem_at(slug).await?;
+        let ind = self.indicator_at(&eco, code).await?;
         Ok(IndicatorSeries {
             ecosystem: PortalEcosystem::from(&eco),
             points: self.series(ind.id, None, None).await?,
@@ -972,13 +970,13 @@ impl Ayni {
         period: Option<String>,
         scenario: Scenario,
     ) -> Result<CumulativeImpacts, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         self.cumulative_impacts_of(&eco, period, scenario).await
     }
 
     /// The hybrid metrics' series with their causal check.
     pub async fn open_hybrid_metrics(&self, slug: &str) -> Result<HybridMetrics, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         Ok(HybridMetrics {
             metrics: self.hybrid_views(eco.id).await?,
             ecosystem: PortalEcosystem::from(&eco),
@@ -987,7 +985,7 @@ impl Ayni {
 
     /// The strategy map's cause-effect links with the data check of each.
     pub async fn open_links(&self, slug: &str) -> Result<EcosystemLinks, AppError> {
-        let eco = self.portal_ecosystem_row(slug).await?;
+        let eco = self.ecosystem_at(slug).await?;
         Ok(EcosystemLinks {
             links: self.link_views(eco.id).await?,
             ecosystem: PortalEcosystem::from(&eco),

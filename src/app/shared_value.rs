@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::DbConnection;
-use crate::db::models::actor::{self, Actor};
+use crate::db::models::actor;
 use crate::db::models::ecosystem;
-use crate::db::models::hybrid::{self, Beneficiary, BeneficiaryRef, HybridFields, HybridMetric};
+use crate::db::models::hybrid::{self, BeneficiaryRef, HybridFields, HybridMetric};
 use crate::db::models::indicator::{self, Indicator};
 use crate::db::models::objective;
 use crate::domain::causal::{CausalCheck, Verdict, causal_check};
@@ -20,6 +20,7 @@ use crate::domain::strategy::text;
 use crate::domain::{ActorKind, Code, MetricCategory, Period, PeriodType, Role, ValidationErrors};
 
 use super::indicators::{scorecard_in, scorecards_in, value_points};
+use super::model::{self, Beneficiary};
 use super::{AppError, Ayni, Caller};
 
 /// A hybrid metric as proposed.
@@ -39,7 +40,7 @@ pub struct HybridInput {
 /// A hybrid metric with its series and causal check.
 #[derive(Debug, Clone)]
 pub struct HybridView {
-    pub metric: HybridMetric,
+    pub metric: model::HybridMetric,
     pub series: Vec<HybridPoint>,
     pub check: CausalCheck,
 }
@@ -55,7 +56,7 @@ pub struct ShareGroup {
 /// What one actor puts in and gets back.
 #[derive(Debug, Clone)]
 pub struct ActorShare {
-    pub actor: Actor,
+    pub actor: model::Actor,
     /// Indicators the actor is responsible for, and their progress.
     pub contributes: ShareGroup,
     /// Indicators whose value reaches the actor (by its kind or by name).
@@ -132,7 +133,7 @@ fn hybrid_views(
             Ok(HybridView {
                 series: hybrid_series(m.relation, &social, &financial),
                 check: hybrid_check(&social, &financial),
-                metric: m,
+                metric: m.into(),
             })
         })
         .collect()
@@ -306,7 +307,7 @@ impl Ayni {
                     .flatten();
                 let after = hybrid::adopt(tx, &before, verdict, justification.as_deref())?;
                 Ok(HybridView {
-                    metric: after,
+                    metric: after.into(),
                     ..view
                 })
             })
@@ -359,6 +360,7 @@ impl Ayni {
                 hybrid::set_beneficiaries(tx, indicator_id, &wanted).map_err(AppError::from)
             })
             .await
+            .map(model::all)
     }
 
     pub async fn beneficiaries_of(
@@ -368,6 +370,7 @@ impl Ayni {
         self.db
             .run(move |c| hybrid::of_indicators(c, &indicator_ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     /// Progress and coverage of the period grouped by shared-value form, metric category,
@@ -385,10 +388,7 @@ impl Ayni {
                 let members = ecosystem::members_of(c, &[ecosystem_id])?;
                 let actors =
                     actor::by_ids(c, &members.iter().map(|m| m.actor_id).collect::<Vec<_>>())?;
-                let cards: Vec<(
-                    &crate::db::models::objective::Objective,
-                    &super::IndicatorCard,
-                )> = card
+                let cards: Vec<(&model::Objective, &super::IndicatorCard)> = card
                     .perspectives
                     .iter()
                     .flat_map(|p| &p.objectives)
@@ -402,10 +402,7 @@ impl Ayni {
                     progress: card.evaluation.progress,
                     keys,
                 };
-                let by = |key: &dyn Fn(
-                    &crate::db::models::objective::Objective,
-                    &Indicator,
-                ) -> Vec<String>| {
+                let by = |key: &dyn Fn(&model::Objective, &model::Indicator) -> Vec<String>| {
                     let items: Vec<IndicatorShare<String>> = cards
                         .iter()
                         .map(|(o, i)| share(key(o, &i.indicator), i))
@@ -465,7 +462,7 @@ impl Ayni {
                         ActorShare {
                             contributes,
                             receives,
-                            actor: a,
+                            actor: a.into(),
                         }
                     })
                     .collect();

@@ -1,8 +1,9 @@
 use crate::auth::{hash_password, verify_password};
 use crate::db::models::actor;
-use crate::db::models::user::{self, NewUser, User};
+use crate::db::models::user::{self, NewUser};
 use crate::domain::{Email, FieldError, Password, Role, ValidationErrors};
 
+use super::model::{self, User};
 use super::{AppError, Ayni, Caller, blocking};
 
 /// A new user as the interfaces receive it.
@@ -21,12 +22,14 @@ impl Ayni {
         self.db
             .run(|conn| user::list(conn).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, AppError> {
         self.db
             .run(move |conn| user::by_id(conn, id).map_err(AppError::from))
             .await
+            .map(|u| u.map(User::from))
     }
 
     /// Creates a user (admin only). A contributor must be bound to an actor: it reports for
@@ -74,6 +77,7 @@ impl Ayni {
                 user::create(tx, new).map_err(AppError::from)
             })
             .await
+            .map(User::from)
     }
 
     /// Changes the caller's own password: the current one is checked first. Audited (the
@@ -90,11 +94,12 @@ impl Ayni {
             ));
         };
         let new = Password::parse("newPassword", &new)?;
-        let stored = self
-            .user_by_id(user_id)
+        let stored_hash = self
+            .db
+            .run(move |conn| user::by_id(conn, user_id).map_err(AppError::from))
             .await?
-            .ok_or_else(|| AppError::not_found(format!("user {user_id}")))?;
-        let stored_hash = stored.password_hash.clone();
+            .ok_or_else(|| AppError::not_found(format!("user {user_id}")))?
+            .password_hash;
         let (matches, password_hash) = blocking(move || {
             let matches = verify_password(&current, &stored_hash);
             (matches, matches.then(|| hash_password(&new)))

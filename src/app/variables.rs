@@ -6,10 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::db::DbConnection;
-use crate::db::models::measurement::{
-    self, Measurement, MeasurementFilter, NewMeasurement, Subject, Subjects,
-};
-use crate::db::models::variable::{self, Variable, VariableFields, VariableFilter};
+use crate::db::models::measurement::{self, NewMeasurement, Subject, Subjects};
+use crate::db::models::variable::{self, Variable, VariableFields};
 use crate::db::models::{actor, ecosystem, indicator::Indicator};
 use crate::domain::formula::{EvalError, Expr};
 use crate::domain::scoring::Point;
@@ -22,7 +20,8 @@ use crate::domain::{
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, require_ecosystem};
 use super::measurements::{Contribution, contributing_actor, require_actor, visibility};
-use super::{AppError, Ayni, Caller};
+use super::model;
+use super::{AppError, Ayni, Caller, MeasurementFilter};
 
 /// A new variable, or (all optional) changes to one.
 #[derive(Debug, Clone, Default)]
@@ -67,10 +66,37 @@ pub struct VariableValue {
     pub resolved: Resolved,
 }
 
+/// Filters on the repository listing.
+#[derive(Debug, Clone, Default)]
+pub struct VariableFilter {
+    /// Only the variables this ecosystem selected.
+    pub ecosystem_id: Option<i64>,
+    pub source: Option<SourceKind>,
+    /// A theme or cluster code.
+    pub theme: Option<String>,
+    pub level: Option<TerritoryLevel>,
+    pub availability: Option<Availability>,
+    /// Words matched against code, name and description, case-insensitively.
+    pub search: Option<String>,
+}
+
+impl From<VariableFilter> for variable::VariableFilter {
+    fn from(f: VariableFilter) -> Self {
+        variable::VariableFilter {
+            ecosystem_id: f.ecosystem_id,
+            source: f.source,
+            theme: f.theme,
+            level: f.level,
+            availability: f.availability,
+            search: f.search,
+        }
+    }
+}
+
 /// One page of the repository.
 #[derive(Debug, Clone)]
 pub struct VariablePage {
-    pub variables: Vec<Variable>,
+    pub variables: Vec<model::Variable>,
     pub total: i64,
     pub has_next: bool,
 }
@@ -97,7 +123,7 @@ impl fmt::Display for FormulaProblem {
 pub struct FormulaCheck {
     pub problems: Vec<FormulaProblem>,
     /// The variables it reads (those that exist).
-    pub inputs: Vec<Variable>,
+    pub inputs: Vec<model::Variable>,
     /// The formula as parsed, fully parenthesised (when it parses).
     pub normalized: Option<String>,
 }
@@ -159,7 +185,7 @@ pub(super) fn check_formula(
     problems.dedup_by(|a, b| a.rule == b.rule && a.message == b.message);
     Ok(FormulaCheck {
         problems,
-        inputs: found,
+        inputs: model::all(found),
         normalized: Some(expr.to_string()),
     })
 }
@@ -510,7 +536,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         input: VariableInput,
-    ) -> Result<Variable, AppError> {
+    ) -> Result<model::Variable, AppError> {
         caller.require_strategist("create variables")?;
         self.db
             .write(caller.author(), move |tx| {
@@ -518,6 +544,7 @@ impl Ayni {
                 variable::create(tx, &fields).map_err(AppError::from)
             })
             .await
+            .map(model::Variable::from)
     }
 
     /// Changes a variable. Its periodicity is locked once it has observations, and the
@@ -527,7 +554,7 @@ impl Ayni {
         caller: &Caller,
         code: String,
         input: VariableInput,
-    ) -> Result<Variable, AppError> {
+    ) -> Result<model::Variable, AppError> {
         caller.require_strategist("change variables")?;
         self.db
             .write(caller.author(), move |tx| {
@@ -538,7 +565,7 @@ impl Ayni {
                         tx.conn(),
                         Subjects::Variables(&[before.id]),
                         measurement::Visibility::All,
-                        &MeasurementFilter::default(),
+                        &measurement::MeasurementFilter::default(),
                     )?
                     .is_empty()
                 {
@@ -566,6 +593,7 @@ impl Ayni {
                 Ok(after)
             })
             .await
+            .map(model::Variable::from)
     }
 
     /// Adds variables to an ecosystem's selection; returns how many were new.
@@ -616,6 +644,7 @@ impl Ayni {
         after: Option<String>,
         first: i64,
     ) -> Result<VariablePage, AppError> {
+        let filter = variable::VariableFilter::from(filter);
         self.db
             .run(move |c| {
                 let (mut variables, total) =
@@ -623,7 +652,7 @@ impl Ayni {
                 let has_next = variables.len() as i64 > first;
                 variables.truncate(first.max(0) as usize);
                 Ok(VariablePage {
-                    variables,
+                    variables: model::all(variables),
                     total,
                     has_next,
                 })
@@ -631,16 +660,21 @@ impl Ayni {
             .await
     }
 
-    pub async fn variable_by_code(&self, code: String) -> Result<Option<Variable>, AppError> {
+    pub async fn variable_by_code(
+        &self,
+        code: String,
+    ) -> Result<Option<model::Variable>, AppError> {
         self.db
             .run(move |c| variable::by_code(c, code.trim()).map_err(AppError::from))
             .await
+            .map(|found| found.map(model::Variable::from))
     }
 
-    pub async fn variables_by_ids(&self, ids: Vec<i64>) -> Result<Vec<Variable>, AppError> {
+    pub async fn variables_by_ids(&self, ids: Vec<i64>) -> Result<Vec<model::Variable>, AppError> {
         self.db
             .run(move |c| variable::by_ids(c, &ids).map_err(AppError::from))
             .await
+            .map(model::all)
     }
 
     /// `(variable_id, indicator_id)` pairs: the indicators that read these variables.
@@ -670,14 +704,16 @@ impl Ayni {
         caller: Option<&Caller>,
         variable_id: i64,
         filter: MeasurementFilter,
-    ) -> Result<Vec<Measurement>, AppError> {
+    ) -> Result<Vec<model::Measurement>, AppError> {
         let visibility = visibility(caller);
+        let filter = measurement::MeasurementFilter::from(filter);
         self.db
             .run(move |c| {
                 measurement::list(c, Subjects::Variables(&[variable_id]), visibility, &filter)
                     .map_err(AppError::from)
             })
             .await
+            .map(model::all)
     }
 
     /// A variable's approved values from `from` to `to` at `territory` (default: every
@@ -753,7 +789,7 @@ impl Ayni {
         &self,
         caller: &Caller,
         input: ObservationInput,
-    ) -> Result<Measurement, AppError> {
+    ) -> Result<model::Measurement, AppError> {
         let actor_id = contributing_actor(caller, input.actor_id)?;
         let contribution = Contribution::parse(
             input.value,
@@ -799,6 +835,7 @@ impl Ayni {
                 measurement::submit(tx, new).map_err(AppError::from)
             })
             .await
+            .map(model::Measurement::from)
     }
 
     /// Checks a formula without saving anything: syntax errors and unknown variables with

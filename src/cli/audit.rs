@@ -49,8 +49,7 @@ pub fn run(cmd: AuditCommand) -> Result<(), String> {
             let app = super::unmigrated_app(&args.db)?;
             let report = block_on(app.audit_chain())?.map_err(|e| e.to_string())?;
             if args.json {
-                let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
-                value["verified"] = serde_json::Value::Bool(report.verified());
+                let value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
                 println!("{value}");
             } else {
                 println!("entries: {}", report.length);
@@ -83,7 +82,7 @@ pub fn run(cmd: AuditCommand) -> Result<(), String> {
                     }
                 }
             }
-            if report.verified() {
+            if report.verified {
                 Ok(())
             } else {
                 Err("the audit chain does not verify".into())

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::app::StrategyMap;
-use crate::db::models::ecosystem::Ecosystem;
+use crate::app::model::Ecosystem;
 
 /// The map as a document: what the SVG, DOT and JSON forms all show.
 #[derive(Debug, Clone, Serialize)]

@@ -1,8 +1,8 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::NaiveDateTime;
 
-use crate::app::NewUserInput;
-use crate::db::models::user::{User, UserChange};
+use crate::app::model::User;
+use crate::app::{NewUserInput, UserChange};
 use crate::domain;
 
 use super::actors::ActorGql;

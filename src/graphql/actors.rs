@@ -2,7 +2,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::NaiveDateTime;
 
 use crate::app::NewActorInput;
-use crate::db::models::actor::Actor;
+use crate::app::model::Actor;
 use crate::domain;
 
 use super::context::ContextExt;

@@ -1,6 +1,6 @@
 use async_graphql::{Context, Object, SimpleObject};
 
-use crate::db::verify::ChainReport;
+use crate::app::model::ChainReport;
 
 use super::context::ContextExt;
 use super::error::GqlResult;
@@ -52,7 +52,7 @@ impl AuditChainGql {
     /// head matches the last entry, every stored row matches its latest audit entry, and the
     /// sealed format-1 log (if any) verifies.
     async fn verified(&self) -> bool {
-        self.0.verified()
+        self.0.verified
     }
     /// The first entry where the chain breaks (edited, missing or re-linked).
     async fn first_broken_seq(&self) -> Option<i64> {
@@ -67,7 +67,7 @@ impl AuditChainGql {
             length: s.length,
             head_seq: s.head_seq,
             head_hash: s.head_hash.clone(),
-            verified: s.verified(),
+            verified: s.verified,
             first_broken_seq: s.first_broken_seq,
             break_reason: s.break_reason.clone(),
         })

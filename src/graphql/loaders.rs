@@ -6,14 +6,11 @@ use std::collections::HashMap;
 use async_graphql::Request;
 use async_graphql::dataloader::{DataLoader, Loader};
 
+use crate::app::model::{
+    Actor, Beneficiary, Challenge, Development, Ecosystem, Indicator, Link, Measurement, Member,
+    Objective, Perspective, Target, Theme, ValuedComponent, Variable,
+};
 use crate::app::{Ayni, Caller};
-use crate::db::models::actor::Actor;
-use crate::db::models::challenge::Challenge;
-use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
-use crate::db::models::indicator::{Indicator, Target};
-use crate::db::models::measurement::Measurement;
-use crate::db::models::objective::{Link, Objective};
-use crate::db::models::variable::Variable;
 
 use super::error::GqlResult;
 
@@ -129,10 +126,10 @@ impl Loader<i64> for LinkEvidenceOfEcosystem {
     }
 }
 
-loader!(VecLoader, one crate::db::models::impact::Vec_, |app, keys| app.vecs_by_ids(keys), |v| v.id);
+loader!(VecLoader, one ValuedComponent, |app, keys| app.vecs_by_ids(keys), |v| v.id);
 loader!(
     DevelopmentLoader,
-    one crate::db::models::impact::Development,
+    one Development,
     |app, keys| app.developments_by_ids(keys),
     |d| d.id
 );
@@ -140,7 +137,7 @@ loader!(
 // The beneficiaries of each indicator.
 loader!(
     BeneficiariesOfIndicator,
-    many crate::db::models::hybrid::Beneficiary,
+    many Beneficiary,
     |app, keys| app.beneficiaries_of(keys),
     |b| b.indicator_id
 );

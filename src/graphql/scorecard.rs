@@ -5,12 +5,12 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscr
 use chrono::NaiveDateTime;
 use futures_util::Stream;
 
+use crate::app::MeasurementFilter;
+use crate::app::model::{Indicator, Measurement, Target};
 use crate::app::{
     AppError, IndicatorCard, IndicatorInput, MeasurementInput, ObjectiveCard, PerspectiveCard,
     Scorecard, SeriesPoint,
 };
-use crate::db::models::indicator::{Indicator, Target};
-use crate::db::models::measurement::{Measurement, MeasurementFilter};
 use crate::domain::{Disaggregation, Period};
 
 use super::actors::ActorGql;

@@ -4,11 +4,11 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDateTime;
 
+use crate::app::model::{Development, ValuedComponent};
 use crate::app::{
     ActorShare, AppError, DevelopmentInput, HybridInput, HybridView, ImpactInput, ShareGroup,
     SharedValue, VecInput, VecState,
 };
-use crate::db::models::impact::{Development, Vec_};
 use crate::domain::causal::CausalCheck;
 use crate::domain::impact::Scenario;
 
@@ -294,7 +294,7 @@ pub struct ThresholdGql {
 }
 
 /// A valued environmental or social component (IFC 2013).
-pub struct VecGql(pub Vec_);
+pub struct VecGql(pub ValuedComponent);
 
 #[Object(name = "Vec")]
 impl VecGql {
@@ -326,7 +326,7 @@ impl VecGql {
         self.0.direction.into()
     }
     async fn threshold(&self) -> async_graphql::Result<ThresholdGql> {
-        let t = self.0.threshold();
+        let t = self.0.threshold;
         Ok(ThresholdGql {
             value: t.value,
             limit: t.side.into(),
@@ -334,11 +334,7 @@ impl VecGql {
     }
     /// Ubigeo codes of the spatial boundary.
     async fn boundary(&self) -> Vec<&str> {
-        self.0
-            .boundary
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .collect()
+        self.0.boundary.iter().map(String::as_str).collect()
     }
     /// Contributions to this VEC the caller may see (approved ones for the public).
     async fn contributions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MeasurementGql>> {

@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDateTime;
 
+use crate::app::model::{Ecosystem, Link, Member, Objective, Perspective, Theme};
 use crate::app::{EcosystemInput, EcosystemPatch, ObjectiveInput, ObjectivePatch, ThemeInput};
-use crate::db::models::ecosystem::{Ecosystem, Member, Perspective, Theme};
-use crate::db::models::objective::{Link, Objective};
 use crate::domain;
 
 use super::actors::ActorGql;
@@ -258,7 +257,7 @@ impl MemberGql {
         &self.0.role_label
     }
     async fn joined_at(&self) -> NaiveDateTime {
-        self.0.created_at
+        self.0.joined_at
     }
 }
 

@@ -3,9 +3,8 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::NaiveDateTime;
 
+use crate::app::model::{Challenge, Measurement};
 use crate::app::{AppError, ChallengeOutcome};
-use crate::db::models::challenge::Challenge;
-use crate::db::models::measurement::Measurement;
 use crate::domain::MeasurementStatus;
 
 use super::actors::ActorGql;

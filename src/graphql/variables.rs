@@ -6,9 +6,9 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDateTime;
 
 use crate::app::ImportView;
+use crate::app::model::Variable;
 use crate::app::{AppError, FormulaCheck, ObservationInput, VariableInput, VariableValue};
-use crate::db::models::measurement::MeasurementFilter;
-use crate::db::models::variable::{Variable, VariableFilter};
+use crate::app::{MeasurementFilter, VariableFilter};
 use crate::domain::Period;
 
 use super::actors::ActorGql;
@@ -106,7 +106,7 @@ impl VariableGql {
     }
     /// Theme and cluster codes (`CB`, `GIRH`, `PISCO`…).
     async fn themes(&self) -> Vec<&str> {
-        self.0.theme_codes()
+        self.0.themes.iter().map(String::as_str).collect()
     }
     async fn availability(&self) -> async_graphql::Result<AvailabilityGql> {
         Ok(self.0.availability.into())

@@ -7,9 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
+use crate::app::model::{Ecosystem, Indicator};
 use crate::app::{Ayni, Caller, DevelopmentInput, HybridInput, ImpactInput, VecInput};
-use crate::db::models::ecosystem::Ecosystem;
-use crate::db::models::indicator::Indicator;
 use crate::domain::ActorKind;
 use crate::domain::impact::{
     Desirable, DevelopmentStatus, ImpactBasis, LimitSide, Sector, VecKind,

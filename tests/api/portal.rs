@@ -9,8 +9,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use ayni::app::Caller;
-use ayni::db::models::measurement::MeasurementFilter;
+use ayni::app::{Caller, MeasurementFilter};
 use ayni::domain::MeasurementStatus;
 
 use crate::both_backends;
