@@ -855,7 +855,7 @@ async fn load_indicator(
         .ok_or_else(|| fail(format!("no objective with code '{}'", seed.objective)))?;
     let indicator = match existing
         .iter()
-        .find(|i| i.code == seed.code.trim())
+        .find(|i| i.definition.code == seed.code.trim())
         .cloned()
     {
         Some(found) => {

@@ -15,8 +15,8 @@ use crate::domain::scoring::{
 };
 use crate::domain::strategy::text;
 use crate::domain::{
-    Code, DirectionKind, FieldError, MetricCategory, Period, PeriodType, SharedValueForm,
-    TargetHorizon, ValidationErrors, Weight,
+    Code, DirectionKind, FieldError, IndicatorDefinition, MetricCategory, Period, PeriodType,
+    SharedValueForm, TargetHorizon, ValidationErrors, Weight,
 };
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible};
@@ -117,42 +117,49 @@ fn resolve(
     };
     let code = errors.check(Code::parse(
         "code",
-        &pick(input.code, current.map(|c| c.code.as_str())),
+        &pick(input.code, current.map(|c| c.definition.code.as_str())),
     ));
     let name = errors.check(text(
         "name",
-        &pick(input.name, current.map(|c| c.name.as_str())),
+        &pick(input.name, current.map(|c| c.definition.name.as_str())),
         2,
         MAX_NAME,
     ));
     let description = errors.check(text(
         "description",
-        &pick(input.description, current.map(|c| c.description.as_str())),
+        &pick(
+            input.description,
+            current.map(|c| c.definition.description.as_str()),
+        ),
         0,
         MAX_TEXT,
     ));
     let unit = errors.check(text(
         "unit",
-        &pick(input.unit, current.map(|c| c.unit.as_str())),
+        &pick(input.unit, current.map(|c| c.definition.unit.as_str())),
         1,
         50,
     ));
     let source = errors.check(text(
         "source",
-        &pick(input.source, current.map(|c| c.source.as_str())),
+        &pick(input.source, current.map(|c| c.definition.source.as_str())),
         0,
         MAX_TEXT,
     ));
     let direction_kind = input
         .direction
-        .or(current.map(|c| c.direction))
+        .or(current.map(|c| c.definition.direction.kind()))
         .unwrap_or(DirectionKind::Increase);
-    let lower = input.range_lower.or(current.and_then(|c| c.range_lower));
-    let upper = input.range_upper.or(current.and_then(|c| c.range_upper));
+    let lower = input
+        .range_lower
+        .or(current.and_then(|c| c.definition.direction.bounds().0));
+    let upper = input
+        .range_upper
+        .or(current.and_then(|c| c.definition.direction.bounds().1));
     let direction = errors.check(Direction::with_bounds(direction_kind, lower, upper));
     let periodicity = match (input.periodicity, current) {
         (Some(p), _) => Some(p),
-        (None, Some(c)) => Some(c.periodicity),
+        (None, Some(c)) => Some(c.definition.periodicity),
         (None, None) => None,
     };
     let Some(periodicity) = periodicity else {
@@ -164,28 +171,30 @@ fn resolve(
     };
     let aggregation = match (input.aggregation, current) {
         (Some(a), _) => a,
-        (None, Some(c)) => c.aggregation,
+        (None, Some(c)) => c.definition.aggregation,
         (None, None) => Aggregation::Last,
     };
     let defaults = Thresholds::default();
     let thresholds = errors.check(Thresholds::parse(
         input
             .green_threshold
-            .or(current.map(|c| c.green_threshold))
+            .or(current.map(|c| c.definition.thresholds.green))
             .unwrap_or(defaults.green),
         input
             .amber_threshold
-            .or(current.map(|c| c.amber_threshold))
+            .or(current.map(|c| c.definition.thresholds.amber))
             .unwrap_or(defaults.amber),
     ));
     let weight = errors.check(Weight::parse(
         "weight",
         input
             .weight
-            .or(current.map(|c| c.weight))
+            .or(current.map(|c| c.definition.weight))
             .unwrap_or(Weight::DEFAULT.value()),
     ));
-    let objective_id = input.objective_id.or(current.map(|c| c.objective_id));
+    let objective_id = input
+        .objective_id
+        .or(current.map(|c| c.definition.objective_id));
     match objective_id {
         None => errors.push(FieldError::new(
             "objectiveId",
@@ -223,7 +232,7 @@ fn resolve(
         .map(|rows| rows.is_empty().not())
     };
     if let Some(c) = current
-        && c.periodicity != periodicity
+        && c.definition.periodicity != periodicity
         && has_values(conn, c)?
     {
         errors.push(FieldError::new(
@@ -234,7 +243,7 @@ fn resolve(
     }
     let formula = match input.formula {
         Some(f) => f.filter(|t| !t.trim().is_empty()),
-        None => current.and_then(|c| c.formula.clone()),
+        None => current.and_then(|c| c.definition.formula.clone()),
     };
     let mut inputs = Vec::new();
     if let Some(text) = &formula {
@@ -244,7 +253,7 @@ fn resolve(
         }
         inputs = check.inputs.iter().map(|v| v.id).collect();
         if let Some(c) = current
-            && c.formula.is_none()
+            && c.definition.formula.is_none()
             && has_values(conn, c)?
         {
             errors.push(FieldError::new(
@@ -256,11 +265,11 @@ fn resolve(
     }
     let shared_value_form = match input.shared_value_form {
         Some(v) => v,
-        None => current.and_then(|c| c.shared_value_form),
+        None => current.and_then(|c| c.definition.shared_value_form),
     };
     let metric_category = match input.metric_category {
         Some(v) => v,
-        None => current.and_then(|c| c.metric_category),
+        None => current.and_then(|c| c.definition.metric_category),
     };
     let (
         Some(code),
@@ -291,21 +300,23 @@ fn resolve(
     responsible.sort_unstable();
     responsible.dedup();
     Ok(IndicatorFields {
-        objective_id,
-        code: code.as_str().to_string(),
-        name,
-        description,
-        unit,
-        direction,
-        periodicity,
-        aggregation,
-        thresholds,
-        weight: weight.value(),
-        source,
-        shared_value_form,
-        metric_category,
+        definition: IndicatorDefinition {
+            objective_id,
+            code: code.as_str().to_string(),
+            name,
+            description,
+            unit,
+            direction,
+            periodicity,
+            aggregation,
+            thresholds,
+            weight: weight.value(),
+            source,
+            shared_value_form,
+            metric_category,
+            formula: formula.map(|f| f.trim().to_string()),
+        },
         responsible,
-        formula: formula.map(|f| f.trim().to_string()),
         inputs,
     })
 }
@@ -536,9 +547,9 @@ impl Ayni {
                 let eco = ecosystem::by_id(c, ind.ecosystem_id)?
                     .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
                 let targets = indicator::targets_of(c, &[id])?;
-                let spec = ind.spec(&targets.iter().collect::<Vec<_>>())?;
-                let kind = ind.periodicity;
-                let (obs, reasons) = if ind.formula.is_some() {
+                let spec = ind.spec(&targets.iter().collect::<Vec<_>>());
+                let kind = ind.definition.periodicity;
+                let (obs, reasons) = if ind.definition.formula.is_some() {
                     formula_values(c, &[&ind], &eco.territory, "9999-12-31")?
                         .remove(&id)
                         .unwrap_or_default()
@@ -644,7 +655,7 @@ pub(super) fn value_points(
     let (formulas, stored): (Vec<&Indicator>, Vec<&Indicator>) = indicators
         .iter()
         .copied()
-        .partition(|i| i.formula.is_some());
+        .partition(|i| i.definition.formula.is_some());
     let mut out: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
     let ids: Vec<i64> = stored.iter().map(|i| i.id).collect();
     for (id, p, value, _) in measurement::counted_totals(c, &ids, territory, None, "9999-12-31")? {
@@ -675,11 +686,12 @@ fn counted_observations(
     indicators: &[Indicator],
     at: &Period,
 ) -> Result<CardValues, AppError> {
-    let (formulas, stored): (Vec<&Indicator>, Vec<&Indicator>) =
-        indicators.iter().partition(|i| i.formula.is_some());
+    let (formulas, stored): (Vec<&Indicator>, Vec<&Indicator>) = indicators
+        .iter()
+        .partition(|i| i.definition.formula.is_some());
     let (sums, lasts): (Vec<&Indicator>, Vec<&Indicator>) = stored
         .into_iter()
-        .partition(|i| i.aggregation == Aggregation::Sum);
+        .partition(|i| i.definition.aggregation == Aggregation::Sum);
     let until = at.end().to_string();
     let mut rows = measurement::counted_totals(
         c,
@@ -711,7 +723,7 @@ fn counted_observations(
     }
     let since_start: std::collections::HashSet<i64> = formulas
         .iter()
-        .filter(|i| i.aggregation != Aggregation::Sum)
+        .filter(|i| i.definition.aggregation != Aggregation::Sum)
         .map(|i| i.id)
         .collect();
     for (id, (points, gaps)) in formula_values(c, &formulas, &eco.territory, &until)? {
@@ -738,7 +750,7 @@ fn build_scorecard(
     let targets = group_targets(targets);
     let mut by_objective: HashMap<i64, Vec<IndicatorCard>> = HashMap::new();
     for ind in indicators {
-        let spec = ind.spec(targets.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]))?;
+        let spec = ind.spec(targets.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]));
         let with_ids = values.points.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]);
         let obs: Vec<Point> = with_ids.iter().map(|(p, _)| *p).collect();
         let evaluation = scoring::evaluate(&spec, &obs, &at);
@@ -752,7 +764,7 @@ fn build_scorecard(
                     .max_by_key(|(p, _)| p.period)
             })
             .and_then(|(_, id)| *id);
-        let no_value_reason = match (&ind.formula, evaluation.actual) {
+        let no_value_reason = match (&ind.definition.formula, evaluation.actual) {
             (Some(_), None) => Some(
                 values
                     .gaps
@@ -766,7 +778,7 @@ fn build_scorecard(
             _ => None,
         };
         by_objective
-            .entry(ind.objective_id)
+            .entry(ind.definition.objective_id)
             .or_default()
             .push(IndicatorCard {
                 source_measurement,
@@ -781,7 +793,13 @@ fn build_scorecard(
         let cards = by_objective.remove(&o.id).unwrap_or_default();
         let scores: Vec<Score> = cards
             .iter()
-            .map(|c| Score::indicator(c.indicator.weight, c.evaluation.progress, Some(1.0)))
+            .map(|c| {
+                Score::indicator(
+                    c.indicator.definition.weight,
+                    c.evaluation.progress,
+                    Some(1.0),
+                )
+            })
             .collect();
         let score = Score::combine(o.weight, &scores);
         by_perspective

@@ -109,13 +109,13 @@ impl Ayni {
                         format!("no indicator with id {}", input.indicator_id),
                     )
                 })?;
-                if ind.formula.is_some() {
+                if ind.definition.formula.is_some() {
                     return Err(AppError::invalid(
                         "indicatorId",
                         "computed",
                         format!(
                             "indicator {} is computed from its formula; submit observations of its variables instead",
-                            ind.code
+                            ind.definition.code
                         ),
                     ));
                 }
@@ -124,12 +124,12 @@ impl Ayni {
                     if !responsible.iter().any(|(_, a)| *a == actor_id) {
                         return Err(AppError::Forbidden(format!(
                             "your actor is not responsible for indicator {}",
-                            ind.code
+                            ind.definition.code
                         )));
                     }
                 }
                 require_actor(tx.conn(), actor_id)?;
-                let period = Period::parse_typed("period", &input.period, ind.periodicity)?;
+                let period = Period::parse_typed("period", &input.period, ind.definition.periodicity)?;
                 let eco = ecosystem::by_id(tx.conn(), ind.ecosystem_id)?
                     .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
                 let home =
@@ -349,7 +349,7 @@ fn approval_events(
             let eco = ecosystems.iter().find(|e| e.id == ind.ecosystem_id)?;
             Some(ApprovedValue {
                 ecosystem_slug: eco.slug.clone(),
-                indicator_code: ind.code,
+                indicator_code: ind.definition.code,
                 measurement: approved.clone().into(),
             })
         })

@@ -45,10 +45,9 @@ pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyM
 pub use portal::{
     ActorOption, ChallengeView, CumulativeImpacts, EcosystemLinks, EcosystemPage,
     EcosystemPageQuery, EcosystemScorecard, EcosystemSummary, HomePage, HybridMetricView,
-    HybridMetrics, ImpactsPage, IndicatorDefinition, IndicatorPage, IndicatorSeries,
-    IndicatorValues, IndicatorView, LinkView, LiveValue, LiveValues, ObjectiveView,
-    PerspectiveView, PortalEcosystem, PublishedValue, ScorecardView, TargetView, TerritoryValue,
-    ThemeOption, VariableRef, VecView,
+    HybridMetrics, ImpactsPage, IndicatorPage, IndicatorSeries, IndicatorValues, IndicatorView,
+    LinkView, LiveValue, LiveValues, ObjectiveView, PerspectiveView, PortalEcosystem,
+    PublishedValue, ScorecardView, TargetView, TerritoryValue, ThemeOption, VariableRef, VecView,
 };
 pub use session::IssuedToken;
 pub use shared_value::{

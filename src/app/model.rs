@@ -12,12 +12,11 @@ use chrono::NaiveDateTime;
 use crate::domain::impact::{
     Desirable, DevelopmentStatus, ImpactBasis, Sector, Threshold, VecKind,
 };
-use crate::domain::scoring::Aggregation;
 use crate::domain::shared_value::{HybridRelation, HybridStatus};
 use crate::domain::{
-    ActorKind, Availability, ChallengeStatus, DirectionKind, MeasurementStatus, MetricCategory,
-    Period, PeriodType, PerspectiveKind, Role, RollUp, SharedValueForm, SourceKind, TargetHorizon,
-    TerritoryLevel, ThemeKind,
+    ActorKind, Availability, ChallengeStatus, IndicatorDefinition, MeasurementStatus, Period,
+    PeriodType, PerspectiveKind, Role, RollUp, SourceKind, TargetHorizon, TerritoryLevel,
+    ThemeKind,
 };
 
 /// An organisation taking part in ecosystems.
@@ -120,28 +119,11 @@ pub struct Link {
 pub struct Indicator {
     pub id: i64,
     pub ecosystem_id: i64,
-    pub objective_id: i64,
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub unit: String,
-    pub direction: DirectionKind,
-    /// The bounds of a `range` indicator.
-    pub range_lower: Option<f64>,
-    pub range_upper: Option<f64>,
-    pub periodicity: PeriodType,
-    pub aggregation: Aggregation,
-    pub green_threshold: f64,
-    pub amber_threshold: f64,
-    pub weight: f64,
-    pub source: String,
-    pub shared_value_form: Option<SharedValueForm>,
-    pub metric_category: Option<MetricCategory>,
+    /// Everything its owners edit (code, name, direction, formula…).
+    pub definition: IndicatorDefinition,
     pub baseline_period: Option<Period>,
     pub baseline_value: Option<f64>,
     pub baseline_note: String,
-    /// A formula over variable codes: the values are computed, never submitted.
-    pub formula: Option<String>,
 }
 
 /// An indicator's target for a period.
@@ -476,26 +458,10 @@ mod from_rows {
             Indicator {
                 id: r.id,
                 ecosystem_id: r.ecosystem_id,
-                objective_id: r.objective_id,
-                code: r.code,
-                name: r.name,
-                description: r.description,
-                unit: r.unit,
-                direction: r.direction,
-                range_lower: r.range_lower,
-                range_upper: r.range_upper,
-                periodicity: r.periodicity,
-                aggregation: r.aggregation,
-                green_threshold: r.green_threshold,
-                amber_threshold: r.amber_threshold,
-                weight: r.weight,
-                source: r.source,
-                shared_value_form: r.shared_value_form,
-                metric_category: r.metric_category,
+                definition: r.definition,
                 baseline_period: r.baseline_period,
                 baseline_value: r.baseline_value,
                 baseline_note: r.baseline_note,
-                formula: r.formula,
             }
         }
     }

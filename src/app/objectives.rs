@@ -311,7 +311,7 @@ impl Ayni {
                 }
                 let indicators = indicator::of_objectives(tx.conn(), &[id])?;
                 if !indicators.is_empty() {
-                    let codes: Vec<&str> = indicators.iter().map(|i| i.code.as_str()).collect();
+                    let codes: Vec<&str> = indicators.iter().map(|i| i.definition.code.as_str()).collect();
                     if !force {
                         return Err(AppError::Conflict {
                             field: "force".into(),

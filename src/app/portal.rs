@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 
 use crate::domain::causal::CausalCheck;
 use crate::domain::impact::{CumulativePoint, Scenario, Threshold, VecKind};
-use crate::domain::scoring::{Direction, Evaluation, Score, Status};
+use crate::domain::scoring::{Evaluation, Score, Status};
 use crate::domain::shared_value::{HybridPoint, HybridRelation, HybridStatus};
 use crate::domain::{ChallengeStatus, MeasurementStatus, Period};
 use crate::export::map::MapDocument;
@@ -168,20 +168,6 @@ pub struct EcosystemPage {
     pub actor: Option<i64>,
 }
 
-/// An indicator's definition as published.
-#[derive(Debug, Clone)]
-pub struct IndicatorDefinition {
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub unit: String,
-    pub direction: Direction,
-    pub source: String,
-    pub formula: Option<String>,
-    pub baseline_period: Option<String>,
-    pub baseline_value: Option<f64>,
-}
-
 /// A variable a formula reads.
 #[derive(Debug, Clone)]
 pub struct VariableRef {
@@ -241,7 +227,7 @@ pub struct ChallengeView {
 #[derive(Debug, Clone)]
 pub struct IndicatorPage {
     pub ecosystem: PortalEcosystem,
-    pub indicator: IndicatorDefinition,
+    pub indicator: super::model::Indicator,
     /// The variables of its formula.
     pub inputs: Vec<VariableRef>,
     /// The responsible actors' names.
@@ -425,10 +411,10 @@ fn perspective_views(
                         .iter()
                         .filter(|i| filter.keeps_indicator(i))
                         .map(|i| IndicatorView {
-                            code: i.indicator.code.clone(),
-                            name: i.indicator.name.clone(),
-                            unit: i.indicator.unit.clone(),
-                            formula: i.indicator.formula.clone(),
+                            code: i.indicator.definition.code.clone(),
+                            name: i.indicator.definition.name.clone(),
+                            unit: i.indicator.definition.unit.clone(),
+                            formula: i.indicator.definition.formula.clone(),
                             evaluation: i.evaluation,
                         })
                         .collect(),
@@ -770,10 +756,10 @@ impl Ayni {
             .approved_values_of(ind.id)
             .await?
             .into_iter()
-            .map(|m| (ind.code.clone(), m))
+            .map(|m| (ind.definition.code.clone(), m))
             .collect();
         // A computed indicator's numbers come from its variables' observations: show theirs.
-        if ind.formula.is_some() {
+        if ind.definition.formula.is_some() {
             for v in &inputs {
                 for m in self
                     .observations(None, v.id, MeasurementFilter::default())
@@ -797,7 +783,7 @@ impl Ayni {
         // Values by territory for the latest period that has any (computed for formulas).
         let mut by_territory: BTreeMap<String, f64> = BTreeMap::new();
         let mut territory_period = None;
-        if ind.formula.is_some() {
+        if ind.definition.formula.is_some() {
             for t in [
                 eco.territory.clone(),
                 format!("{}01", eco.territory),
@@ -841,20 +827,7 @@ impl Ayni {
         let values = self.with_provenance(values).await?;
         Ok(IndicatorPage {
             ecosystem: PortalEcosystem::from(&eco),
-            indicator: IndicatorDefinition {
-                direction: Direction::with_bounds(ind.direction, ind.range_lower, ind.range_upper)
-                    .map_err(|e| {
-                        AppError::internal(format!("indicator {}: {}", ind.id, e.message))
-                    })?,
-                code: ind.code,
-                name: ind.name,
-                description: ind.description,
-                unit: ind.unit,
-                source: ind.source,
-                formula: ind.formula,
-                baseline_period: ind.baseline_period.map(|p| p.to_string()),
-                baseline_value: ind.baseline_value,
-            },
+            indicator: ind,
             inputs: inputs
                 .into_iter()
                 .map(|v| VariableRef {
@@ -938,12 +911,12 @@ impl Ayni {
             .approved_values_of(ind.id)
             .await?
             .into_iter()
-            .map(|m| (ind.code.clone(), m))
+            .map(|m| (ind.definition.code.clone(), m))
             .collect();
         Ok(IndicatorValues {
             ecosystem: PortalEcosystem::from(&eco),
             values: self.with_provenance(values).await?,
-            indicator_code: ind.code,
+            indicator_code: ind.definition.code,
         })
     }
 
@@ -958,7 +931,7 @@ impl Ayni {
         Ok(IndicatorSeries {
             ecosystem: PortalEcosystem::from(&eco),
             points: self.series(ind.id, None, None).await?,
-            indicator_code: ind.code,
+            indicator_code: ind.definition.code,
         })
     }
 

@@ -210,7 +210,7 @@ impl Ayni {
                                 "sameEcosystem",
                                 format!(
                                     "indicator {} belongs to another ecosystem than the hybrid metric",
-                                    i.code
+                                    i.definition.code
                                 ),
                             ))
                         }
@@ -218,14 +218,14 @@ impl Ayni {
                     }
                 }
                 if let [(_, social), (_, financial)] = found.as_slice() {
-                    let category = |i: &Indicator| i.metric_category;
+                    let category = |i: &Indicator| i.definition.metric_category;
                     if category(financial) != Some(MetricCategory::Financial) {
                         errors.push(crate::domain::FieldError::new(
                             "financialIndicatorId",
                             "financial",
                             format!(
                                 "indicator {} is not in the FINANCIAL metric category",
-                                financial.code
+                                financial.definition.code
                             ),
                         ));
                     }
@@ -235,20 +235,20 @@ impl Ayni {
                             "social",
                             format!(
                                 "indicator {} is financial; pair a social or environmental indicator with a financial one",
-                                social.code
+                                social.definition.code
                             ),
                         ));
                     }
-                    let (ps, pf) = (social.periodicity, financial.periodicity);
+                    let (ps, pf) = (social.definition.periodicity, financial.definition.periodicity);
                     if ps != pf {
                         errors.push(crate::domain::FieldError::new(
                             "financialIndicatorId",
                             "periodicity",
                             format!(
                                 "indicator {} is {} and {} is {}: a hybrid metric pairs series of the same periodicity",
-                                social.code,
+                                social.definition.code,
                                 ps.as_str(),
-                                financial.code,
+                                financial.definition.code,
                                 pf.as_str()
                             ),
                         ));
@@ -398,7 +398,7 @@ impl Ayni {
                 let responsible = indicator::responsibles_of(c, &ids)?;
                 let beneficiaries = hybrid::of_indicators(c, &ids)?;
                 let share = |keys: Vec<String>, card: &super::IndicatorCard| IndicatorShare {
-                    weight: card.indicator.weight,
+                    weight: card.indicator.definition.weight,
                     progress: card.evaluation.progress,
                     keys,
                 };
@@ -410,13 +410,15 @@ impl Ayni {
                     groups(&items, &ids, Some(1.0))
                 };
                 let by_form = by(&|_, i| {
-                    i.shared_value_form
+                    i.definition
+                        .shared_value_form
                         .iter()
                         .map(|f| f.as_str().to_string())
                         .collect()
                 });
                 let by_category = by(&|_, i| {
-                    i.metric_category
+                    i.definition
+                        .metric_category
                         .iter()
                         .map(|c| c.as_str().to_string())
                         .collect()
@@ -435,7 +437,11 @@ impl Ayni {
                     let scores: Vec<Score> = chosen
                         .iter()
                         .map(|i| {
-                            Score::indicator(i.indicator.weight, i.evaluation.progress, Some(1.0))
+                            Score::indicator(
+                                i.indicator.definition.weight,
+                                i.evaluation.progress,
+                                Some(1.0),
+                            )
                         })
                         .collect();
                     ShareGroup {

@@ -250,9 +250,14 @@ pub(super) fn formula_values(
     let mut parsed = Vec::new();
     let mut codes = Vec::new();
     for ind in indicators {
-        let Some(text) = &ind.formula else { continue };
+        let Some(text) = &ind.definition.formula else {
+            continue;
+        };
         let expr = Expr::parse(text).map_err(|e| {
-            AppError::internal(format!("stored formula of indicator {}: {e}", ind.code))
+            AppError::internal(format!(
+                "stored formula of indicator {}: {e}",
+                ind.definition.code
+            ))
         })?;
         codes.extend(expr.variables());
         parsed.push((*ind, expr));
@@ -266,7 +271,7 @@ pub(super) fn formula_values(
     let (set, rules) = observation_set(conn, &vars, territory, until)?;
     let mut out = HashMap::new();
     for (ind, expr) in parsed {
-        let kind = ind.periodicity;
+        let kind = ind.definition.periodicity;
         let mut points = Vec::new();
         let mut reasons = BTreeMap::new();
         for period in set.candidate_periods(&expr, kind) {
@@ -580,13 +585,15 @@ impl Ayni {
                 let users = crate::db::models::indicator::users_of(tx.conn(), &[after.id])?;
                 let ids: Vec<i64> = users.iter().map(|(_, i)| *i).collect();
                 for ind in crate::db::models::indicator::by_ids(tx.conn(), &ids)? {
-                    let Some(f) = &ind.formula else { continue };
-                    let check = check_formula(tx.conn(), f, Some(ind.periodicity))?;
+                    let Some(f) = &ind.definition.formula else {
+                        continue;
+                    };
+                    let check = check_formula(tx.conn(), f, Some(ind.definition.periodicity))?;
                     if let Some(p) = check.problems.first() {
                         return Err(AppError::invalid(
                             "code",
                             "used",
-                            format!("indicator {} would break: {p}", ind.code),
+                            format!("indicator {} would break: {p}", ind.definition.code),
                         ));
                     }
                 }

@@ -31,7 +31,7 @@ use super::models::{
 };
 use crate::domain::audit::{AuditState, TIME_FORMAT};
 use crate::domain::impact::ImpactBasis;
-use crate::domain::{ActorKind, MeasurementStatus, MetricCategory, SharedValueForm};
+use crate::domain::{ActorKind, IndicatorDefinition, MeasurementStatus};
 
 /// An entity the audit chain records.
 pub trait Audited {
@@ -324,26 +324,12 @@ pub struct IndicatorWithResponsibles<'a>(pub &'a Indicator, pub &'a [i64]);
 struct IndicatorPublic<'a> {
     id: i64,
     ecosystem_id: i64,
-    objective_id: i64,
-    code: &'a str,
-    name: &'a str,
-    description: &'a str,
-    unit: &'a str,
-    direction: &'a str,
-    range_lower: Option<f64>,
-    range_upper: Option<f64>,
-    periodicity: &'a str,
-    aggregation: &'a str,
-    green_threshold: f64,
-    amber_threshold: f64,
-    weight: f64,
-    source: &'a str,
-    shared_value_form: Option<&'a str>,
-    metric_category: Option<&'a str>,
+    /// Every editable field, one key per column (see `IndicatorDefinition`'s `Serialize`).
+    #[serde(flatten)]
+    definition: &'a IndicatorDefinition,
     baseline_period: Option<String>,
     baseline_value: Option<f64>,
     baseline_note: &'a str,
-    formula: Option<&'a str>,
     responsible_actor_ids: &'a [i64],
     created_at: String,
     updated_at: String,
@@ -359,26 +345,10 @@ impl Audited for IndicatorWithResponsibles<'_> {
         public_only(&IndicatorPublic {
             id: i.id,
             ecosystem_id: i.ecosystem_id,
-            objective_id: i.objective_id,
-            code: &i.code,
-            name: &i.name,
-            description: &i.description,
-            unit: &i.unit,
-            direction: i.direction.as_str(),
-            range_lower: i.range_lower,
-            range_upper: i.range_upper,
-            periodicity: i.periodicity.as_str(),
-            aggregation: i.aggregation.as_str(),
-            green_threshold: i.green_threshold,
-            amber_threshold: i.amber_threshold,
-            weight: i.weight,
-            source: &i.source,
-            shared_value_form: i.shared_value_form.map(SharedValueForm::as_str),
-            metric_category: i.metric_category.map(MetricCategory::as_str),
+            definition: &i.definition,
             baseline_period: i.baseline_period.map(|p| p.to_string()),
             baseline_value: i.baseline_value,
             baseline_note: &i.baseline_note,
-            formula: i.formula.as_deref(),
             responsible_actor_ids: ids,
             created_at: at(&i.created_at),
             updated_at: at(&i.updated_at),

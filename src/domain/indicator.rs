@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::error::FieldError;
+use super::period::PeriodType;
+use super::scoring::{Aggregation, Direction, Thresholds};
 
 /// Declares a closed vocabulary stored as snake_case text.
 macro_rules! vocabulary {
@@ -39,6 +41,65 @@ macro_rules! vocabulary {
 }
 
 pub(crate) use vocabulary;
+
+/// What defines an indicator: every field its owners edit, validated. Storage, the audit
+/// chain, the read model and the scorecard all use this one type, so a new field of an
+/// indicator is added here (and to the inputs that edit it), not to parallel copies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorDefinition {
+    /// The objective it measures.
+    pub objective_id: i64,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub unit: String,
+    pub direction: Direction,
+    pub periodicity: PeriodType,
+    pub aggregation: Aggregation,
+    pub thresholds: Thresholds,
+    pub weight: f64,
+    /// Where the numbers come from.
+    pub source: String,
+    pub shared_value_form: Option<SharedValueForm>,
+    pub metric_category: Option<MetricCategory>,
+    /// A formula over variable codes: the values are computed, never submitted.
+    pub formula: Option<String>,
+}
+
+/// Serialised flat, one key per stored column (`direction`, `range_lower`, `range_upper`,
+/// `green_threshold`, `amber_threshold`…), each value in its stored word: the audit chain's
+/// record of an indicator's definition.
+impl Serialize for IndicatorDefinition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (range_lower, range_upper) = self.direction.bounds();
+        let mut s = serializer.serialize_struct("IndicatorDefinition", 17)?;
+        s.serialize_field("objective_id", &self.objective_id)?;
+        s.serialize_field("code", &self.code)?;
+        s.serialize_field("name", &self.name)?;
+        s.serialize_field("description", &self.description)?;
+        s.serialize_field("unit", &self.unit)?;
+        s.serialize_field("direction", self.direction.kind().as_str())?;
+        s.serialize_field("range_lower", &range_lower)?;
+        s.serialize_field("range_upper", &range_upper)?;
+        s.serialize_field("periodicity", self.periodicity.as_str())?;
+        s.serialize_field("aggregation", self.aggregation.as_str())?;
+        s.serialize_field("green_threshold", &self.thresholds.green)?;
+        s.serialize_field("amber_threshold", &self.thresholds.amber)?;
+        s.serialize_field("weight", &self.weight)?;
+        s.serialize_field("source", &self.source)?;
+        s.serialize_field(
+            "shared_value_form",
+            &self.shared_value_form.map(SharedValueForm::as_str),
+        )?;
+        s.serialize_field(
+            "metric_category",
+            &self.metric_category.map(MetricCategory::as_str),
+        )?;
+        s.serialize_field("formula", &self.formula)?;
+        s.end()
+    }
+}
 
 vocabulary!(
     /// Porter & Kramer's three forms of shared value.

@@ -18,8 +18,8 @@ pub mod variable;
 pub use actor::{ActorKind, ActorName};
 pub use error::{FieldError, ValidationErrors};
 pub use indicator::{
-    ChallengeStatus, DirectionKind, Disaggregation, Evidence, MeasurementStatus, MetricCategory,
-    SharedValueForm, TargetHorizon,
+    ChallengeStatus, DirectionKind, Disaggregation, Evidence, IndicatorDefinition,
+    MeasurementStatus, MetricCategory, SharedValueForm, TargetHorizon,
 };
 pub use period::{Period, PeriodType};
 pub use scoring::{Aggregation, Direction, Status, Thresholds};

@@ -74,6 +74,14 @@ impl Direction {
         }
     }
 
+    /// The bounds of a `range` direction (none for the others).
+    pub fn bounds(&self) -> (Option<f64>, Option<f64>) {
+        match self {
+            Direction::Range { lower, upper } => (Some(*lower), Some(*upper)),
+            _ => (None, None),
+        }
+    }
+
     /// The word of this direction's kind.
     pub fn kind(&self) -> DirectionKind {
         match self {

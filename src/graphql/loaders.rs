@@ -62,7 +62,7 @@ loader!(PerspectivesOfEcosystem, many Perspective, |app, keys| app.perspectives_
 loader!(ThemesOfEcosystem, many Theme, |app, keys| app.themes_of(keys), |t| t.ecosystem_id);
 loader!(MembersOfEcosystem, many Member, |app, keys| app.members_of(keys), |m| m.ecosystem_id);
 loader!(IndicatorLoader, one Indicator, |app, keys| app.indicators_by_ids(keys), |i| i.id);
-loader!(IndicatorsOfObjective, many Indicator, |app, keys| app.indicators_of_objectives(keys), |i| i.objective_id);
+loader!(IndicatorsOfObjective, many Indicator, |app, keys| app.indicators_of_objectives(keys), |i| i.definition.objective_id);
 loader!(TargetsOfIndicator, many Target, |app, keys| app.targets_of(keys), |t| t.indicator_id);
 // `(indicator_id, actor_id)` pairs: the actors responsible for each indicator.
 loader!(

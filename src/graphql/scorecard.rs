@@ -137,52 +137,52 @@ impl IndicatorGql {
     }
     /// Unique in the ecosystem, e.g. `IND1.1`.
     async fn code(&self) -> &str {
-        &self.0.code
+        &self.0.definition.code
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.0.definition.name
     }
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.0.definition.description
     }
     async fn unit(&self) -> &str {
-        &self.0.unit
+        &self.0.definition.unit
     }
     async fn direction(&self) -> async_graphql::Result<DirectionGql> {
-        Ok(self.0.direction.into())
+        Ok(self.0.definition.direction.kind().into())
     }
     async fn range_lower(&self) -> Option<f64> {
-        self.0.range_lower
+        self.0.definition.direction.bounds().0
     }
     async fn range_upper(&self) -> Option<f64> {
-        self.0.range_upper
+        self.0.definition.direction.bounds().1
     }
     async fn periodicity(&self) -> async_graphql::Result<PeriodicityGql> {
-        Ok(self.0.periodicity.into())
+        Ok(self.0.definition.periodicity.into())
     }
     async fn aggregation(&self) -> async_graphql::Result<AggregationGql> {
-        Ok(self.0.aggregation.into())
+        Ok(self.0.definition.aggregation.into())
     }
     /// Progress at or above this is GREEN.
     async fn green_threshold(&self) -> f64 {
-        self.0.green_threshold
+        self.0.definition.thresholds.green
     }
     /// Progress at or above this (and below green) is AMBER.
     async fn amber_threshold(&self) -> f64 {
-        self.0.amber_threshold
+        self.0.definition.thresholds.amber
     }
     async fn weight(&self) -> f64 {
-        self.0.weight
+        self.0.definition.weight
     }
     /// Where the numbers come from.
     async fn source(&self) -> &str {
-        &self.0.source
+        &self.0.definition.source
     }
     async fn shared_value_form(&self) -> Option<SharedValueFormGql> {
-        self.0.shared_value_form.map(Into::into)
+        self.0.definition.shared_value_form.map(Into::into)
     }
     async fn metric_category(&self) -> Option<MetricCategoryGql> {
-        self.0.metric_category.map(Into::into)
+        self.0.definition.metric_category.map(Into::into)
     }
     async fn baseline(&self) -> Option<Baseline> {
         match (&self.0.baseline_period, self.0.baseline_value) {
@@ -202,7 +202,7 @@ impl IndicatorGql {
         ts.iter().map(TargetGql::new).collect()
     }
     async fn objective(&self, ctx: &Context<'_>) -> async_graphql::Result<ObjectiveGql> {
-        load_one::<ObjectiveLoader>(ctx, self.0.objective_id)
+        load_one::<ObjectiveLoader>(ctx, self.0.definition.objective_id)
             .await?
             .map(ObjectiveGql)
             .ok_or_else(|| AppError::internal("indicator without objective"))
@@ -277,7 +277,7 @@ impl IndicatorGql {
     /// A formula over variable codes (e.g. `100 * V012 / V045`): the indicator's values are
     /// computed from approved observations of those variables, never submitted.
     async fn formula(&self) -> Option<&str> {
-        self.0.formula.as_deref()
+        self.0.definition.formula.as_deref()
     }
     /// The variables the formula reads.
     async fn inputs(
@@ -592,19 +592,19 @@ impl IndicatorScore<'_> {
         to_id(self.0.indicator.id)
     }
     async fn code(&self) -> &str {
-        &self.0.indicator.code
+        &self.0.indicator.definition.code
     }
     async fn name(&self) -> &str {
-        &self.0.indicator.name
+        &self.0.indicator.definition.name
     }
     async fn unit(&self) -> &str {
-        &self.0.indicator.unit
+        &self.0.indicator.definition.unit
     }
     async fn weight(&self) -> f64 {
-        self.0.indicator.weight
+        self.0.indicator.definition.weight
     }
     async fn direction(&self) -> DirectionGql {
-        self.0.indicator.direction.into()
+        self.0.indicator.definition.direction.kind().into()
     }
     async fn baseline(&self) -> Option<f64> {
         self.0.baseline.map(|b| b.value)
@@ -635,7 +635,7 @@ impl IndicatorScore<'_> {
     }
     /// The formula, when the value is computed from variables.
     async fn formula(&self) -> Option<&str> {
-        self.0.indicator.formula.as_deref()
+        self.0.indicator.definition.formula.as_deref()
     }
     /// For a formula indicator without a value: why (a missing input, a division by zero).
     async fn no_value_reason(&self) -> Option<&str> {

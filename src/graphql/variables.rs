@@ -195,7 +195,7 @@ impl VariableGql {
             .into_values()
             .map(IndicatorGql)
             .collect();
-        out.sort_by(|a, b| a.0.code.cmp(&b.0.code));
+        out.sort_by(|a, b| a.0.definition.code.cmp(&b.0.definition.code));
         Ok(out)
     }
     async fn updated_at(&self) -> NaiveDateTime {

@@ -166,7 +166,7 @@ pub async fn load(
     let indicator = |code: &str, what: &str| {
         indicators
             .iter()
-            .find(|i| i.code == code.trim())
+            .find(|i| i.definition.code == code.trim())
             .ok_or_else(|| SeedError(format!("{origin}: {here}: {what}: no indicator '{code}'")))
     };
 

@@ -354,7 +354,7 @@ pub async fn indicator(
     let (slug, code) = path.into_inner();
     let IndicatorPage {
         ecosystem: eco,
-        indicator: ind,
+        indicator,
         inputs,
         responsible,
         targets,
@@ -364,6 +364,7 @@ pub async fn indicator(
         values,
         open_challenges,
     } = app(&data).portal_indicator(&slug, &code).await?;
+    let ind = &indicator.definition;
     let bars: Vec<(String, f64)> = by_territory
         .iter()
         .map(|t| (territory_name(&t.territory), t.value))
@@ -442,7 +443,7 @@ pub async fn indicator(
                 }
                 dt { (lang.t("source")) } dd { (ind.source) }
                 dt { (lang.t("responsible")) } dd { (responsible.join(", ")) }
-                dt { (lang.t("baseline")) } dd { (num(ind.baseline_value)) " (" (ind.baseline_period.as_deref().unwrap_or("–")) ")" }
+                dt { (lang.t("baseline")) } dd { (num(indicator.baseline_value)) " (" (indicator.baseline_period.map_or_else(|| "–".to_string(), |p| p.to_string())) ")" }
             }
             h3 { (lang.t("targets")) }
             div.table-wrap { table {

@@ -572,6 +572,7 @@ async fn a_citizen_browses_the_portal_in_chromium() {
         .await
         .unwrap()
         .remove(0)
+        .definition
         .code;
     c.goto(&app.url("/e/moquegua?period=2025")).await.unwrap();
     let cell = format!(r#"#scorecard tr[data-indicator="{code}"] td.actual"#);
@@ -604,22 +605,15 @@ async fn a_citizen_browses_the_portal_in_chromium() {
     );
     let expected = ayni_fmt(pending.value);
     let start = Instant::now();
+    // The live script rewrites the cell: an element found just before it does can be stale
+    // when read, which only means "look again".
+    async fn text_of(c: &Client, css: &str) -> Option<String> {
+        c.find(Locator::Css(css)).await.ok()?.text().await.ok()
+    }
     loop {
-        let live = c
-            .find(Locator::Css("#live"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let now = c
-            .find(Locator::Css(&cell))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if live.contains(&code) && now != before {
+        let live = text_of(&c, "#live").await.unwrap_or_default();
+        let now = text_of(&c, &cell).await.unwrap_or_default();
+        if live.contains(&code) && now != before && !now.is_empty() {
             assert_eq!(now, expected, "the approved value shows in the table");
             break;
         }

@@ -1,6 +1,5 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::actors;
 use crate::db::{DbConnection, StoreError, WriteTx};
@@ -9,7 +8,7 @@ use crate::domain::{ActorKind, ActorName};
 /// The audit log's name for this entity.
 pub const ENTITY: &str = "actor";
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = actors)]
 pub struct Actor {
     pub id: i64,

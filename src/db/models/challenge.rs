@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::{challenges, indicators, measurements};
 use crate::db::{DbConnection, StoreError, WriteTx};
@@ -10,7 +9,7 @@ use crate::domain::ChallengeStatus;
 
 pub const ENTITY: &str = "challenge";
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = challenges)]
 pub struct Challenge {
     pub id: i64,

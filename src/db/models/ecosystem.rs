@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::{ecosystem_members, ecosystems, perspectives, themes};
 use crate::db::{DbConnection, StoreError, WriteTx};
@@ -13,7 +12,7 @@ pub const PERSPECTIVE: &str = "perspective";
 pub const MEMBER: &str = "ecosystem_member";
 pub const THEME: &str = "theme";
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = ecosystems)]
 pub struct Ecosystem {
     pub id: i64,
@@ -28,7 +27,7 @@ pub struct Ecosystem {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = perspectives)]
 pub struct Perspective {
     pub id: i64,
@@ -38,7 +37,7 @@ pub struct Perspective {
     pub position: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = ecosystem_members)]
 pub struct Member {
     pub id: i64,
@@ -48,7 +47,7 @@ pub struct Member {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = themes)]
 pub struct Theme {
     pub id: i64,

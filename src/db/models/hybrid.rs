@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::{hybrid_metrics, indicator_beneficiaries};
 use crate::db::{DbConnection, StoreError, WriteTx};
@@ -12,7 +11,7 @@ use crate::domain::shared_value::{HybridRelation, HybridStatus};
 pub const HYBRID: &str = "hybrid_metric";
 pub const BENEFICIARY: &str = "indicator_beneficiary";
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = hybrid_metrics)]
 pub struct HybridMetric {
     pub id: i64,
@@ -137,7 +136,7 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<HybridMetric>, StoreError> {
 }
 
 /// Who an indicator's value reaches: an actor kind, or one actor.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = indicator_beneficiaries)]
 pub struct Beneficiary {
     pub id: i64,

@@ -3,7 +3,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::{developments, vecs};
 use crate::db::{DbConnection, StoreError, WriteTx};
@@ -13,7 +12,7 @@ use crate::domain::{Period, Ubigeo};
 pub const VEC: &str = "vec";
 pub const DEVELOPMENT: &str = "development";
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = vecs)]
 pub struct Vec_ {
     pub id: i64,
@@ -137,7 +136,7 @@ pub fn all_vecs(conn: &mut DbConnection) -> Result<Vec<Vec_>, StoreError> {
         .load(conn)?)
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = developments)]
 pub struct Development {
     pub id: i64,

@@ -1,54 +1,204 @@
 //! Indicators with their baseline, targets and responsible actors.
 
 use chrono::NaiveDateTime;
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromStaticSqlRow};
+use diesel::dsl;
 use diesel::prelude::*;
-use serde::Serialize;
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
 
 use crate::db::audit_state::IndicatorWithResponsibles;
 use crate::db::schema::{indicator_inputs, indicator_responsibles, indicators, targets};
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::scoring::{Aggregation, Direction, IndicatorSpec, Point, Thresholds};
 use crate::domain::{
-    DirectionKind, MetricCategory, Period, PeriodType, SharedValueForm, TargetHorizon,
+    DirectionKind, IndicatorDefinition, MetricCategory, Period, PeriodType, SharedValueForm,
+    TargetHorizon,
 };
 
 pub const ENTITY: &str = "indicator";
 pub const TARGET: &str = "target";
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+/// A stored indicator: its definition, its baseline, and when it was created and changed.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = indicators)]
 pub struct Indicator {
     pub id: i64,
     pub ecosystem_id: i64,
-    pub objective_id: i64,
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub unit: String,
-    pub direction: DirectionKind,
-    pub range_lower: Option<f64>,
-    pub range_upper: Option<f64>,
-    pub periodicity: PeriodType,
-    pub aggregation: Aggregation,
-    pub green_threshold: f64,
-    pub amber_threshold: f64,
-    pub weight: f64,
-    pub source: String,
-    pub shared_value_form: Option<SharedValueForm>,
-    pub metric_category: Option<MetricCategory>,
+    #[diesel(embed)]
+    pub definition: IndicatorDefinition,
     pub baseline_period: Option<Period>,
     pub baseline_value: Option<f64>,
     pub baseline_note: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    /// A formula over variable codes: the indicator's values are computed, never submitted.
-    /// (Absent from the audit state when unset, so rows written before formulas existed
-    /// still verify.)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub formula: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+/// The columns of an indicator's definition, in the order [`definition_columns`] writes them
+/// and [`IndicatorDefinition`]'s `Queryable` reads them.
+type DefinitionSelection = (
+    indicators::objective_id,
+    indicators::code,
+    indicators::name,
+    indicators::description,
+    indicators::unit,
+    indicators::direction,
+    indicators::range_lower,
+    indicators::range_upper,
+    indicators::periodicity,
+    indicators::aggregation,
+    indicators::green_threshold,
+    indicators::amber_threshold,
+    indicators::weight,
+    indicators::source,
+    indicators::shared_value_form,
+    indicators::metric_category,
+    indicators::formula,
+);
+
+type DefinitionSql = (
+    BigInt,
+    Text,
+    Text,
+    Text,
+    Text,
+    Text,
+    Nullable<Double>,
+    Nullable<Double>,
+    Text,
+    Text,
+    Double,
+    Double,
+    Double,
+    Text,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+);
+
+type DefinitionRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    DirectionKind,
+    Option<f64>,
+    Option<f64>,
+    PeriodType,
+    Aggregation,
+    f64,
+    f64,
+    f64,
+    String,
+    Option<SharedValueForm>,
+    Option<MetricCategory>,
+    Option<String>,
+);
+
+impl<DB: Backend> Selectable<DB> for IndicatorDefinition {
+    type SelectExpression = DefinitionSelection;
+
+    fn construct_selection() -> DefinitionSelection {
+        (
+            indicators::objective_id,
+            indicators::code,
+            indicators::name,
+            indicators::description,
+            indicators::unit,
+            indicators::direction,
+            indicators::range_lower,
+            indicators::range_upper,
+            indicators::periodicity,
+            indicators::aggregation,
+            indicators::green_threshold,
+            indicators::amber_threshold,
+            indicators::weight,
+            indicators::source,
+            indicators::shared_value_form,
+            indicators::metric_category,
+            indicators::formula,
+        )
+    }
+}
+
+impl<DB> Queryable<DefinitionSql, DB> for IndicatorDefinition
+where
+    DB: Backend,
+    DefinitionRow: FromStaticSqlRow<DefinitionSql, DB>,
+{
+    type Row = DefinitionRow;
+
+    fn build(r: DefinitionRow) -> deserialize::Result<Self> {
+        let direction = Direction::with_bounds(r.5, r.6, r.7)
+            .map_err(|e| format!("indicator {}: {}", r.1, e.message))?;
+        Ok(IndicatorDefinition {
+            objective_id: r.0,
+            code: r.1,
+            name: r.2,
+            description: r.3,
+            unit: r.4,
+            direction,
+            periodicity: r.8,
+            aggregation: r.9,
+            thresholds: Thresholds {
+                green: r.10,
+                amber: r.11,
+            },
+            weight: r.12,
+            source: r.13,
+            shared_value_form: r.14,
+            metric_category: r.15,
+            formula: r.16,
+        })
+    }
+}
+
+/// The definition's columns with their values, for inserts and updates alike.
+fn definition_columns(
+    d: &IndicatorDefinition,
+) -> (
+    dsl::Eq<indicators::objective_id, i64>,
+    dsl::Eq<indicators::code, &str>,
+    dsl::Eq<indicators::name, &str>,
+    dsl::Eq<indicators::description, &str>,
+    dsl::Eq<indicators::unit, &str>,
+    dsl::Eq<indicators::direction, &'static str>,
+    dsl::Eq<indicators::range_lower, Option<f64>>,
+    dsl::Eq<indicators::range_upper, Option<f64>>,
+    dsl::Eq<indicators::periodicity, &'static str>,
+    dsl::Eq<indicators::aggregation, &'static str>,
+    dsl::Eq<indicators::green_threshold, f64>,
+    dsl::Eq<indicators::amber_threshold, f64>,
+    dsl::Eq<indicators::weight, f64>,
+    dsl::Eq<indicators::source, &str>,
+    dsl::Eq<indicators::shared_value_form, Option<&'static str>>,
+    dsl::Eq<indicators::metric_category, Option<&'static str>>,
+    dsl::Eq<indicators::formula, Option<&str>>,
+) {
+    let (range_lower, range_upper) = d.direction.bounds();
+    (
+        indicators::objective_id.eq(d.objective_id),
+        indicators::code.eq(d.code.as_str()),
+        indicators::name.eq(d.name.as_str()),
+        indicators::description.eq(d.description.as_str()),
+        indicators::unit.eq(d.unit.as_str()),
+        indicators::direction.eq(d.direction.kind().as_str()),
+        indicators::range_lower.eq(range_lower),
+        indicators::range_upper.eq(range_upper),
+        indicators::periodicity.eq(d.periodicity.as_str()),
+        indicators::aggregation.eq(d.aggregation.as_str()),
+        indicators::green_threshold.eq(d.thresholds.green),
+        indicators::amber_threshold.eq(d.thresholds.amber),
+        indicators::weight.eq(d.weight),
+        indicators::source.eq(d.source.as_str()),
+        indicators::shared_value_form.eq(d.shared_value_form.map(SharedValueForm::as_str)),
+        indicators::metric_category.eq(d.metric_category.map(MetricCategory::as_str)),
+        indicators::formula.eq(d.formula.as_deref()),
+    )
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = targets)]
 pub struct Target {
     pub id: i64,
@@ -59,16 +209,7 @@ pub struct Target {
     pub horizon: TargetHorizon,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
-
 impl Indicator {
-    pub fn direction(&self) -> Result<Direction, StoreError> {
-        Direction::with_bounds(self.direction, self.range_lower, self.range_upper)
-            .map_err(|e| corrupt(format!("indicator {}: {e}", self.id)))
-    }
-
     pub fn baseline(&self) -> Option<Point> {
         match (self.baseline_period, self.baseline_value) {
             (Some(period), Some(value)) => Some(Point { period, value }),
@@ -77,7 +218,7 @@ impl Indicator {
     }
 
     /// What the computations need; `targets` are this indicator's, any order.
-    pub fn spec(&self, targets: &[&Target]) -> Result<IndicatorSpec, StoreError> {
+    pub fn spec(&self, targets: &[&Target]) -> IndicatorSpec {
         let mut points: Vec<Point> = targets
             .iter()
             .map(|t| Point {
@@ -86,46 +227,23 @@ impl Indicator {
             })
             .collect();
         points.sort_by_key(|p| p.period.end());
-        Ok(IndicatorSpec {
-            direction: self.direction()?,
-            aggregation: self.aggregation,
-            thresholds: Thresholds {
-                green: self.green_threshold,
-                amber: self.amber_threshold,
-            },
+        IndicatorSpec {
+            direction: self.definition.direction,
+            aggregation: self.definition.aggregation,
+            thresholds: self.definition.thresholds,
             baseline: self.baseline(),
             targets: points,
-        })
+        }
     }
 }
 
-/// The editable fields of an indicator, validated.
+/// An indicator to store: its definition, who is responsible for it, and the variables its
+/// formula reads.
 #[derive(Debug, Clone)]
 pub struct IndicatorFields {
-    pub objective_id: i64,
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub unit: String,
-    pub direction: Direction,
-    pub periodicity: PeriodType,
-    pub aggregation: Aggregation,
-    pub thresholds: Thresholds,
-    pub weight: f64,
-    pub source: String,
-    pub shared_value_form: Option<SharedValueForm>,
-    pub metric_category: Option<MetricCategory>,
+    pub definition: IndicatorDefinition,
     pub responsible: Vec<i64>,
-    /// The formula's text and the ids of the variables it reads.
-    pub formula: Option<String>,
     pub inputs: Vec<i64>,
-}
-
-fn range(d: Direction) -> (Option<f64>, Option<f64>) {
-    match d {
-        Direction::Range { lower, upper } => (Some(lower), Some(upper)),
-        _ => (None, None),
-    }
 }
 
 fn set_responsibles(
@@ -211,56 +329,6 @@ fn record(
     )
 }
 
-/// The editable columns, written the same way by creation and update.
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = indicators, treat_none_as_null = true)]
-struct Editable<'a> {
-    objective_id: i64,
-    code: &'a str,
-    name: &'a str,
-    description: &'a str,
-    unit: &'a str,
-    direction: &'static str,
-    range_lower: Option<f64>,
-    range_upper: Option<f64>,
-    periodicity: &'static str,
-    aggregation: &'static str,
-    green_threshold: f64,
-    amber_threshold: f64,
-    weight: f64,
-    source: &'a str,
-    shared_value_form: Option<&'a str>,
-    metric_category: Option<&'a str>,
-    formula: Option<&'a str>,
-    updated_at: NaiveDateTime,
-}
-
-impl<'a> Editable<'a> {
-    fn new(f: &'a IndicatorFields, now: NaiveDateTime) -> Editable<'a> {
-        let (range_lower, range_upper) = range(f.direction);
-        Editable {
-            objective_id: f.objective_id,
-            code: &f.code,
-            name: &f.name,
-            description: &f.description,
-            unit: &f.unit,
-            direction: f.direction.as_str(),
-            range_lower,
-            range_upper,
-            periodicity: f.periodicity.as_str(),
-            aggregation: f.aggregation.as_str(),
-            green_threshold: f.thresholds.green,
-            amber_threshold: f.thresholds.amber,
-            weight: f.weight,
-            source: &f.source,
-            shared_value_form: f.shared_value_form.map(SharedValueForm::as_str),
-            metric_category: f.metric_category.map(MetricCategory::as_str),
-            formula: f.formula.as_deref(),
-            updated_at: now,
-        }
-    }
-}
-
 fn duplicate_code(code: &str) -> impl FnOnce(diesel::result::Error) -> StoreError + use<> {
     let code = code.to_string();
     StoreError::on_unique("code", move || {
@@ -276,18 +344,20 @@ pub fn create(
     let now = tx.now();
     diesel::insert_into(indicators::table)
         .values((
-            Editable::new(f, now),
+            definition_columns(&f.definition),
             indicators::ecosystem_id.eq(ecosystem_id),
+            indicators::updated_at.eq(now),
             indicators::baseline_note.eq(""),
             indicators::created_at.eq(now),
         ))
         .execute(tx.conn())
-        .map_err(duplicate_code(&f.code))?;
-    let indicator =
-        by_code(tx.conn(), ecosystem_id, &f.code)?.ok_or_else(|| StoreError::NotFound {
+        .map_err(duplicate_code(&f.definition.code))?;
+    let indicator = by_code(tx.conn(), ecosystem_id, &f.definition.code)?.ok_or_else(|| {
+        StoreError::NotFound {
             entity: ENTITY,
-            key: f.code.clone(),
-        })?;
+            key: f.definition.code.clone(),
+        }
+    })?;
     set_responsibles(tx, indicator.id, &f.responsible)?;
     set_inputs(tx, indicator.id, &f.inputs)?;
     record(tx, None, Some((&indicator, &f.responsible)))?;
@@ -302,9 +372,12 @@ pub fn update(
     let responsible_before = responsible_ids(tx.conn(), before.id)?;
     let now = tx.now();
     diesel::update(indicators::table.find(before.id))
-        .set(Editable::new(f, now))
+        .set((
+            definition_columns(&f.definition),
+            indicators::updated_at.eq(now),
+        ))
         .execute(tx.conn())
-        .map_err(duplicate_code(&f.code))?;
+        .map_err(duplicate_code(&f.definition.code))?;
     set_responsibles(tx, before.id, &f.responsible)?;
     set_inputs(tx, before.id, &f.inputs)?;
     let after = require(tx.conn(), before.id)?;

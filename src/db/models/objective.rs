@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::audit_state::ObjectiveWithResponsibles;
 use crate::db::schema::{objective_links, objective_responsibles, objectives};
@@ -11,7 +10,7 @@ use crate::db::{DbConnection, StoreError, WriteTx};
 pub const ENTITY: &str = "objective";
 pub const LINK: &str = "objective_link";
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = objectives)]
 pub struct Objective {
     pub id: i64,
@@ -26,7 +25,7 @@ pub struct Objective {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = objective_links)]
 pub struct Link {
     pub id: i64,

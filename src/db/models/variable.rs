@@ -3,7 +3,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::{ecosystem_variables, imports, variables};
 use crate::db::{DbConnection, StoreError, WriteTx};
@@ -14,7 +13,7 @@ pub const ENTITY: &str = "variable";
 pub const SELECTION: &str = "ecosystem_variable";
 pub const IMPORT: &str = "import";
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = variables)]
 pub struct Variable {
     pub id: i64,
@@ -289,7 +288,7 @@ pub fn page(
     Ok((rows, total))
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = ecosystem_variables)]
 pub struct Selection {
     pub id: i64,
@@ -361,7 +360,7 @@ pub fn all_selections(conn: &mut DbConnection) -> Result<Vec<Selection>, StoreEr
 }
 
 /// A bulk import of observations.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = imports)]
 pub struct Import {
     pub id: i64,

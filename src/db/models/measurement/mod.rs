@@ -18,7 +18,6 @@ pub use review::{approve, reject, withdraw};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::measurements;
 use crate::db::{DbConnection, StoreError, WriteTx};
@@ -27,13 +26,10 @@ use crate::domain::{Disaggregation, Evidence, MeasurementStatus, Period, Ubigeo}
 
 pub const ENTITY: &str = "measurement";
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = measurements)]
 pub struct Measurement {
     pub id: i64,
-    // Unset fields are left out of the audit state, so rows written before variables
-    // existed still verify.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub indicator_id: Option<i64>,
     pub period: Period,
     pub period_start: String,
@@ -53,16 +49,11 @@ pub struct Measurement {
     pub reviewed_at: Option<NaiveDateTime>,
     pub reject_reason: Option<String>,
     pub counted: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variable_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub import_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vec_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub development_id: Option<i64>,
     /// How an impact contribution was obtained (impact contributions only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub basis: Option<ImpactBasis>,
 }
 
