@@ -154,15 +154,13 @@ where
     }
 }
 
-/// The definition's columns with their values, for inserts and updates alike.
-fn definition_columns(
-    d: &IndicatorDefinition,
-) -> (
+/// The definition's columns with their values.
+type DefinitionColumns<'a> = (
     dsl::Eq<indicators::objective_id, i64>,
-    dsl::Eq<indicators::code, &str>,
-    dsl::Eq<indicators::name, &str>,
-    dsl::Eq<indicators::description, &str>,
-    dsl::Eq<indicators::unit, &str>,
+    dsl::Eq<indicators::code, &'a str>,
+    dsl::Eq<indicators::name, &'a str>,
+    dsl::Eq<indicators::description, &'a str>,
+    dsl::Eq<indicators::unit, &'a str>,
     dsl::Eq<indicators::direction, &'static str>,
     dsl::Eq<indicators::range_lower, Option<f64>>,
     dsl::Eq<indicators::range_upper, Option<f64>>,
@@ -171,11 +169,14 @@ fn definition_columns(
     dsl::Eq<indicators::green_threshold, f64>,
     dsl::Eq<indicators::amber_threshold, f64>,
     dsl::Eq<indicators::weight, f64>,
-    dsl::Eq<indicators::source, &str>,
+    dsl::Eq<indicators::source, &'a str>,
     dsl::Eq<indicators::shared_value_form, Option<&'static str>>,
     dsl::Eq<indicators::metric_category, Option<&'static str>>,
-    dsl::Eq<indicators::formula, Option<&str>>,
-) {
+    dsl::Eq<indicators::formula, Option<&'a str>>,
+);
+
+/// The definition's columns with their values, for inserts and updates alike.
+fn definition_columns(d: &IndicatorDefinition) -> DefinitionColumns<'_> {
     let (range_lower, range_upper) = d.direction.bounds();
     (
         indicators::objective_id.eq(d.objective_id),
