@@ -223,7 +223,7 @@ pub struct HybridMetric {
     pub status: HybridStatus,
     pub adopted_by: Option<i64>,
     pub adopted_at: Option<NaiveDateTime>,
-    pub adoption_verdict: Option<String>,
+    pub adoption_verdict: Option<crate::domain::causal::Verdict>,
     pub adoption_justification: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,

@@ -301,7 +301,7 @@ impl Ayni {
                     .ok_or_else(|| AppError::internal("no view of the hybrid metric"))?;
                 may_adopt(&view.check, justification.as_deref())
                     .map_err(|m| AppError::invalid("justification", "causalCheck", m))?;
-                let verdict = view.check.verdict.as_str();
+                let verdict = view.check.verdict;
                 let justification = (view.check.verdict != Verdict::Supported)
                     .then_some(justification)
                     .flatten();

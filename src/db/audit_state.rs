@@ -621,7 +621,7 @@ audited!(
         status: h.status.as_str(),
         adopted_by: h.adopted_by,
         adopted_at: at_opt(&h.adopted_at),
-        adoption_verdict: h.adoption_verdict.as_deref(),
+        adoption_verdict: h.adoption_verdict.map(|v| v.as_str()),
         adoption_justification: h.adoption_justification.as_deref(),
         created_at: at(&h.created_at),
         updated_at: at(&h.updated_at),

@@ -120,6 +120,20 @@ impl Verdict {
     }
 }
 
+impl std::str::FromStr for Verdict {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        [
+            Verdict::Supported,
+            Verdict::NotSupported,
+            Verdict::InsufficientData,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+        .ok_or(())
+    }
+}
+
 /// The pairs and correlation at one lag.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

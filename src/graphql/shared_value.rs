@@ -189,7 +189,7 @@ impl HybridMetricGql {
     }
     /// The verdict of the causal check when it was adopted.
     async fn adoption_verdict(&self) -> Option<&str> {
-        self.0.metric.adoption_verdict.as_deref()
+        self.0.metric.adoption_verdict.map(|v| v.as_str())
     }
     /// Why it was adopted without a supported check.
     async fn adoption_justification(&self) -> Option<&str> {

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::schema::{hybrid_metrics, indicator_beneficiaries};
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::ActorKind;
+use crate::domain::causal::Verdict;
 use crate::domain::shared_value::{HybridRelation, HybridStatus};
 
 pub const HYBRID: &str = "hybrid_metric";
@@ -27,7 +28,7 @@ pub struct HybridMetric {
     pub status: HybridStatus,
     pub adopted_by: Option<i64>,
     pub adopted_at: Option<NaiveDateTime>,
-    pub adoption_verdict: Option<String>,
+    pub adoption_verdict: Option<Verdict>,
     pub adoption_justification: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -85,7 +86,7 @@ pub fn create(tx: &mut WriteTx<'_>, f: &HybridFields) -> Result<HybridMetric, St
 pub fn adopt(
     tx: &mut WriteTx<'_>,
     before: &HybridMetric,
-    verdict: &str,
+    verdict: Verdict,
     justification: Option<&str>,
 ) -> Result<HybridMetric, StoreError> {
     let now = tx.now();
@@ -95,7 +96,7 @@ pub fn adopt(
             hybrid_metrics::status.eq(HybridStatus::Adopted.as_str()),
             hybrid_metrics::adopted_by.eq(by),
             hybrid_metrics::adopted_at.eq(Some(now)),
-            hybrid_metrics::adoption_verdict.eq(Some(verdict)),
+            hybrid_metrics::adoption_verdict.eq(Some(verdict.as_str())),
             hybrid_metrics::adoption_justification.eq(justification),
             hybrid_metrics::updated_at.eq(now),
         ))
