@@ -782,7 +782,7 @@ async fn load_ecosystem(
         let place = Place {
             origin,
             here: &here,
-            territory: &eco.territory,
+            territory: eco.territory.as_str(),
             objective_ids: &objective_ids,
             actor_ids,
         };

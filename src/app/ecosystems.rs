@@ -168,7 +168,10 @@ impl Ayni {
                 let mut errors = ValidationErrors::new();
                 let fields = ecosystem_fields(
                     patch.name.as_deref().unwrap_or(&before.name),
-                    patch.territory.as_deref().unwrap_or(&before.territory),
+                    patch
+                        .territory
+                        .as_deref()
+                        .unwrap_or(before.territory.as_str()),
                     patch.mission.as_deref().unwrap_or(&before.mission),
                     patch.vision.as_deref().unwrap_or(&before.vision),
                     patch.horizon_start.unwrap_or(before.horizon_start),

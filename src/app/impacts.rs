@@ -206,8 +206,7 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let eco = require_ecosystem(tx.conn(), input.ecosystem_id)?;
-                let home =
-                    Ubigeo::parse("territory", &eco.territory).map_err(AppError::internal)?;
+                let home = eco.territory.clone();
                 if let Some(out) = boundary.iter().find(|u| !home.contains(u)) {
                     return Err(AppError::invalid(
                         "boundary",
@@ -283,8 +282,7 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let eco = require_ecosystem(tx.conn(), input.ecosystem_id)?;
-                let home =
-                    Ubigeo::parse("territory", &eco.territory).map_err(AppError::internal)?;
+                let home = eco.territory.clone();
                 if !home.contains(&territory) {
                     return Err(AppError::invalid(
                         "territory",
@@ -414,7 +412,7 @@ impl Ayni {
                     )),
                     other => other,
                 })?;
-                let territory = d.territory()?;
+                let territory = d.territory.clone();
                 let boundary = v.boundary()?;
                 if !boundary.iter().any(|b| b.contains(&territory)) {
                     return Err(AppError::invalid(

@@ -515,7 +515,7 @@ impl Ayni {
             .write(caller.author(), move |tx| {
                 let eco = require_ecosystem(tx.conn(), ecosystem_id)?;
                 require_actor(tx.conn(), actor_id)?;
-                let home = Ubigeo::parse("territory", &eco.territory).map_err(AppError::internal)?;
+                let home = eco.territory.clone();
                 let selected: std::collections::HashSet<i64> =
                     variable::selected(tx.conn(), eco.id)?.into_iter().collect();
                 let codes: Vec<String> = raw

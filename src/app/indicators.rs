@@ -550,12 +550,17 @@ impl Ayni {
                 let spec = ind.spec(&targets.iter().collect::<Vec<_>>());
                 let kind = ind.definition.periodicity;
                 let (obs, reasons) = if ind.definition.formula.is_some() {
-                    formula_values(c, &[&ind], &eco.territory, "9999-12-31")?
+                    formula_values(c, &[&ind], eco.territory.as_str(), "9999-12-31")?
                         .remove(&id)
                         .unwrap_or_default()
                 } else {
-                    let rows =
-                        measurement::counted_totals(c, &[id], &eco.territory, None, "9999-12-31")?;
+                    let rows = measurement::counted_totals(
+                        c,
+                        &[id],
+                        eco.territory.as_str(),
+                        None,
+                        "9999-12-31",
+                    )?;
                     let obs = rows
                         .into_iter()
                         .filter_map(|(_, p, value, _)| {
@@ -696,7 +701,7 @@ fn counted_observations(
     let mut rows = measurement::counted_totals(
         c,
         &lasts.iter().map(|i| i.id).collect::<Vec<_>>(),
-        &eco.territory,
+        eco.territory.as_str(),
         Some(&at.start().to_string()),
         &until,
     )?;
@@ -704,7 +709,7 @@ fn counted_observations(
         rows.extend(measurement::counted_totals(
             c,
             &sums.iter().map(|i| i.id).collect::<Vec<_>>(),
-            &eco.territory,
+            eco.territory.as_str(),
             None,
             &until,
         )?);
@@ -726,7 +731,7 @@ fn counted_observations(
         .filter(|i| i.definition.aggregation != Aggregation::Sum)
         .map(|i| i.id)
         .collect();
-    for (id, (points, gaps)) in formula_values(c, &formulas, &eco.territory, &until)? {
+    for (id, (points, gaps)) in formula_values(c, &formulas, eco.territory.as_str(), &until)? {
         // As for stored values: a `Last` indicator uses the periods inside `at` only.
         let keep = |p: &Point| !since_start.contains(&id) || p.period.start() >= at.start();
         out.points
@@ -876,7 +881,7 @@ impl Ayni {
                     .ok_or_else(|| AppError::not_found(format!("ecosystem {ecosystem_id}")))?;
                 let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
                 let refs: Vec<&Indicator> = indicators.iter().collect();
-                Ok(value_points(c, &eco.territory, &refs)?
+                Ok(value_points(c, eco.territory.as_str(), &refs)?
                     .into_values()
                     .flatten()
                     .map(|(p, _)| p)

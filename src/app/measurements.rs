@@ -133,7 +133,7 @@ impl Ayni {
                 let eco = ecosystem::by_id(tx.conn(), ind.ecosystem_id)?
                     .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
                 let home =
-                    Ubigeo::parse("territory", &eco.territory).map_err(AppError::internal)?;
+                    eco.territory.clone();
                 let territory = territory.unwrap_or_else(|| home.clone());
                 if !home.contains(&territory) {
                     return Err(AppError::invalid(

@@ -16,7 +16,7 @@ use crate::domain::shared_value::{HybridRelation, HybridStatus};
 use crate::domain::{
     ActorKind, Availability, ChallengeStatus, IndicatorDefinition, MeasurementStatus, Period,
     PeriodType, PerspectiveKind, Role, RollUp, SourceKind, TargetHorizon, TerritoryLevel,
-    ThemeKind,
+    ThemeKind, Ubigeo,
 };
 
 /// An organisation taking part in ecosystems.
@@ -47,7 +47,7 @@ pub struct Ecosystem {
     pub slug: String,
     pub name: String,
     /// The territory's ubigeo.
-    pub territory: String,
+    pub territory: Ubigeo,
     pub mission: String,
     pub vision: String,
     pub horizon_start: i32,
@@ -268,7 +268,7 @@ pub struct Development {
     pub actor_id: i64,
     pub status: DevelopmentStatus,
     /// The ubigeo where it lies.
-    pub territory: String,
+    pub territory: Ubigeo,
     pub start_period: Period,
     pub end_period: Option<Period>,
 }

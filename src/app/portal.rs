@@ -44,7 +44,7 @@ impl From<&Ecosystem> for PortalEcosystem {
         PortalEcosystem {
             slug: e.slug.clone(),
             name: e.name.clone(),
-            territory: e.territory.clone(),
+            territory: e.territory.as_str().to_string(),
             mission: e.mission.clone(),
             vision: e.vision.clone(),
             horizon_start: e.horizon_start,
@@ -785,7 +785,7 @@ impl Ayni {
         let mut territory_period = None;
         if ind.definition.formula.is_some() {
             for t in [
-                eco.territory.clone(),
+                eco.territory.as_str().to_string(),
                 format!("{}01", eco.territory),
                 format!("{}02", eco.territory),
                 format!("{}03", eco.territory),

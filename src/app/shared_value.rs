@@ -117,7 +117,7 @@ fn hybrid_views(
             .iter()
             .filter(|i| i.ecosystem_id == eco.id)
             .collect();
-        points.extend(value_points(c, &eco.territory, &of_eco)?);
+        points.extend(value_points(c, eco.territory.as_str(), &of_eco)?);
     }
     metrics
         .into_iter()
@@ -522,7 +522,7 @@ fn compute_link_evidence(
     let eco = super::ecosystems::require_ecosystem(c, ecosystem_id)?;
     let indicators = indicator::of_ecosystem(c, ecosystem_id)?;
     let refs: Vec<&Indicator> = indicators.iter().collect();
-    let years: Vec<i32> = value_points(c, &eco.territory, &refs)?
+    let years: Vec<i32> = value_points(c, eco.territory.as_str(), &refs)?
         .values()
         .flatten()
         .map(|(p, _)| p.year())

@@ -872,7 +872,9 @@ impl Ayni {
                     .ok_or_else(|| AppError::not_found(format!("indicator {indicator_id}")))?;
                 let eco = ecosystem::by_id(c, ind.ecosystem_id)?
                     .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
-                let place = territory.map_or(eco.territory, |t| t.as_str().to_string());
+                let place = territory.map_or(eco.territory.as_str().to_string(), |t| {
+                    t.as_str().to_string()
+                });
                 let mut values = formula_values(c, &[&ind], &place, "9999-12-31")?;
                 Ok(values.remove(&ind.id).unwrap_or_default())
             })

@@ -391,7 +391,7 @@ impl DevelopmentGql {
             .map(ActorGql)
     }
     async fn territory(&self) -> &str {
-        &self.0.territory
+        self.0.territory.as_str()
     }
     async fn start_period(&self) -> String {
         self.0.start_period.to_string()

@@ -57,7 +57,7 @@ impl EcosystemGql {
     }
     /// INEI ubigeo of the territory (2, 4 or 6 digits).
     async fn territory(&self) -> &str {
-        &self.0.territory
+        self.0.territory.as_str()
     }
     async fn mission(&self) -> &str {
         &self.0.mission

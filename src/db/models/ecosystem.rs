@@ -18,7 +18,7 @@ pub struct Ecosystem {
     pub id: i64,
     pub slug: String,
     pub name: String,
-    pub territory: String,
+    pub territory: Ubigeo,
     pub mission: String,
     pub vision: String,
     pub horizon_start: i32,

@@ -146,19 +146,14 @@ pub struct Development {
     pub sector: Sector,
     pub actor_id: i64,
     pub status: DevelopmentStatus,
-    pub territory: String,
+    pub territory: Ubigeo,
     pub start_period: Period,
     pub end_period: Option<Period>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-impl Development {
-    pub fn territory(&self) -> Result<Ubigeo, StoreError> {
-        Ubigeo::parse("territory", &self.territory)
-            .map_err(|_| corrupt(DEVELOPMENT, self.id, "territory", &self.territory))
-    }
-}
+impl Development {}
 
 /// The fields of a development, validated.
 #[derive(Debug, Clone)]
