@@ -143,6 +143,7 @@ impl Application {
 /// The HTTP server on an already bound listener.
 pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
     let schema: AyniSchema = graphql::schema(app.clone());
+    let introspection = web::Data::new(graphql::introspection_schema(app.clone()));
     let app = web::Data::new(app);
     let schema = web::Data::new(schema);
     let server = HttpServer::new(move || {
@@ -150,6 +151,7 @@ pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
             .wrap(TracingLogger::default())
             .app_data(app.clone())
             .app_data(schema.clone())
+            .app_data(introspection.clone())
             .service(
                 web::resource("/graphql")
                     .app_data(web::PayloadConfig::new(graphql::MAX_BODY_BYTES))

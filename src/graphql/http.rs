@@ -7,7 +7,7 @@ use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError}
 use crate::app::Ayni;
 
 use super::loaders;
-use super::{AyniSchema, MAX_BATCH};
+use super::{AyniSchema, IntrospectionSchema, MAX_BATCH};
 
 /// `GET /graphql`: the GraphiQL explorer. Its scripts and styles are served by Ayni itself
 /// ([`graphiql_asset`]), so it works without internet access.
@@ -72,6 +72,7 @@ pub async fn graphql_ws(
 /// `POST /graphql`: one operation or a batch (a JSON array) of at most [`MAX_BATCH`].
 pub async fn graphql_post(
     schema: web::Data<AyniSchema>,
+    introspection: web::Data<IntrospectionSchema>,
     app: web::Data<Ayni>,
     req: HttpRequest,
     body: web::Bytes,
@@ -112,8 +113,13 @@ pub async fn graphql_post(
     };
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
+        let only_introspection = introspects_only(&request);
         let request: Request = loaders::attach(request, &app, caller.clone());
-        let mut response = schema.execute(request).await;
+        let mut response = if only_introspection {
+            introspection.0.execute(request).await
+        } else {
+            schema.execute(request).await
+        };
         label_uncoded_errors(&mut response);
         responses.push(response);
     }
@@ -128,6 +134,47 @@ pub async fn graphql_post(
     HttpResponse::Ok()
         .content_type("application/json")
         .json(out)
+}
+
+/// Whether the operation a request runs is a query whose root selects only introspection
+/// fields (`__schema`, `__type`, `__typename`), directly or through fragments. Anything
+/// unparsable is not: the ordinary schema refuses it with its own message.
+pub(super) fn introspects_only(request: &Request) -> bool {
+    use async_graphql::parser::types::{
+        DocumentOperations, OperationType, Selection, SelectionSet,
+    };
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let operation = match (&doc.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    let Some(operation) = operation else {
+        return false;
+    };
+    if operation.node.ty != OperationType::Query {
+        return false;
+    }
+    // Fragments are followed at most this deep, so a cycle or a chain cannot run long.
+    fn only(
+        doc: &async_graphql::parser::types::ExecutableDocument,
+        set: &SelectionSet,
+        depth: usize,
+    ) -> bool {
+        depth < 4
+            && !set.items.is_empty()
+            && set.items.iter().all(|item| match &item.node {
+                Selection::Field(f) => f.node.name.node.starts_with("__"),
+                Selection::InlineFragment(i) => only(doc, &i.node.selection_set.node, depth + 1),
+                Selection::FragmentSpread(s) => doc
+                    .fragments
+                    .get(&s.node.fragment_name.node)
+                    .is_some_and(|f| only(doc, &f.node.selection_set.node, depth + 1)),
+            })
+    }
+    only(&doc, &operation.node.selection_set.node, 0)
 }
 
 /// Errors raised before execution (syntax, unknown fields, bad enum values, depth and

@@ -23,6 +23,11 @@ pub use http::{graphiql, graphiql_asset, graphql_post, graphql_ws};
 pub const MAX_DEPTH: usize = 10;
 /// Largest query complexity (one point per field) accepted.
 pub const MAX_COMPLEXITY: usize = 1000;
+/// Deepest nesting accepted in a query that only introspects (`__schema`, `__type`,
+/// `__typename` at its root): the standard introspection queries of graphql-js and
+/// graphql-core nest type references nine levels deep, which GraphiQL, codegen and other
+/// clients send as they are.
+pub const MAX_INTROSPECTION_DEPTH: usize = 16;
 /// Most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
 /// Largest request body accepted at `/graphql`, in bytes.
@@ -66,6 +71,19 @@ fn builder() -> SchemaBuilder<Query, Mutation, scorecard::Subscription> {
 /// The schema the server executes; the service is reachable from every resolver.
 pub fn schema(app: crate::app::Ayni) -> AyniSchema {
     builder().data(app).finish()
+}
+
+/// The same schema with room for the standard introspection queries; only queries that
+/// introspect and nothing else are executed on it ([`http::introspects_only`]).
+pub struct IntrospectionSchema(pub AyniSchema);
+
+pub fn introspection_schema(app: crate::app::Ayni) -> IntrospectionSchema {
+    IntrospectionSchema(
+        builder()
+            .limit_depth(MAX_INTROSPECTION_DEPTH)
+            .data(app)
+            .finish(),
+    )
 }
 
 /// The SDL of the served schema.

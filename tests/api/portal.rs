@@ -421,6 +421,34 @@ async fn graphiql_runs_a_query_in_chromium_without_internet() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     shot(&c, "07-graphiql").await;
+
+    // The documentation explorer shows the schema: GraphiQL's own introspection query went
+    // through.
+    c.find(Locator::Css(
+        r#"button[aria-label="Show Documentation Explorer"]"#,
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let docs = match c.find(Locator::Css(".graphiql-doc-explorer")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if docs.contains("Query") && docs.contains("Mutation") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "GraphiQL shows no schema: {docs} / {}",
+            body_text(&c).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shot(&c, "08-graphiql-docs").await;
     c.close().await.unwrap();
 }
 
