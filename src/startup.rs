@@ -148,6 +148,10 @@ pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
     let schema = web::Data::new(schema);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(
+                actix_web::middleware::ErrorHandlers::new()
+                    .default_handler(crate::web::json_errors_for_json_paths),
+            )
             .wrap(TracingLogger::default())
             .app_data(app.clone())
             .app_data(schema.clone())
@@ -163,7 +167,9 @@ pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
                     )
                     .route(web::get().to(graphql::graphiql)),
             )
-            .route("/graphiql/{file}", web::get().to(graphql::graphiql_asset))
+            .service(
+                web::resource("/graphiql/{file}").route(web::get().to(graphql::graphiql_asset)),
+            )
             .configure(rest::configure)
             .configure(crate::web::configure)
     })

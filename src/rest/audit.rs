@@ -30,6 +30,7 @@ pub async fn head(app: web::Data<Ayni>) -> Result<web::Json<AuditHeadBody>, ApiE
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProofQuery {
     /// First entry to return (≥ 1): one after the checkpoint you saved.

@@ -30,8 +30,8 @@ pub const MAX_JSON_BYTES: usize = 64 * 1024;
     paths(health::health, auth::token, audit::head, audit::proof, observations::import,
         crate::web::data::ecosystems, crate::web::data::scorecard, crate::web::data::indicator_values,
         crate::web::data::impacts, crate::web::data::hybrid, crate::web::data::map,
-        crate::web::data::links, crate::web::data::indicator_series),
-    components(schemas(health::Health, auth::TokenRequest, auth::TokenResponse, ErrorBody, error::ErrorDetail, error::FieldErrorBody, audit::AuditHeadBody, audit::ProofBody, audit::ProofEntry, crate::app::ImportReport, crate::app::RowError)),
+        crate::web::data::links, crate::web::data::indicator_series, crate::web::pages::events),
+    components(schemas(health::Health, auth::TokenRequest, auth::TokenResponse, ErrorBody, error::ErrorDetail, error::FieldErrorBody, audit::AuditHeadBody, audit::ProofBody, audit::ProofEntry, crate::app::ImportReport, crate::app::RowError, crate::web::data::OpenDataFormat)),
     modifiers(&BearerAuth),
     tags(
         (name = "system", description = "Service status"),
@@ -73,13 +73,13 @@ async fn openapi_json() -> actix_web::HttpResponse {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config())
         .app_data(query_config())
-        .route("/openapi.json", web::get().to(openapi_json))
+        .service(web::resource("/openapi.json").route(web::get().to(openapi_json)))
         .service(
             web::scope("/api/v1")
-                .route("/health", web::get().to(health::health))
-                .route("/auth/token", web::post().to(auth::token))
-                .route("/audit/head", web::get().to(audit::head))
-                .route("/audit/proof", web::get().to(audit::proof))
+                .service(web::resource("/health").route(web::get().to(health::health)))
+                .service(web::resource("/auth/token").route(web::post().to(auth::token)))
+                .service(web::resource("/audit/head").route(web::get().to(audit::head)))
+                .service(web::resource("/audit/proof").route(web::get().to(audit::proof)))
                 .service(
                     web::resource("/ecosystems/{slug}/observations:import")
                         .app_data(web::PayloadConfig::new(observations::MAX_CSV_BYTES))

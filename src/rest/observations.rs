@@ -13,6 +13,7 @@ use super::{ApiError, caller_from_header};
 pub const MAX_CSV_BYTES: usize = 256 * 1024 * 1024;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ImportQuery {
     /// The actor the values come from: a contributor's own (the default and only one);

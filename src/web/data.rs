@@ -19,6 +19,15 @@ enum Format {
     Json,
 }
 
+/// The two formats of every download.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // a contract type: the handlers read the path text (`format_of`)
+pub(crate) enum OpenDataFormat {
+    Csv,
+    Json,
+}
+
 fn format_of(raw: &str) -> Result<Format, WebError> {
     match raw {
         "csv" => Ok(Format::Csv),
@@ -70,8 +79,8 @@ fn status_word(s: Status) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
-struct EcosystemRow {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct EcosystemRow {
     slug: String,
     name: String,
     territory: String,
@@ -86,8 +95,8 @@ struct EcosystemRow {
 
 /// Every ecosystem with its latest period's score, coverage and status.
 #[utoipa::path(get, path = "/datos/ecosistemas.{format}", tag = "open-data",
-    params(("format" = String, Path, description = "`csv` or `json`")),
-    responses((status = 200, description = "One row per ecosystem (CSV with a header, or a JSON array)"),
+    params(("format" = OpenDataFormat, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per ecosystem (CSV with a header, or a JSON array)", content((String = "text/csv"), (Vec<EcosystemRow> = "application/json"))),
               (status = 404, description = "Unknown format")))]
 pub async fn ecosystems(data: web::Data<Ayni>, path: web::Path<String>) -> WebResult {
     let format = format_of(&path)?;
@@ -114,8 +123,8 @@ pub async fn ecosystems(data: web::Data<Ayni>, path: web::Path<String>) -> WebRe
     respond(format, "ecosistemas", &rows)
 }
 
-#[derive(Serialize)]
-struct ScorecardRow {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ScorecardRow {
     period: String,
     perspective: String,
     objective_code: String,
@@ -137,9 +146,9 @@ struct ScorecardRow {
 /// The scorecard of a period: one row per indicator with its objective and perspective.
 #[utoipa::path(get, path = "/e/{slug}/tablero.{format}", tag = "open-data",
     params(("slug" = String, Path, description = "The ecosystem, e.g. `moquegua`"),
-           ("format" = String, Path, description = "`csv` or `json`"),
+           ("format" = OpenDataFormat, Path, description = "`csv` or `json`"),
            ("period" = Option<String>, Query, description = "e.g. `2024`; default: the latest with data")),
-    responses((status = 200, description = "Rows: period, perspective, objective, indicator, actual, target, expected, progress, attainment, status"),
+    responses((status = 200, description = "Rows: period, perspective, objective, indicator, actual, target, expected, progress, attainment, status", content((String = "text/csv"), (Vec<ScorecardRow> = "application/json"))),
               (status = 400, description = "A malformed period"), (status = 404, description = "Unknown ecosystem or format")))]
 pub async fn scorecard(
     data: web::Data<Ayni>,
@@ -182,8 +191,8 @@ pub async fn scorecard(
     respond(format, &format!("tablero-{}-{period}", eco.slug), &rows)
 }
 
-#[derive(Serialize)]
-struct ValueRow {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ValueRow {
     id: i64,
     indicator: String,
     period: String,
@@ -205,8 +214,8 @@ struct ValueRow {
 /// audit entry).
 #[utoipa::path(get, path = "/e/{slug}/i/{code}/valores.{format}", tag = "open-data",
     params(("slug" = String, Path, description = "The ecosystem"), ("code" = String, Path, description = "The indicator's code, e.g. `I2.1`"),
-           ("format" = String, Path, description = "`csv` or `json`")),
-    responses((status = 200, description = "One row per approved revision"), (status = 404, description = "Unknown ecosystem, indicator or format")))]
+           ("format" = OpenDataFormat, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per approved revision", content((String = "text/csv"), (Vec<ValueRow> = "application/json"))), (status = 404, description = "Unknown ecosystem, indicator or format")))]
 pub async fn indicator_values(
     data: web::Data<Ayni>,
     path: web::Path<(String, String, String)>,
@@ -247,8 +256,8 @@ pub async fn indicator_values(
     )
 }
 
-#[derive(Serialize)]
-struct ImpactRow {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ImpactRow {
     period: String,
     scenario: &'static str,
     vec_code: String,
@@ -268,10 +277,10 @@ struct ImpactRow {
 
 /// Every VEC's cumulative state at a period under a scenario.
 #[utoipa::path(get, path = "/e/{slug}/impactos.{format}", tag = "open-data",
-    params(("slug" = String, Path, description = "The ecosystem"), ("format" = String, Path, description = "`csv` or `json`"),
+    params(("slug" = String, Path, description = "The ecosystem"), ("format" = OpenDataFormat, Path, description = "`csv` or `json`"),
            ("period" = Option<String>, Query, description = "default: the horizon's last year"),
            ("scenario" = Option<String>, Query, description = "`existing` (default), `with_planned` or `with_foreseeable`")),
-    responses((status = 200, description = "One row per VEC"), (status = 400, description = "Unknown scenario or bad period"),
+    responses((status = 200, description = "One row per VEC", content((String = "text/csv"), (Vec<ImpactRow> = "application/json"))), (status = 400, description = "Unknown scenario or bad period"),
               (status = 404, description = "Unknown ecosystem or format")))]
 pub async fn impacts(
     data: web::Data<Ayni>,
@@ -312,8 +321,8 @@ pub async fn impacts(
     respond(format, &format!("impactos-{}-{period}", eco.slug), &rows)
 }
 
-#[derive(Serialize)]
-struct HybridRow {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct HybridRow {
     code: String,
     name: String,
     status: &'static str,
@@ -331,8 +340,8 @@ struct HybridRow {
 
 /// The hybrid metrics' series with their causal check.
 #[utoipa::path(get, path = "/e/{slug}/hibridas.{format}", tag = "open-data",
-    params(("slug" = String, Path, description = "The ecosystem"), ("format" = String, Path, description = "`csv` or `json`")),
-    responses((status = 200, description = "One row per metric and period"), (status = 404, description = "Unknown ecosystem or format")))]
+    params(("slug" = String, Path, description = "The ecosystem"), ("format" = OpenDataFormat, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per metric and period", content((String = "text/csv"), (Vec<HybridRow> = "application/json"))), (status = 404, description = "Unknown ecosystem or format")))]
 pub async fn hybrid(data: web::Data<Ayni>, path: web::Path<(String, String)>) -> WebResult {
     let (slug, format) = path.into_inner();
     let format = format_of(&format)?;
@@ -363,8 +372,8 @@ pub async fn hybrid(data: web::Data<Ayni>, path: web::Path<(String, String)>) ->
     respond(format, &format!("hibridas-{}", eco.slug), &rows)
 }
 
-#[derive(Serialize)]
-struct ObjectiveRow {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ObjectiveRow {
     period: String,
     perspective: String,
     code: String,
@@ -377,9 +386,9 @@ struct ObjectiveRow {
 
 /// The strategy map's objectives with their score and status for a period.
 #[utoipa::path(get, path = "/e/{slug}/mapa.{format}", tag = "open-data",
-    params(("slug" = String, Path, description = "The ecosystem"), ("format" = String, Path, description = "`csv` or `json`"),
+    params(("slug" = String, Path, description = "The ecosystem"), ("format" = OpenDataFormat, Path, description = "`csv` or `json`"),
            ("period" = Option<String>, Query, description = "e.g. `2024`; default: the latest with data")),
-    responses((status = 200, description = "One row per objective, perspectives in the ecosystem's order"),
+    responses((status = 200, description = "One row per objective, perspectives in the ecosystem's order", content((String = "text/csv"), (Vec<ObjectiveRow> = "application/json"))),
               (status = 404, description = "Unknown ecosystem or format")))]
 pub async fn map(
     data: web::Data<Ayni>,
@@ -411,8 +420,8 @@ pub async fn map(
     respond(format, &format!("mapa-{}-{period}", eco.slug), &rows)
 }
 
-#[derive(Serialize)]
-struct LinkRow {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct LinkRow {
     cause: String,
     effect: String,
     description: String,
@@ -424,8 +433,8 @@ struct LinkRow {
 
 /// The map's cause-effect links with the data check of each.
 #[utoipa::path(get, path = "/e/{slug}/enlaces.{format}", tag = "open-data",
-    params(("slug" = String, Path, description = "The ecosystem"), ("format" = String, Path, description = "`csv` or `json`")),
-    responses((status = 200, description = "One row per link: cause, effect, verdict, n, best lag, r"),
+    params(("slug" = String, Path, description = "The ecosystem"), ("format" = OpenDataFormat, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per link: cause, effect, verdict, n, best lag, r", content((String = "text/csv"), (Vec<LinkRow> = "application/json"))),
               (status = 404, description = "Unknown ecosystem or format")))]
 pub async fn links(data: web::Data<Ayni>, path: web::Path<(String, String)>) -> WebResult {
     let (slug, format) = path.into_inner();
@@ -449,8 +458,8 @@ pub async fn links(data: web::Data<Ayni>, path: web::Path<(String, String)>) -> 
     respond(format, &format!("enlaces-{}", eco.slug), &rows)
 }
 
-#[derive(Serialize)]
-struct SeriesRow {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SeriesRow {
     indicator: String,
     period: String,
     actual: Option<f64>,
@@ -467,8 +476,8 @@ struct SeriesRow {
 /// An indicator's trajectory: actual, expected and target per period (the chart's data).
 #[utoipa::path(get, path = "/e/{slug}/i/{code}/serie.{format}", tag = "open-data",
     params(("slug" = String, Path, description = "The ecosystem"), ("code" = String, Path, description = "The indicator's code"),
-           ("format" = String, Path, description = "`csv` or `json`")),
-    responses((status = 200, description = "One row per period from the baseline to the last target"),
+           ("format" = OpenDataFormat, Path, description = "`csv` or `json`")),
+    responses((status = 200, description = "One row per period from the baseline to the last target", content((String = "text/csv"), (Vec<SeriesRow> = "application/json"))),
               (status = 404, description = "Unknown ecosystem, indicator or format")))]
 pub async fn indicator_series(
     data: web::Data<Ayni>,

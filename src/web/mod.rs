@@ -8,7 +8,7 @@ mod assets;
 mod charts;
 pub(crate) mod data;
 mod i18n;
-mod pages;
+pub(crate) mod pages;
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -29,28 +29,27 @@ pub struct PageQuery {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(pages::home))
-        .route("/static/{file}", web::get().to(assets::serve))
-        .route(
-            "/datos/ecosistemas.{format}",
-            web::get().to(data::ecosystems),
+    cfg.service(web::resource("/").route(web::get().to(pages::home)))
+        .service(web::resource("/static/{file}").route(web::get().to(assets::serve)))
+        .service(
+            web::resource("/datos/ecosistemas.{format}").route(web::get().to(data::ecosystems)),
         )
-        .route("/e/{slug}", web::get().to(pages::ecosystem))
-        .route("/e/{slug}/eventos", web::get().to(pages::events))
-        .route("/e/{slug}/impactos", web::get().to(pages::impacts))
-        .route("/e/{slug}/tablero.{format}", web::get().to(data::scorecard))
-        .route("/e/{slug}/impactos.{format}", web::get().to(data::impacts))
-        .route("/e/{slug}/hibridas.{format}", web::get().to(data::hybrid))
-        .route("/e/{slug}/mapa.{format}", web::get().to(data::map))
-        .route("/e/{slug}/enlaces.{format}", web::get().to(data::links))
-        .route("/e/{slug}/i/{code}", web::get().to(pages::indicator))
-        .route(
-            "/e/{slug}/i/{code}/valores.{format}",
-            web::get().to(data::indicator_values),
+        .service(web::resource("/e/{slug}").route(web::get().to(pages::ecosystem)))
+        .service(web::resource("/e/{slug}/eventos").route(web::get().to(pages::events)))
+        .service(web::resource("/e/{slug}/impactos").route(web::get().to(pages::impacts)))
+        .service(web::resource("/e/{slug}/tablero.{format}").route(web::get().to(data::scorecard)))
+        .service(web::resource("/e/{slug}/impactos.{format}").route(web::get().to(data::impacts)))
+        .service(web::resource("/e/{slug}/hibridas.{format}").route(web::get().to(data::hybrid)))
+        .service(web::resource("/e/{slug}/mapa.{format}").route(web::get().to(data::map)))
+        .service(web::resource("/e/{slug}/enlaces.{format}").route(web::get().to(data::links)))
+        .service(web::resource("/e/{slug}/i/{code}").route(web::get().to(pages::indicator)))
+        .service(
+            web::resource("/e/{slug}/i/{code}/valores.{format}")
+                .route(web::get().to(data::indicator_values)),
         )
-        .route(
-            "/e/{slug}/i/{code}/serie.{format}",
-            web::get().to(data::indicator_series),
+        .service(
+            web::resource("/e/{slug}/i/{code}/serie.{format}")
+                .route(web::get().to(data::indicator_series)),
         );
 }
 
@@ -103,10 +102,60 @@ impl actix_web::ResponseError for WebError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
+        let mut res = HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
-            .body(pages::error_page(self.status, &self.message))
+            .body(pages::error_page(self.status, &self.message));
+        res.extensions_mut()
+            .insert(FailureMessage(self.message.clone()));
+        res
     }
+}
+
+/// A failure's message, kept on its response so that a `.json` download can answer it as
+/// JSON ([`json_errors_for_json_paths`]).
+#[derive(Debug, Clone)]
+struct FailureMessage(String);
+
+/// Every error answer to a path ending in `.json` (an open-data download) is JSON, in the
+/// REST error shape `{"error": {"code", "message"}}`, whatever produced it (the download, a
+/// bad method, an unknown path): clients of a `.json` URL parse JSON.
+pub fn json_errors_for_json_paths<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::middleware::ErrorHandlerResponse;
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !res.request().path().ends_with(".json") || is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = res
+        .response()
+        .extensions()
+        .get::<FailureMessage>()
+        .map(|m| m.0.clone())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
+    let code = match status.as_u16() {
+        400 | 422 => "BAD_USER_INPUT",
+        404 => "NOT_FOUND",
+        405 => "METHOD_NOT_ALLOWED",
+        413 => "PAYLOAD_TOO_LARGE",
+        _ if status.is_server_error() => "INTERNAL",
+        _ => "BAD_REQUEST",
+    };
+    let allow = res.headers().get(actix_web::http::header::ALLOW).cloned();
+    let (req, _) = res.into_parts();
+    let mut json = HttpResponse::build(status);
+    if let Some(allow) = allow {
+        json.insert_header((actix_web::http::header::ALLOW, allow));
+    }
+    let json = json.json(serde_json::json!({"error": {"code": code, "message": message}}));
+    Ok(ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, json).map_into_right_body(),
+    ))
 }
 
 type WebResult = Result<HttpResponse, WebError>;

@@ -616,6 +616,10 @@ pub async fn impacts(
 
 /// Server-sent events: `approved` with `{indicator, period, territory, value}` whenever a value
 /// of this ecosystem is approved; a comment every 15 s keeps the connection open.
+#[utoipa::path(get, path = "/e/{slug}/eventos", tag = "open-data",
+    params(("slug" = String, Path, description = "The ecosystem")),
+    responses((status = 200, description = "A stream of server-sent events: `event: approved` with `{indicator, period, territory, value}` as data for each value approved from now on; a comment line every 15 s", content_type = "text/event-stream"),
+              (status = 404, description = "Unknown ecosystem")))]
 pub async fn events(data: web::Data<Ayni>, path: web::Path<String>) -> WebResult {
     let live = app(&data).portal_events(&path).await?;
     let stream = futures_util::stream::unfold(live, |mut live| async move {
