@@ -39,7 +39,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         let addr = format!("http://{}:{}", settings.bind.ip(), application.port());
         println!("Portal: {addr}/   GraphQL: {addr}/graphql");
         tracing::info!(database = %settings.database_url, %addr, "Ayni is serving: GraphQL at {addr}/graphql, health at {addr}/api/v1/health");
-        application.run_until_stopped().await.map_err(|e| e.to_string())?;
+        application.run_until_signal().await.map_err(|e| e.to_string())?;
         tracing::info!("stopped");
         Ok(())
     })

@@ -13,6 +13,7 @@ use crate::helpers::{TEST_JWT_SECRET, TestApp};
 
 both_backends!(
     users_are_added_and_tokens_issued_from_the_command_line,
+    sigint_and_sigterm_both_finish_the_requests_in_flight,
     serve_with_demo_data_then_stop_gracefully
 );
 
@@ -357,4 +358,58 @@ async fn serve_with_demo_data_then_stop_gracefully(app: TestApp) {
         "no second demo password"
     );
     stop(child);
+}
+
+/// Ctrl-C (SIGINT) drains like SIGTERM: a request whose body is still arriving when the
+/// signal comes is answered, then the server exits with success.
+async fn sigint_and_sigterm_both_finish_the_requests_in_flight(app: TestApp) {
+    use std::io::Read;
+    use std::net::TcpStream;
+    for signal in ["-INT", "-TERM"] {
+        let (url, _dir) = app.backend.fresh_database();
+        let (mut child, base, _stdout) = start_server(&url.to_string_unmasked(), false);
+        let addr = base.trim_start_matches("http://").to_string();
+        let body = r#"{"query":"{ __typename }"}"#;
+        let mut conn = TcpStream::connect(&addr).unwrap();
+        write!(
+            conn,
+            "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            body.len(),
+            &body[..10]
+        )
+        .unwrap();
+        conn.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        std::thread::sleep(Duration::from_millis(700));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{signal}: the server waits for the request in flight"
+        );
+        conn.write_all(&body.as_bytes()[10..]).unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{signal}: {answer}");
+        assert!(
+            answer.contains(r#"{"data":{"__typename":"Query"}}"#),
+            "{signal}: {answer}"
+        );
+        let mut exited = None;
+        for _ in 0..150 {
+            if let Some(status) = child.try_wait().unwrap() {
+                exited = Some(status);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let status = exited.unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("{signal}: the server did not stop")
+        });
+        assert!(status.success(), "{signal}: {status}");
+    }
 }
