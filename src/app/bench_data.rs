@@ -54,6 +54,22 @@ impl Ayni {
         scale: usize,
     ) -> Result<BenchEcosystem, AppError> {
         caller.require(|r| r == Role::Admin, "generate synthetic data")?;
+        // Synthetic values beside real ones would mix into an operator's exports and the
+        // audit report: only a database of synthetic ecosystems takes more.
+        if let Some(real) = self
+            .ecosystems()
+            .await?
+            .into_iter()
+            .find(|e| !e.slug.starts_with("bench-"))
+        {
+            return Err(AppError::Conflict {
+                field: "database".into(),
+                message: format!(
+                    "this database holds real data (ecosystem '{}'): generate synthetic data in a database of its own",
+                    real.slug
+                ),
+            });
+        }
         generate(self, caller, scale).await
     }
 }

@@ -147,10 +147,23 @@ fn read_secret(prompt: &str) -> Result<String, String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// The service for a command that works on the database directly: migrated, with keys that
-/// sign nothing (commands that issue tokens build their own).
+/// Commands other than `serve` and `migrate` work on a database that exists: a SQLite path
+/// that does not is refused (a typo would otherwise create an empty database and report on
+/// it).
+fn existing_database(db: &DbArgs) -> Result<(), String> {
+    match &db.database_url {
+        DatabaseUrl::Sqlite(path) if !path.exists() => Err(format!(
+            "no database at {}: create it with `ayni migrate --database-url {}` (or `ayni serve`)",
+            path.display(),
+            db.database_url
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The service on a database as it is, without migrating it (for commands that only read).
 fn unmigrated_app(db: &DbArgs) -> Result<crate::app::Ayni, String> {
+    existing_database(db)?;
     let db = crate::db::Db::connect(&db.database_url, 1).map_err(|e| e.to_string())?;
     Ok(crate::app::Ayni::new(
         db,
@@ -158,7 +171,10 @@ fn unmigrated_app(db: &DbArgs) -> Result<crate::app::Ayni, String> {
     ))
 }
 
+/// The service for a command that works on the database directly: migrated, with keys that
+/// sign nothing (commands that issue tokens build their own).
 async fn offline_app(db: &DbArgs, pool_size: u32) -> Result<crate::app::Ayni, String> {
+    existing_database(db)?;
     let db = crate::startup::open_database(&db.database_url, pool_size)
         .await
         .map_err(|e| e.to_string())?;

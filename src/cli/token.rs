@@ -17,6 +17,7 @@ pub struct TokenArgs {
 }
 
 pub fn run(args: TokenArgs) -> Result<(), String> {
+    super::existing_database(&args.db)?;
     let password = read_secret("Password: ")?;
     block_on(async move {
         let db = startup::open_database(&args.db.database_url, 1)

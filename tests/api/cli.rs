@@ -14,6 +14,7 @@ use crate::helpers::{TEST_JWT_SECRET, TestApp};
 both_backends!(
     users_are_added_and_tokens_issued_from_the_command_line,
     sigint_and_sigterm_both_finish_the_requests_in_flight,
+    bench_data_refuses_a_database_with_real_data,
     serve_with_demo_data_then_stop_gracefully
 );
 
@@ -412,4 +413,111 @@ async fn sigint_and_sigterm_both_finish_the_requests_in_flight(app: TestApp) {
         });
         assert!(status.success(), "{signal}: {status}");
     }
+}
+
+#[test]
+fn commands_refuse_a_sqlite_path_that_does_not_exist_and_log_without_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo.db");
+    let url = format!("sqlite://{}", missing.display());
+    let demo = format!("{}/seeds/demo", env!("CARGO_MANIFEST_DIR"));
+    for args in [
+        vec!["seed", "--database-url", &url, &demo],
+        vec!["audit", "verify", "--database-url", &url],
+        vec!["audit", "reveal", "1", "--database-url", &url],
+        vec![
+            "export",
+            "map",
+            "--ecosystem",
+            "moquegua",
+            "--database-url",
+            &url,
+        ],
+        vec!["bench-data", "--database-url", &url],
+    ] {
+        let out = ayni().args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("no database at"), "{args:?}: {err}");
+        assert!(!missing.exists(), "{args:?} created the file");
+    }
+    let out = run_with_stdin(
+        {
+            let mut c = ayni();
+            c.args([
+                "user",
+                "add",
+                "--email",
+                "a@b.pe",
+                "--role",
+                "monitor",
+                "--password-stdin",
+                "--database-url",
+                &url,
+            ]);
+            c
+        },
+        "una-clave-bastante-larga\n",
+    );
+    assert!(
+        text(&out.stderr).contains("no database at"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!missing.exists());
+
+    // `migrate` creates it.
+    let out = ayni()
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(missing.exists());
+
+    // The server's log, written to a pipe, carries no terminal colours.
+    let mut child = ayni()
+        .args(["serve", "--database-url", &url, "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .iter()
+        .find(|l| l.contains("INFO"))
+        .expect("the server logs at INFO");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        !line.contains('\u{1b}'),
+        "ANSI escapes in a piped log: {line:?}"
+    );
+}
+
+async fn bench_data_refuses_a_database_with_real_data(app: TestApp) {
+    crate::scorecard_support::seeded_with_values(&app).await;
+    let started = std::time::Instant::now();
+    let out = ayni()
+        .args([
+            "bench-data",
+            "--database-url",
+            &app.database_url.to_string_unmasked(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("real data (ecosystem 'moquegua')"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "refused before generating anything"
+    );
+    assert_eq!(app.app.ecosystems().await.unwrap().len(), 1);
 }
