@@ -306,6 +306,9 @@ pub struct SeedLink {
     pub effect: String,
     #[serde(default)]
     pub description: String,
+    /// `positive` (the default) or `negative`.
+    #[serde(default)]
+    pub expected_sign: Option<crate::domain::causal::ExpectedSign>,
     #[serde(default)]
     pub illustrative: bool,
 }
@@ -663,9 +666,17 @@ async fn load_ecosystem(
                 horizon_end: seed.horizon[1],
             };
             report.count(true);
-            app.create_ecosystem(op, input)
+            let eco = app
+                .create_ecosystem(op, input)
                 .await
-                .map_err(err("create"))?
+                .map_err(err("create"))?;
+            if seed.illustrative {
+                app.set_ecosystem_illustrative(op, eco.id, true)
+                    .await
+                    .map_err(err("illustrative"))?
+            } else {
+                eco
+            }
         }
     };
 
@@ -764,9 +775,16 @@ async fn load_ecosystem(
         let (cause, effect) = (end(&l.cause)?, end(&l.effect)?);
         let created = !links.contains(&(cause, effect));
         if created {
-            app.link_objectives(op, cause, effect, l.description.clone())
-                .await
-                .map_err(err(&what))?;
+            app.link_objectives(
+                op,
+                cause,
+                effect,
+                l.description.clone(),
+                l.expected_sign
+                    .unwrap_or(crate::domain::causal::ExpectedSign::Positive),
+            )
+            .await
+            .map_err(err(&what))?;
         }
         report.count(created);
     }

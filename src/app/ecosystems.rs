@@ -185,6 +185,27 @@ impl Ayni {
             .map(Ecosystem::from)
     }
 
+    /// Marks an ecosystem's figures as illustrative (demo data: the portal says so on its
+    /// pages) or not. Coordinators and admins; audited.
+    pub async fn set_ecosystem_illustrative(
+        &self,
+        caller: &Caller,
+        id: i64,
+        illustrative: bool,
+    ) -> Result<Ecosystem, AppError> {
+        caller.require_strategist("mark ecosystems as illustrative")?;
+        self.db
+            .write(caller.author(), move |tx| {
+                let before = require_ecosystem(tx.conn(), id)?;
+                if before.illustrative == illustrative {
+                    return Ok(before);
+                }
+                ecosystem::set_illustrative(tx, &before, illustrative).map_err(AppError::from)
+            })
+            .await
+            .map(Ecosystem::from)
+    }
+
     /// The perspectives of these ecosystems, each in its ecosystem's order (batch loading).
     pub async fn perspectives_of(
         &self,

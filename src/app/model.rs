@@ -54,6 +54,8 @@ pub struct Ecosystem {
     pub horizon_end: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Loaded from the demo seed: its figures are illustrative.
+    pub illustrative: bool,
 }
 
 /// One of an ecosystem's four perspectives, at its place in the ecosystem's order.
@@ -112,6 +114,8 @@ pub struct Link {
     pub effect_id: i64,
     pub description: String,
     pub created_at: NaiveDateTime,
+    /// The sign the link's causal check expects.
+    pub expected_sign: crate::domain::causal::ExpectedSign,
 }
 
 /// An indicator measuring an objective.
@@ -227,6 +231,8 @@ pub struct HybridMetric {
     pub adoption_justification: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The sign its causal check expects.
+    pub expected_sign: crate::domain::causal::ExpectedSign,
 }
 
 /// Who an indicator's value reaches: an actor kind, or one actor.
@@ -382,6 +388,7 @@ mod from_rows {
                 horizon_end: r.horizon_end,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
+                illustrative: r.illustrative,
             }
         }
     }
@@ -449,6 +456,7 @@ mod from_rows {
                 effect_id: r.effect_id,
                 description: r.description,
                 created_at: r.created_at,
+                expected_sign: r.expected_sign,
             }
         }
     }
@@ -569,6 +577,7 @@ mod from_rows {
                 adoption_justification: r.adoption_justification,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
+                expected_sign: r.expected_sign,
             }
         }
     }

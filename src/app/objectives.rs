@@ -357,6 +357,7 @@ impl Ayni {
         cause_id: i64,
         effect_id: i64,
         description: String,
+        expected_sign: crate::domain::causal::ExpectedSign,
     ) -> Result<Link, AppError> {
         caller.require_strategist("link objectives")?;
         let description = text("description", &description, 0, MAX_TEXT)?;
@@ -405,7 +406,15 @@ impl Ayni {
                         path,
                     });
                 }
-                objective::create_link(tx, cause.ecosystem_id, cause.id, effect.id, &description).map_err(AppError::from)
+                objective::create_link(
+                    tx,
+                    cause.ecosystem_id,
+                    cause.id,
+                    effect.id,
+                    &description,
+                    expected_sign,
+                )
+                .map_err(AppError::from)
             })
             .await
             .map(Link::from)

@@ -37,6 +37,8 @@ pub struct PortalEcosystem {
     pub vision: String,
     pub horizon_start: i32,
     pub horizon_end: i32,
+    /// Demo data: the portal says its figures are illustrative.
+    pub illustrative: bool,
 }
 
 impl From<&Ecosystem> for PortalEcosystem {
@@ -49,6 +51,7 @@ impl From<&Ecosystem> for PortalEcosystem {
             vision: e.vision.clone(),
             horizon_start: e.horizon_start,
             horizon_end: e.horizon_end,
+            illustrative: e.illustrative,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::db::models::ecosystem;
 use crate::db::models::hybrid::{self, BeneficiaryRef, HybridFields, HybridMetric};
 use crate::db::models::indicator::{self, Indicator};
 use crate::db::models::objective;
-use crate::domain::causal::{CausalCheck, Verdict, causal_check};
+use crate::domain::causal::{CausalCheck, ExpectedSign, Verdict, causal_check};
 use crate::domain::scoring::Score;
 use crate::domain::shared_value::{
     HybridPoint, HybridRelation, HybridStatus, IndicatorShare, group_scores, hybrid_check,
@@ -35,6 +35,9 @@ pub struct HybridInput {
     pub financial_indicator_id: i64,
     pub relation: HybridRelation,
     pub unit: String,
+    /// Whether the financial result should rise (`Positive`, the default) or fall as the
+    /// social or environmental one rises.
+    pub expected_sign: ExpectedSign,
 }
 
 /// A hybrid metric with its series and causal check.
@@ -132,7 +135,7 @@ fn hybrid_views(
                 .unwrap_or_default();
             Ok(HybridView {
                 series: hybrid_series(m.relation, &social, &financial),
-                check: hybrid_check(&social, &financial),
+                check: hybrid_check(&social, &financial, m.expected_sign),
                 metric: m.into(),
             })
         })
@@ -265,6 +268,7 @@ impl Ayni {
                     financial_indicator_id: input.financial_indicator_id,
                     relation: input.relation,
                     unit,
+                    expected_sign: input.expected_sign,
                 };
                 let created = hybrid::create(tx, &fields)?;
                 hybrid_views(tx.conn(), vec![created])?
@@ -532,7 +536,7 @@ fn compute_link_evidence(
             .iter()
             .map(|l| LinkEvidence {
                 link_id: l.id,
-                check: causal_check(&[], &[]),
+                check: causal_check(&[], &[], l.expected_sign),
                 periods: Vec::new(),
             })
             .collect());
@@ -558,7 +562,7 @@ fn compute_link_evidence(
             let effect = scores.get(&l.effect_id).map(Vec::as_slice).unwrap_or(&[]);
             LinkEvidence {
                 link_id: l.id,
-                check: causal_check(cause, effect),
+                check: causal_check(cause, effect, l.expected_sign),
                 periods: periods.clone(),
             }
         })

@@ -175,6 +175,7 @@ struct EcosystemPublic<'a> {
     horizon_end: i32,
     created_at: String,
     updated_at: String,
+    illustrative: bool,
 }
 
 audited!(
@@ -191,6 +192,7 @@ audited!(
         horizon_end: e.horizon_end,
         created_at: at(&e.created_at),
         updated_at: at(&e.updated_at),
+        illustrative: e.illustrative,
     })
 );
 
@@ -304,6 +306,7 @@ struct LinkPublic<'a> {
     effect_id: i64,
     description: &'a str,
     created_at: String,
+    expected_sign: &'static str,
 }
 
 audited!(Link, super::models::objective::LINK, |l| public_only(
@@ -314,6 +317,7 @@ audited!(Link, super::models::objective::LINK, |l| public_only(
         effect_id: l.effect_id,
         description: &l.description,
         created_at: at(&l.created_at),
+        expected_sign: l.expected_sign.as_str(),
     }
 ));
 
@@ -602,6 +606,7 @@ struct HybridPublic<'a> {
     adoption_justification: Option<&'a str>,
     created_at: String,
     updated_at: String,
+    expected_sign: &'static str,
 }
 
 audited!(
@@ -625,6 +630,7 @@ audited!(
         adoption_justification: h.adoption_justification.as_deref(),
         created_at: at(&h.created_at),
         updated_at: at(&h.updated_at),
+        expected_sign: h.expected_sign.as_str(),
     })
 );
 

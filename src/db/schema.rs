@@ -96,6 +96,7 @@ diesel::table! {
         horizon_end -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        illustrative -> Bool,
     }
 }
 
@@ -161,6 +162,7 @@ diesel::table! {
         effect_id -> BigInt,
         description -> Text,
         created_at -> Timestamp,
+        expected_sign -> Text,
     }
 }
 
@@ -269,6 +271,7 @@ diesel::table! {
         adoption_justification -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        expected_sign -> Text,
     }
 }
 

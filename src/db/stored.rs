@@ -11,7 +11,7 @@ use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, Queryable};
 use diesel::sql_types::Text;
 
-use crate::domain::causal::Verdict;
+use crate::domain::causal::{ExpectedSign, Verdict};
 use crate::domain::impact::{
     Desirable, DevelopmentStatus, ImpactBasis, LimitSide, Sector, VecKind,
 };
@@ -80,6 +80,7 @@ stored_as_text! {
     DevelopmentStatus => |s| s.parse().ok();
     ImpactBasis => |s| s.parse().ok();
     Verdict => |s| s.parse().ok();
+    ExpectedSign => |s| s.parse().ok();
     Period => |s| Period::parse("period", &s).ok();
     Ubigeo => |s| Ubigeo::parse("territory", &s).ok();
 }

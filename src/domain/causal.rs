@@ -29,6 +29,53 @@ use serde::Serialize;
 
 use super::period::Period;
 
+/// The largest p-value, corrected for the lags tried, for the relation to count as supported.
+pub const MAX_P: f64 = 0.05;
+
+super::indicator::vocabulary!(
+    /// The sign a relation is expected to have: the effect rises with the cause (`positive`)
+    /// or falls as it rises (`negative`, e.g. water use per tonne against recycling).
+    ExpectedSign {
+        Positive => "positive",
+        Negative => "negative",
+    }
+);
+
+/// A relation is expected to be positive unless its author says otherwise.
+impl Default for ExpectedSign {
+    fn default() -> Self {
+        ExpectedSign::Positive
+    }
+}
+
+impl ExpectedSign {
+    /// Whether a correlation has this sign.
+    pub fn agrees(self, r: f64) -> bool {
+        match self {
+            ExpectedSign::Positive => r > 0.0,
+            ExpectedSign::Negative => r < 0.0,
+        }
+    }
+}
+
+/// The two-sided p-value of a Pearson correlation `r` over `n` pairs: Student's t test of
+/// `t = r √(n − 2) / √(1 − r²)` on `n − 2` degrees of freedom. `None` with fewer than three
+/// pairs.
+pub fn p_value(r: f64, n: usize) -> Option<f64> {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    if n < 3 || !r.is_finite() {
+        return None;
+    }
+    if r.abs() >= 1.0 {
+        return Some(0.0);
+    }
+    let df = (n - 2) as f64;
+    let t = r * df.sqrt() / (1.0 - r * r).sqrt();
+    let dist = StudentsT::new(0.0, 1.0, df).ok()?;
+    let p = 2.0 * (1.0 - dist.cdf(t.abs()));
+    p.is_finite().then_some(p.clamp(0.0, 1.0))
+}
+
 /// The fewest pairs a lag needs to be considered.
 pub const MIN_N: usize = 5;
 /// The smallest `|r|` at the best lag for the relation to count as supported.
@@ -151,6 +198,13 @@ pub struct LagResult {
 #[serde(rename_all = "camelCase")]
 pub struct CausalCheck {
     pub verdict: Verdict,
+    /// The sign the relation was expected to have.
+    pub expected_sign: ExpectedSign,
+    /// The two-sided p-value at the best lag, multiplied by the number of lags tried
+    /// (Bonferroni: the best of several lags looks better than any one would by chance).
+    pub p: Option<f64>,
+    /// Lags with enough pairs and a defined correlation: the correction's factor.
+    pub lags_tried: usize,
     /// Pairs at the best lag; with insufficient data, the largest number of pairs at any lag.
     pub n: usize,
     pub best_lag: Option<u32>,
@@ -193,7 +247,11 @@ fn pairs(
 /// documentation). Both series are expected to have the same periodicity; they may be given in
 /// any order, and for a period given more than once the last value counts. A value that is not
 /// finite makes the correlation of every lag that pairs it undefined.
-pub fn causal_check(cause: &[(Period, f64)], effect: &[(Period, f64)]) -> CausalCheck {
+pub fn causal_check(
+    cause: &[(Period, f64)],
+    effect: &[(Period, f64)],
+    expected_sign: ExpectedSign,
+) -> CausalCheck {
     let cause = by_period(cause);
     let effect = by_period(effect);
     let per_lag: Vec<(LagResult, Vec<f64>, Vec<f64>)> = (0..=MAX_LAG)
@@ -221,9 +279,16 @@ pub fn causal_check(cause: &[(Period, f64)], effect: &[(Period, f64)]) -> Causal
         }
     }
 
+    let lags_tried = per_lag
+        .iter()
+        .filter(|(l, _, _)| l.n >= MIN_N && l.r.is_some())
+        .count();
     match best {
         None => CausalCheck {
             verdict: Verdict::InsufficientData,
+            expected_sign,
+            p: None,
+            lags_tried,
             n: lags.iter().map(|l| l.n).max().unwrap_or(0),
             best_lag: None,
             r: None,
@@ -233,12 +298,18 @@ pub fn causal_check(cause: &[(Period, f64)], effect: &[(Period, f64)]) -> Causal
         },
         Some((l, xs, ys, r)) => {
             let fit = ols(xs, ys);
+            let p = p_value(r, l.n).map(|p| (p * lags_tried as f64).min(1.0));
+            let supported =
+                expected_sign.agrees(r) && r.abs() >= MIN_ABS_R && p.is_some_and(|p| p <= MAX_P);
             CausalCheck {
-                verdict: if r.abs() >= MIN_ABS_R {
+                verdict: if supported {
                     Verdict::Supported
                 } else {
                     Verdict::NotSupported
                 },
+                expected_sign,
+                p,
+                lags_tried,
                 n: l.n,
                 best_lag: Some(l.lag),
                 r: Some(r),
@@ -353,7 +424,7 @@ mod tests {
             2015,
             &[0.0, 7.0, 3.0, 9.0, 3.0, 11.0, 19.0, 5.0, 13.0, 11.0],
         );
-        let c = causal_check(&cause, &effect);
+        let c = causal_check(&cause, &effect, ExpectedSign::Positive);
         assert_eq!(c.verdict, Verdict::Supported);
         assert_eq!(c.best_lag, Some(1));
         assert_eq!(c.n, 9);
@@ -372,7 +443,7 @@ mod tests {
         // 2015..2018 in both: lag 0 → 4 pairs, lag 1 → 3, lag 2 → 2; none reaches MIN_N = 5.
         let cause = yearly(2015, &[1.0, 2.0, 3.0, 4.0]);
         let effect = yearly(2015, &[2.0, 4.0, 6.0, 8.0]);
-        let c = causal_check(&cause, &effect);
+        let c = causal_check(&cause, &effect, ExpectedSign::Positive);
         assert_eq!(c.verdict, Verdict::InsufficientData);
         assert_eq!(c.n, 4);
         assert_eq!(c.best_lag, None);
@@ -385,7 +456,7 @@ mod tests {
         // Six pairs at lag 0, but a constant cause: r is undefined at every lag.
         let cause = yearly(2015, &[4.0; 6]);
         let effect = yearly(2015, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-        let c = causal_check(&cause, &effect);
+        let c = causal_check(&cause, &effect, ExpectedSign::Positive);
         assert_eq!(c.verdict, Verdict::InsufficientData);
         assert_eq!((c.n, c.best_lag), (6, None));
     }
@@ -404,7 +475,7 @@ mod tests {
         // larger, but from only 4 pairs, so not considered.
         let cause = yearly(2019, &[1.0, 2.0, 3.0, 4.0, 5.0]);
         let effect = yearly(2019, &[3.0, 1.0, 4.0, 1.0, 5.0]);
-        let c = causal_check(&cause, &effect);
+        let c = causal_check(&cause, &effect, ExpectedSign::Positive);
         assert_eq!(c.verdict, Verdict::NotSupported);
         assert_eq!((c.best_lag, c.n), (Some(0), 5));
         assert_close(c.r, 2f64.sqrt() / 4.0);
@@ -419,7 +490,11 @@ mod tests {
         // effect = cause = 1..7: at lags 0, 1, 2 the pairs are (t, t), (t, t+1), (t, t+2),
         // each exactly linear, so r = 1 at every lag; lag 0 wins, with 7 pairs.
         let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
-        let c = causal_check(&yearly(2010, &xs), &yearly(2010, &xs));
+        let c = causal_check(
+            &yearly(2010, &xs),
+            &yearly(2010, &xs),
+            ExpectedSign::Positive,
+        );
         assert!(c.lags.iter().all(|l| l.r == Some(1.0)), "{:?}", c.lags);
         assert_eq!(
             (c.best_lag, c.n, c.verdict),
@@ -435,6 +510,7 @@ mod tests {
         let sorted = causal_check(
             &yearly(2019, &[1.0, 2.0, 3.0, 4.0, 5.0]),
             &yearly(2019, &[3.0, 5.0, 7.0, 9.0, 11.0]),
+            ExpectedSign::Positive,
         );
         // The same data shuffled, with 2021 first given wrong values that are then replaced.
         let cause = [
@@ -453,7 +529,7 @@ mod tests {
             (p("2019"), 3.0),
             (p("2022"), 9.0),
         ];
-        let c = causal_check(&cause, &effect);
+        let c = causal_check(&cause, &effect, ExpectedSign::Positive);
         assert_eq!(c, sorted);
         assert_eq!(
             (c.best_lag, c.n, c.verdict),
@@ -470,7 +546,7 @@ mod tests {
             v.swap(dups[0], dups[1]);
             v
         };
-        let other = causal_check(&swap(&cause), &swap(&effect));
+        let other = causal_check(&swap(&cause), &swap(&effect), ExpectedSign::Positive);
         assert_ne!(other, sorted);
         assert!(other.r.is_some_and(|r| r < 0.0), "{other:?}");
     }
@@ -487,7 +563,7 @@ mod tests {
         // effect(2023Q3) = 0 has no cause before it.
         let mut effect = vec![(p("2023Q3"), 0.0)];
         effect.extend(qs.iter().skip(1).zip(xs).map(|(q, x)| (p(q), x + 10.0)));
-        let c = causal_check(&cause, &effect);
+        let c = causal_check(&cause, &effect, ExpectedSign::Positive);
         assert_eq!(
             (c.best_lag, c.n, c.verdict),
             (Some(1), 6, Verdict::Supported)
@@ -496,7 +572,11 @@ mod tests {
         assert_close(c.slope, 1.0);
         assert_close(c.intercept, 10.0);
         // A yearly effect never matches quarterly causes exactly.
-        let c = causal_check(&cause, &yearly(2020, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+        let c = causal_check(
+            &cause,
+            &yearly(2020, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+            ExpectedSign::Positive,
+        );
         assert_eq!((c.verdict, c.n), (Verdict::InsufficientData, 0));
     }
 
@@ -516,5 +596,50 @@ mod tests {
         ] {
             assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
         }
+    }
+
+    #[test]
+    fn p_values_match_students_t_by_hand() {
+        // t = r √(n − 2) / √(1 − r²); two-sided tail areas integrated numerically.
+        assert!((p_value(0.8, 10).unwrap() - 0.005_456).abs() < 1e-5);
+        assert!((p_value(0.6, 5).unwrap() - 0.284_757).abs() < 1e-5);
+        assert!((p_value(-0.994, 5).unwrap() - 0.000_557).abs() < 1e-5);
+        assert_eq!(p_value(1.0, 5), Some(0.0));
+        assert_eq!(p_value(0.5, 2), None);
+    }
+
+    #[test]
+    fn a_correlation_of_the_other_sign_is_not_supported() {
+        let cause = yearly(2015, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        let falling = yearly(2015, &[20.0, 18.1, 15.9, 14.2, 11.8, 10.1, 8.0]);
+        let c = causal_check(&cause, &falling, ExpectedSign::Positive);
+        assert!(c.r.unwrap() < -0.99);
+        assert_eq!(
+            c.verdict,
+            Verdict::NotSupported,
+            "the data point the other way"
+        );
+        let c = causal_check(&cause, &falling, ExpectedSign::Negative);
+        assert_eq!(c.verdict, Verdict::Supported);
+        assert_eq!(c.expected_sign, ExpectedSign::Negative);
+    }
+
+    #[test]
+    fn the_p_value_is_corrected_for_the_lags_tried_and_must_pass() {
+        // Seven years: lags 0, 1 and 2 all have at least five pairs.
+        let cause = yearly(2015, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        let effect = yearly(2015, &[2.0, 2.5, 4.5, 3.5, 6.0, 5.0, 7.5]);
+        let c = causal_check(&cause, &effect, ExpectedSign::Positive);
+        assert_eq!(c.lags_tried, 3);
+        let r = c.r.unwrap();
+        let raw = p_value(r, c.n).unwrap();
+        assert_close(c.p, (raw * 3.0).min(1.0));
+        // |r| ≥ 0.6 alone is not enough: |r| = 0.6 on five pairs has p ≈ 0.28.
+        let five = yearly(2020, &[1.0, 2.0, 3.0, 4.0, 5.0]);
+        let weak = yearly(2020, &[2.0, 1.0, 4.0, 3.0, 2.5]);
+        let c = causal_check(&five, &weak, ExpectedSign::Positive);
+        assert!(c.r.unwrap().abs() >= 0.3);
+        assert!(c.p.unwrap() > MAX_P);
+        assert_eq!(c.verdict, Verdict::NotSupported);
     }
 }

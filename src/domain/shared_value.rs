@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::causal::{CausalCheck, Verdict, causal_check};
+use super::causal::{CausalCheck, ExpectedSign, Verdict, causal_check};
 use super::indicator::vocabulary;
 use super::period::Period;
 use super::scoring::Score;
@@ -79,8 +79,12 @@ pub fn hybrid_series(
 
 /// The causal check a hybrid metric needs before adoption: does the financial result follow
 /// the social or environmental one (lags 0 to 2)?
-pub fn hybrid_check(social: &[(Period, f64)], financial: &[(Period, f64)]) -> CausalCheck {
-    causal_check(social, financial)
+pub fn hybrid_check(
+    social: &[(Period, f64)],
+    financial: &[(Period, f64)],
+    expected: ExpectedSign,
+) -> CausalCheck {
+    causal_check(social, financial, expected)
 }
 
 /// Whether a coordinator may adopt a hybrid metric with this check: only when supported, or
@@ -179,10 +183,15 @@ mod tests {
         let strong = hybrid_check(
             &years(&[1.0, 2.0, 3.0, 4.0, 5.0]),
             &years(&[2.0, 4.1, 5.9, 8.2, 9.9]),
+            ExpectedSign::Positive,
         );
         assert_eq!(strong.verdict, Verdict::Supported);
         assert!(may_adopt(&strong, None).is_ok());
-        let short = hybrid_check(&years(&[1.0, 2.0, 3.0]), &years(&[2.0, 4.0, 6.0]));
+        let short = hybrid_check(
+            &years(&[1.0, 2.0, 3.0]),
+            &years(&[2.0, 4.0, 6.0]),
+            ExpectedSign::Positive,
+        );
         assert_eq!(short.verdict, Verdict::InsufficientData);
         let e = may_adopt(&short, None).unwrap_err();
         assert!(

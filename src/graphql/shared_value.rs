@@ -36,10 +36,25 @@ remote_enum!(
     HybridStatusGql = "HybridStatus", "crate::domain::shared_value::HybridStatus" { Proposed, Adopted }
 );
 remote_enum!(
-    /// `SUPPORTED`: n ≥ 5 and |r| ≥ 0.6 at some lag; `NOT_SUPPORTED`: n ≥ 5, weaker;
-    /// `INSUFFICIENT_DATA`: fewer than 5 pairs at every lag.
+    /// `SUPPORTED`: at the best lag, n ≥ 5, r of the expected sign, |r| ≥ 0.6 and the p-value,
+    /// corrected for the lags tried, ≤ 0.05; `NOT_SUPPORTED`: n ≥ 5 otherwise (weaker, not
+    /// significant, or the data point the other way); `INSUFFICIENT_DATA`: fewer than 5 pairs
+    /// at every lag.
     VerdictGql = "Verdict", "crate::domain::causal::Verdict" { Supported, NotSupported, InsufficientData }
 );
+remote_enum!(
+    /// `POSITIVE`: the effect is expected to rise with the cause; `NEGATIVE`: to fall as it
+    /// rises.
+    ExpectedSignGql = "ExpectedSign", "crate::domain::causal::ExpectedSign" { Positive, Negative }
+);
+
+// The enum comes from `remote_enum!`, shared with enums that have no default.
+#[allow(clippy::derivable_impls)]
+impl Default for ExpectedSignGql {
+    fn default() -> Self {
+        ExpectedSignGql::Positive
+    }
+}
 remote_enum!(VecKindGql = "VecKind", "crate::domain::impact::VecKind" { Environmental, Social });
 remote_enum!(
     /// `UPPER`: the state must stay at or below the threshold; `LOWER`: at or above it.
@@ -78,6 +93,13 @@ pub struct LagResultGql {
 #[graphql(name = "CausalCheck")]
 pub struct CausalCheckGql {
     verdict: VerdictGql,
+    /// The sign the relation was expected to have.
+    expected_sign: ExpectedSignGql,
+    /// Two-sided p-value of r at the best lag (t test, n − 2 degrees of freedom), multiplied
+    /// by the number of lags tried.
+    p: Option<f64>,
+    /// Lags with at least 5 pairs and a defined r: the correction's factor.
+    lags_tried: i32,
     /// Pairs at the best lag (with insufficient data, the most pairs at any lag).
     n: i32,
     best_lag: Option<i32>,
@@ -95,6 +117,9 @@ impl From<&CausalCheck> for CausalCheckGql {
     fn from(c: &CausalCheck) -> Self {
         CausalCheckGql {
             verdict: c.verdict.into(),
+            expected_sign: c.expected_sign.into(),
+            p: c.p,
+            lags_tried: count(c.lags_tried),
             n: count(c.n),
             best_lag: c.best_lag.map(|l| l as i32),
             r: c.r,
@@ -584,6 +609,9 @@ pub struct CreateHybridMetricInput {
     financial_indicator_id: ID,
     relation: HybridRelationGql,
     unit: String,
+    /// Whether the financial indicator should rise with the social one (the default) or fall.
+    #[graphql(default)]
+    expected_sign: ExpectedSignGql,
 }
 
 #[derive(InputObject)]
@@ -658,6 +686,7 @@ impl SharedValueMutation {
             )?,
             relation: input.relation.into(),
             unit: input.unit,
+            expected_sign: input.expected_sign.into(),
         };
         Ok(HybridMetricGql(
             ctx.app()?.create_hybrid_metric(caller, input).await.gql()?,

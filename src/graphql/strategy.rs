@@ -422,7 +422,9 @@ impl ObjectiveLinkGql {
             .iter()
             .find(|e| e.link_id == self.link.id)
             .map(|e| e.check.clone())
-            .unwrap_or_else(|| crate::domain::causal::causal_check(&[], &[]));
+            .unwrap_or_else(|| {
+                crate::domain::causal::causal_check(&[], &[], self.link.expected_sign)
+            });
         Ok((&check).into())
     }
     async fn created_at(&self) -> NaiveDateTime {
@@ -534,6 +536,9 @@ pub struct LinkObjectivesInput {
     pub effect_id: ID,
     #[graphql(default)]
     pub description: String,
+    /// Whether the effect should rise with the cause (the default) or fall as it rises.
+    #[graphql(default)]
+    pub expected_sign: super::shared_value::ExpectedSignGql,
 }
 
 #[derive(Default)]
@@ -800,7 +805,13 @@ impl StrategyMutation {
         let effect = parse_id("effectId", &input.effect_id)?;
         let link = ctx
             .app()?
-            .link_objectives(caller, cause, effect, input.description)
+            .link_objectives(
+                caller,
+                cause,
+                effect,
+                input.description,
+                input.expected_sign.into(),
+            )
             .await
             .gql()?;
         Ok(ObjectiveLinkGql::new(link))

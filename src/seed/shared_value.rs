@@ -41,6 +41,9 @@ pub struct SeedHybrid {
     pub financial: String,
     pub relation: HybridRelation,
     pub unit: String,
+    /// `positive` (the default) or `negative`.
+    #[serde(default)]
+    pub expected_sign: Option<crate::domain::causal::ExpectedSign>,
     /// Adopt it (refused unless its causal check supports it or `justification` is given).
     #[serde(default)]
     pub adopt: bool,
@@ -218,6 +221,9 @@ pub async fn load(
                         financial_indicator_id: indicator(&h.financial, &what)?.id,
                         relation: h.relation,
                         unit: h.unit.clone(),
+                        expected_sign: h
+                            .expected_sign
+                            .unwrap_or(crate::domain::causal::ExpectedSign::Positive),
                     };
                     app.create_hybrid_metric(op, input)
                         .await

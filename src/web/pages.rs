@@ -87,12 +87,14 @@ fn with_lang(path: &str, lang: Lang) -> String {
     }
 }
 
+/// A page. `illustrative`: the page shows an ecosystem of demo data, which the footer says.
 fn layout(
     req: &HttpRequest,
     lang: Lang,
     title: &str,
     body: Markup,
     script: Option<Markup>,
+    illustrative: bool,
 ) -> String {
     html! {
         (DOCTYPE)
@@ -111,8 +113,8 @@ fn layout(
                 }
                 main #main { (body) }
                 footer {
-                    p { (lang.t("illustrative")) " "
-                        a href="/api/v1/audit/head" { "audit" } " · "
+                    @if illustrative { p.illustrative { (lang.t("illustrative")) } }
+                    p { a href="/api/v1/audit/head" { "audit" } " · "
                         a href="/graphql" { "GraphQL" } " · "
                         a href="/openapi.json" { "OpenAPI" } }
                 }
@@ -153,6 +155,7 @@ pub async fn home(req: HttpRequest, data: web::Data<Ayni>, q: web::Query<PageQue
                 @let eco = &summary.ecosystem;
                 li.card {
                     h3 { a href=(with_lang(&format!("/e/{}", eco.slug), lang)) { (eco.name) } }
+                    @if eco.illustrative { p.illustrative { (lang.t("illustrative")) } }
                     p { b { (lang.t("mission")) ": " } (eco.mission) }
                     p { b { (lang.t("vision")) ": " } (eco.vision) }
                     div.kpis {
@@ -172,6 +175,7 @@ pub async fn home(req: HttpRequest, data: web::Data<Ayni>, q: web::Query<PageQue
         lang.t("portal"),
         body,
         None,
+        false,
     )))
 }
 
@@ -333,6 +337,7 @@ pub async fn ecosystem(
         &eco.name,
         body,
         Some(script),
+        eco.illustrative,
     )))
 }
 
@@ -519,6 +524,7 @@ pub async fn indicator(
         &format!("{} {}", ind.code, ind.name),
         body,
         None,
+        eco.illustrative,
     )))
 }
 
@@ -611,6 +617,7 @@ pub async fn impacts(
         lang.t("impacts"),
         body,
         None,
+        eco.illustrative,
     )))
 }
 

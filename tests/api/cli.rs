@@ -380,7 +380,9 @@ async fn sigint_and_sigterm_both_finish_the_requests_in_flight(app: TestApp) {
         )
         .unwrap();
         conn.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        // Time for the server to accept the connection and start reading the request, even
+        // on a machine busy with the rest of the suite.
+        std::thread::sleep(Duration::from_millis(1500));
         let sent = Command::new("kill")
             .args([signal, &child.id().to_string()])
             .status()

@@ -638,7 +638,7 @@ async fn build_map(app: &TestApp, slug: &str, objectives: usize, links_per_objec
     for i in 1..objectives {
         for k in 1..=links_per_objective.min(i) {
             app.app
-                .link_objectives(&op, ids[i], ids[i - k], String::new())
+                .link_objectives(&op, ids[i], ids[i - k], String::new(), Default::default())
                 .await
                 .unwrap();
         }

@@ -25,6 +25,8 @@ pub struct Ecosystem {
     pub horizon_end: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Loaded from the demo seed: its figures are illustrative.
+    pub illustrative: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -67,6 +69,27 @@ pub struct EcosystemFields {
     pub mission: String,
     pub vision: String,
     pub horizon: Horizon,
+}
+
+/// Marks an ecosystem's figures as illustrative (demo data) or not.
+pub fn set_illustrative(
+    tx: &mut WriteTx<'_>,
+    before: &Ecosystem,
+    illustrative: bool,
+) -> Result<Ecosystem, StoreError> {
+    let now = tx.now();
+    diesel::update(ecosystems::table.find(before.id))
+        .set((
+            ecosystems::illustrative.eq(illustrative),
+            ecosystems::updated_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    let after = by_id(tx.conn(), before.id)?.ok_or_else(|| StoreError::NotFound {
+        entity: ENTITY,
+        key: before.id.to_string(),
+    })?;
+    tx.record_change(Some(before), Some(&after))?;
+    Ok(after)
 }
 
 /// Creates an ecosystem and its four perspectives in the default order.

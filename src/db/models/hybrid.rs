@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::schema::{hybrid_metrics, indicator_beneficiaries};
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::ActorKind;
+use crate::domain::causal::ExpectedSign;
 use crate::domain::causal::Verdict;
 use crate::domain::shared_value::{HybridRelation, HybridStatus};
 
@@ -32,6 +33,7 @@ pub struct HybridMetric {
     pub adoption_justification: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub expected_sign: ExpectedSign,
 }
 
 impl HybridMetric {}
@@ -48,6 +50,7 @@ pub struct HybridFields {
     pub financial_indicator_id: i64,
     pub relation: HybridRelation,
     pub unit: String,
+    pub expected_sign: ExpectedSign,
 }
 
 pub fn create(tx: &mut WriteTx<'_>, f: &HybridFields) -> Result<HybridMetric, StoreError> {
@@ -64,6 +67,7 @@ pub fn create(tx: &mut WriteTx<'_>, f: &HybridFields) -> Result<HybridMetric, St
             hybrid_metrics::financial_indicator_id.eq(f.financial_indicator_id),
             hybrid_metrics::relation.eq(f.relation.as_str()),
             hybrid_metrics::unit.eq(&f.unit),
+            hybrid_metrics::expected_sign.eq(f.expected_sign.as_str()),
             hybrid_metrics::status.eq(HybridStatus::Proposed.as_str()),
             hybrid_metrics::created_at.eq(now),
             hybrid_metrics::updated_at.eq(now),

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::audit_state::ObjectiveWithResponsibles;
 use crate::db::schema::{objective_links, objective_responsibles, objectives};
 use crate::db::{DbConnection, StoreError, WriteTx};
+use crate::domain::causal::ExpectedSign;
 
 pub const ENTITY: &str = "objective";
 pub const LINK: &str = "objective_link";
@@ -34,6 +35,7 @@ pub struct Link {
     pub effect_id: i64,
     pub description: String,
     pub created_at: NaiveDateTime,
+    pub expected_sign: ExpectedSign,
 }
 
 /// An objective's fields, validated; `responsible` are actor ids.
@@ -279,6 +281,7 @@ pub fn create_link(
     cause_id: i64,
     effect_id: i64,
     description: &str,
+    expected_sign: ExpectedSign,
 ) -> Result<Link, StoreError> {
     let now = tx.now();
     diesel::insert_into(objective_links::table)
@@ -287,6 +290,7 @@ pub fn create_link(
             objective_links::cause_id.eq(cause_id),
             objective_links::effect_id.eq(effect_id),
             objective_links::description.eq(description),
+            objective_links::expected_sign.eq(expected_sign.as_str()),
             objective_links::created_at.eq(now),
         ))
         .execute(tx.conn())
