@@ -9,7 +9,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use crate::app::{
     Ayni, EcosystemPage, EcosystemPageQuery, ImpactsPage, IndicatorPage, ObjectiveView,
 };
-use crate::domain::causal::Verdict;
+use crate::domain::causal::{CausalCheck, Verdict};
 use crate::domain::impact::{Scenario, VecStatus};
 use crate::domain::scoring::{Direction, Status};
 use crate::domain::shared_value::HybridStatus;
@@ -292,7 +292,8 @@ pub async fn ecosystem(
                     tbody {
                         @for l in &links {
                             tr { td { (l.cause.as_deref().unwrap_or("?")) } td { (l.effect.as_deref().unwrap_or("?")) }
-                                 td { (verdict_word(lang, l.check.as_ref().map(|c| c.verdict))) } }
+                                 td { (verdict_word(lang, l.check.as_ref().map(|c| c.verdict)))
+                                      @if let Some(c) = &l.check { br; small.muted { (check_sentence(lang, c)) } } } }
                         }
                     }
                 } }
@@ -339,6 +340,41 @@ pub async fn ecosystem(
         Some(script),
         eco.illustrative,
     )))
+}
+
+/// The causal check in one plain sentence: pairs, correlation, lag, corrected p-value, and
+/// what it does not show.
+fn check_sentence(lang: Lang, c: &CausalCheck) -> String {
+    let (Some(r), Some(lag)) = (c.r, c.best_lag) else {
+        return match lang {
+            Lang::Es => "Menos de 5 pares de datos en cada desfase: no se puede verificar.".into(),
+            Lang::En => "Fewer than 5 pairs of data at every lag: nothing to check yet.".into(),
+        };
+    };
+    let p = c.p.map_or_else(|| "–".to_string(), |p| format!("{p:.3}"));
+    let against = !c.expected_sign.agrees(r);
+    match lang {
+        Lang::Es => format!(
+            "{n} pares, r = {r:.2} con {lag} período(s) de desfase, p = {p} (corregido por {k} desfase(s) probados){}. Una correlación no prueba causalidad, y dos series con tendencia se correlacionan por la tendencia misma.",
+            if against {
+                "; los datos apuntan en sentido contrario al esperado"
+            } else {
+                ""
+            },
+            n = c.n,
+            k = c.lags_tried,
+        ),
+        Lang::En => format!(
+            "{n} pairs, r = {r:.2} at a lag of {lag} period(s), p = {p} (corrected for {k} lag(s) tried){}. A correlation does not prove causation, and two trending series correlate through their trend alone.",
+            if against {
+                "; the data point the other way"
+            } else {
+                ""
+            },
+            n = c.n,
+            k = c.lags_tried,
+        ),
+    }
 }
 
 fn verdict_word(lang: Lang, v: Option<Verdict>) -> &'static str {
@@ -605,7 +641,7 @@ pub async fn impacts(
                     td { (h.code) " — " (h.name) } td { (h.company.as_deref().unwrap_or("?")) } td { (h.unit) }
                     td.num { (last.map(|p| format!("{} ({})", fmt_num(p.value.unwrap_or(0.0)), p.period)).unwrap_or_else(|| "–".into())) }
                     td.num { (h.check.n) } td.num { (num(h.check.r)) }
-                    td { (verdict_word(lang, Some(h.check.verdict))) }
+                    td { (verdict_word(lang, Some(h.check.verdict))) br; small.muted { (check_sentence(lang, &h.check)) } }
                     td { (if h.status == HybridStatus::Adopted { lang.t("adopted") } else { lang.t("proposed") }) }
                 }
             } }

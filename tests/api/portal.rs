@@ -18,7 +18,69 @@ use crate::helpers::{Backend, TestApp};
 both_backends!(
     pages_and_open_data_are_served_to_anyone,
     the_stylesheet_and_script_are_immutable_files_named_by_their_content,
+    only_ecosystems_of_demo_data_are_labelled_illustrative,
+    the_causal_check_reads_as_one_plain_sentence,
 );
+
+async fn only_ecosystems_of_demo_data_are_labelled_illustrative(app: TestApp) {
+    let app = demo(app.backend).await;
+    const LABEL: &str = "las cifras son ilustrativas";
+    let (_, _, page) = get_text(&app, "/e/moquegua").await;
+    assert!(page.contains(LABEL), "the demo ecosystem says so");
+    let (_, _, page) = get_text(&app, "/e/moquegua/i/I1.1?lang=en").await;
+    assert!(page.contains("the figures are illustrative"));
+    // An ecosystem entered by its coordinators is not labelled, on its pages or the home page.
+    app.app
+        .create_ecosystem(
+            &Caller::operator(),
+            ayni::app::EcosystemInput {
+                slug: "ilo".into(),
+                name: "Ecosistema Ilo".into(),
+                territory: "1803".into(),
+                mission: String::new(),
+                vision: String::new(),
+                horizon_start: 2024,
+                horizon_end: 2030,
+            },
+        )
+        .await
+        .unwrap();
+    let (status, _, page) = get_text(&app, "/e/ilo").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains(LABEL), "a real ecosystem is not labelled");
+    let (_, _, home) = get_text(&app, "/").await;
+    assert_eq!(
+        home.matches(LABEL).count(),
+        1,
+        "one card of two is demo data"
+    );
+    // The flag is audited and the chain still verifies.
+    let chain = app
+        .graphql(None, "{ auditChain { verified } }", json!({}))
+        .await
+        .body;
+    assert_eq!(chain["data"]["auditChain"]["verified"], true, "{chain}");
+}
+
+async fn the_causal_check_reads_as_one_plain_sentence(app: TestApp) {
+    let app = demo(app.backend).await;
+    // HM1 of the demo: r = 0.989 on six pairs at lag 0.
+    let (_, _, es) = get_text(&app, "/e/moquegua/impactos").await;
+    assert!(
+        es.contains("6 pares, r = 0.99 con 0 período(s) de desfase, p = "),
+        "{es}"
+    );
+    assert!(es.contains("se correlacionan por la tendencia misma"));
+    let (_, _, en) = get_text(&app, "/e/moquegua/impactos?lang=en").await;
+    assert!(en.contains("6 pairs, r = 0.99 at a lag of 0 period(s), p = "));
+    assert!(en.contains("two trending series correlate through their trend alone"));
+    // The strategy map's links, read as a table, say the same of each link.
+    let (_, _, map) = get_text(&app, "/e/moquegua").await;
+    assert!(
+        map.contains("corregido por"),
+        "the links carry their sentence"
+    );
+}
 
 async fn demo(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |s| s.demo = true).await
