@@ -141,11 +141,17 @@ impl Application {
 
     /// Serves until SIGINT (Ctrl-C) or SIGTERM, then stops accepting connections and finishes
     /// the requests in flight (up to the shutdown timeout) for both alike. (actix's own
-    /// handling would drop in-flight requests on SIGINT.)
-    pub async fn run_until_signal(self) -> std::io::Result<()> {
+    /// handling would drop in-flight requests on SIGINT.) The handlers are installed before
+    /// `announce` runs, so a signal sent by whoever saw the announcement is never missed.
+    pub async fn run_until_signal(
+        self,
+        announce: impl FnOnce(&Application),
+    ) -> std::io::Result<()> {
+        let signals = ShutdownSignals::install()?;
+        announce(&self);
         let handle = self.server.handle();
         actix_web::rt::spawn(async move {
-            let signal = shutdown_signal().await;
+            let signal = signals.recv().await;
             tracing::info!(signal, "stopping: finishing the requests in flight");
             handle.stop(true).await;
         });
@@ -153,27 +159,43 @@ impl Application {
     }
 }
 
-/// Waits for SIGINT or SIGTERM; returns which.
-async fn shutdown_signal() -> &'static str {
-    #[cfg(unix)]
-    {
+/// SIGINT and SIGTERM, listened to from the moment they are installed.
+#[cfg(unix)]
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl ShutdownSignals {
+    fn install() -> std::io::Result<ShutdownSignals> {
         use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => tokio::select! {
-                _ = int.recv() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
+        Ok(ShutdownSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for either; returns which.
+    async fn recv(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
         }
     }
-    #[cfg(not(unix))]
-    {
+}
+
+/// Ctrl-C where there are no Unix signals.
+#[cfg(not(unix))]
+struct ShutdownSignals;
+
+#[cfg(not(unix))]
+impl ShutdownSignals {
+    fn install() -> std::io::Result<ShutdownSignals> {
+        Ok(ShutdownSignals)
+    }
+
+    async fn recv(self) -> &'static str {
         let _ = tokio::signal::ctrl_c().await;
         "SIGINT"
     }

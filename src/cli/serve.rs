@@ -32,14 +32,21 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     settings.pool_size = args.pool_size;
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(&settings).await.map_err(|e| e.to_string())?;
-        if let Some(admin) = application.demo_admin() {
-            // Shown once: the password is random and stored only as an Argon2id hash.
-            println!("Demo data loaded. Administrator: {} / password: {}", admin.email, admin.password);
-        }
-        let addr = format!("http://{}:{}", settings.bind.ip(), application.port());
-        println!("Portal: {addr}/   GraphQL: {addr}/graphql");
-        tracing::info!(database = %settings.database_url, %addr, "Ayni is serving: GraphQL at {addr}/graphql, health at {addr}/api/v1/health");
-        application.run_until_signal().await.map_err(|e| e.to_string())?;
+        application
+            .run_until_signal(|application| {
+                if let Some(admin) = application.demo_admin() {
+                    // Shown once: the password is random and stored only as an Argon2id hash.
+                    println!(
+                        "Demo data loaded. Administrator: {} / password: {}",
+                        admin.email, admin.password
+                    );
+                }
+                let addr = format!("http://{}:{}", settings.bind.ip(), application.port());
+                println!("Portal: {addr}/   GraphQL: {addr}/graphql");
+                tracing::info!(database = %settings.database_url, %addr, "Ayni is serving: GraphQL at {addr}/graphql, health at {addr}/api/v1/health");
+            })
+            .await
+            .map_err(|e| e.to_string())?;
         tracing::info!("stopped");
         Ok(())
     })
