@@ -372,17 +372,28 @@ async fn sigint_and_sigterm_both_finish_the_requests_in_flight(app: TestApp) {
         let addr = base.trim_start_matches("http://").to_string();
         let body = r#"{"query":"{ __typename }"}"#;
         let mut conn = TcpStream::connect(&addr).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        // `Expect: 100-continue`: the server answers `100 Continue` once it has read the
+        // request's head and waits for its body: from then on the request is in flight.
         write!(
             conn,
-            "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
             body.len(),
-            &body[..10]
         )
         .unwrap();
         conn.flush().unwrap();
-        // Time for the server to accept the connection and start reading the request, even
-        // on a machine busy with the rest of the suite.
-        std::thread::sleep(Duration::from_millis(1500));
+        let mut interim = Vec::new();
+        let mut byte = [0u8; 1];
+        while !interim.ends_with(b"\r\n\r\n") {
+            conn.read_exact(&mut byte).unwrap();
+            interim.push(byte[0]);
+        }
+        let interim = String::from_utf8_lossy(&interim);
+        assert!(
+            interim.starts_with("HTTP/1.1 100 Continue"),
+            "{signal}: {interim}"
+        );
         let sent = Command::new("kill")
             .args([signal, &child.id().to_string()])
             .status()
@@ -393,7 +404,7 @@ async fn sigint_and_sigterm_both_finish_the_requests_in_flight(app: TestApp) {
             child.try_wait().unwrap().is_none(),
             "{signal}: the server waits for the request in flight"
         );
-        conn.write_all(&body.as_bytes()[10..]).unwrap();
+        conn.write_all(body.as_bytes()).unwrap();
         let mut answer = String::new();
         conn.read_to_string(&mut answer).unwrap();
         assert!(answer.starts_with("HTTP/1.1 200"), "{signal}: {answer}");
