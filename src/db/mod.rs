@@ -229,15 +229,6 @@ impl Db {
         Ok(applied)
     }
 
-    /// Runs read-only work on a pooled connection, blocking the current thread (CLI).
-    pub fn run_blocking<T>(
-        &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.checkout()?;
-        f(&mut conn)
-    }
-
     /// Runs read-only work on tokio's blocking pool.
     pub async fn run<T, E>(
         &self,

@@ -88,18 +88,6 @@ pub fn commitment(salt: &str, private_canonical: &str) -> String {
     chain_hash(salt, private_canonical)
 }
 
-/// The public part of a published state: the state without its commitment.
-pub fn public_part(sealed: &Value) -> Value {
-    match sealed {
-        Value::Object(m) => {
-            let mut m = m.clone();
-            m.remove(PRIVATE_COMMITMENT);
-            Value::Object(m)
-        }
-        other => other.clone(),
-    }
-}
-
 /// Whether a published state's commitment matches a revealed private part: both absent, or
 /// `SHA-256(salt ‖ private)` equal to the commitment.
 pub fn commitment_holds(sealed: &Value, revealed: Option<(&str, &str)>) -> bool {
@@ -378,7 +366,6 @@ mod tests {
         assert!(!commitment_holds(&sealed, None));
         // Another salt, another commitment: equal private parts cannot be matched up.
         assert_ne!(state.sealed(&"cd".repeat(32)), sealed);
-        assert_eq!(public_part(&sealed), Value::Object(state.public.clone()));
     }
 
     #[test]
