@@ -150,12 +150,17 @@ impl Application {
         let signals = ShutdownSignals::install()?;
         announce(&self);
         let handle = self.server.handle();
-        actix_web::rt::spawn(async move {
+        let stopper = actix_web::rt::spawn(async move {
             let signal = signals.recv().await;
             tracing::info!(signal, "stopping: finishing the requests in flight");
             handle.stop(true).await;
         });
-        self.server.await
+        self.server.await?;
+        // The server's future can end as soon as it takes the stop command; the graceful stop
+        // itself ends when the workers have finished their requests. Only then may the
+        // process exit.
+        let _ = stopper.await;
+        Ok(())
     }
 }
 

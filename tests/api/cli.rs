@@ -13,7 +13,8 @@ use crate::helpers::{TEST_JWT_SECRET, TestApp};
 
 both_backends!(
     users_are_added_and_tokens_issued_from_the_command_line,
-    sigint_and_sigterm_both_finish_the_requests_in_flight,
+    sigint_finishes_the_requests_in_flight,
+    sigterm_finishes_the_requests_in_flight,
     bench_data_refuses_a_database_with_real_data,
     serve_with_demo_data_then_stop_gracefully
 );
@@ -362,11 +363,19 @@ async fn serve_with_demo_data_then_stop_gracefully(app: TestApp) {
 }
 
 /// Ctrl-C (SIGINT) drains like SIGTERM: a request whose body is still arriving when the
-/// signal comes is answered, then the server exits with success.
-async fn sigint_and_sigterm_both_finish_the_requests_in_flight(app: TestApp) {
+/// signal comes is answered, then the server exits with success. One server per test.
+async fn sigint_finishes_the_requests_in_flight(app: TestApp) {
+    finishes_the_requests_in_flight(&app, "-INT").await;
+}
+
+async fn sigterm_finishes_the_requests_in_flight(app: TestApp) {
+    finishes_the_requests_in_flight(&app, "-TERM").await;
+}
+
+async fn finishes_the_requests_in_flight(app: &TestApp, signal: &str) {
     use std::io::Read;
     use std::net::TcpStream;
-    for signal in ["-INT", "-TERM"] {
+    {
         let (url, _dir) = app.backend.fresh_database();
         let (mut child, base, _stdout) = start_server(&url.to_string_unmasked(), false);
         let addr = base.trim_start_matches("http://").to_string();
@@ -400,9 +409,10 @@ async fn sigint_and_sigterm_both_finish_the_requests_in_flight(app: TestApp) {
             .unwrap();
         assert!(sent.success());
         std::thread::sleep(Duration::from_millis(700));
+        let early = child.try_wait().unwrap();
         assert!(
-            child.try_wait().unwrap().is_none(),
-            "{signal}: the server waits for the request in flight"
+            early.is_none(),
+            "{signal}: the server waits for the request in flight, but exited: {early:?}"
         );
         conn.write_all(body.as_bytes()).unwrap();
         let mut answer = String::new();
