@@ -10,9 +10,11 @@ use rand::distr::Alphanumeric;
 use serde::Deserialize;
 
 use crate::app::{
-    AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput, MeasurementFilter,
-    MeasurementInput, NewActorInput, NewUserInput, ObjectiveInput, ThemeInput, VariableInput,
+    AdjustmentInput, AppError, Ayni, Caller, DirectionKind, EcosystemInput, IndicatorInput,
+    MeasurementFilter, MeasurementInput, NewActorInput, NewUserInput, ObjectiveInput, ThemeInput,
+    VariableInput,
 };
+use crate::domain::actor_rule::ActorRuleKind;
 use crate::domain::scoring::Aggregation;
 use crate::domain::{
     ActorKind, Availability, Disaggregation, MetricCategory, PeriodType, PerspectiveKind, Role,
@@ -87,6 +89,12 @@ pub struct SeedVariable {
     pub rollup: RollUp,
     #[serde(default)]
     pub weight_variable: Option<String>,
+    /// How several actors' observations combine: `sum`, `mean`, `max`, `latest` (the
+    /// default) or `preferred` (with `preferred`: actor names in order).
+    #[serde(default)]
+    pub actor_rule: Option<String>,
+    #[serde(default)]
+    pub preferred: Vec<String>,
 }
 
 /// Approved observations of one variable, by one actor, at one territory.
@@ -208,6 +216,54 @@ pub struct SeedIndicator {
     pub formula: Option<String>,
     #[serde(default)]
     pub illustrative: bool,
+    /// How several actors' values combine: `sum`, `mean`, `max`, `latest` (the default) or
+    /// `preferred` (with `preferred`: actor names in order).
+    #[serde(default)]
+    pub actor_rule: Option<String>,
+    #[serde(default)]
+    pub preferred: Vec<String>,
+    /// De-duplication adjustments of cells, recorded by the operator.
+    #[serde(default)]
+    pub adjustments: Vec<SeedAdjustment>,
+}
+
+/// A de-duplication adjustment of one total cell.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedAdjustment {
+    pub period: String,
+    /// Defaults to the ecosystem's territory.
+    #[serde(default)]
+    pub territory: Option<String>,
+    pub value: f64,
+    pub reason: String,
+}
+
+/// A seed's actor rule name (`sum`, `mean`, `max`, `latest`, `preferred`, any case).
+fn seed_actor_rule(name: Option<&str>) -> Result<Option<ActorRuleKind>, String> {
+    name.map(|n| {
+        ActorRuleKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str().eq_ignore_ascii_case(n.trim()))
+            .ok_or_else(|| format!("unknown actor rule '{n}'"))
+    })
+    .transpose()
+}
+
+/// A seed's preferred actors, by name, in order (`None` when it names none).
+fn seed_preferred(
+    names: &[String],
+    actor: impl Fn(&str) -> Option<i64>,
+) -> Result<Option<Vec<i64>>, String> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    names
+        .iter()
+        .map(|n| actor(n).ok_or_else(|| format!("no actor named '{n}'")))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 #[derive(Debug, Deserialize)]
@@ -477,6 +533,12 @@ async fn load_variables(
                 responsible_actor_id: Some(responsible),
                 rollup: Some(v.rollup),
                 weight_variable: Some(v.weight_variable.clone()),
+                actor_rule: seed_actor_rule(v.actor_rule.as_deref())
+                    .map_err(|e| SeedError(format!("{origin}: {what}: {e}")))?,
+                preferred_actor_ids: seed_preferred(&v.preferred, |name| {
+                    actor_ids.get(name.trim()).copied()
+                })
+                .map_err(|e| SeedError(format!("{origin}: {what}: {e}")))?,
             };
             app.create_variable(op, input)
                 .await
@@ -912,6 +974,9 @@ async fn load_indicator(
                 weight: seed.weight,
                 responsible_actor_ids: Some(responsible),
                 formula: Some(seed.formula.clone()),
+                actor_rule: seed_actor_rule(seed.actor_rule.as_deref()).map_err(fail)?,
+                preferred_actor_ids: seed_preferred(&seed.preferred, |n| actor(n).ok())
+                    .map_err(fail)?,
                 ..IndicatorInput::default()
             };
             let created = app
@@ -937,9 +1002,17 @@ async fn load_indicator(
         .measurements(Some(op), vec![indicator.id], MeasurementFilter::default())
         .await
         .map_err(err("values"))?;
-    let have: HashSet<(String, String, String)> = stored
+    // Each actor keeps its own series in a cell.
+    let have: HashSet<(String, String, String, i64)> = stored
         .into_iter()
-        .map(|m| (m.period.to_string(), m.territory, m.disaggregation))
+        .map(|m| {
+            (
+                m.period.to_string(),
+                m.territory,
+                m.disaggregation,
+                m.actor_id,
+            )
+        })
         .collect();
     for v in &seed.values {
         let actor_id = actor(&v.actor)?;
@@ -969,6 +1042,7 @@ async fn load_indicator(
                 period.clone(),
                 territory.clone(),
                 disaggregation.as_str().to_string(),
+                actor_id,
             );
             let created = !have.contains(&key);
             if created {
@@ -1004,6 +1078,34 @@ async fn load_indicator(
             }
             report.count(created);
         }
+    }
+    let adjusted: HashSet<(String, String)> = app
+        .adjustments_of_indicators(vec![indicator.id])
+        .await
+        .map_err(err("adjustments"))?
+        .into_iter()
+        .map(|a| (a.period.to_string(), a.territory))
+        .collect();
+    for a in &seed.adjustments {
+        let territory = a
+            .territory
+            .clone()
+            .unwrap_or_else(|| eco_territory.to_string());
+        let created = !adjusted.contains(&(a.period.clone(), territory.clone()));
+        if created {
+            let input = AdjustmentInput {
+                indicator_id: Some(indicator.id),
+                period: a.period.clone(),
+                territory: Some(territory.clone()),
+                value: a.value,
+                reason: a.reason.clone(),
+                ..AdjustmentInput::default()
+            };
+            app.set_adjustment(op, input)
+                .await
+                .map_err(err(&format!("adjustment {} at {territory}", a.period)))?;
+        }
+        report.count(created);
     }
     Ok(())
 }

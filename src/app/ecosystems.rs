@@ -83,6 +83,23 @@ pub(super) fn check_responsible(
     responsible: &[i64],
     errors: &mut ValidationErrors,
 ) -> Result<(), AppError> {
+    check_members(
+        conn,
+        ecosystem_id,
+        "responsibleActorIds",
+        responsible,
+        errors,
+    )
+}
+
+/// Refuses (under `field`) actors that are not members of the ecosystem.
+pub(super) fn check_members(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+    field: &str,
+    responsible: &[i64],
+    errors: &mut ValidationErrors,
+) -> Result<(), AppError> {
     let members: std::collections::HashSet<i64> = ecosystem::members_of(conn, &[ecosystem_id])?
         .into_iter()
         .map(|m| m.actor_id)
@@ -94,10 +111,10 @@ pub(super) fn check_responsible(
         .collect();
     if !strangers.is_empty() {
         errors.push(crate::domain::FieldError::new(
-            "responsibleActorIds",
+            field,
             "member",
             format!(
-                "responsible actors must be members of the ecosystem; not members: {}",
+                "these actors must be members of the ecosystem; not members: {}",
                 strangers.join(", ")
             ),
         ));

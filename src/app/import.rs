@@ -559,7 +559,7 @@ impl Ayni {
                     ));
                 }
                 let ids: Vec<i64> = known.values().map(|v| v.id).collect();
-                let latest = measurement::latest_of_variables(tx.conn(), &ids)?;
+                let latest = measurement::latest_of_variables(tx.conn(), &ids, actor_id)?;
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: latest");
                 // What is new: a row equal to the latest revision stored is left alone.
                 let mut unchanged = 0u64;

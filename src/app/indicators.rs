@@ -6,8 +6,9 @@ use std::ops::Not;
 use crate::db::DbConnection;
 use crate::db::models::ecosystem::{self, Ecosystem, Perspective};
 use crate::db::models::indicator::{self, Indicator, IndicatorFields, Target};
-use crate::db::models::measurement::{self, Subjects};
+use crate::db::models::measurement::{self, Scope, Subjects};
 use crate::db::models::objective::{self, Objective};
+use crate::domain::actor_rule::{ActorRule, ActorRuleKind, Part};
 use crate::domain::formula::EvalError;
 use crate::domain::indicator::finite;
 use crate::domain::scoring::{
@@ -19,7 +20,8 @@ use crate::domain::{
     SharedValueForm, TargetHorizon, ValidationErrors, Weight,
 };
 
-use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible};
+use super::combine::{CellValue, combined};
+use super::ecosystems::{MAX_NAME, MAX_TEXT, check_members, check_responsible};
 use super::model;
 use super::variables::{check_formula, formula_values};
 use super::{AppError, Ayni, Caller};
@@ -47,6 +49,10 @@ pub struct IndicatorInput {
     pub responsible_actor_ids: Option<Vec<i64>>,
     /// A formula over variable codes; `Some(None)` (or an empty text) clears it.
     pub formula: Option<Option<String>>,
+    /// How several actors' values of one cell combine; unchanged when `None`.
+    pub actor_rule: Option<ActorRuleKind>,
+    /// The ordered actors of a `PREFERRED` rule.
+    pub preferred_actor_ids: Option<Vec<i64>>,
 }
 
 /// An indicator on the scorecard.
@@ -56,8 +62,13 @@ pub struct IndicatorCard {
     pub baseline: Option<Point>,
     pub evaluation: Evaluation,
     /// The value behind `actual`: the latest one it uses (for provenance). `None` for a
-    /// formula indicator, whose value is computed.
+    /// formula indicator, whose value is computed, and when several actors' parts or an
+    /// adjustment make it (see `parts`).
     pub source_measurement: Option<i64>,
+    /// Each actor's counted part of the value behind `actual` (empty for a formula indicator).
+    pub parts: Vec<Part>,
+    /// The de-duplication adjustment of that cell.
+    pub adjustment: Option<model::Adjustment>,
     /// For a formula indicator without a value: why (a missing input, a division by zero).
     pub no_value_reason: Option<String>,
 }
@@ -222,6 +233,22 @@ fn resolve(
         },
     };
     check_responsible(conn, ecosystem_id, &responsible, &mut errors)?;
+    let actor_rule = actor_rule(
+        current.map(|c| &c.definition.actor_rule),
+        input.actor_rule,
+        input.preferred_actor_ids,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
+    if let Some(rule) = &actor_rule {
+        check_members(
+            conn,
+            ecosystem_id,
+            "preferredActorIds",
+            rule.preferred(),
+            &mut errors,
+        )?;
+    }
     let has_values = |conn: &mut DbConnection, c: &Indicator| {
         measurement::list(
             conn,
@@ -281,6 +308,7 @@ fn resolve(
         Some(thresholds),
         Some(weight),
         Some(objective_id),
+        Some(actor_rule),
     ) = (
         code,
         name,
@@ -291,6 +319,7 @@ fn resolve(
         thresholds,
         weight,
         objective_id,
+        actor_rule,
     )
     else {
         return Err(AppError::Invalid(errors));
@@ -315,10 +344,31 @@ fn resolve(
             shared_value_form,
             metric_category,
             formula: formula.map(|f| f.trim().to_string()),
+            actor_rule,
         },
         responsible,
         inputs,
     })
+}
+
+/// The actor rule an edit asks for: the current one unless a rule or preferred actors are
+/// given (preferred actors alone re-order a `PREFERRED` rule).
+pub(super) fn actor_rule(
+    current: Option<&ActorRule>,
+    kind: Option<ActorRuleKind>,
+    preferred: Option<Vec<i64>>,
+) -> Result<ActorRule, FieldError> {
+    let current = current.cloned().unwrap_or_default();
+    if kind.is_none() && preferred.is_none() {
+        return Ok(current);
+    }
+    let kind = kind.unwrap_or(current.kind());
+    let preferred = match preferred {
+        Some(p) => p,
+        None if kind == ActorRuleKind::Preferred => current.preferred().to_vec(),
+        None => Vec::new(),
+    };
+    ActorRule::new("preferredActorIds", kind, preferred)
 }
 
 /// The ecosystem of an objective, for new indicators.
@@ -554,21 +604,19 @@ impl Ayni {
                         .remove(&id)
                         .unwrap_or_default()
                 } else {
-                    let rows = measurement::counted_totals(
+                    let obs = combined(
                         c,
-                        &[id],
-                        eco.territory.as_str(),
+                        Subjects::Indicators(&[id]),
+                        Scope::At(eco.territory.as_str()),
                         None,
                         "9999-12-31",
-                    )?;
-                    let obs = rows
-                        .into_iter()
-                        .filter_map(|(_, p, value, _)| {
-                            Period::parse("period", &p)
-                                .ok()
-                                .map(|period| Point { period, value })
-                        })
-                        .collect::<Vec<_>>();
+                    )?
+                    .into_iter()
+                    .map(|v| Point {
+                        period: v.period,
+                        value: v.value,
+                    })
+                    .collect::<Vec<_>>();
                     (obs, Default::default())
                 };
                 let first = from
@@ -663,10 +711,14 @@ pub(super) fn value_points(
         .partition(|i| i.definition.formula.is_some());
     let mut out: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
     let ids: Vec<i64> = stored.iter().map(|i| i.id).collect();
-    for (id, p, value, _) in measurement::counted_totals(c, &ids, territory, None, "9999-12-31")? {
-        let period = Period::parse("period", &p)
-            .map_err(|e| AppError::internal(format!("stored period: {e}")))?;
-        out.entry(id).or_default().push((period, value));
+    for v in combined(
+        c,
+        Subjects::Indicators(&ids),
+        Scope::At(territory),
+        None,
+        "9999-12-31",
+    )? {
+        out.entry(v.subject).or_default().push((v.period, v.value));
     }
     for (id, (points, _)) in formula_values(c, &formulas, territory, "9999-12-31")? {
         out.entry(id)
@@ -680,7 +732,8 @@ pub(super) fn value_points(
 /// for `Last` indicators the periods inside `at`, for `Sum` indicators everything up to its
 /// end. Formula indicators are computed from their variables' approved observations.
 struct CardValues {
-    points: HashMap<i64, Vec<(Point, Option<i64>)>>,
+    /// With the combined cell behind each stored value.
+    points: HashMap<i64, Vec<(Point, Option<CellValue>)>>,
     /// Why a formula indicator has no value for a period.
     gaps: HashMap<i64, BTreeMap<Period, EvalError>>,
 }
@@ -698,18 +751,19 @@ fn counted_observations(
         .into_iter()
         .partition(|i| i.definition.aggregation == Aggregation::Sum);
     let until = at.end().to_string();
-    let mut rows = measurement::counted_totals(
+    let territory = Scope::At(eco.territory.as_str());
+    let mut rows = combined(
         c,
-        &lasts.iter().map(|i| i.id).collect::<Vec<_>>(),
-        eco.territory.as_str(),
+        Subjects::Indicators(&lasts.iter().map(|i| i.id).collect::<Vec<_>>()),
+        territory,
         Some(&at.start().to_string()),
         &until,
     )?;
     if !sums.is_empty() {
-        rows.extend(measurement::counted_totals(
+        rows.extend(combined(
             c,
-            &sums.iter().map(|i| i.id).collect::<Vec<_>>(),
-            eco.territory.as_str(),
+            Subjects::Indicators(&sums.iter().map(|i| i.id).collect::<Vec<_>>()),
+            territory,
             None,
             &until,
         )?);
@@ -718,13 +772,15 @@ fn counted_observations(
         points: HashMap::new(),
         gaps: HashMap::new(),
     };
-    for (id, p, value, measurement) in rows {
-        let period = Period::parse("period", &p)
-            .map_err(|e| AppError::internal(format!("stored period: {e}")))?;
+    for cell in rows {
+        let point = Point {
+            period: cell.period,
+            value: cell.value,
+        };
         out.points
-            .entry(id)
+            .entry(cell.subject)
             .or_default()
-            .push((Point { period, value }, Some(measurement)));
+            .push((point, Some(cell)));
     }
     let since_start: std::collections::HashSet<i64> = formulas
         .iter()
@@ -759,8 +815,8 @@ fn build_scorecard(
         let with_ids = values.points.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]);
         let obs: Vec<Point> = with_ids.iter().map(|(p, _)| *p).collect();
         let evaluation = scoring::evaluate(&spec, &obs, &at);
-        // The counted value of the latest period the actual draws on.
-        let source_measurement = evaluation
+        // The counted cell of the latest period the actual draws on.
+        let source = evaluation
             .actual
             .and_then(|_| {
                 with_ids
@@ -768,7 +824,7 @@ fn build_scorecard(
                     .filter(|(p, _)| p.period.end() <= at.end())
                     .max_by_key(|(p, _)| p.period)
             })
-            .and_then(|(_, id)| *id);
+            .and_then(|(_, cell)| cell.as_ref());
         let no_value_reason = match (&ind.definition.formula, evaluation.actual) {
             (Some(_), None) => Some(
                 values
@@ -786,7 +842,11 @@ fn build_scorecard(
             .entry(ind.definition.objective_id)
             .or_default()
             .push(IndicatorCard {
-                source_measurement,
+                source_measurement: source.and_then(|c| c.source),
+                parts: source.map(|c| c.parts.clone()).unwrap_or_default(),
+                adjustment: source
+                    .and_then(|c| c.adjustment.clone())
+                    .map(model::Adjustment::from),
                 no_value_reason,
                 baseline: spec.baseline,
                 indicator: ind.into(),

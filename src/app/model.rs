@@ -140,6 +140,24 @@ pub struct Target {
     pub horizon: TargetHorizon,
 }
 
+/// A coordinator's de-duplication adjustment of one cell, added to the value the actor rule
+/// combines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adjustment {
+    pub id: i64,
+    pub indicator_id: Option<i64>,
+    pub variable_id: Option<i64>,
+    pub period: Period,
+    pub territory: String,
+    pub disaggregation: String,
+    pub value: f64,
+    pub reason: String,
+    /// The coordinator's user number.
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
 /// A contributed value (one revision): of an indicator (a measurement), of a variable (an
 /// observation) or of a VEC and a development (an impact contribution).
 #[derive(Debug, Clone, PartialEq)]
@@ -207,6 +225,8 @@ pub struct Variable {
     pub responsible_actor_id: Option<i64>,
     pub rollup: RollUp,
     pub weight_variable_id: Option<i64>,
+    /// How several actors' observations of one cell combine.
+    pub actor_rule: crate::domain::actor_rule::ActorRule,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -346,8 +366,8 @@ mod from_rows {
     use super::*;
     use crate::db::audit as audit_log;
     use crate::db::models::{
-        actor, challenge, ecosystem, hybrid, impact, indicator, measurement, objective, user,
-        variable,
+        actor, adjustment, challenge, ecosystem, hybrid, impact, indicator, measurement, objective,
+        user, variable,
     };
     use crate::db::verify;
 
@@ -474,6 +494,24 @@ mod from_rows {
         }
     }
 
+    impl From<adjustment::Adjustment> for Adjustment {
+        fn from(r: adjustment::Adjustment) -> Self {
+            Adjustment {
+                id: r.id,
+                indicator_id: r.indicator_id,
+                variable_id: r.variable_id,
+                period: r.period,
+                territory: r.territory,
+                disaggregation: r.disaggregation,
+                value: r.value,
+                reason: r.reason,
+                created_by: r.created_by,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            }
+        }
+    }
+
     impl From<indicator::Target> for Target {
         fn from(r: indicator::Target) -> Self {
             Target {
@@ -551,6 +589,7 @@ mod from_rows {
                 responsible_actor_id: r.responsible_actor_id,
                 rollup: r.rollup,
                 weight_variable_id: r.weight_variable_id,
+                actor_rule: r.actor_rule,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
             }

@@ -245,6 +245,10 @@ pub struct IndicatorPage {
     /// newest first, at most [`MAX_PROVENANCE_ROWS`]).
     pub values: Vec<PublishedValue>,
     pub open_challenges: Vec<ChallengeView>,
+    /// The names of a `PREFERRED` rule's actors, in order.
+    pub preferred: Vec<String>,
+    /// Coordinators' de-duplication adjustments of its cells.
+    pub adjustments: Vec<super::model::Adjustment>,
 }
 
 /// An indicator's approved values (the values download).
@@ -734,6 +738,17 @@ impl Ayni {
             })
             .collect();
         let series = self.series(ind.id, None, None).await?;
+        let named = self
+            .actors_by_ids(ind.definition.actor_rule.preferred().to_vec())
+            .await?;
+        let preferred = ind
+            .definition
+            .actor_rule
+            .preferred()
+            .iter()
+            .filter_map(|id| named.iter().find(|a| a.id == *id).map(|a| a.name.clone()))
+            .collect();
+        let adjustments = self.adjustments_of_indicators(vec![ind.id]).await?;
         let responsible = self
             .actors_by_ids(
                 self.indicator_responsibles_of(vec![ind.id])
@@ -801,18 +816,13 @@ impl Ayni {
                 }
             }
         } else {
-            let latest = values
-                .iter()
-                .filter(|(_, m)| m.counted)
-                .map(|(_, m)| m.period)
-                .max();
+            // Each territory's value combines its actors' parts by the indicator's rule.
+            let cells = self.combined_by_territory(ind.id).await?;
+            let latest = cells.iter().map(|c| c.0).max();
             territory_period = latest;
-            for (_, m) in values
-                .iter()
-                .filter(|(_, m)| m.counted && m.disaggregation.is_empty())
-            {
-                if Some(m.period) == latest {
-                    by_territory.insert(m.territory.clone(), m.value);
+            for (period, territory, value) in cells {
+                if Some(period) == latest {
+                    by_territory.insert(territory, value);
                 }
             }
         }
@@ -849,6 +859,8 @@ impl Ayni {
             territory_period,
             values,
             open_challenges,
+            preferred,
+            adjustments,
         })
     }
 

@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::db::DbConnection;
-use crate::db::models::measurement::{self, NewMeasurement, Subject, Subjects};
+use crate::db::models::measurement::{self, NewMeasurement, Scope, Subject, Subjects};
 use crate::db::models::variable::{self, Variable, VariableFields};
 use crate::db::models::{actor, ecosystem, indicator::Indicator};
+use crate::domain::actor_rule::ActorRuleKind;
 use crate::domain::formula::{EvalError, Expr};
 use crate::domain::scoring::Point;
 use crate::domain::strategy::text;
@@ -18,6 +19,7 @@ use crate::domain::{
     ValidationErrors, VariableCode,
 };
 
+use super::combine::combined;
 use super::ecosystems::{MAX_NAME, MAX_TEXT, require_ecosystem};
 use super::measurements::{Contribution, contributing_actor, require_actor, visibility};
 use super::model;
@@ -43,6 +45,10 @@ pub struct VariableInput {
     pub rollup: Option<RollUp>,
     /// The weight variable's code, for `weighted_mean`; `Some(None)` clears it.
     pub weight_variable: Option<Option<String>>,
+    /// How several actors' observations of one cell combine; unchanged when `None`.
+    pub actor_rule: Option<ActorRuleKind>,
+    /// The ordered actors of a `PREFERRED` rule.
+    pub preferred_actor_ids: Option<Vec<i64>>,
 }
 
 /// A value of an observation as a contributor submits it.
@@ -221,17 +227,23 @@ fn observation_set(
     let code_of: HashMap<i64, &str> = all.iter().map(|v| (v.id, v.code.as_str())).collect();
     let ids: Vec<i64> = all.iter().map(|v| v.id).collect();
     let mut set = ObservationSet::new();
-    for (vid, p, t, value) in measurement::counted_of_variables(conn, &ids, territory, until)? {
-        let (Some(code), Ok(period), Ok(ubigeo)) = (
-            code_of.get(&vid),
-            Period::parse("period", &p),
-            Ubigeo::parse("territory", &t),
+    for cell in combined(
+        conn,
+        Subjects::Variables(&ids),
+        Scope::Within(territory),
+        None,
+        until,
+    )? {
+        let (Some(code), Ok(ubigeo)) = (
+            code_of.get(&cell.subject),
+            Ubigeo::parse("territory", &cell.territory),
         ) else {
             return Err(AppError::internal(format!(
-                "stored observation of variable {vid} at {t} for {p} is malformed"
+                "stored observation of variable {} at {} is malformed",
+                cell.subject, cell.territory
             )));
         };
-        set.insert(code, period, &ubigeo, value);
+        set.insert(code, cell.period, &ubigeo, cell.value);
     }
     Ok((set, rules))
 }
@@ -487,6 +499,27 @@ fn resolve(
         }
         _ => {}
     }
+    let actor_rule = super::indicators::actor_rule(
+        current.map(|c| &c.actor_rule),
+        input.actor_rule,
+        input.preferred_actor_ids,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
+    if let Some(rule) = &actor_rule {
+        let known = actor::by_ids(conn, rule.preferred())?;
+        if let Some(missing) = rule
+            .preferred()
+            .iter()
+            .find(|a| !known.iter().any(|k| k.id == **a))
+        {
+            errors.push(FieldError::new(
+                "preferredActorIds",
+                "exists",
+                format!("no actor with id {missing}"),
+            ));
+        }
+    }
     let (
         Some(code),
         Some(name),
@@ -499,6 +532,7 @@ fn resolve(
         Some(level),
         Some(availability_note),
         Some(rollup),
+        Some(actor_rule),
     ) = (
         code,
         name,
@@ -511,6 +545,7 @@ fn resolve(
         level,
         availability_note,
         rollup,
+        actor_rule,
     )
     else {
         return Err(AppError::Invalid(errors));
@@ -532,6 +567,7 @@ fn resolve(
         responsible_actor_id,
         rollup,
         weight_variable_id,
+        actor_rule,
     })
 }
 
@@ -749,12 +785,18 @@ impl Ayni {
                 let kind = v.periodicity;
                 // The territories to answer for: the one asked, or every observed territory
                 // with its ancestors.
-                let stored = measurement::counted_of_variables(c, &[v.id], &scope, "9999-12-31")?;
+                let stored = combined(
+                    c,
+                    Subjects::Variables(&[v.id]),
+                    Scope::Within(&scope),
+                    None,
+                    "9999-12-31",
+                )?;
                 let mut places: Vec<String> = match &territory {
                     Some(t) => vec![t.as_str().to_string()],
                     None => stored
                         .iter()
-                        .filter_map(|(_, _, t, _)| Ubigeo::parse("territory", t).ok())
+                        .filter_map(|cell| Ubigeo::parse("territory", &cell.territory).ok())
                         .flat_map(|u| {
                             let mut all = u.ancestors();
                             all.push(u);

@@ -361,6 +361,40 @@ impl Audited for IndicatorWithResponsibles<'_> {
 }
 
 #[derive(Serialize)]
+struct AdjustmentPublic<'a> {
+    id: i64,
+    indicator_id: Option<i64>,
+    variable_id: Option<i64>,
+    period: String,
+    territory: &'a str,
+    disaggregation: &'a str,
+    value: f64,
+    reason: &'a str,
+    created_by: Option<i64>,
+    created_at: String,
+    updated_at: String,
+}
+
+// Public: an adjustment changes a published value, and its reason says why.
+audited!(
+    super::models::adjustment::Adjustment,
+    super::models::adjustment::ENTITY,
+    |a| public_only(&AdjustmentPublic {
+        id: a.id,
+        indicator_id: a.indicator_id,
+        variable_id: a.variable_id,
+        period: a.period.to_string(),
+        territory: &a.territory,
+        disaggregation: &a.disaggregation,
+        value: a.value,
+        reason: &a.reason,
+        created_by: a.created_by,
+        created_at: at(&a.created_at),
+        updated_at: at(&a.updated_at),
+    })
+);
+
+#[derive(Serialize)]
 struct TargetPublic<'a> {
     id: i64,
     indicator_id: i64,
@@ -508,6 +542,7 @@ struct VariablePublic<'a> {
     responsible_actor_id: Option<i64>,
     rollup: &'a str,
     weight_variable_id: Option<i64>,
+    actor_rule: String,
     created_at: String,
     updated_at: String,
 }
@@ -530,6 +565,7 @@ audited!(Variable, super::models::variable::ENTITY, |v| public_only(
         responsible_actor_id: v.responsible_actor_id,
         rollup: v.rollup.as_str(),
         weight_variable_id: v.weight_variable_id,
+        actor_rule: v.actor_rule.to_string(),
         created_at: at(&v.created_at),
         updated_at: at(&v.updated_at),
     }

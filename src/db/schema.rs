@@ -192,6 +192,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         formula -> Nullable<Text>,
+        actor_rule -> Text,
     }
 }
 
@@ -332,6 +333,7 @@ diesel::table! {
         weight_variable_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        actor_rule -> Text,
     }
 }
 
@@ -392,6 +394,22 @@ diesel::joinable!(objective_responsibles -> actors (actor_id));
 diesel::joinable!(indicators -> objectives (objective_id));
 diesel::joinable!(indicator_responsibles -> indicators (indicator_id));
 diesel::joinable!(targets -> indicators (indicator_id));
+diesel::table! {
+    adjustments (id) {
+        id -> BigInt,
+        indicator_id -> Nullable<BigInt>,
+        variable_id -> Nullable<BigInt>,
+        period -> Text,
+        territory -> Text,
+        disaggregation -> Text,
+        value -> Double,
+        reason -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(measurements -> indicators (indicator_id));
 diesel::joinable!(challenges -> measurements (measurement_id));
 diesel::joinable!(measurements -> variables (variable_id));
@@ -430,4 +448,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     hybrid_metrics,
     vecs,
     developments,
+    adjustments,
 );

@@ -11,6 +11,7 @@ use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, Queryable};
 use diesel::sql_types::Text;
 
+use crate::domain::actor_rule::ActorRule;
 use crate::domain::causal::{ExpectedSign, Verdict};
 use crate::domain::impact::{
     Desirable, DevelopmentStatus, ImpactBasis, LimitSide, Sector, VecKind,
@@ -56,6 +57,7 @@ macro_rules! stored_as_text {
 
 stored_as_text! {
     ActorKind => |s| s.parse().ok();
+    ActorRule => |s| s.parse().ok();
     Role => |s| s.parse().ok();
     PerspectiveKind => |s| s.parse().ok();
     ThemeKind => |s| s.parse().ok();

@@ -18,8 +18,8 @@ use super::audit_state::{
     Audited, IndicatorWithResponsibles, ObjectiveWithResponsibles, SettingRow,
 };
 use super::models::{
-    actor, challenge, ecosystem, hybrid, impact, indicator, measurement, objective, setting, user,
-    variable,
+    actor, adjustment, challenge, ecosystem, hybrid, impact, indicator, measurement, objective,
+    setting, user, variable,
 };
 use super::schema::{audit_head, audit_head_v1, audit_log, audit_log_v1};
 use super::{Action, Author, DbConnection, StoreError};
@@ -499,7 +499,8 @@ pub fn seal_v1(conn: &mut DbConnection) -> Result<usize, StoreError> {
 }
 
 /// Entity types whose rows live in a table checked here.
-const AUDITED_TABLES: [&str; 20] = [
+const AUDITED_TABLES: [&str; 21] = [
+    adjustment::ENTITY,
     actor::ENTITY,
     user::ENTITY,
     setting::ENTITY,
@@ -587,6 +588,9 @@ fn current_states(conn: &mut DbConnection) -> Result<Vec<CurrentRow>, StoreError
     }
     for t in indicator::all_targets(conn)? {
         out.push(current(&t)?);
+    }
+    for a in adjustment::all(conn)? {
+        out.push(current(&a)?);
     }
     for m in measurement::all(conn)? {
         let import = match (m.import_id, m.is_untouched_import()) {

@@ -64,6 +64,8 @@ pub struct IndicatorDefinition {
     pub metric_category: Option<MetricCategory>,
     /// A formula over variable codes: the values are computed, never submitted.
     pub formula: Option<String>,
+    /// How the values of several actors for one cell combine.
+    pub actor_rule: super::actor_rule::ActorRule,
 }
 
 /// Serialised flat, one key per stored column (`direction`, `range_lower`, `range_upper`,
@@ -73,7 +75,7 @@ impl Serialize for IndicatorDefinition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let (range_lower, range_upper) = self.direction.bounds();
-        let mut s = serializer.serialize_struct("IndicatorDefinition", 17)?;
+        let mut s = serializer.serialize_struct("IndicatorDefinition", 18)?;
         s.serialize_field("objective_id", &self.objective_id)?;
         s.serialize_field("code", &self.code)?;
         s.serialize_field("name", &self.name)?;
@@ -97,6 +99,7 @@ impl Serialize for IndicatorDefinition {
             &self.metric_category.map(MetricCategory::as_str),
         )?;
         s.serialize_field("formula", &self.formula)?;
+        s.serialize_field("actor_rule", &self.actor_rule.to_string())?;
         s.end()
     }
 }

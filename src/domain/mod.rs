@@ -1,6 +1,7 @@
 //! Pure domain: types, validation rules and computations. No I/O, no diesel, no actix.
 
 pub mod actor;
+pub mod actor_rule;
 pub mod audit;
 pub mod causal;
 pub mod error;

@@ -7,8 +7,8 @@ use async_graphql::Request;
 use async_graphql::dataloader::{DataLoader, Loader};
 
 use crate::app::model::{
-    Actor, Beneficiary, Challenge, Development, Ecosystem, Indicator, Link, Measurement, Member,
-    Objective, Perspective, Target, Theme, ValuedComponent, Variable,
+    Actor, Adjustment, Beneficiary, Challenge, Development, Ecosystem, Indicator, Link,
+    Measurement, Member, Objective, Perspective, Target, Theme, ValuedComponent, Variable,
 };
 use crate::app::{Ayni, Caller};
 
@@ -71,6 +71,8 @@ loader!(
     |app, keys| app.indicator_responsibles_of(keys),
     |pair| pair.0
 );
+loader!(AdjustmentsOfIndicator, many Adjustment, |app, keys| app.adjustments_of_indicators(keys), |a| a.indicator_id.unwrap_or_default());
+loader!(AdjustmentsOfVariable, many Adjustment, |app, keys| app.adjustments_of_variables(keys), |a| a.variable_id.unwrap_or_default());
 loader!(MeasurementLoader, one Measurement, |app, keys| app.measurements_by_ids(keys), |m| m.id);
 loader!(ChallengesOfMeasurement, many Challenge, |app, keys| app.challenges_of(keys), |c| c.measurement_id);
 // `(user_id, actor_id)`: the actor each user speaks for.
@@ -222,6 +224,8 @@ pub fn with_loaders(
     data.insert(dl(TargetsOfIndicator(app.clone())));
     data.insert(dl(ResponsiblesOfIndicator(app.clone())));
     data.insert(dl(MeasurementLoader(app.clone())));
+    data.insert(dl(AdjustmentsOfIndicator(app.clone())));
+    data.insert(dl(AdjustmentsOfVariable(app.clone())));
     data.insert(dl(ChallengesOfMeasurement(app.clone())));
     data.insert(dl(ActorOfUser(app.clone())));
     data.insert(dl(AuditSeqOfMeasurement(app.clone())));

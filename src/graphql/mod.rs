@@ -3,6 +3,7 @@
 
 mod accounts;
 mod actors;
+mod adjustments;
 mod audit;
 mod context;
 mod error;
@@ -54,6 +55,7 @@ pub struct Mutation(
     trust::TrustMutation,
     variables::VariableMutation,
     shared_value::SharedValueMutation,
+    adjustments::AdjustmentMutation,
 );
 
 pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;

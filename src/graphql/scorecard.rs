@@ -46,6 +46,41 @@ pub enum PeriodicityGql {
     Monthly,
 }
 
+/// How the values of several actors for one cell (the same period, territory and
+/// disaggregation) combine into the value the scorecard, series and open data use.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(
+    name = "ActorRule",
+    remote = "crate::domain::actor_rule::ActorRuleKind"
+)]
+pub enum ActorRuleGql {
+    /// The actors' parts add up (e.g. local jobs of several companies).
+    Sum,
+    /// The mean of the actors' values.
+    Mean,
+    /// The largest value.
+    Max,
+    /// The most recently approved value (the default).
+    Latest,
+    /// The first actor of `preferredActors` with an approved value; other actors after them,
+    /// the most recently approved first.
+    Preferred,
+}
+
+/// The ordered actors of a `PREFERRED` rule, as actors.
+pub(super) async fn preferred_actors(
+    ctx: &Context<'_>,
+    rule: &crate::domain::actor_rule::ActorRule,
+) -> async_graphql::Result<Vec<ActorGql>> {
+    let loader = ctx.data::<async_graphql::dataloader::DataLoader<ActorLoader>>()?;
+    let found = loader.load_many(rule.preferred().iter().copied()).await?;
+    Ok(rule
+        .preferred()
+        .iter()
+        .filter_map(|id| found.get(id).cloned().map(ActorGql))
+        .collect())
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(name = "Aggregation", remote = "crate::domain::Aggregation")]
 pub enum AggregationGql {
@@ -162,6 +197,28 @@ impl IndicatorGql {
     }
     async fn aggregation(&self) -> async_graphql::Result<AggregationGql> {
         Ok(self.0.definition.aggregation.into())
+    }
+    /// How several actors' values of one cell combine.
+    async fn actor_rule(&self) -> ActorRuleGql {
+        self.0.definition.actor_rule.kind().into()
+    }
+    /// The ordered actors of a `PREFERRED` rule (empty for the other rules).
+    async fn preferred_actors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ActorGql>> {
+        preferred_actors(ctx, &self.0.definition.actor_rule).await
+    }
+    /// Coordinators' de-duplication adjustments of its cells, newest period first.
+    async fn adjustments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::adjustments::AdjustmentGql>> {
+        Ok(
+            load_one::<super::loaders::AdjustmentsOfIndicator>(ctx, self.0.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(super::adjustments::AdjustmentGql)
+                .collect(),
+        )
     }
     /// Progress at or above this is GREEN.
     async fn green_threshold(&self) -> f64 {
@@ -651,6 +708,27 @@ impl IndicatorScore<'_> {
     ) -> async_graphql::Result<Option<MeasurementGql>> {
         super::trust::measurement(ctx, self.0.source_measurement).await
     }
+    /// How the actors' parts combine.
+    async fn actor_rule(&self) -> ActorRuleGql {
+        self.0.indicator.definition.actor_rule.kind().into()
+    }
+    /// Each actor's counted part of the value behind `actual` (empty for a formula
+    /// indicator): with `actorRule` and `adjustment`, how `actual` was made.
+    async fn parts(&self) -> Vec<super::adjustments::ActorPartGql> {
+        self.0
+            .parts
+            .iter()
+            .copied()
+            .map(super::adjustments::ActorPartGql)
+            .collect()
+    }
+    /// The de-duplication adjustment added to that value, if any.
+    async fn adjustment(&self) -> Option<super::adjustments::AdjustmentGql> {
+        self.0
+            .adjustment
+            .clone()
+            .map(super::adjustments::AdjustmentGql)
+    }
 }
 
 #[derive(InputObject)]
@@ -685,6 +763,10 @@ pub struct CreateIndicatorInput {
     /// A formula over variable codes, e.g. `100 * V012 / V045`: the indicator is then
     /// computed from approved observations and takes no submitted values.
     pub formula: Option<String>,
+    /// How several actors' values of one cell combine. Default `LATEST`.
+    pub actor_rule: Option<ActorRuleGql>,
+    /// The ordered actors of a `PREFERRED` rule (members of the ecosystem).
+    pub preferred_actor_ids: Option<Vec<ID>>,
 }
 
 #[derive(InputObject)]
@@ -710,6 +792,9 @@ pub struct UpdateIndicatorInput {
     pub responsible_actor_ids: Option<Vec<ID>>,
     /// Sets the formula; an empty text removes it.
     pub formula: Option<String>,
+    pub actor_rule: Option<ActorRuleGql>,
+    /// Replaces the ordered actors of a `PREFERRED` rule.
+    pub preferred_actor_ids: Option<Vec<ID>>,
 }
 
 #[derive(InputObject)]
@@ -784,6 +869,12 @@ impl ScorecardMutation {
                 &input.responsible_actor_ids,
             )?),
             formula: Some(input.formula),
+            actor_rule: input.actor_rule.map(Into::into),
+            preferred_actor_ids: input
+                .preferred_actor_ids
+                .as_deref()
+                .map(|r| parse_ids("preferredActorIds", r))
+                .transpose()?,
         };
         Ok(IndicatorGql(
             ctx.app()?.create_indicator(caller, input).await.gql()?,
@@ -826,6 +917,12 @@ impl ScorecardMutation {
                 .map(|r| parse_ids("responsibleActorIds", r))
                 .transpose()?,
             formula: input.formula.map(Some),
+            actor_rule: input.actor_rule.map(Into::into),
+            preferred_actor_ids: input
+                .preferred_actor_ids
+                .as_deref()
+                .map(|r| parse_ids("preferredActorIds", r))
+                .transpose()?,
         };
         Ok(IndicatorGql(
             ctx.app()?.update_indicator(caller, id, input).await.gql()?,

@@ -13,9 +13,11 @@ use crate::domain::Period;
 
 use super::actors::ActorGql;
 use super::context::ContextExt;
-use super::error::{GqlResult, parse_id, to_id};
+use super::error::{GqlResult, parse_id, parse_ids, to_id};
 use super::loaders::{ActorLoader, IndicatorLoader, UsersOfVariable, load_one};
-use super::scorecard::{IndicatorGql, MeasurementGql, MeasurementStatusGql, PeriodicityGql};
+use super::scorecard::{
+    ActorRuleGql, IndicatorGql, MeasurementGql, MeasurementStatusGql, PeriodicityGql,
+};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(name = "VariableSource", remote = "crate::domain::SourceKind")]
@@ -124,6 +126,28 @@ impl VariableGql {
     /// How district values combine into provinces and departments.
     async fn roll_up(&self) -> async_graphql::Result<RollUpGql> {
         Ok(self.0.rollup.into())
+    }
+    /// How several actors' observations of one cell combine.
+    async fn actor_rule(&self) -> ActorRuleGql {
+        self.0.actor_rule.kind().into()
+    }
+    /// The ordered actors of a `PREFERRED` rule (empty for the other rules).
+    async fn preferred_actors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ActorGql>> {
+        super::scorecard::preferred_actors(ctx, &self.0.actor_rule).await
+    }
+    /// Coordinators' de-duplication adjustments of its cells, newest period first.
+    async fn adjustments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::adjustments::AdjustmentGql>> {
+        Ok(
+            load_one::<super::loaders::AdjustmentsOfVariable>(ctx, self.0.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(super::adjustments::AdjustmentGql)
+                .collect(),
+        )
     }
     /// The weight of a weighted mean.
     async fn weight_variable(
@@ -479,6 +503,10 @@ pub struct CreateVariableInput {
     pub roll_up: RollUpGql,
     /// The weight's code, for WEIGHTED_MEAN.
     pub weight_variable: Option<String>,
+    /// How several actors' observations of one cell combine (default `LATEST`).
+    pub actor_rule: Option<ActorRuleGql>,
+    /// The ordered actors of a `PREFERRED` rule.
+    pub preferred_actor_ids: Option<Vec<ID>>,
 }
 
 #[derive(InputObject)]
@@ -500,6 +528,10 @@ pub struct UpdateVariableInput {
     pub roll_up: Option<RollUpGql>,
     /// The weight's code; an empty text removes it.
     pub weight_variable: Option<String>,
+    /// How several actors' observations of one cell combine (default `LATEST`).
+    pub actor_rule: Option<ActorRuleGql>,
+    /// The ordered actors of a `PREFERRED` rule.
+    pub preferred_actor_ids: Option<Vec<ID>>,
 }
 
 #[derive(InputObject)]
@@ -553,6 +585,12 @@ impl VariableMutation {
             )?),
             rollup: Some(input.roll_up.into()),
             weight_variable: Some(input.weight_variable),
+            actor_rule: input.actor_rule.map(Into::into),
+            preferred_actor_ids: input
+                .preferred_actor_ids
+                .as_deref()
+                .map(|r| parse_ids("preferredActorIds", r))
+                .transpose()?,
         };
         Ok(VariableGql(
             ctx.app()?.create_variable(caller, input).await.gql()?,
@@ -589,6 +627,12 @@ impl VariableMutation {
             weight_variable: input
                 .weight_variable
                 .map(|w| Some(w).filter(|w| !w.trim().is_empty())),
+            actor_rule: input.actor_rule.map(Into::into),
+            preferred_actor_ids: input
+                .preferred_actor_ids
+                .as_deref()
+                .map(|r| parse_ids("preferredActorIds", r))
+                .transpose()?,
         };
         Ok(VariableGql(
             ctx.app()?

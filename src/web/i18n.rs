@@ -121,6 +121,17 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Provenance of each value",
     ),
     ("who", "Quién lo aportó", "Given by"),
+    ("reason", "Motivo", "Reason"),
+    (
+        "actor_rule",
+        "Valores de varios actores",
+        "Values from several actors",
+    ),
+    (
+        "adjustments",
+        "Ajustes por doble conteo",
+        "De-duplication adjustments",
+    ),
     ("when", "Cuándo", "When"),
     ("evidence", "Evidencia", "Evidence"),
     ("approved_by", "Aprobado por", "Approved by"),

@@ -9,6 +9,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use crate::app::{
     Ayni, EcosystemPage, EcosystemPageQuery, ImpactsPage, IndicatorPage, ObjectiveView,
 };
+use crate::domain::actor_rule::ActorRuleKind;
 use crate::domain::causal::{CausalCheck, Verdict};
 use crate::domain::impact::{Scenario, VecStatus};
 use crate::domain::scoring::{Direction, Status};
@@ -342,6 +343,45 @@ pub async fn ecosystem(
     )))
 }
 
+/// How several actors' values of one cell combine, in one sentence.
+fn actor_rule_sentence(lang: Lang, rule: ActorRuleKind, preferred: &[String]) -> String {
+    let es = lang == Lang::Es;
+    match rule {
+        ActorRuleKind::Sum => if es {
+            "se suman las partes de cada actor (menos los ajustes por doble conteo)"
+        } else {
+            "the actors' parts add up (less any de-duplication adjustment)"
+        }
+        .into(),
+        ActorRuleKind::Mean => if es {
+            "cuenta el promedio de los valores de los actores"
+        } else {
+            "the mean of the actors' values counts"
+        }
+        .into(),
+        ActorRuleKind::Max => if es {
+            "cuenta el mayor de los valores de los actores"
+        } else {
+            "the largest of the actors' values counts"
+        }
+        .into(),
+        ActorRuleKind::Latest => if es {
+            "cuenta el valor aprobado más recientemente; los de los demás actores siguen publicados abajo"
+        } else {
+            "the most recently approved value counts; the other actors' values stay published below"
+        }
+        .into(),
+        ActorRuleKind::Preferred => {
+            let list = preferred.join(" → ");
+            if es {
+                format!("cuenta el primer actor con un valor aprobado, en este orden: {list}")
+            } else {
+                format!("the first actor with an approved value counts, in this order: {list}")
+            }
+        }
+    }
+}
+
 /// The causal check in one plain sentence: pairs, correlation, lag, corrected p-value, and
 /// what it does not show.
 fn check_sentence(lang: Lang, c: &CausalCheck) -> String {
@@ -404,7 +444,10 @@ pub async fn indicator(
         territory_period,
         values,
         open_challenges,
+        preferred,
+        adjustments,
     } = app(&data).portal_indicator(&slug, &code).await?;
+    let rule = actor_rule_sentence(lang, indicator.definition.actor_rule.kind(), &preferred);
     let ind = &indicator.definition;
     let bars: Vec<(String, f64)> = by_territory
         .iter()
@@ -484,6 +527,9 @@ pub async fn indicator(
                 }
                 dt { (lang.t("source")) } dd { (ind.source) }
                 dt { (lang.t("responsible")) } dd { (responsible.join(", ")) }
+                @if responsible.len() > 1 || !preferred.is_empty() {
+                    dt { (lang.t("actor_rule")) } dd #actor-rule { (rule) }
+                }
                 dt { (lang.t("baseline")) } dd { (num(indicator.baseline_value)) " (" (indicator.baseline_period.map_or_else(|| "–".to_string(), |p| p.to_string())) ")" }
             }
             h3 { (lang.t("targets")) }
@@ -545,6 +591,15 @@ pub async fn indicator(
                             }
                             td.num { @if let Some(seq) = m.audit_seq { a href=(format!("/api/v1/audit/proof?from={seq}&limit=1")) { (seq) } } }
                         }
+                    } }
+                } }
+            }
+            @if !adjustments.is_empty() {
+                h3 { (lang.t("adjustments")) }
+                div.table-wrap { table #adjustments {
+                    thead { tr { th { (lang.t("period")) } th { (lang.t("territory")) } th.num { (lang.t("value")) } th { (lang.t("reason")) } } }
+                    tbody { @for a in &adjustments {
+                        tr { td { (a.period.to_string()) } td { (territory_name(&a.territory)) } td.num { (fmt_num(a.value)) } td { (a.reason) } }
                     } }
                 } }
             }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod actor_rules;
 mod admin;
 mod audit_path;
 mod audit_v1;

@@ -434,6 +434,7 @@ async fn every_column_is_in_an_audit_state(app: &TestApp) {
         ("indicator_beneficiary", "indicator_beneficiaries"),
         ("vec", "vecs"),
         ("development", "developments"),
+        ("adjustment", "adjustments"),
     ];
     let postgres = app.backend == crate::helpers::Backend::Postgres;
     let (columns, states) = app.direct(move |c| {

@@ -10,6 +10,7 @@ use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use crate::db::audit_state::IndicatorWithResponsibles;
 use crate::db::schema::{indicator_inputs, indicator_responsibles, indicators, targets};
 use crate::db::{DbConnection, StoreError, WriteTx};
+use crate::domain::actor_rule::ActorRule;
 use crate::domain::scoring::{Aggregation, Direction, IndicatorSpec, Point, Thresholds};
 use crate::domain::{
     DirectionKind, IndicatorDefinition, MetricCategory, Period, PeriodType, SharedValueForm,
@@ -54,6 +55,7 @@ type DefinitionSelection = (
     indicators::shared_value_form,
     indicators::metric_category,
     indicators::formula,
+    indicators::actor_rule,
 );
 
 type DefinitionSql = (
@@ -74,6 +76,7 @@ type DefinitionSql = (
     Nullable<Text>,
     Nullable<Text>,
     Nullable<Text>,
+    Text,
 );
 
 type DefinitionRow = (
@@ -94,6 +97,7 @@ type DefinitionRow = (
     Option<SharedValueForm>,
     Option<MetricCategory>,
     Option<String>,
+    ActorRule,
 );
 
 impl<DB: Backend> Selectable<DB> for IndicatorDefinition {
@@ -118,6 +122,7 @@ impl<DB: Backend> Selectable<DB> for IndicatorDefinition {
             indicators::shared_value_form,
             indicators::metric_category,
             indicators::formula,
+            indicators::actor_rule,
         )
     }
 }
@@ -150,6 +155,7 @@ where
             shared_value_form: r.14,
             metric_category: r.15,
             formula: r.16,
+            actor_rule: r.17,
         })
     }
 }
@@ -173,6 +179,7 @@ type DefinitionColumns<'a> = (
     dsl::Eq<indicators::shared_value_form, Option<&'static str>>,
     dsl::Eq<indicators::metric_category, Option<&'static str>>,
     dsl::Eq<indicators::formula, Option<&'a str>>,
+    dsl::Eq<indicators::actor_rule, String>,
 );
 
 /// The definition's columns with their values, for inserts and updates alike.
@@ -196,6 +203,7 @@ fn definition_columns(d: &IndicatorDefinition) -> DefinitionColumns<'_> {
         indicators::shared_value_form.eq(d.shared_value_form.map(SharedValueForm::as_str)),
         indicators::metric_category.eq(d.metric_category.map(MetricCategory::as_str)),
         indicators::formula.eq(d.formula.as_deref()),
+        indicators::actor_rule.eq(d.actor_rule.to_string()),
     )
 }
 
@@ -617,4 +625,21 @@ pub fn all_with_responsibles(
 
 pub fn all_targets(conn: &mut DbConnection) -> Result<Vec<Target>, StoreError> {
     Ok(targets::table.select(Target::as_select()).load(conn)?)
+}
+
+/// The actor rules of these indicators.
+pub fn actor_rules(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, ActorRule>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            indicators::table
+                .filter(indicators::id.eq_any(chunk))
+                .select((indicators::id, indicators::actor_rule))
+                .load::<(i64, ActorRule)>(conn)?,
+        );
+    }
+    Ok(out)
 }

@@ -2,6 +2,7 @@
 //! [`WriteTx`](super::WriteTx) and record their audit entry themselves.
 
 pub mod actor;
+pub mod adjustment;
 pub mod challenge;
 pub mod ecosystem;
 pub mod hybrid;

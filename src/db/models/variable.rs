@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{ecosystem_variables, imports, variables};
 use crate::db::{DbConnection, StoreError, WriteTx};
+use crate::domain::actor_rule::ActorRule;
 use crate::domain::variable::VariableRule;
 use crate::domain::{Availability, PeriodType, RollUp, SourceKind, TerritoryLevel};
 
@@ -34,6 +35,8 @@ pub struct Variable {
     pub weight_variable_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// How several actors' observations of one cell combine.
+    pub actor_rule: ActorRule,
 }
 
 impl Variable {
@@ -80,6 +83,7 @@ pub struct VariableFields {
     pub responsible_actor_id: Option<i64>,
     pub rollup: RollUp,
     pub weight_variable_id: Option<i64>,
+    pub actor_rule: ActorRule,
 }
 
 #[derive(Insertable, AsChangeset)]
@@ -101,6 +105,7 @@ struct Editable<'a> {
     rollup: &'static str,
     weight_variable_id: Option<i64>,
     updated_at: NaiveDateTime,
+    actor_rule: String,
 }
 
 impl<'a> Editable<'a> {
@@ -122,6 +127,7 @@ impl<'a> Editable<'a> {
             rollup: f.rollup.as_str(),
             weight_variable_id: f.weight_variable_id,
             updated_at: now,
+            actor_rule: f.actor_rule.to_string(),
         }
     }
 }
@@ -437,4 +443,21 @@ pub fn import_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Import>, 
 
 pub fn all_imports(conn: &mut DbConnection) -> Result<Vec<Import>, StoreError> {
     Ok(imports::table.select(Import::as_select()).load(conn)?)
+}
+
+/// The actor rules of these variables.
+pub fn actor_rules(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, ActorRule>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            variables::table
+                .filter(variables::id.eq_any(chunk))
+                .select((variables::id, variables::actor_rule))
+                .load::<(i64, ActorRule)>(conn)?,
+        );
+    }
+    Ok(out)
 }

@@ -160,11 +160,14 @@ pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measureme
         new.territory.as_str(),
         new.disaggregation.as_str(),
     );
+    // Each actor keeps its own series of revisions in a cell.
+    let actor = new.actor_id;
     let series = |key: &(Subject, String, &str, &str)| {
         of_subject(measurements::table.into_boxed(), key.0)
             .filter(measurements::period.eq(key.1.clone()))
             .filter(measurements::territory.eq(key.2.to_string()))
             .filter(measurements::disaggregation.eq(key.3.to_string()))
+            .filter(measurements::actor_id.eq(actor))
     };
     let last: Option<i32> = series(&key)
         .select(diesel::dsl::max(measurements::revision))
@@ -293,33 +296,92 @@ pub fn list(
     .load(conn)?)
 }
 
-/// `(indicator_id, period, value, measurement id)` of the counted totals at `territory` for these
-/// indicators, with periods ending by `until` and starting on or after `since`.
-pub fn counted_totals(
+/// Where the counted values are looked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// This territory only.
+    At(&'a str),
+    /// This territory and every territory inside it (ubigeo prefix; `""` is everywhere).
+    Within(&'a str),
+}
+
+/// One actor's counted total (no disaggregation) in a cell: what an actor rule combines.
+#[derive(Debug, Clone)]
+pub struct CountedPart {
+    /// The indicator's or variable's id.
+    pub subject: i64,
+    pub period: Period,
+    pub territory: String,
+    pub part: crate::domain::actor_rule::Part,
+}
+
+/// `(indicator, variable, period, territory, actor, value, approved at, id)`.
+type CountedRow = (
+    Option<i64>,
+    Option<i64>,
+    Period,
+    String,
+    i64,
+    f64,
+    Option<NaiveDateTime>,
+    i64,
+);
+
+/// The counted totals of these indicators or variables in `scope`, each actor's apart, with
+/// periods ending by `until` and starting on or after `since`.
+pub fn counted_parts(
     conn: &mut DbConnection,
-    indicator_ids: &[i64],
-    territory: &str,
+    subjects: Subjects<'_>,
+    scope: Scope<'_>,
     since: Option<&str>,
     until: &str,
-) -> Result<Vec<(i64, String, f64, i64)>, StoreError> {
-    let mut q = of_subjects(
-        measurements::table.into_boxed(),
-        Subjects::Indicators(indicator_ids),
-    )
-    .filter(measurements::counted.eq(true))
-    .filter(measurements::territory.eq(territory.to_string()))
-    .filter(measurements::disaggregation.eq(""))
-    .filter(measurements::period_end.le(until.to_string()));
+) -> Result<Vec<CountedPart>, StoreError> {
+    let mut q = of_subjects(measurements::table.into_boxed(), subjects)
+        .filter(measurements::counted.eq(true))
+        .filter(measurements::disaggregation.eq(""))
+        .filter(measurements::period_end.le(until.to_string()));
+    q = match scope {
+        Scope::At(t) => q.filter(measurements::territory.eq(t.to_string())),
+        Scope::Within("") => q,
+        Scope::Within(t) => q.filter(measurements::territory.like(format!("{t}%"))),
+    };
     if let Some(since) = since {
         q = q.filter(measurements::period_start.ge(since.to_string()));
     }
-    Ok(q.select((
-        measurements::indicator_id.assume_not_null(),
-        measurements::period,
-        measurements::value,
-        measurements::id,
-    ))
-    .load(conn)?)
+    let rows: Vec<CountedRow> = q
+        .select((
+            measurements::indicator_id,
+            measurements::variable_id,
+            measurements::period,
+            measurements::territory,
+            measurements::actor_id,
+            measurements::value,
+            measurements::reviewed_at,
+            measurements::id,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(
+            |(indicator, variable, period, territory, actor_id, value, approved_at, id)| {
+                let subject = indicator.or(variable).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "measurement {id} is of neither an indicator nor a variable"
+                    ))
+                })?;
+                Ok(CountedPart {
+                    subject,
+                    period,
+                    territory,
+                    part: crate::domain::actor_rule::Part {
+                        actor_id,
+                        value,
+                        approved_at,
+                        measurement_id: id,
+                    },
+                })
+            },
+        )
+        .collect()
 }
 
 /// The latest approval time among these indicators' values, if any.
@@ -351,44 +413,22 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Measurement>, 
         .load(conn)?)
 }
 
-/// `(variable_id, period, territory, value)` of the counted totals of these variables at
-/// `territory` or inside it, for periods ending by `until`.
-pub fn counted_of_variables(
-    conn: &mut DbConnection,
-    variable_ids: &[i64],
-    territory: &str,
-    until: &str,
-) -> Result<Vec<(i64, String, String, f64)>, StoreError> {
-    Ok(of_subjects(
-        measurements::table.into_boxed(),
-        Subjects::Variables(variable_ids),
-    )
-    .filter(measurements::counted.eq(true))
-    .filter(measurements::territory.like(format!("{territory}%")))
-    .filter(measurements::disaggregation.eq(""))
-    .filter(measurements::period_end.le(until.to_string()))
-    .select((
-        measurements::variable_id.assume_not_null(),
-        measurements::period,
-        measurements::territory,
-        measurements::value,
-    ))
-    .load(conn)?)
-}
-
 /// A total series of a variable: `(variable_id, period, territory)`.
 pub type SeriesKey = (i64, String, String);
 
-/// The latest revision of each total series of these variables: `(revision, value, status)`.
+/// The latest revision of each total series of these variables that `actor` reports:
+/// `(revision, value, status)`.
 pub fn latest_of_variables(
     conn: &mut DbConnection,
     variable_ids: &[i64],
+    actor: i64,
 ) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
     let mut out = std::collections::HashMap::new();
     for chunk in variable_ids.chunks(500) {
         let rows: Vec<(i64, String, String, i32, f64, String)> =
             of_subjects(measurements::table.into_boxed(), Subjects::Variables(chunk))
                 .filter(measurements::disaggregation.eq(""))
+                .filter(measurements::actor_id.eq(actor))
                 .select((
                     measurements::variable_id.assume_not_null(),
                     measurements::period,

@@ -8,8 +8,8 @@ use diesel::prelude::*;
 
 use super::{Measurement, of_subject, require};
 
-/// Approves a submitted revision and makes the latest approved revision of its series the
-/// counted one. Returns the approved row.
+/// Approves a submitted revision and makes the latest approved revision of its series (its
+/// actor's, in its cell) the counted one. Returns the approved row.
 pub fn approve(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measurement, StoreError> {
     let now = tx.now();
     let reviewer = tx.author().user_id;
@@ -19,6 +19,7 @@ pub fn approve(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measurement
         .filter(measurements::period.eq(before.period.to_string()))
         .filter(measurements::territory.eq(&before.territory))
         .filter(measurements::disaggregation.eq(&before.disaggregation))
+        .filter(measurements::actor_id.eq(before.actor_id))
         .select(Measurement::as_select())
         .load(tx.conn())?;
     let ids: Vec<i64> = series.iter().map(|m| m.id).collect();
