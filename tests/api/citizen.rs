@@ -6,6 +6,7 @@ use std::process::Command;
 
 use crate::both_backends;
 use crate::helpers::TestApp;
+use crate::helpers::manual::block_containing;
 use crate::scorecard_support::{approve_one_more, seeded_with_values};
 use crate::trust::{disable_audit_triggers, sql};
 
@@ -17,24 +18,8 @@ const DOCUMENTED_HOST: &str = "https://ayni.example.pe";
 
 /// The first fenced block of `language` in the manual that contains `marker`, unindented.
 fn block(language: &str, marker: &str) -> String {
-    let fence = format!("```{language}");
-    let mut lines = MANUAL.lines();
-    while let Some(line) = lines.next() {
-        if line.trim_start() != fence {
-            continue;
-        }
-        let indent = line.len() - line.trim_start().len();
-        let body: Vec<&str> = lines
-            .by_ref()
-            .take_while(|l| l.trim_start() != "```")
-            .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
-            .collect();
-        let text = body.join("\n");
-        if text.contains(marker) {
-            return text;
-        }
-    }
-    panic!("docs/trust.md has no {language} block with '{marker}'")
+    block_containing(MANUAL, language, marker)
+        .unwrap_or_else(|| panic!("docs/trust.md has no {language} block with '{marker}'"))
 }
 
 async fn head(app: &TestApp) -> (i64, String) {

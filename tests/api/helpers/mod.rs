@@ -1,6 +1,7 @@
 //! The test harness: the real application on port 0, over real SQLite files or a real
 //! PostgreSQL server, spoken to over HTTP.
 
+pub mod manual;
 pub mod postgres;
 
 use std::time::Duration;
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 use ayni::app::{Ayni, Caller, NewActorInput, NewUserInput};
 use ayni::config::{DatabaseUrl, Settings};
 use ayni::domain::{ActorKind, Role};
+use ayni::seed::DemoAdmin;
 use ayni::startup::Application;
 
 /// The signing secret test apps use, so tests can forge tokens of their own.
@@ -76,6 +78,8 @@ pub struct TestApp {
     pub address: String,
     pub app: Ayni,
     pub client: awc::Client,
+    /// The demo administrator, when the app started with the demo data.
+    pub demo_admin: Option<DemoAdmin>,
     _sqlite_dir: Option<tempfile::TempDir>,
 }
 
@@ -119,6 +123,7 @@ impl TestApp {
             .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         let app = application.app().clone();
+        let demo_admin = application.demo_admin().cloned();
         actix_web::rt::spawn(application.run_until_stopped());
         TestApp {
             backend,
@@ -128,6 +133,7 @@ impl TestApp {
             client: awc::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .finish(),
+            demo_admin,
             _sqlite_dir: dir,
         }
     }
