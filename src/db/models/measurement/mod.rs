@@ -348,7 +348,9 @@ pub fn counted_parts(
     if let Some(since) = since {
         q = q.filter(measurements::period_start.ge(since.to_string()));
     }
+    // In id order: each cell's parts in the order they were submitted.
     let rows: Vec<CountedRow> = q
+        .order(measurements::id.asc())
         .select((
             measurements::indicator_id,
             measurements::variable_id,
