@@ -856,22 +856,17 @@ fn build_scorecard(
     let mut by_perspective: HashMap<i64, Vec<ObjectiveCard>> = HashMap::new();
     for o in objectives {
         let cards = by_objective.remove(&o.id).unwrap_or_default();
+        // Each indicator counts with its performance against the plan, clamped to [0, 1].
         let scores: Vec<Score> = cards
             .iter()
-            .map(|c| {
-                Score::indicator(
-                    c.indicator.definition.weight,
-                    c.evaluation.progress,
-                    Some(1.0),
-                )
-            })
+            .map(|c| Score::indicator(c.indicator.definition.weight, c.evaluation.performance))
             .collect();
         let score = Score::combine(o.weight, &scores);
         by_perspective
             .entry(o.perspective_id)
             .or_default()
             .push(ObjectiveCard {
-                status: Status::from_progress(Thresholds::default(), score.score),
+                status: Status::from_performance(Thresholds::default(), score.score),
                 score,
                 objective: o.into(),
                 indicators: cards,
@@ -883,7 +878,7 @@ fn build_scorecard(
         let scores: Vec<Score> = objectives.iter().map(|o| o.score).collect();
         let score = Score::combine(1.0, &scores);
         cards.push(PerspectiveCard {
-            status: Status::from_progress(Thresholds::default(), score.score),
+            status: Status::from_performance(Thresholds::default(), score.score),
             score,
             perspective: p.into(),
             objectives,
@@ -893,7 +888,7 @@ fn build_scorecard(
     Ok(Scorecard {
         ecosystem: eco.into(),
         period: at,
-        status: Status::from_progress(Thresholds::default(), score.score),
+        status: Status::from_performance(Thresholds::default(), score.score),
         score,
         perspectives: cards,
     })

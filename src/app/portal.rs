@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 
 use crate::domain::causal::CausalCheck;
 use crate::domain::impact::{CumulativePoint, Scenario, Threshold, VecKind};
-use crate::domain::scoring::{Evaluation, Score, Status};
+use crate::domain::scoring::{Direction, Evaluation, Score, Status};
 use crate::domain::shared_value::{HybridPoint, HybridRelation, HybridStatus};
 use crate::domain::{ChallengeStatus, MeasurementStatus, Period};
 use crate::export::map::MapDocument;
@@ -107,6 +107,10 @@ pub struct IndicatorView {
     pub name: String,
     pub unit: String,
     pub formula: Option<String>,
+    /// Which way is better (a `RANGE` indicator's band is shown with its values).
+    pub direction: Direction,
+    /// The baseline's value, to tell a regression below it.
+    pub baseline: Option<f64>,
     pub evaluation: Evaluation,
 }
 
@@ -422,6 +426,8 @@ fn perspective_views(
                             name: i.indicator.definition.name.clone(),
                             unit: i.indicator.definition.unit.clone(),
                             formula: i.indicator.definition.formula.clone(),
+                            direction: i.indicator.definition.direction,
+                            baseline: i.baseline.map(|b| b.value),
                             evaluation: i.evaluation,
                         })
                         .collect(),

@@ -1,5 +1,5 @@
 //! Shared value: hybrid metrics with their causal check and adoption, indicator beneficiaries,
-//! the per-form/category/theme/actor view of progress, and the data check of the strategy
+//! the per-form/category/theme/actor view of performance, and the data check of the strategy
 //! map's cause-effect links.
 
 use std::collections::{BTreeMap, HashMap};
@@ -60,7 +60,7 @@ pub struct ShareGroup {
 #[derive(Debug, Clone)]
 pub struct ActorShare {
     pub actor: model::Actor,
-    /// Indicators the actor is responsible for, and their progress.
+    /// Indicators the actor is responsible for, and their performance against the plan.
     pub contributes: ShareGroup,
     /// Indicators whose value reaches the actor (by its kind or by name).
     pub receives: ShareGroup,
@@ -86,14 +86,14 @@ pub struct LinkEvidence {
     pub periods: Vec<Period>,
 }
 
-fn groups(items: &[IndicatorShare<String>], ids: &[i64], cap: Option<f64>) -> Vec<ShareGroup> {
+fn groups(items: &[IndicatorShare<String>], ids: &[i64]) -> Vec<ShareGroup> {
     let mut members: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for (item, id) in items.iter().zip(ids) {
         for k in &item.keys {
             members.entry(k.clone()).or_default().push(*id);
         }
     }
-    group_scores(items, cap)
+    group_scores(items)
         .into_iter()
         .map(|(key, score)| ShareGroup {
             indicator_ids: members.remove(&key).unwrap_or_default(),
@@ -403,7 +403,7 @@ impl Ayni {
                 let beneficiaries = hybrid::of_indicators(c, &ids)?;
                 let share = |keys: Vec<String>, card: &super::IndicatorCard| IndicatorShare {
                     weight: card.indicator.definition.weight,
-                    progress: card.evaluation.progress,
+                    performance: card.evaluation.performance,
                     keys,
                 };
                 let by = |key: &dyn Fn(&model::Objective, &model::Indicator) -> Vec<String>| {
@@ -411,7 +411,7 @@ impl Ayni {
                         .iter()
                         .map(|(o, i)| share(key(o, &i.indicator), i))
                         .collect();
-                    groups(&items, &ids, Some(1.0))
+                    groups(&items, &ids)
                 };
                 let by_form = by(&|_, i| {
                     i.definition
@@ -443,8 +443,7 @@ impl Ayni {
                         .map(|i| {
                             Score::indicator(
                                 i.indicator.definition.weight,
-                                i.evaluation.progress,
-                                Some(1.0),
+                                i.evaluation.performance,
                             )
                         })
                         .collect();
@@ -544,10 +543,19 @@ fn compute_link_evidence(
     let periods: Vec<Period> = (*first..=*last)
         .filter_map(|y| Period::new(PeriodType::Yearly, y, 1))
         .collect();
+    // The check correlates how far each objective has come toward its targets: its
+    // indicators' progress (share of the whole gap closed, clamped to [0, 1]), weighted as in
+    // the scorecard. Not the scorecard's score: performance is measured against a plan that
+    // moves every year and saturates at 1 when on plan, so it carries no trend to correlate.
     let mut scores: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
     for card in scorecards_in(c, ecosystem_id, &periods)? {
         for o in card.perspectives.iter().flat_map(|x| &x.objectives) {
-            if let Some(s) = o.score.score {
+            let progress: Vec<Score> = o
+                .indicators
+                .iter()
+                .map(|i| Score::indicator(i.indicator.definition.weight, i.evaluation.progress))
+                .collect();
+            if let Some(s) = Score::combine(o.objective.weight, &progress).score {
                 scores
                     .entry(o.objective.id)
                     .or_default()

@@ -1,6 +1,8 @@
 //! The scorecard's arithmetic (DESIGN.md, *Computations*): the actual value of an indicator
-//! for a period, progress, attainment, the expected trajectory, on-track, status, and the
-//! weighted roll-up indicator → objective → perspective → ecosystem with coverage.
+//! for a period, the planned (expected) trajectory, performance against the plan, progress,
+//! attainment, on-track, status, and the weighted roll-up indicator → objective → perspective
+//! → ecosystem with coverage. Status and roll-ups follow performance, so a status always
+//! agrees with the plan: an indicator on track is green.
 //! Pure functions of their inputs, unit-tested with hand-worked numbers.
 
 use serde::Serialize;
@@ -127,7 +129,8 @@ impl Aggregation {
     }
 }
 
-/// Status on progress: green at or above `green`, amber at or above `amber`, else red.
+/// Status on performance against the plan: green at or above `green`, amber at or above
+/// `amber`, else red.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Thresholds {
     pub green: f64,
@@ -167,11 +170,15 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn from_progress(thresholds: Thresholds, progress: Option<f64>) -> Status {
-        match progress {
+    /// The status of a performance (an indicator's) or of a roll-up score. A threshold above
+    /// 1 counts as 1: performance 1 is exactly on plan, and on plan is always green.
+    pub fn from_performance(thresholds: Thresholds, performance: Option<f64>) -> Status {
+        let green = thresholds.green.min(1.0);
+        let amber = thresholds.amber.min(green);
+        match performance {
             None => Status::NoData,
-            Some(p) if p >= thresholds.green => Status::Green,
-            Some(p) if p >= thresholds.amber => Status::Amber,
+            Some(p) if p >= green => Status::Green,
+            Some(p) if p >= amber => Status::Amber,
             Some(_) => Status::Red,
         }
     }
@@ -275,6 +282,31 @@ pub fn progress(direction: Direction, baseline: f64, target: f64, actual: f64) -
     (actual - baseline) / (target - baseline)
 }
 
+/// Performance against the plan at a period: (a − b) / (p − b), the share of the *planned*
+/// improvement achieved, where p is the planned (expected) value for the period. 1 means on
+/// plan, above 1 ahead of plan, below 0 worse than the baseline.
+///
+/// When the plan asks for no improvement by then (p = b, or a plan that moves against the
+/// indicator's direction): 1 if the actual is at or beyond the planned value in the
+/// indicator's direction, else 0. `Range` indicators: 1 inside the bounds, and outside the
+/// attainment's linear falloff (by the width of the range, floored at 0), whatever the plan.
+///
+/// Whenever the actual is at or beyond the planned value (on track), performance ≥ 1.
+pub fn performance(direction: Direction, baseline: f64, planned: f64, actual: f64) -> f64 {
+    let planned_gain = match direction {
+        Direction::Range { .. } => return range_attainment(direction, actual),
+        Direction::Increase => planned - baseline,
+        Direction::Decrease => baseline - planned,
+    };
+    if planned_gain > 0.0 {
+        (actual - baseline) / (planned - baseline)
+    } else if direction.at_or_beyond(actual, planned) {
+        1.0
+    } else {
+        0.0
+    }
+}
+
 fn range_attainment(direction: Direction, a: f64) -> f64 {
     let Direction::Range { lower, upper } = direction else {
         return 0.0;
@@ -314,7 +346,11 @@ pub fn on_track(direction: Direction, actual: f64, expected: f64) -> bool {
 pub struct Evaluation {
     pub actual: Option<f64>,
     pub target: Option<Point>,
+    /// The planned value for the period (the expected trajectory).
     pub expected: Option<f64>,
+    /// Performance against the plan; the status and the roll-ups follow it.
+    pub performance: Option<f64>,
+    /// Share of the whole gap from the baseline to the (next) target that is closed.
     pub progress: Option<f64>,
     pub attainment: Option<f64>,
     pub status: Status,
@@ -330,6 +366,14 @@ pub fn evaluate(spec: &IndicatorSpec, observations: &[Point], at: &Period) -> Ev
         (Some(a), Some(b), Some(t), d) => Some(progress(d, b.value, t.value, a)),
         _ => None,
     };
+    // Without a target there is no plan to perform against (as for progress).
+    let performance = match (actual, spec.baseline, expected, target, spec.direction) {
+        (Some(a), _, _, _, Direction::Range { .. }) => {
+            Some(performance(spec.direction, 0.0, 0.0, a))
+        }
+        (Some(a), Some(b), Some(p), Some(_), d) => Some(performance(d, b.value, p, a)),
+        _ => None,
+    };
     let attainment = match (actual, target) {
         (Some(a), Some(t)) => attainment(spec.direction, t.value, a),
         (Some(a), None) if matches!(spec.direction, Direction::Range { .. }) => {
@@ -341,13 +385,41 @@ pub fn evaluate(spec: &IndicatorSpec, observations: &[Point], at: &Period) -> Ev
         actual,
         target,
         expected,
+        performance,
         progress,
         attainment,
-        status: Status::from_progress(spec.thresholds, progress),
+        status: Status::from_performance(spec.thresholds, performance),
         on_track: match (actual, expected) {
             (Some(a), Some(e)) => Some(on_track(spec.direction, a, e)),
             _ => None,
         },
+    }
+}
+
+/// What a reader is told in words beside an indicator's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Remark {
+    /// Performance above 1: ahead of the plan for the period.
+    AheadOfPlan,
+    /// The actual is worse than the baseline in the indicator's direction.
+    BelowBaseline,
+}
+
+impl Remark {
+    /// The remark for an evaluation, if any: a regression below the baseline first (it is
+    /// what a reader must not miss), else over-achievement. `RANGE` indicators have neither
+    /// (inside the bounds is all there is to say, and their status tells it).
+    pub fn of(direction: Direction, baseline: Option<f64>, e: &Evaluation) -> Option<Remark> {
+        if matches!(direction, Direction::Range { .. }) {
+            return None;
+        }
+        let actual = e.actual?;
+        if baseline.is_some_and(|b| !direction.at_or_beyond(actual, b)) {
+            return Some(Remark::BelowBaseline);
+        }
+        e.performance
+            .filter(|p| *p > 1.0)
+            .map(|_| Remark::AheadOfPlan)
     }
 }
 
@@ -362,13 +434,14 @@ pub struct Score {
 }
 
 impl Score {
-    /// An indicator's contribution: its progress, capped (default 1) so over-achievement on
-    /// one indicator cannot hide another's shortfall.
-    pub fn indicator(weight: f64, progress: Option<f64>, cap: Option<f64>) -> Score {
+    /// An indicator's contribution: its performance clamped to [0, 1], so over-achievement on
+    /// one indicator cannot hide another's shortfall, and a value worse than the baseline
+    /// (or a bad one) cannot pull a score below 0: every roll-up stays within [0, 1].
+    pub fn indicator(weight: f64, performance: Option<f64>) -> Score {
         Score {
             weight,
-            score: progress.map(|p| cap.map_or(p, |c| p.min(c))),
-            with_data: usize::from(progress.is_some()),
+            score: performance.map(|p| if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) }),
+            with_data: usize::from(performance.is_some()),
             total: 1,
         }
     }
@@ -592,32 +665,99 @@ mod tests {
     }
 
     #[test]
-    fn evaluation_gives_status_and_on_track() {
+    fn performance_measures_against_the_plan_in_both_directions() {
+        // Water coverage 60 → 80; planned 70.01 at the end of 2024, actual 71 → 11/10.01.
+        assert!(close(
+            performance(Direction::Increase, 60.0, 70.01, 71.0),
+            11.0 / 10.01
+        ));
+        // Anaemia 40 → 20; planned 30, actual 33 → (33-40)/(30-40) = 0.7.
+        assert!(close(
+            performance(Direction::Decrease, 40.0, 30.0, 33.0),
+            0.7
+        ));
+        // Worse than the baseline is negative (the roll-up floors it at 0).
+        assert!(close(
+            performance(Direction::Decrease, 22.1, 20.6, 22.3),
+            -0.2 / 1.5
+        ));
+        // The plan asks for no change yet: at or beyond it is 1, behind it 0.
+        assert_eq!(performance(Direction::Increase, 50.0, 50.0, 50.0), 1.0);
+        assert_eq!(performance(Direction::Increase, 50.0, 50.0, 49.0), 0.0);
+        assert_eq!(performance(Direction::Decrease, 5.0, 5.0, 4.0), 1.0);
+        assert_eq!(performance(Direction::Decrease, 5.0, 5.0, 6.0), 0.0);
+        // A plan that allows a decline (target below the baseline of an INCREASE indicator).
+        assert_eq!(performance(Direction::Increase, 50.0, 45.0, 46.0), 1.0);
+        assert_eq!(performance(Direction::Increase, 50.0, 45.0, 44.0), 0.0);
+        // RANGE: 1 inside the bounds, the attainment's falloff outside, whatever the plan.
+        let ph = Direction::Range {
+            lower: 6.5,
+            upper: 8.5,
+        };
+        assert_eq!(performance(ph, 0.0, 0.0, 7.0), 1.0);
+        assert!(close(performance(ph, 9.0, 3.0, 9.0), 0.75));
+        assert_eq!(performance(ph, 0.0, 0.0, 1.0), 0.0);
+    }
+
+    #[test]
+    fn evaluation_gives_status_from_performance_and_on_track() {
         let s = spec(
             Direction::Increase,
             Aggregation::Last,
             pt("2022", 60.0),
             vec![pt("2024", 70.0), pt("2026", 90.0)],
         );
-        // 2023: actual 66 vs expected ≈65 → on track; progress toward 70: 6/10 = 0.6 → amber.
+        // 2023: actual 66 vs planned ≈65 (365 of 731 days: 60 + 10·365/731) → on track,
+        // performance 6/4.993 ≈ 1.2 → green; progress toward 70: 6/10 = 0.6.
         let e = evaluate(&s, &[pt("2023", 66.0)], &p("2023"));
         assert_eq!(e.actual, Some(66.0));
+        let planned = 60.0 + 10.0 * 365.0 / 731.0;
+        assert!(close(e.expected.unwrap(), planned));
+        assert!(close(e.performance.unwrap(), 6.0 / (planned - 60.0)));
         assert!(close(e.progress.unwrap(), 0.6));
-        assert_eq!(e.status, Status::Amber);
+        assert_eq!(e.status, Status::Green);
         assert_eq!(e.on_track, Some(true));
         assert!(close(e.attainment.unwrap(), 66.0 / 70.0));
-        // 2024: 69.5 → progress 0.95 green, but behind the expected 70.
+        // 2024: planned 70; 69.5 → performance 9.5/10 = 0.95: green, though behind the plan.
         let e = evaluate(&s, &[pt("2024", 69.5)], &p("2024"));
+        assert!(close(e.performance.unwrap(), 0.95));
         assert_eq!(e.status, Status::Green);
         assert_eq!(e.on_track, Some(false));
+        // 67 → 0.7 amber; 61 → 0.1 red.
+        assert_eq!(
+            evaluate(&s, &[pt("2024", 67.0)], &p("2024")).status,
+            Status::Amber
+        );
         let e = evaluate(&s, &[pt("2024", 61.0)], &p("2024"));
+        assert_eq!(e.status, Status::Red);
+        // Below the baseline: negative performance and progress, red.
+        let e = evaluate(&s, &[pt("2024", 55.0)], &p("2024"));
+        assert!(close(e.performance.unwrap(), -0.5) && close(e.progress.unwrap(), -0.5));
         assert_eq!(e.status, Status::Red);
         let none = evaluate(&s, &[], &p("2024"));
         assert_eq!(
-            (none.actual, none.progress, none.status, none.on_track),
-            (None, None, Status::NoData, None)
+            (
+                none.actual,
+                none.performance,
+                none.progress,
+                none.status,
+                none.on_track
+            ),
+            (None, None, None, Status::NoData, None)
         );
-        // Decrease: anaemia 40 → 20 by 2026; 2024 expected 30, actual 28 → on track.
+        // Before the baseline there is no plan: no performance, no status.
+        let early = evaluate(&s, &[pt("2021", 58.0)], &p("2021"));
+        assert_eq!((early.performance, early.status), (None, Status::NoData));
+        // Without targets there is no plan either.
+        let no_targets = spec(
+            Direction::Increase,
+            Aggregation::Last,
+            pt("2022", 60.0),
+            vec![],
+        );
+        let e = evaluate(&no_targets, &[pt("2024", 65.0)], &p("2024"));
+        assert_eq!((e.performance, e.status), (None, Status::NoData));
+        // Decrease: anaemia 40 → 20 by 2026; 2024 planned ≈30, actual 28 → on track.
         let d = spec(
             Direction::Decrease,
             Aggregation::Last,
@@ -626,37 +766,117 @@ mod tests {
         );
         let e = evaluate(&d, &[pt("2024", 28.0)], &p("2024"));
         assert_eq!(e.on_track, Some(true));
+        assert_eq!(e.status, Status::Green);
+        assert!(e.performance.unwrap() > 1.0);
         assert!(close(e.progress.unwrap(), 0.6));
+        // Thresholds per indicator: green from 0.95, amber from 0.8. 2024: planned ≈30,
+        // actual 31 → performance ≈ 9/10 → amber; a green threshold above 1 counts as 1, so
+        // on plan (28) stays green.
+        let strict = IndicatorSpec {
+            thresholds: Thresholds::parse(0.95, 0.8).unwrap(),
+            ..d.clone()
+        };
+        let e = evaluate(&strict, &[pt("2024", 31.0)], &p("2024"));
+        assert!(e.performance.unwrap() > 0.8 && e.performance.unwrap() < 0.95);
+        assert_eq!(e.status, Status::Amber);
+        let demanding = IndicatorSpec {
+            thresholds: Thresholds::parse(3.0, 2.0).unwrap(),
+            ..d.clone()
+        };
+        let e = evaluate(&demanding, &[pt("2024", 28.0)], &p("2024"));
+        assert_eq!((e.on_track, e.status), (Some(true), Status::Green));
+        // RANGE: pH 6.5–8.5 inside → 1 green; 9.0 → 0.75 amber.
+        let ph = IndicatorSpec {
+            direction: Direction::Range {
+                lower: 6.5,
+                upper: 8.5,
+            },
+            ..spec(
+                Direction::Increase,
+                Aggregation::Last,
+                pt("2022", 7.2),
+                vec![pt("2026", 7.5)],
+            )
+        };
+        let e = evaluate(&ph, &[pt("2024", 8.4)], &p("2024"));
+        assert_eq!(
+            (e.performance, e.status, e.on_track),
+            (Some(1.0), Status::Green, Some(true))
+        );
+        let e = evaluate(&ph, &[pt("2024", 9.0)], &p("2024"));
+        assert!(close(e.performance.unwrap(), 0.75));
+        assert_eq!((e.status, e.on_track), (Status::Amber, Some(false)));
     }
 
     #[test]
-    fn roll_up_is_weighted_capped_and_reports_coverage() {
-        // Objective with three indicators: weights 1, 1, 2; progress 0.5, 1.4 (capped at 1), none.
-        let a = Score::indicator(1.0, Some(0.5), Some(1.0));
-        let b = Score::indicator(1.0, Some(1.4), Some(1.0));
-        let c = Score::indicator(2.0, None, Some(1.0));
+    fn remarks_tell_over_achievement_and_regression() {
+        let s = spec(
+            Direction::Decrease,
+            Aggregation::Last,
+            pt("2022", 22.1),
+            vec![pt("2026", 20.0)],
+        );
+        let at = p("2024");
+        let remark = |v: f64| {
+            Remark::of(
+                s.direction,
+                Some(22.1),
+                &evaluate(&s, &[pt("2024", v)], &at),
+            )
+        };
+        assert_eq!(remark(22.3), Some(Remark::BelowBaseline), "worse than 22.1");
+        assert_eq!(
+            remark(20.0),
+            Some(Remark::AheadOfPlan),
+            "beyond the planned ≈21.05"
+        );
+        assert_eq!(
+            remark(21.5),
+            None,
+            "better than the baseline, behind the plan"
+        );
+        let none = evaluate(&s, &[], &at);
+        assert_eq!(Remark::of(s.direction, Some(22.1), &none), None);
+        let ph = Direction::Range {
+            lower: 6.5,
+            upper: 8.5,
+        };
+        assert_eq!(
+            Remark::of(ph, Some(7.0), &evaluate(&s, &[pt("2024", 22.3)], &at)),
+            None
+        );
+    }
+
+    #[test]
+    fn roll_up_clamps_performance_to_zero_one_and_reports_coverage() {
+        // Objective with three indicators: weights 1, 1, 2; performance 0.5, 1.4 (clamped to
+        // 1), none.
+        let a = Score::indicator(1.0, Some(0.5));
+        let b = Score::indicator(1.0, Some(1.4));
+        let c = Score::indicator(2.0, None);
         let objective = Score::combine(3.0, &[a, b, c]);
         assert!(
             close(objective.score.unwrap(), 0.75),
             "(0.5·1 + 1·1)/2; the missing one is not counted as zero"
         );
         assert!(close(objective.coverage(), 2.0 / 3.0));
-        // Uncapped, the over-achiever would hide the shortfall.
-        let uncapped = Score::combine(
+        // A value far worse than the baseline (performance −34.5) counts as 0, not below.
+        let bad = Score::combine(
             1.0,
             &[
-                Score::indicator(1.0, Some(0.5), None),
-                Score::indicator(1.0, Some(1.4), None),
+                Score::indicator(1.0, Some(-34.5)),
+                Score::indicator(1.0, Some(0.6)),
             ],
         );
-        assert!(close(uncapped.score.unwrap(), 0.95));
+        assert!(close(bad.score.unwrap(), 0.3), "(0 + 0.6)/2");
+        assert_eq!(Score::indicator(1.0, Some(f64::NAN)).score, Some(0.0));
         // Perspective: objective weight 3 score 0.75, objective weight 1 score 0.35.
-        let other = Score::combine(1.0, &[Score::indicator(1.0, Some(0.35), Some(1.0))]);
+        let other = Score::combine(1.0, &[Score::indicator(1.0, Some(0.35))]);
         let perspective = Score::combine(1.0, &[objective, other]);
         assert!(close(perspective.score.unwrap(), (3.0 * 0.75 + 0.35) / 4.0));
         assert!(close(perspective.coverage(), 3.0 / 4.0));
         // No data anywhere: no score, zero coverage.
-        let empty = Score::combine(1.0, &[Score::indicator(1.0, None, Some(1.0))]);
+        let empty = Score::combine(1.0, &[Score::indicator(1.0, None)]);
         assert_eq!((empty.score, empty.coverage()), (None, 0.0));
         assert_eq!(Score::combine(1.0, &[]).coverage(), 0.0);
     }
@@ -667,16 +887,111 @@ mod tests {
         assert!(Thresholds::parse(0.5, 0.6).is_err());
         assert!(Thresholds::parse(f64::NAN, 0.6).is_err());
         assert_eq!(
-            Status::from_progress(Thresholds::default(), Some(0.9)),
+            Status::from_performance(Thresholds::default(), Some(0.9)),
             Status::Green
         );
         assert_eq!(
-            Status::from_progress(Thresholds::default(), Some(0.6)),
+            Status::from_performance(Thresholds::default(), Some(0.6)),
             Status::Amber
         );
         assert_eq!(
-            Status::from_progress(Thresholds::default(), Some(0.59)),
+            Status::from_performance(Thresholds::default(), Some(0.59)),
             Status::Red
         );
+    }
+
+    use proptest::prelude::*;
+
+    fn any_direction() -> impl Strategy<Value = Direction> {
+        prop_oneof![
+            Just(Direction::Increase),
+            Just(Direction::Decrease),
+            (-100.0..100.0f64, 0.0..50.0f64).prop_map(|(lower, width)| Direction::Range {
+                lower,
+                upper: lower + width,
+            }),
+        ]
+    }
+
+    fn any_year_period() -> impl Strategy<Value = Period> {
+        (2018i32..2034, 0usize..3, 1u32..=4).prop_map(|(y, k, i)| match k {
+            0 => p(&y.to_string()),
+            1 => p(&format!("{y}S{}", (i - 1) % 2 + 1)),
+            _ => p(&format!("{y}Q{i}")),
+        })
+    }
+
+    fn any_spec() -> impl Strategy<Value = IndicatorSpec> {
+        (
+            any_direction(),
+            prop_oneof![Just(Aggregation::Last), Just(Aggregation::Sum)],
+            (0.0..=3.0f64, 0.0..=3.0f64).prop_map(|(a, g)| Thresholds {
+                green: a.max(g),
+                amber: a.min(g),
+            }),
+            2015i32..2025,
+            -1000.0..1000.0f64,
+            prop::collection::vec((1i32..8, -1000.0..1000.0f64), 0..4),
+        )
+            .prop_map(|(direction, aggregation, thresholds, year, base, steps)| {
+                let mut y = year;
+                let targets = steps
+                    .into_iter()
+                    .map(|(dy, v)| {
+                        y += dy;
+                        pt(&y.to_string(), v)
+                    })
+                    .collect();
+                IndicatorSpec {
+                    direction,
+                    aggregation,
+                    thresholds,
+                    baseline: Some(pt(&year.to_string(), base)),
+                    targets,
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The invariant: an indicator on track is never RED or AMBER, and its
+        /// performance is at least 1.
+        #[test]
+        fn on_track_is_never_red_or_amber(
+            s in any_spec(),
+            at in any_year_period(),
+            own in -2000.0..2000.0f64,
+            obs in prop::collection::vec((any_year_period(), -2000.0..2000.0f64), 0..5),
+        ) {
+            // A value for the period itself, so that most cases have an actual.
+            let obs: Vec<Point> = obs
+                .into_iter()
+                .map(|(period, value)| Point { period, value })
+                .chain([Point { period: at, value: own }])
+                .collect();
+            let e = evaluate(&s, &obs, &at);
+            if e.on_track == Some(true) && e.performance.is_some() {
+                prop_assert!(e.performance.unwrap() >= 1.0, "{e:?}");
+                prop_assert_eq!(e.status, Status::Green, "{:?}", e);
+            }
+            prop_assert!(e.on_track != Some(true) || !matches!(e.status, Status::Red | Status::Amber), "{e:?}");
+            // Every roll-up input lies in [0, 1].
+            let score = Score::indicator(1.0, e.performance).score;
+            prop_assert!(score.is_none_or(|x| (0.0..=1.0).contains(&x)));
+        }
+
+        /// The same invariant straight on the formula, with the plan's value on either side.
+        #[test]
+        fn at_or_beyond_the_plan_performs_at_least_one(
+            d in any_direction(),
+            b in -1000.0..1000.0f64,
+            planned in -1000.0..1000.0f64,
+            a in -1000.0..1000.0f64,
+        ) {
+            if on_track(d, a, planned) {
+                prop_assert!(performance(d, b, planned, a) >= 1.0);
+            }
+        }
     }
 }

@@ -115,25 +115,22 @@ pub fn may_adopt(check: &CausalCheck, justification: Option<&str>) -> Result<(),
 #[derive(Debug, Clone)]
 pub struct IndicatorShare<K> {
     pub weight: f64,
-    pub progress: Option<f64>,
+    /// Performance against the plan (the roll-up clamps it to [0, 1]).
+    pub performance: Option<f64>,
     /// The groups the indicator belongs to (an indicator may be in several, or none).
     pub keys: Vec<K>,
 }
 
-/// Progress and coverage per group: the weighted mean of each indicator's progress (capped at
-/// `cap`), with the share of indicators that have data, as in the scorecard's roll-up.
-pub fn group_scores<K: Ord + Clone>(
-    items: &[IndicatorShare<K>],
-    cap: Option<f64>,
-) -> BTreeMap<K, Score> {
+/// Score and coverage per group: the weighted mean of each indicator's performance (clamped
+/// to [0, 1]), with the share of indicators that have data, as in the scorecard's roll-up.
+pub fn group_scores<K: Ord + Clone>(items: &[IndicatorShare<K>]) -> BTreeMap<K, Score> {
     let mut groups: BTreeMap<K, Vec<Score>> = BTreeMap::new();
     for item in items {
         for k in &item.keys {
-            groups.entry(k.clone()).or_default().push(Score::indicator(
-                item.weight,
-                item.progress,
-                cap,
-            ));
+            groups
+                .entry(k.clone())
+                .or_default()
+                .push(Score::indicator(item.weight, item.performance));
         }
     }
     groups
@@ -209,31 +206,38 @@ mod tests {
     }
 
     #[test]
-    fn groups_average_capped_progress_with_coverage() {
+    fn groups_average_clamped_performance_with_coverage() {
         let items = vec![
             IndicatorShare {
                 weight: 1.0,
-                progress: Some(0.5),
+                performance: Some(0.5),
                 keys: vec!["a", "b"],
             },
             IndicatorShare {
                 weight: 3.0,
-                progress: Some(1.5),
+                performance: Some(1.5),
                 keys: vec!["a"],
             },
             IndicatorShare {
                 weight: 1.0,
-                progress: None,
+                performance: None,
                 keys: vec!["b"],
             },
             IndicatorShare {
                 weight: 1.0,
-                progress: Some(0.2),
+                performance: Some(0.2),
                 keys: vec![],
             },
+            IndicatorShare {
+                weight: 1.0,
+                performance: Some(-3.0),
+                keys: vec!["c"],
+            },
         ];
-        let g = group_scores(&items, Some(1.0));
-        assert_eq!(g.len(), 2);
+        let g = group_scores(&items);
+        assert_eq!(g.len(), 3);
+        // c: worse than the baseline counts as 0, never below
+        assert_eq!(g["c"].score, Some(0.0));
         // a: (1·0.5 + 3·1.0) / 4 = 0.875, both with data
         assert!((g["a"].score.unwrap() - 0.875).abs() < 1e-12);
         assert_eq!((g["a"].with_data, g["a"].total), (2, 2));

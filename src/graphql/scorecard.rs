@@ -127,6 +127,9 @@ pub enum MeasurementStatusGql {
     Rejected,
 }
 
+/// An indicator's status follows its performance against the plan (green at or above its
+/// green threshold, amber at or above its amber threshold, a threshold above 1 counting as 1):
+/// an indicator on track is always green. A roll-up's status follows its score (0.9, 0.6).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(name = "Status", remote = "crate::domain::Status")]
 pub enum StatusGql {
@@ -356,8 +359,8 @@ impl IndicatorGql {
         vars.sort_by(|a, b| a.0.code.cmp(&b.0.code));
         Ok(vars)
     }
-    /// Per period of the indicator's periodicity: actual, expected, target, progress,
-    /// attainment, status, on-track. Defaults: from the baseline to the last target.
+    /// Per period of the indicator's periodicity: actual, planned, target, performance,
+    /// progress, attainment, status, on-track. Defaults: from the baseline to the last target.
     async fn series(
         &self,
         ctx: &Context<'_>,
@@ -530,7 +533,12 @@ impl SeriesPointGql {
     async fn actual(&self) -> Option<f64> {
         self.0.evaluation.actual
     }
-    /// The planned trajectory: piecewise-linear from the baseline through the targets.
+    /// The planned value for the period: the trajectory piecewise-linear in time from the
+    /// baseline through the targets, flat after the last.
+    async fn planned(&self) -> Option<f64> {
+        self.0.evaluation.expected
+    }
+    /// The same value as `planned` (its earlier name).
     async fn expected(&self) -> Option<f64> {
         self.0.evaluation.expected
     }
@@ -538,6 +546,12 @@ impl SeriesPointGql {
     async fn target(&self) -> Option<f64> {
         self.0.evaluation.target.map(|t| t.value)
     }
+    /// Performance against the plan: (actual − baseline) / (planned − baseline). 1 is on
+    /// plan, above 1 ahead of it, below 0 worse than the baseline; the status follows it.
+    async fn performance(&self) -> Option<f64> {
+        self.0.evaluation.performance
+    }
+    /// Share of the whole gap from the baseline to the next target that is closed.
     async fn progress(&self) -> Option<f64> {
         self.0.evaluation.progress
     }
@@ -551,6 +565,8 @@ impl SeriesPointGql {
     async fn no_value_reason(&self) -> Option<&str> {
         self.0.no_value_reason.as_deref()
     }
+    /// The actual is at or beyond the planned value in the indicator's direction (`RANGE`:
+    /// inside its bounds), i.e. performance ≥ 1.
     async fn on_track(&self) -> Option<bool> {
         self.0.evaluation.on_track
     }
@@ -564,7 +580,7 @@ impl ScorecardGql {
     async fn period(&self) -> String {
         self.0.period.to_string()
     }
-    /// Mean of the perspectives' scores (0–1, each indicator's progress capped at 1).
+    /// Mean of the perspectives' scores (0–1: each indicator's performance clamped to [0, 1]).
     async fn score(&self) -> Option<f64> {
         self.0.score.score
     }
@@ -626,7 +642,7 @@ impl ObjectiveScore<'_> {
     async fn weight(&self) -> f64 {
         self.0.objective.weight
     }
-    /// Weighted mean of its indicators' progress, each capped at 1.
+    /// Weighted mean of its indicators' performance, each clamped to [0, 1].
     async fn score(&self) -> Option<f64> {
         self.0.score.score
     }
@@ -678,9 +694,22 @@ impl IndicatorScore<'_> {
     async fn target_period(&self) -> Option<String> {
         self.0.evaluation.target.map(|t| t.period.to_string())
     }
+    /// The planned value for the period: the trajectory piecewise-linear in time from the
+    /// baseline through the targets, flat after the last.
+    async fn planned(&self) -> Option<f64> {
+        self.0.evaluation.expected
+    }
+    /// The same value as `planned` (its earlier name).
     async fn expected(&self) -> Option<f64> {
         self.0.evaluation.expected
     }
+    /// Performance against the plan: (actual − baseline) / (planned − baseline). 1 is on
+    /// plan, above 1 ahead of it, below 0 worse than the baseline; the status follows it
+    /// (a `RANGE` indicator: 1 inside its bounds, falling off outside).
+    async fn performance(&self) -> Option<f64> {
+        self.0.evaluation.performance
+    }
+    /// Share of the whole gap from the baseline to the next target that is closed.
     async fn progress(&self) -> Option<f64> {
         self.0.evaluation.progress
     }
@@ -698,6 +727,8 @@ impl IndicatorScore<'_> {
     async fn no_value_reason(&self) -> Option<&str> {
         self.0.no_value_reason.as_deref()
     }
+    /// The actual is at or beyond the planned value in the indicator's direction (`RANGE`:
+    /// inside its bounds), i.e. performance ≥ 1.
     async fn on_track(&self) -> Option<bool> {
         self.0.evaluation.on_track
     }

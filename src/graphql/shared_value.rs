@@ -231,7 +231,7 @@ impl ShareGroupGql {
     async fn key(&self) -> &str {
         &self.0.key
     }
-    /// Weighted mean of the indicators' progress (each capped at 1); null without data.
+    /// Weighted mean of the indicators' performance (each clamped to [0, 1]); null without data.
     async fn score(&self) -> Option<f64> {
         self.0.score.score
     }
@@ -274,7 +274,7 @@ impl ActorShareGql {
     }
 }
 
-/// Progress grouped the shared-value way.
+/// Performance against the plan (clamped to [0, 1]) grouped the shared-value way.
 pub struct SharedValueGql(pub SharedValue);
 
 #[Object(name = "SharedValue")]
@@ -282,6 +282,7 @@ impl SharedValueGql {
     async fn period(&self) -> String {
         self.0.period.to_string()
     }
+    /// Weighted mean of all indicators' performance (each clamped to [0, 1]).
     async fn score(&self) -> Option<f64> {
         self.0.overall.score
     }

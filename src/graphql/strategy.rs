@@ -122,8 +122,9 @@ impl EcosystemGql {
         let card = ctx.app()?.scorecard(self.0.id, period).await.gql()?;
         Ok(super::scorecard::ScorecardGql(card))
     }
-    /// Progress and coverage for a period grouped by shared-value form, metric category,
-    /// theme or cluster, and by actor: what each actor puts in and what it gets. Public.
+    /// Performance against the plan (clamped to [0, 1]) and coverage for a period grouped by
+    /// shared-value form, metric category, theme or cluster, and by actor: what each actor
+    /// puts in and what it gets. Public.
     async fn shared_value(
         &self,
         ctx: &Context<'_>,
@@ -409,8 +410,9 @@ impl ObjectiveLinkGql {
     async fn description(&self) -> &str {
         &self.link.description
     }
-    /// The hypothesis tested with data: the cause objective's yearly score series against the
-    /// effect's, at lags 0 to 2 years (computed once per map and request).
+    /// The hypothesis tested with data: the cause objective's yearly progress series (its
+    /// indicators' progress toward their targets, clamped to [0, 1]) against the effect's, at
+    /// lags 0 to 2 years (computed once per map and request).
     async fn evidence(
         &self,
         ctx: &Context<'_>,

@@ -30,6 +30,15 @@ pub struct Series<'a> {
     pub points_only: bool,
 }
 
+/// The good band of a `RANGE` indicator, shaded behind the lines.
+pub struct Band<'a> {
+    pub name: &'a str,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+const BAND_FILL: &str = "#2e8b57";
+
 const W: f64 = 640.0;
 const H: f64 = 280.0;
 const L: f64 = 56.0;
@@ -37,11 +46,19 @@ const R: f64 = 16.0;
 const T: f64 = 16.0;
 const B: f64 = 56.0;
 
-/// A line chart over `labels` (periods): one line per series, a legend below.
-pub fn line_chart(title: &str, labels: &[String], series: &[Series<'_>]) -> String {
+/// A line chart over `labels` (periods): one line per series, a legend below, and the good
+/// band of a `RANGE` indicator shaded behind them when given.
+pub fn line_chart(
+    title: &str,
+    labels: &[String],
+    series: &[Series<'_>],
+    band: Option<&Band<'_>>,
+) -> String {
+    let band = band.filter(|b| b.lower.is_finite() && b.upper.is_finite() && b.lower <= b.upper);
     let all: Vec<f64> = series
         .iter()
         .flat_map(|s| s.values.iter().flatten().copied())
+        .chain(band.into_iter().flat_map(|b| [b.lower, b.upper]))
         .filter(|v| v.is_finite())
         .collect();
     let (mut lo, mut hi) = all
@@ -73,8 +90,27 @@ pub fn line_chart(title: &str, labels: &[String], series: &[Series<'_>]) -> Stri
         r##"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="c-title c-desc" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="11">
 <title id="c-title">{t}</title><desc id="c-desc">{d}</desc>"##,
         t = esc(title),
-        d = esc(&series.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")),
+        d = esc(&series
+            .iter()
+            .map(|s| s.name.to_string())
+            .chain(
+                band.map(|b| { format!("{} {}–{}", b.name, fmt_num(b.lower), fmt_num(b.upper)) })
+            )
+            .collect::<Vec<_>>()
+            .join(", ")),
     );
+    if let Some(b) = band {
+        let (top, bottom) = (y(b.upper), y(b.lower));
+        let _ = write!(
+            out,
+            r#"<g class="range-band"><title>{n} {lo}–{hi}</title><rect x="{L}" y="{top:.1}" width="{w}" height="{h:.1}" fill="{BAND_FILL}" fill-opacity="0.15"/></g>"#,
+            n = esc(b.name),
+            lo = fmt_num(b.lower),
+            hi = fmt_num(b.upper),
+            w = W - L - R,
+            h = (bottom - top).max(1.0),
+        );
+    }
     for k in 0..=4 {
         let v = lo + (hi - lo) * k as f64 / 4.0;
         let yy = y(v);
@@ -159,6 +195,17 @@ pub fn line_chart(title: &str, labels: &[String], series: &[Series<'_>]) -> Stri
         }
     }
     let mut lx = L;
+    if let Some(b) = band {
+        let _ = write!(
+            out,
+            r##"<rect x="{lx}" y="{ly}" width="14" height="10" fill="{BAND_FILL}" fill-opacity="0.3"/><text x="{tx}" y="{ty}" fill="#1f2d3a">{n}</text>"##,
+            ly = H - 23.0,
+            tx = lx + 18.0,
+            ty = H - 15.0,
+            n = esc(b.name)
+        );
+        lx += 24.0 + b.name.chars().count() as f64 * 6.4;
+    }
     for s in series {
         let _ = write!(
             out,
@@ -246,6 +293,7 @@ mod tests {
                     points_only: true,
                 },
             ],
+            None,
         );
         assert!(svg.contains("I2.1 &lt;agua&gt;"));
         assert_eq!(
@@ -255,5 +303,41 @@ mod tests {
         );
         assert_eq!(svg.matches(r#"class="point""#).count(), 3);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(!svg.contains(r#"class="range-band""#));
+    }
+
+    #[test]
+    fn a_range_band_is_shaded_within_the_axis() {
+        let labels: Vec<String> = ["2023", "2024"].iter().map(|s| s.to_string()).collect();
+        let svg = line_chart(
+            "pH",
+            &labels,
+            &[Series {
+                name: "Valor",
+                values: vec![Some(7.0), Some(7.2)],
+                colour: "#000",
+                dashed: false,
+                points_only: false,
+            }],
+            Some(&Band {
+                name: "Rango",
+                lower: 6.5,
+                upper: 8.5,
+            }),
+        );
+        assert_eq!(svg.matches(r#"class="range-band""#).count(), 1);
+        assert!(svg.contains("<title>Rango 6.5–8.5</title>"), "{svg}");
+        // The axis frames the band too: its upper bound is above the values' range.
+        let rect = svg.split(r#"<g class="range-band">"#).nth(1).unwrap();
+        let y: f64 = rect
+            .split(r#"y=""#)
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(y >= T, "the band starts inside the plot: {y}");
     }
 }

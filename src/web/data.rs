@@ -136,10 +136,20 @@ pub(crate) struct ScorecardRow {
     actual: Option<f64>,
     target: Option<f64>,
     target_period: Option<String>,
+    /// The planned value for the period (the expected trajectory).
+    planned: Option<f64>,
+    /// The same value as `planned` (its earlier name).
     expected: Option<f64>,
+    /// Performance against the plan: (actual − baseline) / (planned − baseline); the status
+    /// follows it.
+    performance: Option<f64>,
+    /// Share of the whole gap from the baseline to the next target that is closed.
     progress: Option<f64>,
     attainment: Option<f64>,
     status: &'static str,
+    /// The good band of a `RANGE` indicator.
+    range_lower: Option<f64>,
+    range_upper: Option<f64>,
     formula: Option<String>,
 }
 
@@ -148,7 +158,7 @@ pub(crate) struct ScorecardRow {
     params(("slug" = String, Path, description = "The ecosystem, e.g. `moquegua`"),
            ("format" = OpenDataFormat, Path, description = "`csv` or `json`"),
            ("period" = Option<String>, Query, description = "e.g. `2024`; default: the latest with data")),
-    responses((status = 200, description = "Rows: period, perspective, objective, indicator, actual, target, expected, progress, attainment, status", content((String = "text/csv"), (Vec<ScorecardRow> = "application/json"))),
+    responses((status = 200, description = "Rows: period, perspective, objective, indicator, actual, target, planned (= expected), performance, progress, attainment, status, range bounds", content((String = "text/csv"), (Vec<ScorecardRow> = "application/json"))),
               (status = 400, description = "A malformed period"), (status = 404, description = "Unknown ecosystem or format")))]
 pub async fn scorecard(
     data: web::Data<Ayni>,
@@ -179,10 +189,14 @@ pub async fn scorecard(
                     actual: e.actual,
                     target: e.target.map(|t| t.value),
                     target_period: e.target.map(|t| t.period.to_string()),
+                    planned: e.expected,
                     expected: e.expected,
+                    performance: e.performance,
                     progress: e.progress,
                     attainment: e.attainment,
                     status: status_word(e.status),
+                    range_lower: i.direction.bounds().0,
+                    range_upper: i.direction.bounds().1,
                     formula: i.formula.clone(),
                 });
             }
@@ -463,9 +477,14 @@ pub(crate) struct SeriesRow {
     indicator: String,
     period: String,
     actual: Option<f64>,
+    /// The planned value for the period (the expected trajectory).
+    planned: Option<f64>,
+    /// The same value as `planned` (its earlier name).
     expected: Option<f64>,
     target: Option<f64>,
     target_period: Option<String>,
+    /// Performance against the plan; the status follows it.
+    performance: Option<f64>,
     progress: Option<f64>,
     attainment: Option<f64>,
     on_track: Option<bool>,
@@ -473,7 +492,7 @@ pub(crate) struct SeriesRow {
     no_value_reason: Option<String>,
 }
 
-/// An indicator's trajectory: actual, expected and target per period (the chart's data).
+/// An indicator's trajectory: actual, planned and target per period (the chart's data).
 #[utoipa::path(get, path = "/e/{slug}/i/{code}/serie.{format}", tag = "open-data",
     params(("slug" = String, Path, description = "The ecosystem"), ("code" = String, Path, description = "The indicator's code"),
            ("format" = OpenDataFormat, Path, description = "`csv` or `json`")),
@@ -496,9 +515,11 @@ pub async fn indicator_series(
             indicator: indicator_code.clone(),
             period: p.period.to_string(),
             actual: p.evaluation.actual,
+            planned: p.evaluation.expected,
             expected: p.evaluation.expected,
             target: p.evaluation.target.map(|t| t.value),
             target_period: p.evaluation.target.map(|t| t.period.to_string()),
+            performance: p.evaluation.performance,
             progress: p.evaluation.progress,
             attainment: p.evaluation.attainment,
             on_track: p.evaluation.on_track,

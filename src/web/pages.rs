@@ -12,12 +12,12 @@ use crate::app::{
 use crate::domain::actor_rule::ActorRuleKind;
 use crate::domain::causal::{CausalCheck, Verdict};
 use crate::domain::impact::{Scenario, VecStatus};
-use crate::domain::scoring::{Direction, Status};
+use crate::domain::scoring::{Direction, Remark, Status};
 use crate::domain::shared_value::HybridStatus;
 use crate::export::map::{MapStatus, to_svg};
 
 use super::assets::{LIVE_SCRIPT, STYLESHEET};
-use super::charts::{Series, bar_chart, fmt_num, line_chart};
+use super::charts::{Band, Series, bar_chart, fmt_num, line_chart};
 use super::i18n::Lang;
 use super::{PageQuery, WebError, WebResult, app};
 
@@ -44,6 +44,16 @@ fn status_key(s: Status) -> (&'static str, &'static str, &'static str) {
         Status::Red => ("red", "status_red", "■"),
         Status::NoData => ("grey", "status_grey", "○"),
     }
+}
+
+/// Over-achievement or a regression, in words, beside a status.
+fn remark(lang: Lang, r: Option<Remark>) -> Markup {
+    let (class, key) = match r {
+        None => return html! {},
+        Some(Remark::AheadOfPlan) => ("ahead", "ahead_of_plan"),
+        Some(Remark::BelowBaseline) => ("regress", "below_baseline"),
+    };
+    html! { br; small class=(format!("remark remark-{class}")) { (lang.t(key)) } }
 }
 
 /// A status with colour, a shape and a word: never colour alone.
@@ -302,6 +312,7 @@ pub async fn ecosystem(
         }
         section #scorecard aria-labelledby="card-h" {
             h2 #card-h { (lang.t("scorecard")) " " (period) }
+            p.muted { (lang.t("status_note")) }
             p.downloads { (lang.t("download")) ": "
                 a href=(format!("/e/{}/tablero.csv?period={period}", eco.slug)) { "CSV" }
                 a href=(format!("/e/{}/tablero.json?period={period}", eco.slug)) { "JSON" } }
@@ -310,20 +321,25 @@ pub async fn ecosystem(
                 div.table-wrap { table {
                     thead { tr {
                         th scope="col" { (lang.t("indicator")) } th.num scope="col" { (lang.t("actual")) } th.num scope="col" { (lang.t("target")) }
-                        th.num scope="col" { (lang.t("progress")) } th.num scope="col" { (lang.t("attainment")) } th scope="col" { (lang.t("status")) }
+                        th.num scope="col" { (lang.t("performance")) } th.num scope="col" { (lang.t("progress")) } th.num scope="col" { (lang.t("attainment")) }
+                        th scope="col" { (lang.t("status")) }
                     } }
                     tbody {
                         @for o in &p.objectives {
-                            tr.objective { td colspan="3" { (o.code) " " (o.name) } td.num { (pct(o.score.score)) } td {} td { (stoplight(lang, o.status)) } }
+                            tr.objective { td colspan="3" { (o.code) " " (o.name) } td.num { (pct(o.score.score)) } td {} td {} td { (stoplight(lang, o.status)) } }
                             @for i in &o.indicators {
                                 tr data-indicator=(i.code) {
                                     td { a href=(with_lang(&format!("/e/{}/i/{}?period={period}", eco.slug, i.code), lang)) { (i.code) } " " (i.name) " "
                                          span.muted { "(" (i.unit) ")" } }
                                     td.num.actual { (num(i.evaluation.actual)) }
-                                    td.num { (num(i.evaluation.target.map(|t| t.value))) }
+                                    td.num { (num(i.evaluation.target.map(|t| t.value)))
+                                        @if let Direction::Range { lower, upper } = i.direction {
+                                            br; small.range-band { (lang.t("range_band")) " " (fmt_num(lower)) "–" (fmt_num(upper)) }
+                                        } }
+                                    td.num.performance { (pct(i.evaluation.performance)) }
                                     td.num { (pct(i.evaluation.progress)) }
                                     td.num { (pct(i.evaluation.attainment)) }
-                                    td { (stoplight(lang, i.evaluation.status)) }
+                                    td { (stoplight(lang, i.evaluation.status)) (remark(lang, Remark::of(i.direction, i.baseline, &i.evaluation))) }
                                 }
                             }
                         }
@@ -469,6 +485,14 @@ pub async fn indicator(
     let expected: Vec<Option<f64>> = series.iter().map(|p| p.evaluation.expected).collect();
     let target_points: Vec<Option<f64>> =
         labels.iter().map(|l| target_at.get(l).copied()).collect();
+    let band = match ind.direction {
+        Direction::Range { lower, upper } => Some(Band {
+            name: lang.t("range_band"),
+            lower,
+            upper,
+        }),
+        _ => None,
+    };
     let chart = line_chart(
         &format!("{} — {}", ind.code, ind.name),
         &labels,
@@ -495,7 +519,10 @@ pub async fn indicator(
                 points_only: true,
             },
         ],
+        band.as_ref(),
     );
+    // The latest period with a value, told in words (status, performance, remark).
+    let latest = series.iter().rev().find(|p| p.evaluation.actual.is_some());
     let direction = match ind.direction {
         Direction::Increase => lang.t("dir_increase"),
         Direction::Decrease => lang.t("dir_decrease"),
@@ -520,7 +547,8 @@ pub async fn indicator(
             h2 #def-h { (lang.t("definition")) }
             dl.def {
                 dt { (lang.t("unit")) } dd { (ind.unit) }
-                dt { (lang.t("direction")) } dd { (direction) }
+                dt { (lang.t("direction")) } dd { (direction)
+                    @if let Direction::Range { lower, upper } = ind.direction { " — " span.range-band { (lang.t("range_band")) " " (fmt_num(lower)) "–" (fmt_num(upper)) } } }
                 @if let Some(f) = &ind.formula {
                     dt { (lang.t("formula")) } dd { code { (f) } }
                     dt { (lang.t("variables")) } dd { ul { @for v in &inputs { li { code { (v.code) } " " (v.name) " (" (v.unit) ")" } } } }
@@ -540,6 +568,11 @@ pub async fn indicator(
         }
         section aria-labelledby="chart-h" {
             h2 #chart-h { (lang.t("trajectory")) }
+            @if let Some(l) = latest {
+                p.reading { (l.period.to_string()) ": " (stoplight(lang, l.evaluation.status)) " "
+                    (lang.t("performance")) " " (pct(l.evaluation.performance))
+                    (remark(lang, Remark::of(ind.direction, indicator.baseline_value, &l.evaluation))) }
+            }
             (PreEscaped(chart))
             p.downloads { (lang.t("download")) ": "
                 a href=(format!("/e/{}/i/{}/serie.csv", eco.slug, ind.code)) { "CSV" }
@@ -547,9 +580,12 @@ pub async fn indicator(
             details {
                 summary { (lang.t("chart_alt")) }
                 div.table-wrap { table {
-                    thead { tr { th { (lang.t("period")) } th.num { (lang.t("actual")) } th.num { (lang.t("expected")) } th.num { (lang.t("target")) } } }
+                    thead { tr { th { (lang.t("period")) } th.num { (lang.t("actual")) } th.num { (lang.t("expected")) } th.num { (lang.t("target")) }
+                                 th.num { (lang.t("performance")) } th { (lang.t("status")) } } }
                     tbody { @for (i, l) in labels.iter().enumerate() {
-                        tr { td { (l) } td.num { (num(actual[i])) } td.num { (num(expected[i])) } td.num { (num(target_points[i])) } }
+                        tr { td { (l) } td.num { (num(actual[i])) } td.num { (num(expected[i])) } td.num { (num(target_points[i])) }
+                             td.num { (pct(series[i].evaluation.performance)) }
+                             td { (stoplight(lang, series[i].evaluation.status)) (remark(lang, Remark::of(ind.direction, indicator.baseline_value, &series[i].evaluation))) } }
                     } }
                 } }
             }

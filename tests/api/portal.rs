@@ -146,6 +146,50 @@ async fn pages_and_open_data_are_served_to_anyone(app: TestApp) {
     assert_eq!(es.matches(r#"<g class="objective""#).count(), 18);
     let (_, _, en) = get_text(&app, "/e/moquegua?lang=en").await;
     assert!(en.contains(r#"<html lang="en">"#) && en.contains("Scorecard"));
+    // Statuses agree with the plan, and the scorecard says in words what a colour cannot:
+    // I1.3 (2 480 against a planned ≈2 450) is ahead of plan; I7.4 (22.3 hm³ of fresh water,
+    // less is better, baseline 22.1) went back below its baseline.
+    let row = |page: &str, code: &str| -> String {
+        let start = page
+            .find(&format!(r#"data-indicator="{code}""#))
+            .unwrap_or_else(|| panic!("{code}"));
+        page[start..start + page[start..].find("</tr>").unwrap()].to_string()
+    };
+    let (_, _, card) = get_text(&app, "/e/moquegua?period=2024").await;
+    let i13 = row(&card, "I1.3");
+    assert!(
+        i13.contains("st-green") && i13.contains("supera lo planificado"),
+        "{i13}"
+    );
+    let i74 = row(&card, "I7.4");
+    assert!(
+        i74.contains("st-red") && i74.contains("retrocede respecto a la línea de base"),
+        "{i74}"
+    );
+    assert!(
+        !row(&card, "I1.1").contains("retrocede"),
+        "no regression where there is none"
+    );
+    // A RANGE indicator shows its band beside its target.
+    let i42 = row(&card, "I4.2");
+    assert!(i42.contains("Rango aceptable 6.5–8.5"), "{i42}");
+    let (_, _, card_en) = get_text(&app, "/e/moquegua?period=2024&lang=en").await;
+    assert!(row(&card_en, "I1.3").contains("ahead of plan"));
+    assert!(row(&card_en, "I7.4").contains("below its baseline"));
+    assert!(row(&card_en, "I4.2").contains("Acceptable range 6.5–8.5"));
+    assert!(card_en.contains("Performance vs plan"));
+    // …and its chart shades the band (the other charts have none).
+    let (_, _, ph) = get_text(&app, "/e/moquegua/i/I4.2").await;
+    assert_eq!(ph.matches(r#"<g class="range-band">"#).count(), 1);
+    assert!(ph.contains("<title>Rango aceptable 6.5–8.5</title>"));
+    let (_, _, ph_en) = get_text(&app, "/e/moquegua/i/I4.2?lang=en").await;
+    assert!(ph_en.contains("<title>Acceptable range 6.5–8.5</title>"));
+    let (_, _, water) = get_text(&app, "/e/moquegua/i/I7.4?lang=en").await;
+    assert!(!water.contains("range-band"));
+    assert!(
+        water.contains("below its baseline"),
+        "the latest reading in words"
+    );
     // A computed indicator traces its numbers to its variables' approved observations.
     let (_, _, computed) = get_text(&app, "/e/moquegua/i/I2.1").await;
     let provenance = &computed[computed.find(r#"id="provenance""#).unwrap()..];
@@ -169,6 +213,32 @@ async fn pages_and_open_data_are_served_to_anyone(app: TestApp) {
     assert!(
         rows.iter().all(|r| r["actual"].is_number()),
         "every 2024 value is published"
+    );
+    // Performance and the planned value are published; the status follows performance.
+    for r in &rows {
+        assert_eq!(r["planned"], r["expected"], "{r}");
+        let performance = r["performance"].as_f64().unwrap();
+        let status = r["status"].as_str().unwrap();
+        assert_eq!(
+            status,
+            match performance {
+                p if p >= 0.9 => "green",
+                p if p >= 0.6 => "amber",
+                _ => "red",
+            },
+            "{r}"
+        );
+        assert!(
+            r["objective_score"]
+                .as_f64()
+                .is_none_or(|s| (0.0..=1.0).contains(&s)),
+            "{r}"
+        );
+    }
+    let i42 = rows.iter().find(|r| r["indicator_code"] == "I4.2").unwrap();
+    assert_eq!(
+        (i42["range_lower"].as_f64(), i42["range_upper"].as_f64()),
+        (Some(6.5), Some(8.5))
     );
     for path in [
         "/datos/ecosistemas.csv",
@@ -195,6 +265,10 @@ async fn pages_and_open_data_are_served_to_anyone(app: TestApp) {
     let series: Vec<Value> = serde_json::from_str(&series).unwrap();
     let y2024 = series.iter().find(|p| p["period"] == "2024").unwrap();
     assert!(y2024["actual"].is_number() && y2024["expected"].is_number());
+    assert!(y2024["planned"].is_number() && y2024["performance"].is_number());
+    if y2024["on_track"] == true {
+        assert_eq!(y2024["status"], "green", "{y2024}");
+    }
     let (_, _, values) = get_text(&app, "/e/moquegua/i/I1.1/valores.json").await;
     let values: Vec<Value> = serde_json::from_str(&values).unwrap();
     assert!(

@@ -16,6 +16,7 @@ both_backends!(
     contributors_submit_for_their_own_indicators_and_coordinators_review,
     revisions_keep_history_and_the_latest_approved_counts,
     the_scorecard_rolls_up_hand_worked_numbers,
+    statuses_follow_the_plan_and_scores_stay_within_zero_and_one,
     approved_values_are_pushed_to_subscribers,
 );
 
@@ -492,12 +493,18 @@ fn close(v: &Value, expected: f64) -> bool {
 
 async fn the_scorecard_rolls_up_hand_worked_numbers(app: TestApp) {
     let f = fixture(&app).await;
-    // OE1 (RESULTS): IND1 water coverage 60 → 80 by 2026, 2024 actual 71 → progress 0.55 (red);
-    //                IND2 anaemia (decrease) 40 → 20 by 2026, 2024 actual 22 → 0.9 (green), weight 3.
-    //                OE1 = (0.55·1 + 0.9·3)/4 = 0.8125 (amber). Coverage 2/2.
-    // OE2 (ENABLERS): IND3 new suppliers, SUM, 0 → 100 by 2026; 30 in 2023 + 45 in 2024 → 0.75;
-    //                IND4 no data. OE2 = 0.75, coverage 1/2.
-    // Ecosystem = mean of RESULTS 0.8125 and ENABLERS 0.75 = 0.78125; coverage 3/4.
+    // The plan at the end of 2024: 731 of the 1 461 days from the end of 2022 to the end of
+    // 2026 have passed, so each planned value is baseline + (target − baseline)·731/1461.
+    // OE1 (RESULTS): IND1 water coverage 60 → 80 by 2026, 2024 actual 71: planned ≈70.007,
+    //                performance 11/10.007 ≈ 1.099 (green, on track); progress 11/20 = 0.55.
+    //                IND2 anaemia (decrease) 40 → 20 by 2026, 2024 actual 22: planned ≈29.993,
+    //                performance 18/10.007 ≈ 1.799 (green); progress 0.9; weight 3.
+    //                OE1 = (min(1.099, 1)·1 + min(1.799, 1)·3)/4 = 1 (green). Coverage 2/2.
+    // OE2 (ENABLERS): IND3 new suppliers, SUM, 0 → 100 by 2026; 30 in 2023 + 45 in 2024 = 75:
+    //                planned ≈50.034, performance ≈1.499 (green), progress 0.75;
+    //                IND4 no data. OE2 = 1, coverage 1/2.
+    // Ecosystem = mean of RESULTS 1 and ENABLERS 1 = 1 (green); coverage 3/4.
+    let planned = |b: f64, t: f64| b + (t - b) * 731.0 / 1461.0;
     let ind1 = indicator(&f, &f.oe1, "IND1", json!({})).await;
     let ind2 = indicator(
         &f,
@@ -526,21 +533,22 @@ async fn the_scorecard_rolls_up_hand_worked_numbers(app: TestApp) {
     let q = r#"{ ecosystem(slug: "moquegua") { scorecard(period: "2024") { period score coverage status
         perspectives { kind name score coverage status
           objectives { code score coverage status
-            indicators { code baseline actual target expected progress attainment status onTrack } } } } } }"#;
+            indicators { code baseline actual target expected planned performance progress attainment status onTrack } } } } } }"#;
     let body = app.graphql(None, q, json!({})).await.body;
     assert_eq!(body["errors"], Value::Null, "{body}");
     let card = &body["data"]["ecosystem"]["scorecard"];
     assert_eq!(card["period"], "2024");
-    assert!(close(&card["score"], 0.78125), "{}", card["score"]);
+    assert!(close(&card["score"], 1.0), "{}", card["score"]);
+    assert_eq!(card["status"], "GREEN");
     assert!(close(&card["coverage"], 0.75));
     let ps = card["perspectives"].as_array().unwrap();
     assert_eq!(ps.len(), 4);
     let results = &ps[0];
     assert_eq!(results["kind"], "RESULTS");
-    assert!(close(&results["score"], 0.8125));
-    assert_eq!(results["status"], "AMBER");
+    assert!(close(&results["score"], 1.0));
+    assert_eq!(results["status"], "GREEN");
     let oe1 = &results["objectives"][0];
-    assert!(close(&oe1["score"], 0.8125) && close(&oe1["coverage"], 1.0));
+    assert!(close(&oe1["score"], 1.0) && close(&oe1["coverage"], 1.0));
     let i1 = &oe1["indicators"][0];
     assert_eq!(
         (
@@ -552,7 +560,7 @@ async fn the_scorecard_rolls_up_hand_worked_numbers(app: TestApp) {
         ),
         (
             Some("IND1"),
-            Some("RED"),
+            Some("GREEN"),
             Some(60.0),
             Some(71.0),
             Some(80.0)
@@ -563,9 +571,21 @@ async fn the_scorecard_rolls_up_hand_worked_numbers(app: TestApp) {
         i1["onTrack"], true,
         "expected ≈70.0 at the end of 2024 (731 of 1461 days)"
     );
-    assert!(close(&i1["expected"], 60.0 + 20.0 * 731.0 / 1461.0));
+    assert!(close(&i1["expected"], planned(60.0, 80.0)));
+    assert_eq!(
+        i1["planned"], i1["expected"],
+        "planned is expected's new name"
+    );
+    assert!(close(
+        &i1["performance"],
+        11.0 / (planned(60.0, 80.0) - 60.0)
+    ));
     let i2 = &oe1["indicators"][1];
     assert!(close(&i2["progress"], 0.9) && close(&i2["attainment"], 20.0 / 22.0));
+    assert!(close(
+        &i2["performance"],
+        -18.0 / (planned(40.0, 20.0) - 40.0)
+    ));
     assert_eq!(i2["status"], "GREEN");
     assert_eq!(
         (
@@ -576,12 +596,14 @@ async fn the_scorecard_rolls_up_hand_worked_numbers(app: TestApp) {
         (Value::Null, Some("NO_DATA"), Some(0.0))
     );
     let enablers = &ps[3];
-    assert!(close(&enablers["score"], 0.75) && close(&enablers["coverage"], 0.5));
+    assert!(close(&enablers["score"], 1.0) && close(&enablers["coverage"], 0.5));
     let i3 = &enablers["objectives"][0]["indicators"][0];
     assert_eq!(
         i3["actual"], 75.0,
         "SUM accumulates 30 + 45 from the baseline"
     );
+    assert!(close(&i3["performance"], 75.0 / planned(0.0, 100.0)) && close(&i3["progress"], 0.75));
+    assert_eq!(i3["status"], "GREEN");
     assert_eq!(
         enablers["objectives"][0]["indicators"][1]["status"],
         "NO_DATA"
@@ -589,7 +611,7 @@ async fn the_scorecard_rolls_up_hand_worked_numbers(app: TestApp) {
 
     // The series of IND1: one point per year from the baseline to the last target.
     let series = app
-        .graphql(None, "query($id: ID!) { indicator(id: $id) { series { period actual expected target progress status onTrack } } }", json!({"id": ind1}))
+        .graphql(None, "query($id: ID!) { indicator(id: $id) { series { period actual expected planned target performance progress status onTrack } } }", json!({"id": ind1}))
         .await
         .body;
     let points = series["data"]["indicator"]["series"].as_array().unwrap();
@@ -600,6 +622,15 @@ async fn the_scorecard_rolls_up_hand_worked_numbers(app: TestApp) {
     assert_eq!(periods, ["2022", "2023", "2024", "2025", "2026"]);
     assert!(close(&points[0]["expected"], 60.0) && close(&points[4]["expected"], 80.0));
     assert_eq!(points[2]["actual"], 71.0);
+    assert!(close(&points[2]["planned"], planned(60.0, 80.0)));
+    assert!(close(
+        &points[2]["performance"],
+        11.0 / (planned(60.0, 80.0) - 60.0)
+    ));
+    assert_eq!(
+        (points[2]["status"].as_str(), points[2]["onTrack"].as_bool()),
+        (Some("GREEN"), Some(true))
+    );
     assert_eq!(points[3]["status"], "NO_DATA");
     let bad = app
         .graphql(
@@ -610,6 +641,124 @@ async fn the_scorecard_rolls_up_hand_worked_numbers(app: TestApp) {
         .await
         .body;
     assert_eq!(error_code(&bad), "BAD_USER_INPUT");
+}
+
+async fn statuses_follow_the_plan_and_scores_stay_within_zero_and_one(app: TestApp) {
+    let f = fixture(&app).await;
+    // The same plan as the hand-worked scorecard: 60 → 80, 40 → 20 (decrease), 10 → 20,
+    // baselines 2022, targets 2026; at the end of 2024 each plan is half-way (731/1461 days).
+    let planned = |b: f64, t: f64| b + (t - b) * 731.0 / 1461.0;
+    let ind1 = indicator(&f, &f.oe1, "IND1", json!({})).await;
+    let ind2 = indicator(
+        &f,
+        &f.oe1,
+        "IND2",
+        json!({"direction": "DECREASE", "weight": 3}),
+    )
+    .await;
+    let ind4 = indicator(&f, &f.oe2, "IND4", json!({})).await;
+    let ph = indicator(
+        &f,
+        &f.oe2,
+        "PH",
+        json!({"direction": "RANGE", "rangeLower": 6.5, "rangeUpper": 8.5, "unit": "pH"}),
+    )
+    .await;
+    baseline_and_targets(&f.g, &ind1, ("2022", 60.0), &[("2026", 80.0, "MEDIUM")]).await;
+    baseline_and_targets(&f.g, &ind2, ("2022", 40.0), &[("2026", 20.0, "MEDIUM")]).await;
+    baseline_and_targets(&f.g, &ind4, ("2022", 10.0), &[("2026", 20.0, "MEDIUM")]).await;
+    baseline_and_targets(&f.g, &ph, ("2022", 7.2), &[("2026", 7.5, "MEDIUM")]).await;
+    // A bad import: IND1 = −500 (a sign slip). Progress (−500 − 60)/20 = −28 and the old
+    // roll-up OE1 = (−28·1 + 0.9·3)/4 = −6.325 would have left [0, 1].
+    submit_approved(&f.g, &ind1, &f.actor, "2024", -500.0).await;
+    // IND2 22: performance 18/10.007 ≈ 1.8, clamped to 1 in the roll-up.
+    submit_approved(&f.g, &ind2, &f.actor, "2024", 22.0).await;
+    // IND4 14: planned ≈15.003, performance 4/5.003 ≈ 0.7995 → AMBER, behind the plan.
+    submit_approved(&f.g, &ind4, &f.actor, "2024", 14.0).await;
+    // pH 9.0: 0.5 outside a band 2 wide → 0.75 → AMBER, off track.
+    submit_approved(&f.g, &ph, &f.actor, "2024", 9.0).await;
+
+    let q = r#"{ ecosystem(slug: "moquegua") { scorecard(period: "2024") { score status
+        perspectives { kind score status objectives { code score status
+          indicators { code planned performance progress status onTrack } } } } } }"#;
+    let body = app.graphql(None, q, json!({})).await.body;
+    assert_eq!(body["errors"], Value::Null, "{body}");
+    let card = &body["data"]["ecosystem"]["scorecard"];
+    let ps = card["perspectives"].as_array().unwrap();
+    let oe1 = &ps[0]["objectives"][0];
+    let i1 = &oe1["indicators"][0];
+    assert!(close(
+        &i1["performance"],
+        -560.0 / (planned(60.0, 80.0) - 60.0)
+    ));
+    assert!(close(&i1["progress"], -28.0));
+    assert_eq!(
+        (i1["status"].as_str(), i1["onTrack"].as_bool()),
+        (Some("RED"), Some(false))
+    );
+    // OE1 = (0·1 + 1·3)/4 = 0.75: the bad value counts as 0, not −56.
+    assert!(close(&oe1["score"], 0.75), "{}", oe1["score"]);
+    assert_eq!(oe1["status"], "AMBER");
+    assert!(close(&ps[0]["score"], 0.75));
+    let oe2 = &ps[3]["objectives"][0];
+    let i4 = &oe2["indicators"][0];
+    assert!(close(
+        &i4["performance"],
+        4.0 / (planned(10.0, 20.0) - 10.0)
+    ));
+    assert_eq!(i4["status"], "AMBER");
+    let range = &oe2["indicators"][1];
+    assert_eq!(range["code"], "PH");
+    assert!(close(&range["performance"], 0.75));
+    assert_eq!(
+        (range["status"].as_str(), range["onTrack"].as_bool()),
+        (Some("AMBER"), Some(false))
+    );
+    // OE2 = (0.7995 + 0.75)/2 ≈ 0.7747; the ecosystem = (0.75 + 0.7747)/2 ≈ 0.7624.
+    let oe2_score = (4.0 / (planned(10.0, 20.0) - 10.0) + 0.75) / 2.0;
+    assert!(close(&oe2["score"], oe2_score), "{}", oe2["score"]);
+    assert!(close(&card["score"], (0.75 + oe2_score) / 2.0));
+    assert_eq!(card["status"], "AMBER");
+    // Every score lies within [0, 1]; every indicator on track is green.
+    let scores = std::iter::once(&card["score"])
+        .chain(ps.iter().map(|p| &p["score"]))
+        .chain(ps.iter().flat_map(|p| {
+            p["objectives"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| &o["score"])
+        }));
+    for s in scores.filter(|s| !s.is_null()) {
+        let s = s.as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&s), "{s}");
+    }
+    // Back inside the band: pH 7.0 → performance 1, on track, green.
+    submit_approved(&f.g, &ph, &f.actor, "2024", 7.0).await;
+    let body = app.graphql(None, q, json!({})).await.body;
+    let range = &body["data"]["ecosystem"]["scorecard"]["perspectives"][3]["objectives"][0]["indicators"]
+        [1];
+    assert_eq!(
+        (
+            range["performance"].as_f64(),
+            range["status"].as_str(),
+            range["onTrack"].as_bool()
+        ),
+        (Some(1.0), Some("GREEN"), Some(true))
+    );
+
+    // The shared-value view rolls up the same way: never below 0.
+    let shared = app
+        .graphql(None, r#"{ ecosystem(slug: "moquegua") { sharedValue(period: "2024") { score byForm { score } } } }"#, json!({}))
+        .await
+        .body;
+    let overall = shared["data"]["ecosystem"]["sharedValue"]["score"].as_f64();
+    // (0 + 1·3 + 0.7995 + 1)/6 with the weights 1, 3, 1, 1 and pH back at 1.
+    let expected = (3.0 + 4.0 / (planned(10.0, 20.0) - 10.0) + 1.0) / 6.0;
+    assert!(
+        overall.is_some_and(|s| (s - expected).abs() < 1e-6),
+        "{shared}"
+    );
 }
 
 async fn approved_values_are_pushed_to_subscribers(app: TestApp) {

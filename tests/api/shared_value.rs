@@ -656,7 +656,7 @@ async fn shared_value_shows_what_each_actor_puts_in_and_gets(app: TestApp) {
         periodicity: PeriodType::Yearly,
         responsible,
     };
-    // Progress = actual / 100 (baseline 0, target 100 in 2026).
+    // Progress = actual / 100 (baseline 0 in 2018, target 100 in 2026).
     let procurement = indicator(
         &app,
         objective,
@@ -707,8 +707,16 @@ async fn shared_value_shows_what_each_actor_puts_in_and_gets(app: TestApp) {
         .await
         .body;
     let sv = &body["data"]["ecosystem"]["sharedValue"];
-    // Three indicators, two with data: (0.4 + 0.8) / 2.
-    assert!((sv["score"].as_f64().unwrap() - 0.6).abs() < 1e-9, "{sv}");
+    // Three indicators, two with data, scored by performance against the plan clamped to
+    // [0, 1]. The plan 0 (2018) → 100 (2026) has reached 100·2192/2922 ≈ 75.02 by the end of
+    // 2024 (2 192 of 2 922 days): P 40 → 40/75.02 ≈ 0.533; W 80 → 80/75.02 ≈ 1.07, counted
+    // as 1. Score (0.533 + 1) / 2 ≈ 0.767 (by progress it was (0.4 + 0.8) / 2 = 0.6).
+    let planned = 100.0 * 2192.0 / 2922.0;
+    let expected = (40.0 / planned + 1.0) / 2.0;
+    assert!(
+        (sv["score"].as_f64().unwrap() - expected).abs() < 1e-9,
+        "{sv}"
+    );
     assert!((sv["coverage"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
     let financial = sv["byCategory"]
         .as_array()
@@ -731,7 +739,7 @@ async fn shared_value_shows_what_each_actor_puts_in_and_gets(app: TestApp) {
     };
     let c = actor("Southern Peru Copper Corporation");
     assert_eq!(c["contributes"]["indicatorCount"], 3);
-    assert!((c["contributes"]["score"].as_f64().unwrap() - 0.6).abs() < 1e-9);
+    assert!((c["contributes"]["score"].as_f64().unwrap() - expected).abs() < 1e-9);
     assert_eq!(c["receives"]["indicatorCount"], 0);
     let k = actor("Comunidad Campesina Tumilaca");
     assert_eq!(k["contributes"]["indicatorCount"], 0);
@@ -739,5 +747,5 @@ async fn shared_value_shows_what_each_actor_puts_in_and_gets(app: TestApp) {
         k["receives"]["indicatorCount"], 2,
         "by kind (W) and by name (P)"
     );
-    assert!((k["receives"]["score"].as_f64().unwrap() - 0.6).abs() < 1e-9);
+    assert!((k["receives"]["score"].as_f64().unwrap() - expected).abs() < 1e-9);
 }
