@@ -17,6 +17,7 @@ both_backends!(
     observations_roll_up_by_each_variables_rule,
     formula_indicators_are_checked_and_computed,
     the_cli_imports_with_line_numbered_errors,
+    several_actors_observations_combine_by_the_variables_rule,
 );
 
 const CREATE_VARIABLE: &str = "mutation($input: CreateVariableInput!) { createVariable(input: $input) { id code rollUp level periodicity themes availability weightVariable { code } responsible { name } } }";
@@ -750,4 +751,86 @@ async fn the_cli_imports_with_line_numbered_errors(app: TestApp) {
     );
     assert_eq!(values(&app, "POB", "18").await[0]["value"], 122000.0);
     let _ = r;
+}
+
+/// Two actors observe the same variable, territory and period: each keeps its own series
+/// (a re-import by one never counts as "unchanged" against the other's value), and the
+/// variable's actor rule combines them before roll-up.
+async fn several_actors_observations_combine_by_the_variables_rule(app: TestApp) {
+    let r = repo(&app).await;
+    let other = app
+        .create_actor("INEI – Oficina Departamental", ActorKind::NationalAgency)
+        .await
+        .to_string();
+    import_and_approve(
+        &r,
+        &format!("{HEADER}POB,2023,1801,1000,Censo regional\nPOB,2023,1802,500,Censo regional\n"),
+    )
+    .await;
+    let second = r
+        .g
+        .app
+        .post_raw(
+            &import_path(&format!("?actorId={other}&fileName=inei.csv")),
+            "text/csv",
+            Some(&r.g.token),
+            format!(
+                "{HEADER}POB,2023,1801,1000,Proyección INEI\nPOB,2023,1802,700,Proyección INEI\n"
+            )
+            .into_bytes(),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(
+        second.body["rowsCreated"], 2,
+        "the same value from another actor is that actor's own revision 1"
+    );
+    r.g.ok(
+        "mutation($id: ID!) { approveImport(id: $id) }",
+        json!({"id": second.body["importId"].to_string()}),
+    )
+    .await;
+    let at = |rows: &[Value], t: &str| {
+        rows.iter()
+            .find(|v| v["territory"] == t && v["period"] == "2023")
+            .map(|v| v["value"].as_f64().unwrap())
+    };
+    // LATEST (the default): INEI's, approved last.
+    let rows = values(&app, "POB", "").await;
+    assert_eq!(at(&rows, "1802"), Some(700.0));
+    assert_eq!(
+        at(&rows, "18"),
+        Some(1700.0),
+        "rolled up from the provinces"
+    );
+    // SUM would double count here; PREFERRED names the regional government first.
+    let updated = r
+        .g
+        .ok(
+            "mutation($a: [ID!]) { updateVariable(code: \"POB\", input: { actorRule: PREFERRED, preferredActorIds: $a }) { actorRule preferredActors { name } } }",
+            json!({"a": [r.supplier]}),
+        )
+        .await;
+    assert_eq!(updated["updateVariable"]["actorRule"], "PREFERRED");
+    let rows = values(&app, "POB", "").await;
+    assert_eq!(at(&rows, "1802"), Some(500.0));
+    assert_eq!(at(&rows, "18"), Some(1500.0));
+    r.g.ok(
+        "mutation { updateVariable(code: \"POB\", input: { actorRule: MEAN }) { actorRule } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(at(&values(&app, "POB", "").await, "1802"), Some(600.0));
+    // A coordinator's adjustment of a variable's cell.
+    let adj = r
+        .g
+        .ok(
+            "mutation { setAdjustment(input: { variable: \"POB\", period: \"2023\", territory: \"1802\", value: -100, reason: \"Migrantes contados dos veces\" }) { value } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(adj["setAdjustment"]["value"], -100.0);
+    let rows = values(&app, "POB", "").await;
+    assert_eq!(at(&rows, "1802"), Some(500.0));
+    assert_eq!(at(&rows, "18"), Some(1500.0));
 }
