@@ -23,6 +23,9 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::{PgConnection, SqliteConnection};
 
 pub use audit::{Action, Author, WriteTx};
+
+/// The migration that keys contributed values by actor (see [`Db::migrate_blocking`]).
+const ACTOR_SERIES_MIGRATION: &str = "000011";
 pub use error::StoreError;
 
 use crate::config::DatabaseUrl;
@@ -214,7 +217,8 @@ impl Db {
             .map_err(|e| StoreError::Connect(e.to_string()))
     }
 
-    /// Applies pending migrations, then seals a format-1 audit log if the database still has
+    /// Applies pending migrations (recounting each actor's series when they become keyed by
+    /// actor), then seals a format-1 audit log if the database still has
     /// one unsealed ([`verify::seal_v1`]); returns the versions applied.
     pub fn migrate_blocking(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.checkout()?;
@@ -225,6 +229,18 @@ impl Db {
                 entries = sealed,
                 "sealed the format-1 audit log: the new log starts with the seal and a snapshot of every row"
             );
+        }
+        // Series keyed by actor: values another actor's approval had displaced count again.
+        if applied.iter().any(|v| v.contains(ACTOR_SERIES_MIGRATION)) {
+            let recounted = audit::in_write_transaction(&mut conn, Author::system(), |tx| {
+                models::measurement::recount_actor_series(tx)
+            })?;
+            if recounted > 0 {
+                tracing::info!(
+                    values = recounted,
+                    "each actor's latest approved value of a cell counts again (series keyed by actor)"
+                );
+            }
         }
         Ok(applied)
     }

@@ -367,8 +367,71 @@ async fn adjustments_are_added_audited_and_published(app: TestApp) {
     assert_eq!(error_code(&a.body), "NOT_FOUND");
 }
 
+/// A database from before series were keyed by actor, where Southern's later approval had
+/// taken the count from Anglo's 2023 value (its revision 2 of the shared cell): the upgrade
+/// counts Anglo's value again, through an audit entry, so the rule sees both parts.
+async fn an_upgrade_counts_the_values_another_actor_displaced(app: TestApp) {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    let t = two_actors(&app).await;
+    let down = std::fs::read_to_string(format!(
+        "migrations/{}/2026-11-28-000011_actor_rule/down.sql",
+        app.backend.name()
+    ))
+    .unwrap();
+    let (anglo, southern, indicator) = (t.anglo, t.southern, t.indicator.clone());
+    let anglo_row: i64 = app
+        .direct(move |c| {
+            let q = format!(
+                "UPDATE measurements SET revision = 2 WHERE indicator_id = {indicator} AND period = '2023' AND actor_id = {southern}"
+            );
+            diesel::sql_query(q).execute(c)?;
+            let q = format!(
+                "UPDATE measurements SET counted = false WHERE indicator_id = {indicator} AND period = '2023' AND actor_id = {anglo}"
+            );
+            diesel::sql_query(q).execute(c)?;
+            c.batch_execute(&down)?;
+            diesel::sql_query(
+                "DELETE FROM __diesel_schema_migrations WHERE version LIKE '%000011%'",
+            )
+            .execute(c)?;
+            #[derive(QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                id: i64,
+            }
+            let q = format!(
+                "SELECT id FROM measurements WHERE indicator_id = {indicator} AND period = '2023' AND actor_id = {anglo}"
+            );
+            Ok::<_, ayni::db::StoreError>(diesel::sql_query(q).get_result::<Id>(c)?.id)
+        })
+        .await
+        .unwrap();
+    // The service restarts on the old database: the migration runs again, with the recount.
+    let again = TestApp::spawn_on(app.backend, app.database_url.clone(), None, |_| {}).await;
+    let c = card(&again, "2023").await;
+    assert_eq!(c["parts"].as_array().unwrap().len(), 2, "{c:?}");
+    assert_eq!(c["actual"], 17.0, "LATEST: Southern's, approved last");
+    let head = again.get("/api/v1/audit/head").await.body["seq"]
+        .as_i64()
+        .unwrap();
+    let last = again
+        .get(&format!("/api/v1/audit/proof?from={head}&limit=1"))
+        .await
+        .body;
+    let entry = &last["entries"][0];
+    assert_eq!(entry["entity_type"], "measurement");
+    assert_eq!(entry["entity_id"], anglo_row.to_string());
+    assert_eq!(
+        (&entry["before"]["counted"], &entry["after"]["counted"]),
+        (&json!(false), &json!(true)),
+        "{entry:?}"
+    );
+}
+
 crate::both_backends!(
     several_actors_keep_their_values_and_the_rule_combines_them,
     bad_rules_are_refused_and_change_nothing,
     adjustments_are_added_audited_and_published,
+    an_upgrade_counts_the_values_another_actor_displaced,
 );

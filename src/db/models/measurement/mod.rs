@@ -14,7 +14,7 @@ pub use bulk::{
     BulkRow, ImportCommon, SyntheticValue, insert_imported, insert_synthetic, reserve_ids,
 };
 pub use digest::{DigestFields, import_digest, rows_digest};
-pub use review::{approve, reject, withdraw};
+pub use review::{approve, recount_actor_series, reject, withdraw};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

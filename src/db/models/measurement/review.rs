@@ -91,3 +91,72 @@ pub fn withdraw(tx: &mut WriteTx<'_>, before: &Measurement) -> Result<Measuremen
     tx.record_change(Some(before), Some(&after))?;
     Ok(after)
 }
+
+/// Makes the latest approved revision of each actor's series count where none does: values
+/// approved before several actors were told apart in a cell, when one actor's approval took
+/// the count from another's. Revisions withdrawn by an upheld challenge stay out. Run once,
+/// when the migration that keys series by actor is applied; returns the rows changed.
+pub fn recount_actor_series(tx: &mut WriteTx<'_>) -> Result<usize, StoreError> {
+    let candidates: Vec<Measurement> = measurements::table
+        .filter(measurements::status.eq(MeasurementStatus::Approved.as_str()))
+        .filter(measurements::counted.eq(false))
+        .filter(
+            measurements::indicator_id
+                .is_not_null()
+                .or(measurements::variable_id.is_not_null()),
+        )
+        .select(Measurement::as_select())
+        .load(tx.conn())?;
+    let mut keys = std::collections::BTreeSet::new();
+    for m in &candidates {
+        let subject = match m.subject()? {
+            super::Subject::Indicator(id) => (Some(id), None),
+            super::Subject::Variable(id) => (None, Some(id)),
+            super::Subject::Impact { .. } => continue,
+        };
+        keys.insert((
+            subject,
+            m.period.to_string(),
+            m.territory.clone(),
+            m.disaggregation.clone(),
+            m.actor_id,
+        ));
+    }
+    let mut changed = 0;
+    for ((indicator, variable), period, territory, disaggregation, actor) in keys {
+        let subject = match (indicator, variable) {
+            (Some(i), _) => super::Subject::Indicator(i),
+            (_, Some(v)) => super::Subject::Variable(v),
+            _ => continue,
+        };
+        let series: Vec<Measurement> = of_subject(measurements::table.into_boxed(), subject)
+            .filter(measurements::period.eq(period))
+            .filter(measurements::territory.eq(territory))
+            .filter(measurements::disaggregation.eq(disaggregation))
+            .filter(measurements::actor_id.eq(actor))
+            .select(Measurement::as_select())
+            .load(tx.conn())?;
+        if series.iter().any(|m| m.counted) {
+            continue;
+        }
+        let ids: Vec<i64> = series.iter().map(|m| m.id).collect();
+        let withdrawn = crate::db::models::challenge::withdrawn(tx.conn(), &ids)?;
+        let Some(latest) = series
+            .iter()
+            .filter(|m| m.status == MeasurementStatus::Approved && !withdrawn.contains(&m.id))
+            .max_by_key(|m| m.revision)
+        else {
+            continue;
+        };
+        diesel::update(measurements::table.find(latest.id))
+            .set(measurements::counted.eq(true))
+            .execute(tx.conn())?;
+        let after = Measurement {
+            counted: true,
+            ..latest.clone()
+        };
+        tx.record_change(Some(latest), Some(&after))?;
+        changed += 1;
+    }
+    Ok(changed)
+}
