@@ -6,7 +6,6 @@ use chrono::NaiveDateTime;
 
 use crate::app::AdjustmentInput;
 use crate::app::model::Adjustment;
-use crate::domain::Disaggregation;
 use crate::domain::actor_rule::Part;
 
 use super::actors::ActorGql;
@@ -31,11 +30,7 @@ impl AdjustmentGql {
         &self.0.territory
     }
     async fn disaggregation(&self) -> Vec<DisaggregationPair> {
-        Disaggregation::from_stored(&self.0.disaggregation)
-            .pairs()
-            .into_iter()
-            .map(|(key, value)| DisaggregationPair { key, value })
-            .collect()
+        DisaggregationPair::all_of(&self.0.disaggregation)
     }
     /// Added to the combined value (negative takes out what was counted twice).
     async fn value(&self) -> f64 {

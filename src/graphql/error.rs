@@ -59,3 +59,11 @@ pub fn to_id(v: i64) -> async_graphql::ID {
 pub fn parse_ids(field: &str, raw: &[async_graphql::ID]) -> async_graphql::Result<Vec<i64>> {
     raw.iter().map(|i| parse_id(field, i)).collect()
 }
+
+/// Parses an optional list of GraphQL `ID`s (`None` stays `None`).
+pub fn parse_optional_ids(
+    field: &str,
+    raw: Option<&[async_graphql::ID]>,
+) -> async_graphql::Result<Option<Vec<i64>>> {
+    raw.map(|r| parse_ids(field, r)).transpose()
+}

@@ -15,7 +15,7 @@ use crate::domain::{Disaggregation, Period};
 
 use super::actors::ActorGql;
 use super::context::ContextExt;
-use super::error::{GqlResult, parse_id, parse_ids, to_id};
+use super::error::{GqlResult, parse_id, parse_ids, parse_optional_ids, to_id};
 use super::loaders::{
     ActorLoader, IndicatorLoader, ObjectiveLoader, ResponsiblesOfIndicator, TargetsOfIndicator,
     load_one,
@@ -380,6 +380,17 @@ pub struct DisaggregationPair {
     pub value: String,
 }
 
+impl DisaggregationPair {
+    /// The pairs of a stored disaggregation.
+    pub fn all_of(stored: &str) -> Vec<DisaggregationPair> {
+        Disaggregation::from_stored(stored)
+            .pairs()
+            .into_iter()
+            .map(|(key, value)| DisaggregationPair { key, value })
+            .collect()
+    }
+}
+
 /// A contributed value (one revision).
 /// Who an indicator's value reaches.
 #[derive(async_graphql::SimpleObject)]
@@ -460,11 +471,7 @@ impl MeasurementGql {
     }
     /// Empty for the total.
     async fn disaggregation(&self) -> Vec<DisaggregationPair> {
-        Disaggregation::from_stored(&self.0.disaggregation)
-            .pairs()
-            .into_iter()
-            .map(|(key, value)| DisaggregationPair { key, value })
-            .collect()
+        DisaggregationPair::all_of(&self.0.disaggregation)
     }
     /// 1 for the first submission of this period, territory and disaggregation; each
     /// correction is the next revision.
@@ -901,11 +908,10 @@ impl ScorecardMutation {
             )?),
             formula: Some(input.formula),
             actor_rule: input.actor_rule.map(Into::into),
-            preferred_actor_ids: input
-                .preferred_actor_ids
-                .as_deref()
-                .map(|r| parse_ids("preferredActorIds", r))
-                .transpose()?,
+            preferred_actor_ids: parse_optional_ids(
+                "preferredActorIds",
+                input.preferred_actor_ids.as_deref(),
+            )?,
         };
         Ok(IndicatorGql(
             ctx.app()?.create_indicator(caller, input).await.gql()?,
@@ -949,11 +955,10 @@ impl ScorecardMutation {
                 .transpose()?,
             formula: input.formula.map(Some),
             actor_rule: input.actor_rule.map(Into::into),
-            preferred_actor_ids: input
-                .preferred_actor_ids
-                .as_deref()
-                .map(|r| parse_ids("preferredActorIds", r))
-                .transpose()?,
+            preferred_actor_ids: parse_optional_ids(
+                "preferredActorIds",
+                input.preferred_actor_ids.as_deref(),
+            )?,
         };
         Ok(IndicatorGql(
             ctx.app()?.update_indicator(caller, id, input).await.gql()?,

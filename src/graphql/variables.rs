@@ -13,7 +13,7 @@ use crate::domain::Period;
 
 use super::actors::ActorGql;
 use super::context::ContextExt;
-use super::error::{GqlResult, parse_id, parse_ids, to_id};
+use super::error::{GqlResult, parse_id, parse_optional_ids, to_id};
 use super::loaders::{ActorLoader, IndicatorLoader, UsersOfVariable, load_one};
 use super::scorecard::{
     ActorRuleGql, IndicatorGql, MeasurementGql, MeasurementStatusGql, PeriodicityGql,
@@ -586,11 +586,10 @@ impl VariableMutation {
             rollup: Some(input.roll_up.into()),
             weight_variable: Some(input.weight_variable),
             actor_rule: input.actor_rule.map(Into::into),
-            preferred_actor_ids: input
-                .preferred_actor_ids
-                .as_deref()
-                .map(|r| parse_ids("preferredActorIds", r))
-                .transpose()?,
+            preferred_actor_ids: parse_optional_ids(
+                "preferredActorIds",
+                input.preferred_actor_ids.as_deref(),
+            )?,
         };
         Ok(VariableGql(
             ctx.app()?.create_variable(caller, input).await.gql()?,
@@ -628,11 +627,10 @@ impl VariableMutation {
                 .weight_variable
                 .map(|w| Some(w).filter(|w| !w.trim().is_empty())),
             actor_rule: input.actor_rule.map(Into::into),
-            preferred_actor_ids: input
-                .preferred_actor_ids
-                .as_deref()
-                .map(|r| parse_ids("preferredActorIds", r))
-                .transpose()?,
+            preferred_actor_ids: parse_optional_ids(
+                "preferredActorIds",
+                input.preferred_actor_ids.as_deref(),
+            )?,
         };
         Ok(VariableGql(
             ctx.app()?
