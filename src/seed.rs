@@ -87,6 +87,12 @@ pub struct SeedVariable {
     pub rollup: RollUp,
     #[serde(default)]
     pub weight_variable: Option<String>,
+    /// The lowest plausible value (a percentage unit defaults to 0).
+    #[serde(default)]
+    pub valid_min: Option<f64>,
+    /// The highest plausible value (a percentage unit defaults to 100).
+    #[serde(default)]
+    pub valid_max: Option<f64>,
 }
 
 /// Approved observations of one variable, by one actor, at one territory.
@@ -206,6 +212,12 @@ pub struct SeedIndicator {
     /// A formula over variable codes: the indicator is computed (and takes no `values`).
     #[serde(default)]
     pub formula: Option<String>,
+    /// The lowest plausible value (a percentage unit defaults to 0).
+    #[serde(default)]
+    pub valid_min: Option<f64>,
+    /// The highest plausible value (a percentage unit defaults to 100).
+    #[serde(default)]
+    pub valid_max: Option<f64>,
     #[serde(default)]
     pub illustrative: bool,
 }
@@ -477,6 +489,8 @@ async fn load_variables(
                 responsible_actor_id: Some(responsible),
                 rollup: Some(v.rollup),
                 weight_variable: Some(v.weight_variable.clone()),
+                valid_min: Some(v.valid_min),
+                valid_max: Some(v.valid_max),
             };
             app.create_variable(op, input)
                 .await
@@ -912,6 +926,8 @@ async fn load_indicator(
                 weight: seed.weight,
                 responsible_actor_ids: Some(responsible),
                 formula: Some(seed.formula.clone()),
+                valid_min: Some(seed.valid_min),
+                valid_max: Some(seed.valid_max),
                 ..IndicatorInput::default()
             };
             let created = app

@@ -16,7 +16,7 @@ use crate::domain::scoring::{
 use crate::domain::strategy::text;
 use crate::domain::{
     Code, DirectionKind, FieldError, IndicatorDefinition, MetricCategory, Period, PeriodType,
-    SharedValueForm, TargetHorizon, ValidationErrors, Weight,
+    SharedValueForm, TargetHorizon, ValidRange, ValidationErrors, Weight,
 };
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, check_responsible};
@@ -47,6 +47,10 @@ pub struct IndicatorInput {
     pub responsible_actor_ids: Option<Vec<i64>>,
     /// A formula over variable codes; `Some(None)` (or an empty text) clears it.
     pub formula: Option<Option<String>>,
+    /// The lowest plausible value; `Some(None)` clears it.
+    pub valid_min: Option<Option<f64>>,
+    /// The highest plausible value; `Some(None)` clears it.
+    pub valid_max: Option<Option<f64>>,
 }
 
 /// An indicator on the scorecard.
@@ -271,6 +275,14 @@ fn resolve(
         Some(v) => v,
         None => current.and_then(|c| c.definition.metric_category),
     };
+    let valid_range = check_valid_range(
+        conn,
+        current,
+        input.valid_min,
+        input.valid_max,
+        unit.as_deref(),
+        &mut errors,
+    )?;
     let (
         Some(code),
         Some(name),
@@ -281,6 +293,7 @@ fn resolve(
         Some(thresholds),
         Some(weight),
         Some(objective_id),
+        Some(valid_range),
     ) = (
         code,
         name,
@@ -291,6 +304,7 @@ fn resolve(
         thresholds,
         weight,
         objective_id,
+        valid_range,
     )
     else {
         return Err(AppError::Invalid(errors));
@@ -306,6 +320,7 @@ fn resolve(
             name,
             description,
             unit,
+            valid_range,
             direction,
             periodicity,
             aggregation,
@@ -319,6 +334,57 @@ fn resolve(
         responsible,
         inputs,
     })
+}
+
+/// Resolves an indicator's valid range (given, or kept) and checks it: bounds in order,
+/// not clashing with a percentage's default, and holding the baseline and targets it has.
+fn check_valid_range(
+    conn: &mut DbConnection,
+    current: Option<&Indicator>,
+    min: Option<Option<f64>>,
+    max: Option<Option<f64>>,
+    unit: Option<&str>,
+    errors: &mut ValidationErrors,
+) -> Result<Option<ValidRange>, AppError> {
+    let old = current
+        .map(|c| c.definition.valid_range)
+        .unwrap_or_default();
+    let Some(range) = errors.check(ValidRange::parse(
+        min.unwrap_or(old.min),
+        max.unwrap_or(old.max),
+    )) else {
+        return Ok(None);
+    };
+    let Some(unit) = unit else {
+        return Ok(Some(range));
+    };
+    let Some(effective) = errors.check(range.check_effective(unit)) else {
+        return Ok(None);
+    };
+    if let Some(c) = current {
+        let mut held: Vec<(String, f64)> = Vec::new();
+        if let Some(b) = c.baseline() {
+            held.push((format!("the baseline ({})", b.period), b.value));
+        }
+        for t in indicator::targets_of(conn, &[c.id])? {
+            held.push((format!("the target for {}", t.period), t.value));
+        }
+        for (what, value) in held {
+            if !effective.contains(value) {
+                let field = if effective.min.is_some_and(|lo| value < lo) {
+                    "validMin"
+                } else {
+                    "validMax"
+                };
+                errors.push(FieldError::new(
+                    field,
+                    "validRange",
+                    format!("{what} is {value}, outside the range; change it first"),
+                ));
+            }
+        }
+    }
+    Ok(Some(range))
 }
 
 /// The ecosystem of an objective, for new indicators.
@@ -446,6 +512,9 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let before = require_indicator(tx.conn(), id)?;
+                crate::domain::plausibility::not_after_current("period", &period, tx.now().date())?;
+                let d = &before.definition;
+                d.valid_range.effective(&d.unit).check("value", value, &d.unit)?;
                 let targets = indicator::targets_of(tx.conn(), &[id])?;
                 if let Some(t) = targets.iter().find(|t| t.period_end <= period.end().to_string()) {
                     return Err(AppError::invalid(
@@ -479,6 +548,10 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let ind = require_indicator(tx.conn(), id)?;
+                let d = &ind.definition;
+                d.valid_range
+                    .effective(&d.unit)
+                    .check("value", value, &d.unit)?;
                 if let Some(b) = ind.baseline()
                     && period.end() <= b.period.end()
                 {

@@ -15,7 +15,7 @@ use crate::domain::strategy::text;
 use crate::domain::variable::{ObservationSet, Resolved, VariableRule, level_allows, serves};
 use crate::domain::{
     Availability, Code, FieldError, Period, PeriodType, RollUp, SourceKind, TerritoryLevel, Ubigeo,
-    ValidationErrors, VariableCode,
+    ValidRange, ValidationErrors, VariableCode,
 };
 
 use super::ecosystems::{MAX_NAME, MAX_TEXT, require_ecosystem};
@@ -43,6 +43,10 @@ pub struct VariableInput {
     pub rollup: Option<RollUp>,
     /// The weight variable's code, for `weighted_mean`; `Some(None)` clears it.
     pub weight_variable: Option<Option<String>>,
+    /// The lowest plausible value; `Some(None)` clears it.
+    pub valid_min: Option<Option<f64>>,
+    /// The highest plausible value; `Some(None)` clears it.
+    pub valid_max: Option<Option<f64>>,
 }
 
 /// A value of an observation as a contributor submits it.
@@ -487,6 +491,16 @@ fn resolve(
         }
         _ => {}
     }
+    let old_range = current.map(Variable::valid_range).unwrap_or_default();
+    let valid_range = errors
+        .check(ValidRange::parse(
+            input.valid_min.unwrap_or(old_range.min),
+            input.valid_max.unwrap_or(old_range.max),
+        ))
+        .and_then(|r| {
+            let unit = unit.as_deref()?;
+            errors.check(r.check_effective(unit)).map(|_| r)
+        });
     let (
         Some(code),
         Some(name),
@@ -499,6 +513,7 @@ fn resolve(
         Some(level),
         Some(availability_note),
         Some(rollup),
+        Some(valid_range),
     ) = (
         code,
         name,
@@ -511,6 +526,7 @@ fn resolve(
         level,
         availability_note,
         rollup,
+        valid_range,
     )
     else {
         return Err(AppError::Invalid(errors));
@@ -532,6 +548,7 @@ fn resolve(
         responsible_actor_id,
         rollup,
         weight_variable_id,
+        valid_range,
     })
 }
 

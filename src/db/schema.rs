@@ -192,6 +192,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         formula -> Nullable<Text>,
+        valid_min -> Nullable<Double>,
+        valid_max -> Nullable<Double>,
     }
 }
 
@@ -332,6 +334,8 @@ diesel::table! {
         weight_variable_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        valid_min -> Nullable<Double>,
+        valid_max -> Nullable<Double>,
     }
 }
 
@@ -380,7 +384,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    period_locks (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        period -> Text,
+        period_start -> Text,
+        period_end -> Text,
+        reason -> Text,
+        locked_by -> Nullable<BigInt>,
+        locked_at -> Timestamp,
+        unlock_reason -> Nullable<Text>,
+        unlocked_by -> Nullable<BigInt>,
+        unlocked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> actors (actor_id));
+diesel::joinable!(period_locks -> ecosystems (ecosystem_id));
 diesel::joinable!(perspectives -> ecosystems (ecosystem_id));
 diesel::joinable!(ecosystem_members -> ecosystems (ecosystem_id));
 diesel::joinable!(ecosystem_members -> actors (actor_id));
@@ -430,4 +451,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     hybrid_metrics,
     vecs,
     developments,
+    period_locks,
 );

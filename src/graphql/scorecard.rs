@@ -1,7 +1,9 @@
 //! Indicators, baselines, targets, measurements, series, the scorecard and the live feed of
 //! approved values.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
+use async_graphql::{
+    Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, Subscription,
+};
 use chrono::NaiveDateTime;
 use futures_util::Stream;
 
@@ -153,6 +155,17 @@ impl IndicatorGql {
     }
     async fn range_lower(&self) -> Option<f64> {
         self.0.definition.direction.bounds().0
+    }
+    /// The lowest plausible value: values (and the baseline and targets) below it are
+    /// refused. A percentage unit (`%…`) defaults to 0 when none was given.
+    async fn valid_min(&self) -> Option<f64> {
+        let d = &self.0.definition;
+        d.valid_range.effective(&d.unit).min
+    }
+    /// The highest plausible value. A percentage unit defaults to 100 when none was given.
+    async fn valid_max(&self) -> Option<f64> {
+        let d = &self.0.definition;
+        d.valid_range.effective(&d.unit).max
     }
     async fn range_upper(&self) -> Option<f64> {
         self.0.definition.direction.bounds().1
@@ -653,6 +666,15 @@ impl IndicatorScore<'_> {
     }
 }
 
+/// An optional input that may also be set to null: `None` keeps, `Some(None)` clears.
+pub(super) fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
 #[derive(InputObject)]
 pub struct CreateIndicatorInput {
     pub objective_id: ID,
@@ -685,6 +707,10 @@ pub struct CreateIndicatorInput {
     /// A formula over variable codes, e.g. `100 * V012 / V045`: the indicator is then
     /// computed from approved observations and takes no submitted values.
     pub formula: Option<String>,
+    /// The lowest plausible value (a percentage unit defaults to 0).
+    pub valid_min: Option<f64>,
+    /// The highest plausible value (a percentage unit defaults to 100).
+    pub valid_max: Option<f64>,
 }
 
 #[derive(InputObject)]
@@ -710,6 +736,10 @@ pub struct UpdateIndicatorInput {
     pub responsible_actor_ids: Option<Vec<ID>>,
     /// Sets the formula; an empty text removes it.
     pub formula: Option<String>,
+    /// The lowest plausible value; null removes it.
+    pub valid_min: MaybeUndefined<f64>,
+    /// The highest plausible value; null removes it.
+    pub valid_max: MaybeUndefined<f64>,
 }
 
 #[derive(InputObject)]
@@ -784,6 +814,8 @@ impl ScorecardMutation {
                 &input.responsible_actor_ids,
             )?),
             formula: Some(input.formula),
+            valid_min: Some(input.valid_min),
+            valid_max: Some(input.valid_max),
         };
         Ok(IndicatorGql(
             ctx.app()?.create_indicator(caller, input).await.gql()?,
@@ -826,6 +858,8 @@ impl ScorecardMutation {
                 .map(|r| parse_ids("responsibleActorIds", r))
                 .transpose()?,
             formula: input.formula.map(Some),
+            valid_min: maybe(input.valid_min),
+            valid_max: maybe(input.valid_max),
         };
         Ok(IndicatorGql(
             ctx.app()?.update_indicator(caller, id, input).await.gql()?,

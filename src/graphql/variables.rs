@@ -86,6 +86,15 @@ impl VariableGql {
     async fn unit(&self) -> &str {
         &self.0.unit
     }
+    /// The lowest plausible value: observations below it are refused. A percentage unit
+    /// (`%…`) defaults to 0 when none was given.
+    async fn valid_min(&self) -> Option<f64> {
+        self.0.valid_range.effective(&self.0.unit).min
+    }
+    /// The highest plausible value. A percentage unit defaults to 100 when none was given.
+    async fn valid_max(&self) -> Option<f64> {
+        self.0.valid_range.effective(&self.0.unit).max
+    }
     async fn source(&self) -> async_graphql::Result<SourceKindGql> {
         Ok(self.0.source.into())
     }
@@ -479,6 +488,10 @@ pub struct CreateVariableInput {
     pub roll_up: RollUpGql,
     /// The weight's code, for WEIGHTED_MEAN.
     pub weight_variable: Option<String>,
+    /// The lowest plausible value (a percentage unit defaults to 0).
+    pub valid_min: Option<f64>,
+    /// The highest plausible value (a percentage unit defaults to 100).
+    pub valid_max: Option<f64>,
 }
 
 #[derive(InputObject)]
@@ -500,6 +513,10 @@ pub struct UpdateVariableInput {
     pub roll_up: Option<RollUpGql>,
     /// The weight's code; an empty text removes it.
     pub weight_variable: Option<String>,
+    /// The lowest plausible value; null removes it.
+    pub valid_min: async_graphql::MaybeUndefined<f64>,
+    /// The highest plausible value; null removes it.
+    pub valid_max: async_graphql::MaybeUndefined<f64>,
 }
 
 #[derive(InputObject)]
@@ -553,6 +570,8 @@ impl VariableMutation {
             )?),
             rollup: Some(input.roll_up.into()),
             weight_variable: Some(input.weight_variable),
+            valid_min: Some(input.valid_min),
+            valid_max: Some(input.valid_max),
         };
         Ok(VariableGql(
             ctx.app()?.create_variable(caller, input).await.gql()?,
@@ -589,6 +608,8 @@ impl VariableMutation {
             weight_variable: input
                 .weight_variable
                 .map(|w| Some(w).filter(|w| !w.trim().is_empty())),
+            valid_min: super::scorecard::maybe(input.valid_min),
+            valid_max: super::scorecard::maybe(input.valid_max),
         };
         Ok(VariableGql(
             ctx.app()?

@@ -13,7 +13,7 @@ use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::scoring::{Aggregation, Direction, IndicatorSpec, Point, Thresholds};
 use crate::domain::{
     DirectionKind, IndicatorDefinition, MetricCategory, Period, PeriodType, SharedValueForm,
-    TargetHorizon,
+    TargetHorizon, ValidRange,
 };
 
 pub const ENTITY: &str = "indicator";
@@ -54,6 +54,8 @@ type DefinitionSelection = (
     indicators::shared_value_form,
     indicators::metric_category,
     indicators::formula,
+    indicators::valid_min,
+    indicators::valid_max,
 );
 
 type DefinitionSql = (
@@ -74,6 +76,8 @@ type DefinitionSql = (
     Nullable<Text>,
     Nullable<Text>,
     Nullable<Text>,
+    Nullable<Double>,
+    Nullable<Double>,
 );
 
 type DefinitionRow = (
@@ -94,6 +98,8 @@ type DefinitionRow = (
     Option<SharedValueForm>,
     Option<MetricCategory>,
     Option<String>,
+    Option<f64>,
+    Option<f64>,
 );
 
 impl<DB: Backend> Selectable<DB> for IndicatorDefinition {
@@ -118,6 +124,8 @@ impl<DB: Backend> Selectable<DB> for IndicatorDefinition {
             indicators::shared_value_form,
             indicators::metric_category,
             indicators::formula,
+            indicators::valid_min,
+            indicators::valid_max,
         )
     }
 }
@@ -138,6 +146,10 @@ where
             name: r.2,
             description: r.3,
             unit: r.4,
+            valid_range: ValidRange {
+                min: r.17,
+                max: r.18,
+            },
             direction,
             periodicity: r.8,
             aggregation: r.9,
@@ -173,6 +185,8 @@ type DefinitionColumns<'a> = (
     dsl::Eq<indicators::shared_value_form, Option<&'static str>>,
     dsl::Eq<indicators::metric_category, Option<&'static str>>,
     dsl::Eq<indicators::formula, Option<&'a str>>,
+    dsl::Eq<indicators::valid_min, Option<f64>>,
+    dsl::Eq<indicators::valid_max, Option<f64>>,
 );
 
 /// The definition's columns with their values, for inserts and updates alike.
@@ -196,6 +210,8 @@ fn definition_columns(d: &IndicatorDefinition) -> DefinitionColumns<'_> {
         indicators::shared_value_form.eq(d.shared_value_form.map(SharedValueForm::as_str)),
         indicators::metric_category.eq(d.metric_category.map(MetricCategory::as_str)),
         indicators::formula.eq(d.formula.as_deref()),
+        indicators::valid_min.eq(d.valid_range.min),
+        indicators::valid_max.eq(d.valid_range.max),
     )
 }
 

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::schema::{ecosystem_variables, imports, variables};
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::variable::VariableRule;
-use crate::domain::{Availability, PeriodType, RollUp, SourceKind, TerritoryLevel};
+use crate::domain::{Availability, PeriodType, RollUp, SourceKind, TerritoryLevel, ValidRange};
 
 pub const ENTITY: &str = "variable";
 pub const SELECTION: &str = "ecosystem_variable";
@@ -34,9 +34,20 @@ pub struct Variable {
     pub weight_variable_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub valid_min: Option<f64>,
+    pub valid_max: Option<f64>,
 }
 
 impl Variable {
+    /// The range its values must lie in, as given (a percentage defaults to 0..100 when
+    /// enforced: [`ValidRange::effective`]).
+    pub fn valid_range(&self) -> ValidRange {
+        ValidRange {
+            min: self.valid_min,
+            max: self.valid_max,
+        }
+    }
+
     pub fn theme_codes(&self) -> Vec<&str> {
         self.themes.split(',').filter(|t| !t.is_empty()).collect()
     }
@@ -80,6 +91,7 @@ pub struct VariableFields {
     pub responsible_actor_id: Option<i64>,
     pub rollup: RollUp,
     pub weight_variable_id: Option<i64>,
+    pub valid_range: ValidRange,
 }
 
 #[derive(Insertable, AsChangeset)]
@@ -101,6 +113,8 @@ struct Editable<'a> {
     rollup: &'static str,
     weight_variable_id: Option<i64>,
     updated_at: NaiveDateTime,
+    valid_min: Option<f64>,
+    valid_max: Option<f64>,
 }
 
 impl<'a> Editable<'a> {
@@ -122,6 +136,8 @@ impl<'a> Editable<'a> {
             rollup: f.rollup.as_str(),
             weight_variable_id: f.weight_variable_id,
             updated_at: now,
+            valid_min: f.valid_range.min,
+            valid_max: f.valid_range.max,
         }
     }
 }
