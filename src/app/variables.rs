@@ -841,6 +841,13 @@ impl Ayni {
                 }
                 require_actor(tx.conn(), actor_id)?;
                 let period = Period::parse_typed("period", &input.period, v.periodicity)?;
+                super::data_quality::check_plausible(
+                    &period,
+                    contribution.value,
+                    v.valid_range(),
+                    &v.unit,
+                    tx.now().date(),
+                )?;
                 let territory = contribution
                     .territory
                     .ok_or_else(|| AppError::invalid("territory", "required", "say where"))?;
@@ -856,6 +863,12 @@ impl Ayni {
                     actor_id,
                     basis: None,
                 };
+                super::data_quality::require_unlocked(
+                    tx.conn(),
+                    new.subject,
+                    &period,
+                    "submitting observations",
+                )?;
                 measurement::submit(tx, new).map_err(AppError::from)
             })
             .await

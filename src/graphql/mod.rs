@@ -5,6 +5,7 @@ mod accounts;
 mod actors;
 mod audit;
 mod context;
+mod data_quality;
 mod error;
 mod http;
 mod loaders;
@@ -54,6 +55,7 @@ pub struct Mutation(
     trust::TrustMutation,
     variables::VariableMutation,
     shared_value::SharedValueMutation,
+    data_quality::DataQualityMutation,
 );
 
 pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;

@@ -156,6 +156,9 @@ impl IndicatorGql {
     async fn range_lower(&self) -> Option<f64> {
         self.0.definition.direction.bounds().0
     }
+    async fn range_upper(&self) -> Option<f64> {
+        self.0.definition.direction.bounds().1
+    }
     /// The lowest plausible value: values (and the baseline and targets) below it are
     /// refused. A percentage unit (`%…`) defaults to 0 when none was given.
     async fn valid_min(&self) -> Option<f64> {
@@ -166,9 +169,6 @@ impl IndicatorGql {
     async fn valid_max(&self) -> Option<f64> {
         let d = &self.0.definition;
         d.valid_range.effective(&d.unit).max
-    }
-    async fn range_upper(&self) -> Option<f64> {
-        self.0.definition.direction.bounds().1
     }
     async fn periodicity(&self) -> async_graphql::Result<PeriodicityGql> {
         Ok(self.0.definition.periodicity.into())
@@ -472,6 +472,16 @@ impl MeasurementGql {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<super::trust::ChallengeGql>> {
         super::trust::challenges_of(ctx, self.0.id).await
+    }
+    /// Why the value looks unusual, for reviewers: a robust z-score beyond ±3.5 against the
+    /// series' approved history or against the other territories of the same period
+    /// (empty when nothing stands out). Flags never block a value. Coordinators, admins and
+    /// the contributors of the submitting actor; null for everyone else.
+    async fn quality_flags(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<super::data_quality::QualityFlagGql>>> {
+        super::data_quality::quality_flags(ctx, self.0.id, self.0.actor_id).await
     }
 }
 
