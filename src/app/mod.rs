@@ -45,7 +45,7 @@ pub use indicators::{
 pub use measurements::{ApprovedValue, MeasurementFilter, MeasurementInput};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use portal::{
-    ActorOption, ChallengeView, CumulativeImpacts, EcosystemLinks, EcosystemPage,
+    ActorOption, ChallengeView, ClosedPeriod, CumulativeImpacts, EcosystemLinks, EcosystemPage,
     EcosystemPageQuery, EcosystemScorecard, EcosystemSummary, HomePage, HybridMetricView,
     HybridMetrics, ImpactsPage, IndicatorPage, IndicatorSeries, IndicatorValues, IndicatorView,
     LinkView, LiveValue, LiveValues, ObjectiveView, PerspectiveView, PortalEcosystem,
