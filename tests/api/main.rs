@@ -13,6 +13,7 @@ mod citizen;
 mod cli;
 mod concurrency;
 mod contracts;
+mod data_quality;
 mod graphql_limits;
 mod health;
 mod portal;
