@@ -95,6 +95,12 @@ pub struct SeedVariable {
     pub actor_rule: Option<String>,
     #[serde(default)]
     pub preferred: Vec<String>,
+    /// The lowest plausible value (a percentage unit defaults to 0).
+    #[serde(default)]
+    pub valid_min: Option<f64>,
+    /// The highest plausible value (a percentage unit defaults to 100).
+    #[serde(default)]
+    pub valid_max: Option<f64>,
 }
 
 /// Approved observations of one variable, by one actor, at one territory.
@@ -214,6 +220,12 @@ pub struct SeedIndicator {
     /// A formula over variable codes: the indicator is computed (and takes no `values`).
     #[serde(default)]
     pub formula: Option<String>,
+    /// The lowest plausible value (a percentage unit defaults to 0).
+    #[serde(default)]
+    pub valid_min: Option<f64>,
+    /// The highest plausible value (a percentage unit defaults to 100).
+    #[serde(default)]
+    pub valid_max: Option<f64>,
     #[serde(default)]
     pub illustrative: bool,
     /// How several actors' values combine: `sum`, `mean`, `max`, `latest` (the default) or
@@ -539,6 +551,8 @@ async fn load_variables(
                     actor_ids.get(name.trim()).copied()
                 })
                 .map_err(|e| SeedError(format!("{origin}: {what}: {e}")))?,
+                valid_min: Some(v.valid_min),
+                valid_max: Some(v.valid_max),
             };
             app.create_variable(op, input)
                 .await
@@ -977,6 +991,8 @@ async fn load_indicator(
                 actor_rule: seed_actor_rule(seed.actor_rule.as_deref()).map_err(fail)?,
                 preferred_actor_ids: seed_preferred(&seed.preferred, |n| actor(n).ok())
                     .map_err(fail)?,
+                valid_min: Some(seed.valid_min),
+                valid_max: Some(seed.valid_max),
                 ..IndicatorInput::default()
             };
             let created = app

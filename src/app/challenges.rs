@@ -74,6 +74,16 @@ impl Ayni {
                         message: format!("challenge {id} was already answered ({})", before.status),
                     });
                 }
+                if outcome == ChallengeOutcome::Upheld {
+                    // Withdrawing a value changes the figures: not inside a locked period.
+                    let m = measurement::require(tx.conn(), before.measurement_id)?;
+                    super::data_quality::require_unlocked(
+                        tx.conn(),
+                        m.subject()?,
+                        &m.period,
+                        "withdrawing values (upholding a challenge)",
+                    )?;
+                }
                 let status = match outcome {
                     ChallengeOutcome::Upheld => ChallengeStatus::Upheld,
                     ChallengeOutcome::Dismissed => ChallengeStatus::Dismissed,

@@ -13,6 +13,7 @@ use crate::domain::actor_rule::{ActorRule, Part, adjustment_value};
 use crate::domain::strategy::text;
 use crate::domain::{Disaggregation, Period, Ubigeo, ValidationErrors};
 
+use super::data_quality::require_unlocked;
 use super::{AppError, Ayni, Caller, model};
 
 /// The combined value of one cell (a total: no disaggregation).
@@ -194,6 +195,7 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let (subject, period, territory, disaggregation) = resolve_cell(tx.conn(), &input)?;
+                require_unlocked(tx.conn(), subject, &period, "adjusting values")?;
                 let cell = Cell {
                     subject,
                     period: &period,
@@ -215,6 +217,14 @@ impl Ayni {
         caller.require_strategist("remove adjustments")?;
         self.db
             .write(caller.author(), move |tx| {
+                let found = adjustment::by_id(tx.conn(), id)?
+                    .ok_or_else(|| AppError::not_found(format!("adjustment {id}")))?;
+                let subject = match (found.indicator_id, found.variable_id) {
+                    (Some(i), _) => Subject::Indicator(i),
+                    (_, Some(v)) => Subject::Variable(v),
+                    _ => return Err(AppError::internal("adjustment of nothing")),
+                };
+                require_unlocked(tx.conn(), subject, &found.period, "removing adjustments")?;
                 adjustment::remove(tx, id)?
                     .ok_or_else(|| AppError::not_found(format!("adjustment {id}")))
             })

@@ -24,6 +24,11 @@ pub enum AppError {
     /// objective codes on the cycle, first and last the same.
     #[error("{message}")]
     Cycle { message: String, path: Vec<String> },
+    /// The value's period lies within a period whose figures an ecosystem closed
+    /// (`lockPeriod`): nothing about it may be submitted, reviewed or withdrawn until the
+    /// period is unlocked.
+    #[error("{0}")]
+    PeriodLocked(String),
     /// Something on our side; the detail is logged, never shown.
     #[error("internal error")]
     Internal(String),
@@ -39,6 +44,7 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Conflict { .. } => "CONFLICT",
             AppError::Cycle { .. } => "CYCLE",
+            AppError::PeriodLocked(_) => "PERIOD_LOCKED",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -50,6 +56,9 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict { .. } | AppError::Cycle { .. } => 409,
+            // 423 Locked: the resource is fine and the request well-formed, but the period's
+            // figures are closed (distinct from a 409 state conflict a retry could resolve).
+            AppError::PeriodLocked(_) => 423,
             AppError::Internal(_) => 500,
         }
     }

@@ -427,6 +427,15 @@ impl Ayni {
                     ));
                 }
                 let period = Period::parse("period", &input.period)?;
+                // A model's projection may lie ahead (like a target); a measured or estimated
+                // contribution is of a period that has begun.
+                if input.basis != ImpactBasis::Modelled {
+                    crate::domain::plausibility::not_after_current(
+                        "period",
+                        &period,
+                        tx.now().date(),
+                    )?;
+                }
                 let baseline = v.baseline_period;
                 if period.end() <= baseline.end() {
                     return Err(AppError::invalid(
@@ -452,6 +461,12 @@ impl Ayni {
                     actor_id,
                     basis: Some(input.basis.as_str()),
                 };
+                super::data_quality::require_unlocked(
+                    tx.conn(),
+                    new.subject,
+                    &period,
+                    "submitting impact contributions",
+                )?;
                 measurement::submit(tx, new).map_err(AppError::from)
             })
             .await

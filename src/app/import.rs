@@ -13,12 +13,15 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::db::models::measurement::{self, BulkRow, DigestFields, ImportCommon};
+use crate::db::models::measurement::{self, BulkRow, DigestFields, ImportCommon, Subject};
 use crate::db::models::variable::{self, Import};
+use crate::domain::plausibility::not_after_current;
 use crate::domain::{
-    Evidence, MeasurementStatus, Period, PeriodType, Role, TerritoryLevel, Ubigeo,
+    Evidence, MeasurementStatus, Period, PeriodType, Role, TerritoryLevel, Ubigeo, ValidRange,
 };
+use chrono::NaiveDate;
 
+use super::data_quality::{RowFlag, ScoredRow, first_locked, import_flags};
 use super::ecosystems::require_ecosystem;
 use super::measurements::{contributing_actor, require_actor};
 use super::{AppError, Ayni, Caller};
@@ -48,6 +51,8 @@ pub struct ImportFile {
 pub const COLUMNS: [&str; 5] = ["variable", "period", "territory", "value", "evidence"];
 /// Row errors listed in a report (the count is always complete).
 pub const MAX_LISTED_ERRORS: usize = 10_000;
+/// Flags listed in a report (the count is always complete).
+pub const MAX_LISTED_FLAGS: usize = 1000;
 /// Largest file accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 512 * 1024 * 1024;
 
@@ -75,6 +80,11 @@ pub struct ImportReport {
     pub error_count: u64,
     /// The first errors, in line order.
     pub errors: Vec<RowError>,
+    /// New rows flagged as unusual (stored all the same, for reviewers to look at): how many
+    /// flags in all.
+    pub flag_count: u64,
+    /// The first flags, in line order (at most 1000).
+    pub flags: Vec<RowFlag>,
     /// One sentence for people.
     pub message: String,
 }
@@ -237,6 +247,9 @@ pub struct KnownVariable {
     pub level: TerritoryLevel,
     pub selected: bool,
     pub responsible_actor_id: Option<i64>,
+    /// The range enforced (a percentage unit's default applied).
+    pub range: ValidRange,
+    pub unit: String,
 }
 
 /// A row that passed validation.
@@ -252,12 +265,14 @@ pub struct ValidRow {
 
 /// Validates every row against the repository and the ecosystem, returning the valid rows
 /// and every error. `contributor` is the actor a contributor imports for (it must supply
-/// each variable); `None` for coordinators.
+/// each variable); `None` for coordinators. A period may not end after the current period
+/// of its type (the one containing `today`); a value must lie in its variable's valid range.
 pub fn validate_rows(
     raw: &[RawRow],
     variables: &HashMap<String, KnownVariable>,
     home: &Ubigeo,
     contributor: Option<i64>,
+    today: NaiveDate,
     errors: &mut Vec<RowError>,
 ) -> Vec<ValidRow> {
     let mut out = Vec::with_capacity(raw.len());
@@ -308,6 +323,12 @@ pub fn validate_rows(
                 .map_err(|e| fail("period", e.message))
                 .ok(),
         };
+        let period = period.and_then(|p| {
+            not_after_current("period", &p, today)
+                .map_err(|e| fail("period", e.message))
+                .ok()
+                .map(|()| p)
+        });
         let territory = match Ubigeo::parse("territory", &row.territory) {
             Ok(t) if !home.contains(&t) => {
                 fail(
@@ -333,7 +354,15 @@ pub fn validate_rows(
             }
         };
         let value = match row.value.parse::<f64>() {
-            Ok(v) if v.is_finite() => Some(v),
+            Ok(v) if v.is_finite() => match var {
+                Some(known) => known
+                    .range
+                    .check("value", v, &known.unit)
+                    .map_err(|e| fail("value", e.message))
+                    .ok()
+                    .map(|()| v),
+                None => Some(v),
+            },
             Ok(_) => {
                 fail("value", format!("'{}' is not a finite number", row.value));
                 None
@@ -472,6 +501,8 @@ fn refused(rows_read: u64, mut errors: Vec<RowError>) -> ImportReport {
             "nothing was imported: {error_count} error(s) in the file; fix them and import it again"
         ),
         errors,
+        flag_count: 0,
+        flags: Vec::new(),
     }
 }
 
@@ -535,11 +566,15 @@ impl Ayni {
                             level: v.level,
                             selected: selected.contains(&v.id),
                             responsible_actor_id: v.responsible_actor_id,
+                            range: v.valid_range().effective(&v.unit),
+                            unit: v.unit.clone(),
                         },
                     );
                 }
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: known");
-                let mut valid = validate_rows(&raw, &known, &home, contributor, &mut errors);
+                let today = tx.now().date();
+                let mut valid =
+                    validate_rows(&raw, &known, &home, contributor, today, &mut errors);
                 drop(raw);
                 let code_of: HashMap<i64, &str> =
                     known.iter().map(|(code, v)| (v.id, code.as_str())).collect();
@@ -588,6 +623,35 @@ impl Ayni {
                     fresh.push((row, revision));
                 }
                 drop(latest);
+                let values: Vec<(Subject, Period)> = fresh
+                    .iter()
+                    .map(|(r, _)| (Subject::Variable(r.variable_id), r.period))
+                    .collect();
+                if let Some((i, e)) =
+                    first_locked(tx.conn(), &values, &[eco.id], "importing values")?
+                {
+                    let line = fresh[i].0.line;
+                    return Err(match e {
+                        AppError::PeriodLocked(m) => AppError::PeriodLocked(format!("line {line}: {m}")),
+                        other => other,
+                    });
+                }
+                drop(values);
+                let scored: Vec<ScoredRow<'_>> = fresh
+                    .iter()
+                    .map(|(r, _)| ScoredRow {
+                        line: r.line,
+                        variable_id: r.variable_id,
+                        period: r.period,
+                        territory: r.territory.as_str(),
+                        value: r.value,
+                    })
+                    .collect();
+                let mut flags = import_flags(tx.conn(), &scored)?;
+                drop(scored);
+                let flag_count = flags.len() as u64;
+                flags.truncate(MAX_LISTED_FLAGS);
+                tracing::debug!(elapsed = ?t0.elapsed(), "import: flagged");
                 let created = fresh.len() as u64;
                 if created == 0 {
                     return Ok(ImportReport {
@@ -598,6 +662,8 @@ impl Ayni {
                         rows_unchanged: unchanged,
                         error_count: 0,
                         errors: Vec::new(),
+                        flag_count: 0,
+                        flags: Vec::new(),
                         message: format!(
                             "nothing new: all {unchanged} rows are already stored with the same values"
                         ),
@@ -648,8 +714,15 @@ impl Ayni {
                     rows_unchanged: unchanged,
                     error_count: 0,
                     errors: Vec::new(),
+                    flag_count,
+                    flags,
                     message: format!(
-                        "imported: {created} new value(s) awaiting review, {unchanged} already stored"
+                        "imported: {created} new value(s) awaiting review, {unchanged} already stored{}",
+                        if flag_count > 0 {
+                            format!("; {flag_count} flag(s) of unusual values for the reviewers")
+                        } else {
+                            String::new()
+                        }
                     ),
                 })
             })
@@ -665,7 +738,18 @@ impl Ayni {
                 variable::import_by_id(tx.conn(), import_id)?
                     .ok_or_else(|| AppError::not_found(format!("import {import_id}")))?;
                 let mut approved = 0;
-                for row in measurement::of_import(tx.conn(), import_id)? {
+                let rows = measurement::of_import(tx.conn(), import_id)?;
+                let mut values = Vec::with_capacity(rows.len());
+                for row in rows
+                    .iter()
+                    .filter(|r| r.status == MeasurementStatus::Submitted)
+                {
+                    values.push((row.subject()?, row.period));
+                }
+                if let Some((_, e)) = first_locked(tx.conn(), &values, &[], "approving values")? {
+                    return Err(e);
+                }
+                for row in rows {
                     if row.status == MeasurementStatus::Submitted {
                         measurement::approve(tx, &row)?;
                         approved += 1;
@@ -722,14 +806,23 @@ mod tests {
                 level: TerritoryLevel::Province,
                 selected: true,
                 responsible_actor_id: Some(7),
+                range: ValidRange {
+                    min: Some(-1000.0),
+                    max: Some(1000.0),
+                },
+                unit: "t".into(),
             },
         )])
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
     }
 
     fn check(csv: &str) -> (Vec<ValidRow>, Vec<RowError>) {
         let (raw, mut errors) = read_csv(csv.as_bytes(), &|_| {});
         let home = Ubigeo::parse("t", "18").unwrap();
-        let mut valid = validate_rows(&raw, &known(), &home, None, &mut errors);
+        let mut valid = validate_rows(&raw, &known(), &home, None, today(), &mut errors);
         reject_repeated_rows(&mut valid, &HashMap::from([(1, "V001")]), &mut errors);
         errors.sort_by_key(|e| e.line);
         valid.sort_by_key(|v| v.line);
@@ -781,6 +874,32 @@ mod tests {
     }
 
     #[test]
+    fn future_periods_and_implausible_values_are_row_errors() {
+        let (valid, errors) = check(
+            "variable,period,territory,value,evidence\n\
+             V001,2026,18,1,ok\n\
+             V001,2027,18,1,ok\n\
+             V001,2100,1801,1,ok\n\
+             V001,2025,18,5000,ok\n",
+        );
+        assert_eq!(valid.len(), 1, "the period in course is fine: {errors:?}");
+        let found: Vec<(u64, Option<&str>)> = errors
+            .iter()
+            .map(|e| (e.line, e.column.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [(3, Some("period")), (4, Some("period")), (5, Some("value"))]
+        );
+        assert!(
+            errors[0].message.contains("future"),
+            "{}",
+            errors[0].message
+        );
+        assert!(errors[2].message.contains("between -1000 and 1000"));
+    }
+
+    #[test]
     fn headers_are_checked() {
         let (_, errors) = check("variable,periodo,territory,value,evidence\nV001,2023,18,1,x\n");
         assert_eq!(errors.len(), 2, "{errors:?}");
@@ -797,7 +916,7 @@ mod tests {
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let (raw, mut errors) = read_csv(&bytes, &|_| {});
             let home = Ubigeo::parse("t", "18").unwrap();
-            let _ = validate_rows(&raw, &known(), &home, Some(7), &mut errors);
+            let _ = validate_rows(&raw, &known(), &home, Some(7), today(), &mut errors);
             for e in &errors {
                 prop_assert!(e.line >= 1 && !e.message.is_empty());
             }
@@ -828,7 +947,7 @@ mod tests {
             }
             let (raw, mut errors) = read_csv(text.as_bytes(), &|_| {});
             let home = Ubigeo::parse("t", "18").unwrap();
-            let valid = validate_rows(&raw, &known(), &home, None, &mut errors);
+            let valid = validate_rows(&raw, &known(), &home, None, today(), &mut errors);
             prop_assert_eq!(raw.len(), rows.len());
             prop_assert!(valid.len() + errors.len() >= raw.len());
             for e in &errors {

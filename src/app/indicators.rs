@@ -17,7 +17,7 @@ use crate::domain::scoring::{
 use crate::domain::strategy::text;
 use crate::domain::{
     Code, DirectionKind, FieldError, IndicatorDefinition, MetricCategory, Period, PeriodType,
-    SharedValueForm, TargetHorizon, ValidationErrors, Weight,
+    SharedValueForm, TargetHorizon, ValidRange, ValidationErrors, Weight,
 };
 
 use super::combine::{CellValue, combined};
@@ -53,6 +53,10 @@ pub struct IndicatorInput {
     pub actor_rule: Option<ActorRuleKind>,
     /// The ordered actors of a `PREFERRED` rule.
     pub preferred_actor_ids: Option<Vec<i64>>,
+    /// The lowest plausible value; `Some(None)` clears it.
+    pub valid_min: Option<Option<f64>>,
+    /// The highest plausible value; `Some(None)` clears it.
+    pub valid_max: Option<Option<f64>>,
 }
 
 /// An indicator on the scorecard.
@@ -298,6 +302,14 @@ fn resolve(
         Some(v) => v,
         None => current.and_then(|c| c.definition.metric_category),
     };
+    let valid_range = check_valid_range(
+        conn,
+        current,
+        input.valid_min,
+        input.valid_max,
+        unit.as_deref(),
+        &mut errors,
+    )?;
     let (
         Some(code),
         Some(name),
@@ -309,6 +321,7 @@ fn resolve(
         Some(weight),
         Some(objective_id),
         Some(actor_rule),
+        Some(valid_range),
     ) = (
         code,
         name,
@@ -320,6 +333,7 @@ fn resolve(
         weight,
         objective_id,
         actor_rule,
+        valid_range,
     )
     else {
         return Err(AppError::Invalid(errors));
@@ -335,6 +349,7 @@ fn resolve(
             name,
             description,
             unit,
+            valid_range,
             direction,
             periodicity,
             aggregation,
@@ -369,6 +384,57 @@ pub(super) fn actor_rule(
         None => Vec::new(),
     };
     ActorRule::new("preferredActorIds", kind, preferred)
+}
+
+/// Resolves an indicator's valid range (given, or kept) and checks it: bounds in order,
+/// not clashing with a percentage's default, and holding the baseline and targets it has.
+fn check_valid_range(
+    conn: &mut DbConnection,
+    current: Option<&Indicator>,
+    min: Option<Option<f64>>,
+    max: Option<Option<f64>>,
+    unit: Option<&str>,
+    errors: &mut ValidationErrors,
+) -> Result<Option<ValidRange>, AppError> {
+    let old = current
+        .map(|c| c.definition.valid_range)
+        .unwrap_or_default();
+    let Some(range) = errors.check(ValidRange::parse(
+        min.unwrap_or(old.min),
+        max.unwrap_or(old.max),
+    )) else {
+        return Ok(None);
+    };
+    let Some(unit) = unit else {
+        return Ok(Some(range));
+    };
+    let Some(effective) = errors.check(range.check_effective(unit)) else {
+        return Ok(None);
+    };
+    if let Some(c) = current {
+        let mut held: Vec<(String, f64)> = Vec::new();
+        if let Some(b) = c.baseline() {
+            held.push((format!("the baseline ({})", b.period), b.value));
+        }
+        for t in indicator::targets_of(conn, &[c.id])? {
+            held.push((format!("the target for {}", t.period), t.value));
+        }
+        for (what, value) in held {
+            if !effective.contains(value) {
+                let field = if effective.min.is_some_and(|lo| value < lo) {
+                    "validMin"
+                } else {
+                    "validMax"
+                };
+                errors.push(FieldError::new(
+                    field,
+                    "validRange",
+                    format!("{what} is {value}, outside the range; change it first"),
+                ));
+            }
+        }
+    }
+    Ok(Some(range))
 }
 
 /// The ecosystem of an objective, for new indicators.
@@ -496,6 +562,9 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let before = require_indicator(tx.conn(), id)?;
+                crate::domain::plausibility::not_after_current("period", &period, tx.now().date())?;
+                let d = &before.definition;
+                d.valid_range.effective(&d.unit).check("value", value, &d.unit)?;
                 let targets = indicator::targets_of(tx.conn(), &[id])?;
                 if let Some(t) = targets.iter().find(|t| t.period_end <= period.end().to_string()) {
                     return Err(AppError::invalid(
@@ -529,6 +598,10 @@ impl Ayni {
         self.db
             .write(caller.author(), move |tx| {
                 let ind = require_indicator(tx.conn(), id)?;
+                let d = &ind.definition;
+                d.valid_range
+                    .effective(&d.unit)
+                    .check("value", value, &d.unit)?;
                 if let Some(b) = ind.baseline()
                     && period.end() <= b.period.end()
                 {

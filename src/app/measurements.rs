@@ -14,6 +14,7 @@ use crate::domain::{
     Disaggregation, Evidence, MeasurementStatus, Period, Role, Ubigeo, ValidationErrors,
 };
 
+use super::data_quality::{check_plausible, require_unlocked};
 use super::model;
 use super::{AppError, Ayni, Caller};
 
@@ -130,6 +131,8 @@ impl Ayni {
                 }
                 require_actor(tx.conn(), actor_id)?;
                 let period = Period::parse_typed("period", &input.period, ind.definition.periodicity)?;
+                let d = &ind.definition;
+                check_plausible(&period, value, d.valid_range, &d.unit, tx.now().date())?;
                 let eco = ecosystem::by_id(tx.conn(), ind.ecosystem_id)?
                     .ok_or_else(|| AppError::internal("indicator without ecosystem"))?;
                 let home =
@@ -153,6 +156,7 @@ impl Ayni {
                     actor_id,
                     basis: None,
                 };
+                require_unlocked(tx.conn(), new.subject, &period, "submitting values")?;
                 measurement::submit(tx, new).map_err(AppError::from)
             })
             .await?;
@@ -177,6 +181,12 @@ impl Ayni {
                         message: format!("measurement {id} is already {}", before.status),
                     });
                 }
+                require_unlocked(
+                    tx.conn(),
+                    before.subject()?,
+                    &before.period,
+                    "approving values",
+                )?;
                 let after = measurement::approve(tx, &before)?;
                 let events = approval_events(tx.conn(), &after)?;
                 Ok::<_, AppError>((after, events))
@@ -207,6 +217,12 @@ impl Ayni {
                         message: format!("measurement {id} is already {}", before.status),
                     });
                 }
+                require_unlocked(
+                    tx.conn(),
+                    before.subject()?,
+                    &before.period,
+                    "rejecting values",
+                )?;
                 measurement::reject(tx, &before, &reason).map_err(AppError::from)
             })
             .await

@@ -11,6 +11,7 @@ pub mod bench_data;
 mod caller;
 mod challenges;
 mod combine;
+mod data_quality;
 mod ecosystems;
 mod error;
 mod impacts;
@@ -32,6 +33,7 @@ pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
 pub use caller::{Caller, logged_in};
 pub use challenges::ChallengeOutcome;
 pub use combine::AdjustmentInput;
+pub use data_quality::{MAX_LOCK_REASON, RowFlag, may_see_flags};
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;
 pub use impacts::{DevelopmentInput, ImpactInput, VecInput, VecState};
@@ -45,7 +47,7 @@ pub use indicators::{
 pub use measurements::{ApprovedValue, MeasurementFilter, MeasurementInput};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use portal::{
-    ActorOption, ChallengeView, CumulativeImpacts, EcosystemLinks, EcosystemPage,
+    ActorOption, ChallengeView, ClosedPeriod, CumulativeImpacts, EcosystemLinks, EcosystemPage,
     EcosystemPageQuery, EcosystemScorecard, EcosystemSummary, HomePage, HybridMetricView,
     HybridMetrics, ImpactsPage, IndicatorPage, IndicatorSeries, IndicatorValues, IndicatorView,
     LinkView, LiveValue, LiveValues, ObjectiveView, PerspectiveView, PortalEcosystem,

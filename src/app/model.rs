@@ -16,7 +16,7 @@ use crate::domain::shared_value::{HybridRelation, HybridStatus};
 use crate::domain::{
     ActorKind, Availability, ChallengeStatus, IndicatorDefinition, MeasurementStatus, Period,
     PeriodType, PerspectiveKind, Role, RollUp, SourceKind, TargetHorizon, TerritoryLevel,
-    ThemeKind, Ubigeo,
+    ThemeKind, Ubigeo, ValidRange,
 };
 
 /// An organisation taking part in ecosystems.
@@ -229,6 +229,22 @@ pub struct Variable {
     pub actor_rule: crate::domain::actor_rule::ActorRule,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The range its values must lie in, as given (a percentage unit defaults to 0..100).
+    pub valid_range: ValidRange,
+}
+
+/// A period whose figures an ecosystem closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodLock {
+    pub id: i64,
+    pub ecosystem_id: i64,
+    pub period: String,
+    pub reason: String,
+    pub locked_by: Option<i64>,
+    pub locked_at: NaiveDateTime,
+    pub unlock_reason: Option<String>,
+    pub unlocked_by: Option<i64>,
+    pub unlocked_at: Option<NaiveDateTime>,
 }
 
 /// A company metric tying a social or environmental indicator to a financial one.
@@ -367,8 +383,24 @@ mod from_rows {
     use crate::db::audit as audit_log;
     use crate::db::models::{
         actor, adjustment, challenge, ecosystem, hybrid, impact, indicator, measurement, objective,
-        user, variable,
+        period_lock, user, variable,
     };
+
+    impl From<period_lock::PeriodLock> for PeriodLock {
+        fn from(r: period_lock::PeriodLock) -> Self {
+            PeriodLock {
+                id: r.id,
+                ecosystem_id: r.ecosystem_id,
+                period: r.period,
+                reason: r.reason,
+                locked_by: r.locked_by,
+                locked_at: r.locked_at,
+                unlock_reason: r.unlock_reason,
+                unlocked_by: r.unlocked_by,
+                unlocked_at: r.unlocked_at,
+            }
+        }
+    }
     use crate::db::verify;
 
     impl From<actor::Actor> for Actor {
@@ -574,6 +606,7 @@ mod from_rows {
         fn from(r: variable::Variable) -> Self {
             Variable {
                 themes: r.theme_codes().into_iter().map(str::to_string).collect(),
+                valid_range: r.valid_range(),
                 id: r.id,
                 code: r.code,
                 name: r.name,

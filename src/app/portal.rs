@@ -173,6 +173,16 @@ pub struct EcosystemPage {
     /// The theme filtered by, when it is one of the ecosystem's.
     pub theme: Option<String>,
     pub actor: Option<i64>,
+    /// The lock that closed the scorecard's period, if one did ("cifras cerradas").
+    pub closed: Option<ClosedPeriod>,
+}
+
+/// A period whose figures the ecosystem closed, as the portal shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedPeriod {
+    pub period: String,
+    pub reason: String,
+    pub locked_at: chrono::NaiveDateTime,
 }
 
 /// A variable a formula reads.
@@ -253,6 +263,8 @@ pub struct IndicatorPage {
     pub preferred: Vec<String>,
     /// Coordinators' de-duplication adjustments of its cells.
     pub adjustments: Vec<super::model::Adjustment>,
+    /// The ecosystem's closed periods (they apply to every indicator of it), newest first.
+    pub closed: Vec<ClosedPeriod>,
 }
 
 /// An indicator's approved values (the values download).
@@ -705,6 +717,13 @@ impl Ayni {
             actor,
         };
         let links = self.link_views_of(eco.id, &map).await?;
+        let shown_period = Period::parse("period", &period).ok();
+        let closed = self.closed_periods(eco.id).await?.into_iter().find(|c| {
+            Period::parse("period", &c.period)
+                .ok()
+                .zip(shown_period)
+                .is_some_and(|(lock, shown)| lock.contains(&shown))
+        });
         Ok(EcosystemPage {
             ecosystem: PortalEcosystem::from(&eco),
             scorecard: scorecard_view(&card, &period, &map.themes),
@@ -722,7 +741,22 @@ impl Ayni {
             actors,
             theme: theme.map(|t| t.code.clone()),
             actor: query.actor,
+            closed,
         })
+    }
+
+    /// An ecosystem's active period locks, as the portal shows them (no names).
+    async fn closed_periods(&self, ecosystem_id: i64) -> Result<Vec<ClosedPeriod>, AppError> {
+        Ok(self
+            .period_locks(ecosystem_id, false)
+            .await?
+            .into_iter()
+            .map(|l| ClosedPeriod {
+                period: l.period,
+                reason: l.reason,
+                locked_at: l.locked_at,
+            })
+            .collect())
     }
 
     /// The indicator page: its definition, targets and trajectory, its latest values by
@@ -844,6 +878,7 @@ impl Ayni {
             })
             .collect();
         let values = self.with_provenance(values).await?;
+        let closed = self.closed_periods(eco.id).await?;
         Ok(IndicatorPage {
             ecosystem: PortalEcosystem::from(&eco),
             indicator: ind,
@@ -867,6 +902,7 @@ impl Ayni {
             open_challenges,
             preferred,
             adjustments,
+            closed,
         })
     }
 

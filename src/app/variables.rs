@@ -16,7 +16,7 @@ use crate::domain::strategy::text;
 use crate::domain::variable::{ObservationSet, Resolved, VariableRule, level_allows, serves};
 use crate::domain::{
     Availability, Code, FieldError, Period, PeriodType, RollUp, SourceKind, TerritoryLevel, Ubigeo,
-    ValidationErrors, VariableCode,
+    ValidRange, ValidationErrors, VariableCode,
 };
 
 use super::combine::combined;
@@ -49,6 +49,10 @@ pub struct VariableInput {
     pub actor_rule: Option<ActorRuleKind>,
     /// The ordered actors of a `PREFERRED` rule.
     pub preferred_actor_ids: Option<Vec<i64>>,
+    /// The lowest plausible value; `Some(None)` clears it.
+    pub valid_min: Option<Option<f64>>,
+    /// The highest plausible value; `Some(None)` clears it.
+    pub valid_max: Option<Option<f64>>,
 }
 
 /// A value of an observation as a contributor submits it.
@@ -520,6 +524,16 @@ fn resolve(
             ));
         }
     }
+    let old_range = current.map(Variable::valid_range).unwrap_or_default();
+    let valid_range = errors
+        .check(ValidRange::parse(
+            input.valid_min.unwrap_or(old_range.min),
+            input.valid_max.unwrap_or(old_range.max),
+        ))
+        .and_then(|r| {
+            let unit = unit.as_deref()?;
+            errors.check(r.check_effective(unit)).map(|_| r)
+        });
     let (
         Some(code),
         Some(name),
@@ -533,6 +547,7 @@ fn resolve(
         Some(availability_note),
         Some(rollup),
         Some(actor_rule),
+        Some(valid_range),
     ) = (
         code,
         name,
@@ -546,6 +561,7 @@ fn resolve(
         availability_note,
         rollup,
         actor_rule,
+        valid_range,
     )
     else {
         return Err(AppError::Invalid(errors));
@@ -568,6 +584,7 @@ fn resolve(
         rollup,
         weight_variable_id,
         actor_rule,
+        valid_range,
     })
 }
 
@@ -866,6 +883,13 @@ impl Ayni {
                 }
                 require_actor(tx.conn(), actor_id)?;
                 let period = Period::parse_typed("period", &input.period, v.periodicity)?;
+                super::data_quality::check_plausible(
+                    &period,
+                    contribution.value,
+                    v.valid_range(),
+                    &v.unit,
+                    tx.now().date(),
+                )?;
                 let territory = contribution
                     .territory
                     .ok_or_else(|| AppError::invalid("territory", "required", "say where"))?;
@@ -881,6 +905,12 @@ impl Ayni {
                     actor_id,
                     basis: None,
                 };
+                super::data_quality::require_unlocked(
+                    tx.conn(),
+                    new.subject,
+                    &period,
+                    "submitting observations",
+                )?;
                 measurement::submit(tx, new).map_err(AppError::from)
             })
             .await

@@ -117,6 +117,18 @@ fn observations(args: ObservationArgs) -> Result<(), String> {
             return Err(report.message);
         }
         println!("{}", report.message);
+        for f in &report.flags {
+            println!(
+                "line {}: {} (z = {}): {}",
+                f.line, f.kind, f.z_score, f.reason
+            );
+        }
+        if report.flag_count > report.flags.len() as u64 {
+            println!(
+                "… and {} more flag(s)",
+                report.flag_count - report.flags.len() as u64
+            );
+        }
         if let Some(id) = report.import_id {
             println!("import {id}: {} rows read", report.rows_read);
             if args.approve {

@@ -26,6 +26,7 @@ use super::models::{
     indicator::{Indicator, Target},
     measurement::Measurement,
     objective::{Link, Objective},
+    period_lock::PeriodLock,
     user::User,
     variable::{Import, Selection, Variable},
 };
@@ -545,6 +546,8 @@ struct VariablePublic<'a> {
     actor_rule: String,
     created_at: String,
     updated_at: String,
+    valid_min: Option<f64>,
+    valid_max: Option<f64>,
 }
 
 audited!(Variable, super::models::variable::ENTITY, |v| public_only(
@@ -568,6 +571,8 @@ audited!(Variable, super::models::variable::ENTITY, |v| public_only(
         actor_rule: v.actor_rule.to_string(),
         created_at: at(&v.created_at),
         updated_at: at(&v.updated_at),
+        valid_min: v.valid_min,
+        valid_max: v.valid_max,
     }
 ));
 
@@ -758,3 +763,42 @@ audited!(Development, super::models::impact::DEVELOPMENT, |d| {
         updated_at: at(&d.updated_at),
     })
 });
+
+/// A period lock: the period, reasons and times are public; who locked and unlocked it is
+/// private (the GraphQL API shows it to coordinators and admins only).
+#[derive(Serialize)]
+struct PeriodLockPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    period: &'a str,
+    period_start: &'a str,
+    period_end: &'a str,
+    reason: &'a str,
+    locked_at: String,
+    unlock_reason: Option<&'a str>,
+    unlocked_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PeriodLockPrivate {
+    locked_by: Option<i64>,
+    unlocked_by: Option<i64>,
+}
+
+audited!(PeriodLock, super::models::period_lock::ENTITY, |l| state(
+    &PeriodLockPublic {
+        id: l.id,
+        ecosystem_id: l.ecosystem_id,
+        period: &l.period,
+        period_start: &l.period_start,
+        period_end: &l.period_end,
+        reason: &l.reason,
+        locked_at: at(&l.locked_at),
+        unlock_reason: l.unlock_reason.as_deref(),
+        unlocked_at: at_opt(&l.unlocked_at),
+    },
+    Some(&PeriodLockPrivate {
+        locked_by: l.locked_by,
+        unlocked_by: l.unlocked_by,
+    }),
+));

@@ -193,6 +193,8 @@ diesel::table! {
         updated_at -> Timestamp,
         formula -> Nullable<Text>,
         actor_rule -> Text,
+        valid_min -> Nullable<Double>,
+        valid_max -> Nullable<Double>,
     }
 }
 
@@ -334,6 +336,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         actor_rule -> Text,
+        valid_min -> Nullable<Double>,
+        valid_max -> Nullable<Double>,
     }
 }
 
@@ -382,7 +386,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    period_locks (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        period -> Text,
+        period_start -> Text,
+        period_end -> Text,
+        reason -> Text,
+        locked_by -> Nullable<BigInt>,
+        locked_at -> Timestamp,
+        unlock_reason -> Nullable<Text>,
+        unlocked_by -> Nullable<BigInt>,
+        unlocked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> actors (actor_id));
+diesel::joinable!(period_locks -> ecosystems (ecosystem_id));
 diesel::joinable!(perspectives -> ecosystems (ecosystem_id));
 diesel::joinable!(ecosystem_members -> ecosystems (ecosystem_id));
 diesel::joinable!(ecosystem_members -> actors (actor_id));
@@ -449,4 +470,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     vecs,
     developments,
     adjustments,
+    period_locks,
 );

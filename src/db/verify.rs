@@ -19,7 +19,7 @@ use super::audit_state::{
 };
 use super::models::{
     actor, adjustment, challenge, ecosystem, hybrid, impact, indicator, measurement, objective,
-    setting, user, variable,
+    period_lock, setting, user, variable,
 };
 use super::schema::{audit_head, audit_head_v1, audit_log, audit_log_v1};
 use super::{Action, Author, DbConnection, StoreError};
@@ -499,7 +499,7 @@ pub fn seal_v1(conn: &mut DbConnection) -> Result<usize, StoreError> {
 }
 
 /// Entity types whose rows live in a table checked here.
-const AUDITED_TABLES: [&str; 21] = [
+const AUDITED_TABLES: [&str; 22] = [
     adjustment::ENTITY,
     actor::ENTITY,
     user::ENTITY,
@@ -521,6 +521,7 @@ const AUDITED_TABLES: [&str; 21] = [
     hybrid::BENEFICIARY,
     impact::VEC,
     impact::DEVELOPMENT,
+    period_lock::ENTITY,
 ];
 
 /// Whether a row is covered by an import's digest rather than entries of its own.
@@ -626,6 +627,9 @@ fn current_states(conn: &mut DbConnection) -> Result<Vec<CurrentRow>, StoreError
     }
     for d in impact::all_developments(conn)? {
         out.push(current(&d)?);
+    }
+    for l in period_lock::all(conn)? {
+        out.push(current(&l)?);
     }
     Ok(out)
 }

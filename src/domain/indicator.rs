@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::error::FieldError;
 use super::period::PeriodType;
+use super::plausibility::ValidRange;
 use super::scoring::{Aggregation, Direction, Thresholds};
 
 /// Declares a closed vocabulary stored as snake_case text.
@@ -53,6 +54,9 @@ pub struct IndicatorDefinition {
     pub name: String,
     pub description: String,
     pub unit: String,
+    /// The range values must lie in, as given (see [`ValidRange::effective`] for the range
+    /// enforced: a percentage defaults to 0..100).
+    pub valid_range: ValidRange,
     pub direction: Direction,
     pub periodicity: PeriodType,
     pub aggregation: Aggregation,
@@ -75,7 +79,7 @@ impl Serialize for IndicatorDefinition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let (range_lower, range_upper) = self.direction.bounds();
-        let mut s = serializer.serialize_struct("IndicatorDefinition", 18)?;
+        let mut s = serializer.serialize_struct("IndicatorDefinition", 20)?;
         s.serialize_field("objective_id", &self.objective_id)?;
         s.serialize_field("code", &self.code)?;
         s.serialize_field("name", &self.name)?;
@@ -100,6 +104,8 @@ impl Serialize for IndicatorDefinition {
         )?;
         s.serialize_field("formula", &self.formula)?;
         s.serialize_field("actor_rule", &self.actor_rule.to_string())?;
+        s.serialize_field("valid_min", &self.valid_range.min)?;
+        s.serialize_field("valid_max", &self.valid_range.max)?;
         s.end()
     }
 }

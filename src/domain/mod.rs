@@ -9,6 +9,7 @@ pub mod formula;
 pub mod impact;
 pub mod indicator;
 pub mod period;
+pub mod plausibility;
 pub mod scoring;
 pub mod shared_value;
 pub mod strategy;
@@ -23,6 +24,7 @@ pub use indicator::{
     MeasurementStatus, MetricCategory, SharedValueForm, TargetHorizon,
 };
 pub use period::{Period, PeriodType};
+pub use plausibility::{OutlierKind, QualityFlag, ValidRange};
 pub use scoring::{Aggregation, Direction, Status, Thresholds};
 pub use strategy::{Code, Horizon, PerspectiveKind, Slug, ThemeKind, Weight};
 pub use territory::{TerritoryLevel, Ubigeo};

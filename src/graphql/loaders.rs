@@ -112,6 +112,14 @@ loader!(
     |pair| pair.0
 );
 
+// `(measurement_id, flag)`: the outlier flags of each value (one computation per batch).
+loader!(
+    QualityFlagsOfMeasurement,
+    many(i64, crate::domain::QualityFlag),
+    |app, keys| app.quality_flags(keys),
+    |pair| pair.0
+);
+
 /// The data check of every link of each ecosystem's map (one computation per ecosystem).
 pub struct LinkEvidenceOfEcosystem(pub Ayni);
 
@@ -236,6 +244,7 @@ pub fn with_loaders(
     data.insert(dl(BeneficiariesOfIndicator(app.clone())));
     data.insert(dl(VecLoader(app.clone())));
     data.insert(dl(DevelopmentLoader(app.clone())));
+    data.insert(dl(QualityFlagsOfMeasurement(app.clone())));
     data.insert(dl(ContributionsOfVec {
         app: app.clone(),
         caller,

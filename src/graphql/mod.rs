@@ -6,6 +6,7 @@ mod actors;
 mod adjustments;
 mod audit;
 mod context;
+mod data_quality;
 mod error;
 mod http;
 mod loaders;
@@ -56,6 +57,7 @@ pub struct Mutation(
     variables::VariableMutation,
     shared_value::SharedValueMutation,
     adjustments::AdjustmentMutation,
+    data_quality::DataQualityMutation,
 );
 
 pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;

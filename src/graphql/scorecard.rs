@@ -1,7 +1,9 @@
 //! Indicators, baselines, targets, measurements, series, the scorecard and the live feed of
 //! approved values.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
+use async_graphql::{
+    Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, Subscription,
+};
 use chrono::NaiveDateTime;
 use futures_util::Stream;
 
@@ -194,6 +196,17 @@ impl IndicatorGql {
     }
     async fn range_upper(&self) -> Option<f64> {
         self.0.definition.direction.bounds().1
+    }
+    /// The lowest plausible value: values (and the baseline and targets) below it are
+    /// refused. A percentage unit (`%…`) defaults to 0 when none was given.
+    async fn valid_min(&self) -> Option<f64> {
+        let d = &self.0.definition;
+        d.valid_range.effective(&d.unit).min
+    }
+    /// The highest plausible value. A percentage unit defaults to 100 when none was given.
+    async fn valid_max(&self) -> Option<f64> {
+        let d = &self.0.definition;
+        d.valid_range.effective(&d.unit).max
     }
     async fn periodicity(&self) -> async_graphql::Result<PeriodicityGql> {
         Ok(self.0.definition.periodicity.into())
@@ -527,6 +540,16 @@ impl MeasurementGql {
     ) -> async_graphql::Result<Vec<super::trust::ChallengeGql>> {
         super::trust::challenges_of(ctx, self.0.id).await
     }
+    /// Why the value looks unusual, for reviewers: a robust z-score beyond ±3.5 against the
+    /// series' approved history or against the other territories of the same period
+    /// (empty when nothing stands out). Flags never block a value. Coordinators, admins and
+    /// the contributors of the submitting actor; null for everyone else.
+    async fn quality_flags(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<super::data_quality::QualityFlagGql>>> {
+        super::data_quality::quality_flags(ctx, self.0.id, self.0.actor_id).await
+    }
 }
 
 /// One period of an indicator's series.
@@ -769,6 +792,15 @@ impl IndicatorScore<'_> {
     }
 }
 
+/// An optional input that may also be set to null: `None` keeps, `Some(None)` clears.
+pub(super) fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
 #[derive(InputObject)]
 pub struct CreateIndicatorInput {
     pub objective_id: ID,
@@ -805,6 +837,10 @@ pub struct CreateIndicatorInput {
     pub actor_rule: Option<ActorRuleGql>,
     /// The ordered actors of a `PREFERRED` rule (members of the ecosystem).
     pub preferred_actor_ids: Option<Vec<ID>>,
+    /// The lowest plausible value (a percentage unit defaults to 0).
+    pub valid_min: Option<f64>,
+    /// The highest plausible value (a percentage unit defaults to 100).
+    pub valid_max: Option<f64>,
 }
 
 #[derive(InputObject)]
@@ -833,6 +869,10 @@ pub struct UpdateIndicatorInput {
     pub actor_rule: Option<ActorRuleGql>,
     /// Replaces the ordered actors of a `PREFERRED` rule.
     pub preferred_actor_ids: Option<Vec<ID>>,
+    /// The lowest plausible value; null removes it.
+    pub valid_min: MaybeUndefined<f64>,
+    /// The highest plausible value; null removes it.
+    pub valid_max: MaybeUndefined<f64>,
 }
 
 #[derive(InputObject)]
@@ -912,6 +952,8 @@ impl ScorecardMutation {
                 "preferredActorIds",
                 input.preferred_actor_ids.as_deref(),
             )?,
+            valid_min: Some(input.valid_min),
+            valid_max: Some(input.valid_max),
         };
         Ok(IndicatorGql(
             ctx.app()?.create_indicator(caller, input).await.gql()?,
@@ -959,6 +1001,8 @@ impl ScorecardMutation {
                 "preferredActorIds",
                 input.preferred_actor_ids.as_deref(),
             )?,
+            valid_min: maybe(input.valid_min),
+            valid_max: maybe(input.valid_max),
         };
         Ok(IndicatorGql(
             ctx.app()?.update_indicator(caller, id, input).await.gql()?,

@@ -71,6 +71,23 @@ impl EcosystemGql {
     async fn horizon_end(&self) -> i32 {
         self.0.horizon_end
     }
+    /// The periods whose figures are closed, newest first; with `includeLifted` the locks
+    /// since lifted too. Public (who locked them: coordinators and admins only).
+    async fn period_locks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] include_lifted: bool,
+    ) -> async_graphql::Result<Vec<super::data_quality::PeriodLockGql>> {
+        let locks = ctx
+            .app()?
+            .period_locks(self.0.id, include_lifted)
+            .await
+            .gql()?;
+        Ok(locks
+            .into_iter()
+            .map(|l| super::data_quality::PeriodLockGql::new(l, ctx.caller()))
+            .collect())
+    }
     async fn created_at(&self) -> NaiveDateTime {
         self.0.created_at
     }

@@ -88,6 +88,15 @@ impl VariableGql {
     async fn unit(&self) -> &str {
         &self.0.unit
     }
+    /// The lowest plausible value: observations below it are refused. A percentage unit
+    /// (`%…`) defaults to 0 when none was given.
+    async fn valid_min(&self) -> Option<f64> {
+        self.0.valid_range.effective(&self.0.unit).min
+    }
+    /// The highest plausible value. A percentage unit defaults to 100 when none was given.
+    async fn valid_max(&self) -> Option<f64> {
+        self.0.valid_range.effective(&self.0.unit).max
+    }
     async fn source(&self) -> async_graphql::Result<SourceKindGql> {
         Ok(self.0.source.into())
     }
@@ -507,6 +516,10 @@ pub struct CreateVariableInput {
     pub actor_rule: Option<ActorRuleGql>,
     /// The ordered actors of a `PREFERRED` rule.
     pub preferred_actor_ids: Option<Vec<ID>>,
+    /// The lowest plausible value (a percentage unit defaults to 0).
+    pub valid_min: Option<f64>,
+    /// The highest plausible value (a percentage unit defaults to 100).
+    pub valid_max: Option<f64>,
 }
 
 #[derive(InputObject)]
@@ -532,6 +545,10 @@ pub struct UpdateVariableInput {
     pub actor_rule: Option<ActorRuleGql>,
     /// The ordered actors of a `PREFERRED` rule.
     pub preferred_actor_ids: Option<Vec<ID>>,
+    /// The lowest plausible value; null removes it.
+    pub valid_min: async_graphql::MaybeUndefined<f64>,
+    /// The highest plausible value; null removes it.
+    pub valid_max: async_graphql::MaybeUndefined<f64>,
 }
 
 #[derive(InputObject)]
@@ -590,6 +607,8 @@ impl VariableMutation {
                 "preferredActorIds",
                 input.preferred_actor_ids.as_deref(),
             )?,
+            valid_min: Some(input.valid_min),
+            valid_max: Some(input.valid_max),
         };
         Ok(VariableGql(
             ctx.app()?.create_variable(caller, input).await.gql()?,
@@ -631,6 +650,8 @@ impl VariableMutation {
                 "preferredActorIds",
                 input.preferred_actor_ids.as_deref(),
             )?,
+            valid_min: super::scorecard::maybe(input.valid_min),
+            valid_max: super::scorecard::maybe(input.valid_max),
         };
         Ok(VariableGql(
             ctx.app()?

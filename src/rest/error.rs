@@ -31,7 +31,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable code: `BAD_USER_INPUT`, `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`,
-    /// `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `INTERNAL`.
+    /// `CONFLICT`, `PERIOD_LOCKED` (HTTP 423: the period's figures are closed),
+    /// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `INTERNAL`.
     pub code: String,
     pub message: String,
     /// The input fields at fault, for `BAD_USER_INPUT` and `CONFLICT`.

@@ -41,10 +41,11 @@ pub struct ImportQuery {
     responses(
         (status = 201, description = "Imported: new rows stored, awaiting review", body = ImportReport),
         (status = 200, description = "Nothing new: every row is already stored", body = ImportReport),
-        (status = 422, description = "Nothing imported: the file has errors, all listed with their lines", body = ImportReport),
+        (status = 422, description = "Nothing imported: the file has errors (a period in the future, a value outside the variable's valid range…), all listed with their lines", body = ImportReport),
         (status = 401, description = "No valid bearer token", body = super::ErrorBody),
         (status = 403, description = "The caller's role may not import", body = super::ErrorBody),
         (status = 404, description = "No such ecosystem", body = super::ErrorBody),
+        (status = 423, description = "A new row lies within a locked period (code PERIOD_LOCKED): nothing imported", body = super::ErrorBody),
         (status = 413, description = "Body too large", body = super::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import(

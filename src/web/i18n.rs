@@ -68,6 +68,12 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("open", "Ver", "Open"),
     ("strategy_map", "Mapa estratégico", "Strategy map"),
     ("scorecard", "Tablero de control", "Scorecard"),
+    ("figures_closed", "Cifras cerradas", "Figures closed"),
+    (
+        "figures_closed_since",
+        "el ecosistema cerró las cifras de este periodo el",
+        "the ecosystem closed this period's figures on",
+    ),
     ("period", "Periodo", "Period"),
     ("theme", "Tema o clúster", "Theme or cluster"),
     ("actor", "Actor", "Actor"),

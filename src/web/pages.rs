@@ -217,6 +217,7 @@ pub async fn ecosystem(
         actors,
         theme,
         actor,
+        closed,
     } = app(&data).portal_ecosystem(&path, query).await?;
     let period = &card.period;
 
@@ -313,6 +314,10 @@ pub async fn ecosystem(
         section #scorecard aria-labelledby="card-h" {
             h2 #card-h { (lang.t("scorecard")) " " (period) }
             p.muted { (lang.t("status_note")) }
+            @if let Some(c) = &closed {
+                p.closed role="note" { strong { (lang.t("figures_closed")) } " — "
+                    (lang.t("figures_closed_since")) " " (c.locked_at.format("%Y-%m-%d")) " (" (c.period) "): " (c.reason) }
+            }
             p.downloads { (lang.t("download")) ": "
                 a href=(format!("/e/{}/tablero.csv?period={period}", eco.slug)) { "CSV" }
                 a href=(format!("/e/{}/tablero.json?period={period}", eco.slug)) { "JSON" } }
@@ -462,6 +467,7 @@ pub async fn indicator(
         open_challenges,
         preferred,
         adjustments,
+        closed,
     } = app(&data).portal_indicator(&slug, &code).await?;
     let rule = actor_rule_sentence(lang, indicator.definition.actor_rule.kind(), &preferred);
     let ind = &indicator.definition;
@@ -606,6 +612,10 @@ pub async fn indicator(
                 a href=(format!("/e/{}/i/{}/valores.csv", eco.slug, ind.code)) { "CSV" }
                 a href=(format!("/e/{}/i/{}/valores.json", eco.slug, ind.code)) { "JSON" } }
             @if ind.formula.is_some() { p.muted { (lang.t("computed")) " " code { (ind.formula.as_deref().unwrap_or("")) } } }
+            @for c in &closed {
+                p.closed role="note" { strong { (lang.t("figures_closed")) " " (c.period) } " — "
+                    (lang.t("figures_closed_since")) " " (c.locked_at.format("%Y-%m-%d")) ": " (c.reason) }
+            }
             @if values.is_empty() { p { (lang.t("no_values")) } } @else {
                 div.table-wrap { table #provenance {
                     thead { tr {

@@ -76,11 +76,12 @@ async fn eight_clients_submitting_and_approving_leave_a_valid_chain(app: TestApp
                     body
                 }
             };
+            // The indicator is a percentage: the values stay within 0..100.
             let mut done = 0u32;
             while Instant::now() < until {
                 let submitted = call(
                     "mutation($i: SubmitMeasurementInput!) { submitMeasurement(input: $i) { id } }",
-                    json!({"i": {"indicatorId": indicator, "period": "2024", "territory": territory, "value": f64::from(done),
+                    json!({"i": {"indicatorId": indicator, "period": "2024", "territory": territory, "value": f64::from(done % 100),
                                  "actorId": actor, "evidenceText": format!("cliente {client}")}}),
                 )
                 .await;

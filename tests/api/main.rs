@@ -14,6 +14,7 @@ mod citizen;
 mod cli;
 mod concurrency;
 mod contracts;
+mod data_quality;
 mod docs_examples;
 mod graphql_limits;
 mod health;

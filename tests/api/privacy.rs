@@ -400,6 +400,23 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
         );
     }
 
+    // A lifted period lock, so that every column of the lock table is recorded.
+    let eco = app
+        .graphql(None, "{ ecosystem(slug: \"moquegua\") { id } }", json!({}))
+        .await
+        .body["data"]["ecosystem"]["id"]
+        .clone();
+    for op in ["lockPeriod", "unlockPeriod"] {
+        let done = app
+            .graphql(
+                Some(&coordinator),
+                &format!("mutation($e: ID!) {{ {op}(ecosystemId: $e, period: \"2019\", reason: \"Revisión\") {{ period }} }}"),
+                json!({"e": eco}),
+            )
+            .await
+            .body;
+        assert_eq!(done["errors"], Value::Null, "{done}");
+    }
     every_column_is_in_an_audit_state(&app).await;
 }
 
@@ -435,6 +452,7 @@ async fn every_column_is_in_an_audit_state(app: &TestApp) {
         ("vec", "vecs"),
         ("development", "developments"),
         ("adjustment", "adjustments"),
+        ("period_lock", "period_locks"),
     ];
     let postgres = app.backend == crate::helpers::Backend::Postgres;
     let (columns, states) = app.direct(move |c| {

@@ -14,7 +14,7 @@ use crate::domain::actor_rule::ActorRule;
 use crate::domain::scoring::{Aggregation, Direction, IndicatorSpec, Point, Thresholds};
 use crate::domain::{
     DirectionKind, IndicatorDefinition, MetricCategory, Period, PeriodType, SharedValueForm,
-    TargetHorizon,
+    TargetHorizon, ValidRange,
 };
 
 pub const ENTITY: &str = "indicator";
@@ -56,6 +56,8 @@ type DefinitionSelection = (
     indicators::metric_category,
     indicators::formula,
     indicators::actor_rule,
+    indicators::valid_min,
+    indicators::valid_max,
 );
 
 type DefinitionSql = (
@@ -77,6 +79,8 @@ type DefinitionSql = (
     Nullable<Text>,
     Nullable<Text>,
     Text,
+    Nullable<Double>,
+    Nullable<Double>,
 );
 
 type DefinitionRow = (
@@ -98,6 +102,8 @@ type DefinitionRow = (
     Option<MetricCategory>,
     Option<String>,
     ActorRule,
+    Option<f64>,
+    Option<f64>,
 );
 
 impl<DB: Backend> Selectable<DB> for IndicatorDefinition {
@@ -123,6 +129,8 @@ impl<DB: Backend> Selectable<DB> for IndicatorDefinition {
             indicators::metric_category,
             indicators::formula,
             indicators::actor_rule,
+            indicators::valid_min,
+            indicators::valid_max,
         )
     }
 }
@@ -143,6 +151,10 @@ where
             name: r.2,
             description: r.3,
             unit: r.4,
+            valid_range: ValidRange {
+                min: r.18,
+                max: r.19,
+            },
             direction,
             periodicity: r.8,
             aggregation: r.9,
@@ -180,6 +192,8 @@ type DefinitionColumns<'a> = (
     dsl::Eq<indicators::metric_category, Option<&'static str>>,
     dsl::Eq<indicators::formula, Option<&'a str>>,
     dsl::Eq<indicators::actor_rule, String>,
+    dsl::Eq<indicators::valid_min, Option<f64>>,
+    dsl::Eq<indicators::valid_max, Option<f64>>,
 );
 
 /// The definition's columns with their values, for inserts and updates alike.
@@ -204,6 +218,8 @@ fn definition_columns(d: &IndicatorDefinition) -> DefinitionColumns<'_> {
         indicators::metric_category.eq(d.metric_category.map(MetricCategory::as_str)),
         indicators::formula.eq(d.formula.as_deref()),
         indicators::actor_rule.eq(d.actor_rule.to_string()),
+        indicators::valid_min.eq(d.valid_range.min),
+        indicators::valid_max.eq(d.valid_range.max),
     )
 }
 

@@ -10,6 +10,7 @@ pub mod impact;
 pub mod indicator;
 pub mod measurement;
 pub mod objective;
+pub mod period_lock;
 pub mod setting;
 pub mod user;
 pub mod variable;

@@ -8,7 +8,7 @@ use crate::db::schema::{ecosystem_variables, imports, variables};
 use crate::db::{DbConnection, StoreError, WriteTx};
 use crate::domain::actor_rule::ActorRule;
 use crate::domain::variable::VariableRule;
-use crate::domain::{Availability, PeriodType, RollUp, SourceKind, TerritoryLevel};
+use crate::domain::{Availability, PeriodType, RollUp, SourceKind, TerritoryLevel, ValidRange};
 
 pub const ENTITY: &str = "variable";
 pub const SELECTION: &str = "ecosystem_variable";
@@ -37,9 +37,20 @@ pub struct Variable {
     pub updated_at: NaiveDateTime,
     /// How several actors' observations of one cell combine.
     pub actor_rule: ActorRule,
+    pub valid_min: Option<f64>,
+    pub valid_max: Option<f64>,
 }
 
 impl Variable {
+    /// The range its values must lie in, as given (a percentage defaults to 0..100 when
+    /// enforced: [`ValidRange::effective`]).
+    pub fn valid_range(&self) -> ValidRange {
+        ValidRange {
+            min: self.valid_min,
+            max: self.valid_max,
+        }
+    }
+
     pub fn theme_codes(&self) -> Vec<&str> {
         self.themes.split(',').filter(|t| !t.is_empty()).collect()
     }
@@ -84,6 +95,7 @@ pub struct VariableFields {
     pub rollup: RollUp,
     pub weight_variable_id: Option<i64>,
     pub actor_rule: ActorRule,
+    pub valid_range: ValidRange,
 }
 
 #[derive(Insertable, AsChangeset)]
@@ -106,6 +118,8 @@ struct Editable<'a> {
     weight_variable_id: Option<i64>,
     updated_at: NaiveDateTime,
     actor_rule: String,
+    valid_min: Option<f64>,
+    valid_max: Option<f64>,
 }
 
 impl<'a> Editable<'a> {
@@ -128,6 +142,8 @@ impl<'a> Editable<'a> {
             weight_variable_id: f.weight_variable_id,
             updated_at: now,
             actor_rule: f.actor_rule.to_string(),
+            valid_min: f.valid_range.min,
+            valid_max: f.valid_range.max,
         }
     }
 }

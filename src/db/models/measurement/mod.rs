@@ -458,3 +458,43 @@ pub fn of_import(conn: &mut DbConnection, import_id: i64) -> Result<Vec<Measurem
         .select(Measurement::as_select())
         .load(conn)?)
 }
+
+/// The counted (approved, not withdrawn) rows of these subjects, every territory,
+/// disaggregation and period: the reference values of the outlier flags. A query per kind
+/// of subject (and per 500 ids).
+pub fn counted_of_subjects(
+    conn: &mut DbConnection,
+    subjects: &[Subject],
+) -> Result<Vec<Measurement>, StoreError> {
+    let mut indicators = Vec::new();
+    let mut variables = Vec::new();
+    let mut vecs = Vec::new();
+    for s in subjects {
+        match s {
+            Subject::Indicator(i) => indicators.push(*i),
+            Subject::Variable(v) => variables.push(*v),
+            Subject::Impact { vec, .. } => vecs.push(*vec),
+        }
+    }
+    let mut out = Vec::new();
+    for ids in [&mut indicators, &mut variables, &mut vecs] {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    for (ids, kind) in [(&indicators, 0), (&variables, 1), (&vecs, 2)] {
+        for chunk in ids.chunks(500) {
+            let subjects = match kind {
+                0 => Subjects::Indicators(chunk),
+                1 => Subjects::Variables(chunk),
+                _ => Subjects::Vecs(chunk),
+            };
+            out.extend(
+                of_subjects(measurements::table.into_boxed(), subjects)
+                    .filter(measurements::counted.eq(true))
+                    .select(Measurement::as_select())
+                    .load(conn)?,
+            );
+        }
+    }
+    Ok(out)
+}
