@@ -230,6 +230,16 @@ impl Db {
                 "sealed the format-1 audit log: the new log starts with the seal and a snapshot of every row"
             );
         }
+        // New audited columns: the chain records each row's state with them once.
+        if !applied.is_empty() && sealed == 0 {
+            let snapshots = verify::snapshot_added_columns(&mut conn)?;
+            if snapshots > 0 {
+                tracing::info!(
+                    entries = snapshots,
+                    "recorded the state of rows that gained audited columns"
+                );
+            }
+        }
         // Series keyed by actor: values another actor's approval had displaced count again.
         if applied.iter().any(|v| v.contains(ACTOR_SERIES_MIGRATION)) {
             let recounted = audit::in_write_transaction(&mut conn, Author::system(), |tx| {

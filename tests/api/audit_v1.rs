@@ -1,6 +1,8 @@
 //! A database written with audit record format 1 (whole rows, e-mails and pending values in
 //! the clear) is upgraded: its log is sealed, not rewritten; the new log starts with the seal
 //! and a snapshot of every row; nothing private of the old log is served; everything verifies.
+//! A database of the release before migrations 000009-000012 (record format 2, without the
+//! columns they add) gains a snapshot of each row that gained audited columns and verifies.
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
@@ -13,7 +15,10 @@ use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
 use crate::trust::{chain, sql};
 
-both_backends!(a_format_1_database_is_sealed_and_verifies);
+both_backends!(
+    a_format_1_database_is_sealed_and_verifies,
+    a_format_2_database_gains_audited_columns_and_verifies,
+);
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -56,24 +61,31 @@ fn fixture_head() -> (i64, String) {
 
 /// Builds the format-1 database: the old schema, then the old release's rows.
 fn load_format_1(url: &DatabaseUrl) {
+    load_release(url, FORMAT_1_MIGRATIONS, FIXTURE);
+}
+
+/// Builds an old release's database: its schema (the first `migrations`), then its rows.
+fn load_release(url: &DatabaseUrl, migrations: usize, fixture: &str) {
     fn load<C: MigrationHarness<B> + SimpleConnection, B: diesel::backend::Backend>(
         conn: &mut C,
-        migrations: impl Fn() -> EmbeddedMigrations,
+        all: impl Fn() -> EmbeddedMigrations,
+        migrations: usize,
+        fixture: &str,
     ) {
-        for _ in 0..FORMAT_1_MIGRATIONS {
-            conn.run_next_migration(migrations()).unwrap();
+        for _ in 0..migrations {
+            conn.run_next_migration(all()).unwrap();
         }
-        conn.batch_execute(FIXTURE).unwrap();
+        conn.batch_execute(fixture).unwrap();
     }
     match url {
         DatabaseUrl::Sqlite(path) => {
             let mut c = SqliteConnection::establish(&path.to_string_lossy()).unwrap();
             c.batch_execute("PRAGMA foreign_keys = ON").unwrap();
-            load(&mut c, || SQLITE);
+            load(&mut c, || SQLITE, migrations, fixture);
         }
         DatabaseUrl::Postgres(_) => {
             let mut c = PgConnection::establish(&url.to_string_unmasked()).unwrap();
-            load(&mut c, || POSTGRES);
+            load(&mut c, || POSTGRES, migrations, fixture);
             // Explicit ids do not move PostgreSQL's identity sequences: move them past the rows.
             c.batch_execute(
                 "DO $$ DECLARE t record; BEGIN
@@ -96,6 +108,62 @@ async fn proof_pages(app: &TestApp) -> Vec<Value> {
         from = page["next"].as_i64();
     }
     entries
+}
+
+/// What the release before migrations 000009-000012 wrote: audit record format 2, whose
+/// states lack the columns those migrations added (see the file's header).
+const FIXTURE_V2: &str = include_str!("../fixtures/audit-v2-before-000009.sql");
+
+/// Migrations 000009-000012 add audited columns (an ecosystem's `illustrative`, the expected
+/// sign of links and hybrid metrics, actor rules, valid ranges): the upgrade records a
+/// snapshot of each row that gained them, and nothing else, and everything verifies.
+async fn a_format_2_database_gains_audited_columns_and_verifies(app: TestApp) {
+    let backend = app.backend;
+    let (url, dir) = backend.fresh_database();
+    load_release(&url, 8, FIXTURE_V2);
+    let app = TestApp::spawn_on(backend, url, dir, |_| {}).await;
+    let entries = proof_pages(&app).await;
+    assert!(
+        entries.len() > 1682,
+        "the old chain is kept: {}",
+        entries.len()
+    );
+    let snapshots: Vec<&Value> = entries[1682..]
+        .iter()
+        .filter(|e| e["action"] == "snapshot")
+        .collect();
+    assert_eq!(
+        snapshots.len(),
+        entries.len() - 1682,
+        "the upgrade writes snapshots only"
+    );
+    for kind in [
+        "ecosystem",
+        "objective_link",
+        "hybrid_metric",
+        "indicator",
+        "variable",
+    ] {
+        assert!(
+            snapshots.iter().any(|e| e["entity_type"] == kind),
+            "a snapshot of a {kind}"
+        );
+    }
+    for kind in ["user", "measurement", "target", "actor"] {
+        assert!(
+            !snapshots.iter().any(|e| e["entity_type"] == kind),
+            "no {kind} gained a column"
+        );
+    }
+    let indicator = snapshots
+        .iter()
+        .find(|e| e["entity_type"] == "indicator")
+        .unwrap();
+    assert_eq!(indicator["after"]["actor_rule"], "LATEST");
+    assert!(indicator["after"].get("valid_min").is_some());
+    let chain = chain(&app).await;
+    assert_eq!(chain["verified"], true, "{chain}");
+    assert_eq!(chain["mismatchCount"], 0, "{chain}");
 }
 
 async fn a_format_1_database_is_sealed_and_verifies(app: TestApp) {
