@@ -668,9 +668,10 @@ async fn statuses_follow_the_plan_and_scores_stay_within_zero_and_one(app: TestA
     baseline_and_targets(&f.g, &ind2, ("2022", 40.0), &[("2026", 20.0, "MEDIUM")]).await;
     baseline_and_targets(&f.g, &ind4, ("2022", 10.0), &[("2026", 20.0, "MEDIUM")]).await;
     baseline_and_targets(&f.g, &ph, ("2022", 7.2), &[("2026", 7.5, "MEDIUM")]).await;
-    // A bad import: IND1 = −500 (a sign slip). Progress (−500 − 60)/20 = −28 and the old
-    // roll-up OE1 = (−28·1 + 0.9·3)/4 = −6.325 would have left [0, 1].
-    submit_approved(&f.g, &ind1, &f.actor, "2024", -500.0).await;
+    // A bad value that is still a plausible percentage: IND1 = 5 (50 typed without its zero).
+    // Progress (5 − 60)/20 = −2.75 and the old roll-up OE1 = (−2.75·1 + 0.9·3)/4 = −0.0125
+    // would have left [0, 1].
+    submit_approved(&f.g, &ind1, &f.actor, "2024", 5.0).await;
     // IND2 22: performance 18/10.007 ≈ 1.8, clamped to 1 in the roll-up.
     submit_approved(&f.g, &ind2, &f.actor, "2024", 22.0).await;
     // IND4 14: planned ≈15.003, performance 4/5.003 ≈ 0.7995 → AMBER, behind the plan.
@@ -689,14 +690,14 @@ async fn statuses_follow_the_plan_and_scores_stay_within_zero_and_one(app: TestA
     let i1 = &oe1["indicators"][0];
     assert!(close(
         &i1["performance"],
-        -560.0 / (planned(60.0, 80.0) - 60.0)
+        -55.0 / (planned(60.0, 80.0) - 60.0)
     ));
-    assert!(close(&i1["progress"], -28.0));
+    assert!(close(&i1["progress"], -2.75));
     assert_eq!(
         (i1["status"].as_str(), i1["onTrack"].as_bool()),
         (Some("RED"), Some(false))
     );
-    // OE1 = (0·1 + 1·3)/4 = 0.75: the bad value counts as 0, not −56.
+    // OE1 = (0·1 + 1·3)/4 = 0.75: the bad value counts as 0, not −5.5.
     assert!(close(&oe1["score"], 0.75), "{}", oe1["score"]);
     assert_eq!(oe1["status"], "AMBER");
     assert!(close(&ps[0]["score"], 0.75));
