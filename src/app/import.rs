@@ -737,6 +737,15 @@ impl Ayni {
             .write(caller.author(), move |tx| {
                 variable::import_by_id(tx.conn(), import_id)?
                     .ok_or_else(|| AppError::not_found(format!("import {import_id}")))?;
+                // Its rows must still be what its audit entry committed to.
+                if !crate::db::verify::import_is_covered(tx.conn(), import_id)? {
+                    return Err(AppError::Conflict {
+                        field: "id".into(),
+                        message: format!(
+                            "import {import_id}'s rows differ from what its audit entry recorded (changed outside the application?); run `ayni audit verify`"
+                        ),
+                    });
+                }
                 let mut approved = 0;
                 let rows = measurement::of_import(tx.conn(), import_id)?;
                 let mut values = Vec::with_capacity(rows.len());

@@ -187,6 +187,16 @@ impl Ayni {
                     &before.period,
                     "approving values",
                 )?;
+                // A row written around the application (no entry of its own, no covering
+                // import digest) is never published by an approval.
+                if !crate::db::verify::value_is_covered(tx.conn(), &before)? {
+                    return Err(AppError::Conflict {
+                        field: "id".into(),
+                        message: format!(
+                            "measurement {id} is not covered by the audit chain (written outside the application?); run `ayni audit verify`"
+                        ),
+                    });
+                }
                 let after = measurement::approve(tx, &before)?;
                 let events = approval_events(tx.conn(), &after)?;
                 Ok::<_, AppError>((after, events))

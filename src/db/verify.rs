@@ -249,6 +249,7 @@ fn compare_rows(
     // Bulk-imported rows: each import's audit entry commits to the digest of its rows'
     // unchanging fields (in its private part), and a row no review has touched since must
     // still be as imported.
+    let mut digested = std::collections::HashSet::new();
     for i in variable::all_imports(conn)? {
         let key = (variable::IMPORT.to_string(), i.id.to_string());
         let Some(recorded) = latest
@@ -263,6 +264,7 @@ fn compare_rows(
         else {
             continue; // reported below as a row without audit entry
         };
+        digested.insert(i.id);
         if measurement::import_digest(conn, i.id)? != recorded {
             found.note(
                 key.0,
@@ -275,7 +277,12 @@ fn compare_rows(
     for row in current_states(conn)? {
         let key = (row.entity_type.to_string(), row.id);
         let problem = match (latest.remove(&key), row.import) {
-            (None, ImportCoverage::Untouched) => None,
+            // Covered by its import's digest, when that import is in the chain (a row that
+            // claims an import the chain does not record is covered by nothing).
+            (None, ImportCoverage::Untouched(i)) if digested.contains(&i) => None,
+            (None, ImportCoverage::Untouched(_)) => {
+                Some((None, "claims an import the audit chain does not record"))
+            }
             (None, ImportCoverage::Reviewed) => Some((
                 None,
                 "reviewed without an audit entry (it differs from its import)",
@@ -482,7 +489,7 @@ pub fn seal_v1(conn: &mut DbConnection) -> Result<usize, StoreError> {
         let rows = current_states(tx.conn())?;
         let mut written = 1;
         for row in rows {
-            if row.import == ImportCoverage::Untouched {
+            if matches!(row.import, ImportCoverage::Untouched(_)) {
                 continue;
             }
             tx.record(
@@ -498,6 +505,47 @@ pub fn seal_v1(conn: &mut DbConnection) -> Result<usize, StoreError> {
     })
 }
 
+/// Whether an import is covered by the chain: its latest entry commits to a digest of its
+/// rows, and its rows as stored still have that digest.
+pub fn import_is_covered(conn: &mut DbConnection, import_id: i64) -> Result<bool, StoreError> {
+    let Some(entry) =
+        super::audit::latest_for(conn, variable::IMPORT, &[import_id.to_string()])?.pop()
+    else {
+        return Ok(false);
+    };
+    let Some((_, private)) = super::audit::entry_with_private(conn, entry.seq)? else {
+        return Ok(false);
+    };
+    let recorded = private
+        .after_private
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        .and_then(|p| {
+            p.get("rows_digest")
+                .and_then(Value::as_str)
+                .map(String::from)
+        });
+    Ok(match recorded {
+        Some(digest) => measurement::import_digest(conn, import_id)? == digest,
+        None => false,
+    })
+}
+
+/// Whether a contributed value is covered by the chain: by an entry of its own, or (as its
+/// import stored it) by its import's digest.
+pub fn value_is_covered(
+    conn: &mut DbConnection,
+    m: &measurement::Measurement,
+) -> Result<bool, StoreError> {
+    if !super::audit::latest_for(conn, measurement::ENTITY, &[m.id.to_string()])?.is_empty() {
+        return Ok(true);
+    }
+    match m.import_id {
+        Some(import) if m.is_untouched_import() => import_is_covered(conn, import),
+        _ => Ok(false),
+    }
+}
+
 /// After migrations that add audited columns: records a `snapshot` of every row whose latest
 /// audit state is its current state without the new keys (every key recorded then still holds
 /// the same value, and the current state only adds keys), so the chain again names every
@@ -511,7 +559,7 @@ pub fn snapshot_added_columns(conn: &mut DbConnection) -> Result<usize, StoreErr
     }
     let mut stale = Vec::new();
     for row in current_states(conn)? {
-        if row.import == ImportCoverage::Untouched {
+        if matches!(row.import, ImportCoverage::Untouched(_)) {
             continue;
         }
         let key = (row.entity_type.to_string(), row.id.clone());
@@ -582,8 +630,8 @@ const AUDITED_TABLES: [&str; 22] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ImportCoverage {
     NotImported,
-    /// As its import stored it: its import's entry covers it.
-    Untouched,
+    /// As its import stored it: the entry of its import (this id) covers it.
+    Untouched(i64),
     /// Imported, then changed: it needs entries of its own.
     Reviewed,
 }
@@ -650,7 +698,7 @@ fn current_states(conn: &mut DbConnection) -> Result<Vec<CurrentRow>, StoreError
     for m in measurement::all(conn)? {
         let import = match (m.import_id, m.is_untouched_import()) {
             (None, _) => ImportCoverage::NotImported,
-            (Some(_), true) => ImportCoverage::Untouched,
+            (Some(i), true) => ImportCoverage::Untouched(i),
             (Some(_), false) => ImportCoverage::Reviewed,
         };
         out.push(CurrentRow {

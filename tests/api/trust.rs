@@ -380,3 +380,56 @@ async fn a_kept_private_part_or_a_private_field_edited_is_detected(app: TestApp)
         "{c}"
     );
 }
+
+both_backends!(phantom_rows_are_found_and_never_approved);
+
+/// A value inserted directly into the database, claiming an import that has no audit entry
+/// (`import_id = 999999`, with PostgreSQL's reference triggers and SQLite's foreign keys off),
+/// is found by the chain check and cannot be published by an approval.
+async fn phantom_rows_are_found_and_never_approved(app: TestApp) {
+    seeded_with_values(&app).await;
+    assert_eq!(chain(&app).await["mismatchCount"], 0);
+    let off = match app.backend {
+        Backend::Postgres => "SET session_replication_role = replica;",
+        Backend::Sqlite => "PRAGMA foreign_keys = OFF;",
+    };
+    let insert = format!(
+        "{off} INSERT INTO measurements (indicator_id, period, period_start, period_end, territory, \
+         disaggregation, revision, value, evidence_text, comment, actor_id, submitted_at, status, \
+         counted, import_id) SELECT id, '2024', '2024-01-01', '2024-12-31', '18', '', 7, 99.5, \
+         'Reporte', '', 1, '2026-01-01 00:00:00', 'submitted', FALSE, 999999 FROM indicators \
+         WHERE code = 'IND1';"
+    );
+    app.direct(move |c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute(&insert)
+            .map_err(ayni::app::AppError::internal)
+    })
+    .await
+    .unwrap();
+    let c = chain(&app).await;
+    assert_eq!(c["mismatchCount"], 1, "{c}");
+    assert_eq!(
+        c["mismatches"][0]["problem"],
+        "claims an import the audit chain does not record"
+    );
+    let phantom = c["mismatches"][0]["entityId"].as_str().unwrap().to_string();
+    let token = app.login_as(ayni::domain::Role::Coordinator).await;
+    let a = app
+        .graphql(
+            Some(&token),
+            "mutation($id: ID!) { approveMeasurement(id: $id) { status } }",
+            json!({ "id": phantom }),
+        )
+        .await;
+    assert_eq!(
+        crate::helpers::error_code(&a.body),
+        "CONFLICT",
+        "{:?}",
+        a.body
+    );
+    // Nothing was published.
+    let q = r#"{ ecosystem(slug: "moquegua") { scorecard(period: "2024") { perspectives { objectives { indicators { code actual } } } } } }"#;
+    let body = app.graphql(None, q, json!({})).await.body;
+    assert!(!body.to_string().contains("99.5"), "{body}");
+}
