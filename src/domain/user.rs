@@ -234,7 +234,13 @@ mod tests {
 
     #[test]
     fn weak_passwords_and_control_characters_are_refused() {
-        for weak in ["1234567890", "password12", "qwertyuiop", "aaaaaaaaaaaa", "Password123"] {
+        for weak in [
+            "1234567890",
+            "password12",
+            "qwertyuiop",
+            "aaaaaaaaaaaa",
+            "Password123",
+        ] {
             assert_eq!(
                 Password::parse("password", weak).unwrap_err().rule,
                 "strength",
@@ -246,9 +252,13 @@ mod tests {
         assert_eq!(e.rule, "control_characters");
         assert!(Password::parse("password", "clave\tde-rosa-2026").is_err());
         assert_eq!(
-            Password::parse_for("password", "rosa.quispe@ayni.test", &["rosa.quispe@ayni.test"])
-                .unwrap_err()
-                .rule,
+            Password::parse_for(
+                "password",
+                "rosa.quispe@ayni.test",
+                &["rosa.quispe@ayni.test"]
+            )
+            .unwrap_err()
+            .rule,
             "strength"
         );
     }
