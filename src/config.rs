@@ -122,6 +122,41 @@ pub struct Settings {
     pub token_ttl_secs: i64,
     /// Maximum connections in the pool.
     pub pool_size: u32,
+    /// Login throttling and the cap on concurrent password hashes.
+    pub login: LoginLimits,
+}
+
+/// Login throttling and the password-hashing cap (docs/security.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Failed password checks per account within `window` before it is locked out
+    /// (`AYNI_LOGIN_MAX_FAILURES`, default 5; 0 turns the limit off).
+    pub max_failures: u32,
+    /// Failed password checks per client address within `window` before it is locked out
+    /// (`AYNI_LOGIN_MAX_FAILURES_PER_ADDRESS`, default 20; 0 turns the limit off).
+    pub max_failures_per_address: u32,
+    /// The sliding window failures are counted in (`AYNI_LOGIN_WINDOW_SECS`, default 900).
+    pub window: std::time::Duration,
+    /// Password hashes computed at once (`AYNI_MAX_CONCURRENT_HASHES`, default the number of
+    /// cores).
+    pub max_concurrent_hashes: usize,
+    /// How long a request waits for a hashing slot before a 503 (`AYNI_HASH_WAIT_MS`,
+    /// default 2000).
+    pub hash_wait: std::time::Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits {
+            max_failures: 5,
+            max_failures_per_address: 20,
+            window: std::time::Duration::from_secs(900),
+            max_concurrent_hashes: std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
+            hash_wait: std::time::Duration::from_millis(2000),
+        }
+    }
 }
 
 impl Settings {
@@ -133,6 +168,7 @@ impl Settings {
             jwt_secret: None,
             token_ttl_secs: 3600,
             pool_size: 8,
+            login: LoginLimits::default(),
         }
     }
 }

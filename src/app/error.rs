@@ -29,6 +29,19 @@ pub enum AppError {
     /// period is unlocked.
     #[error("{0}")]
     PeriodLocked(String),
+    /// Too many failed password checks for an account or from an address: refused, the
+    /// password unchecked, until `retry_after_secs` have passed or an admin lifts it.
+    #[error("{message}")]
+    TooManyAttempts {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// Every password-hashing slot stayed busy: try again shortly.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Something on our side; the detail is logged, never shown.
     #[error("internal error")]
     Internal(String),
@@ -45,6 +58,8 @@ impl AppError {
             AppError::Conflict { .. } => "CONFLICT",
             AppError::Cycle { .. } => "CYCLE",
             AppError::PeriodLocked(_) => "PERIOD_LOCKED",
+            AppError::TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
+            AppError::Busy { .. } => "BUSY",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -59,7 +74,22 @@ impl AppError {
             // 423 Locked: the resource is fine and the request well-formed, but the period's
             // figures are closed (distinct from a 409 state conflict a retry could resolve).
             AppError::PeriodLocked(_) => 423,
+            AppError::TooManyAttempts { .. } => 429,
+            AppError::Busy { .. } => 503,
             AppError::Internal(_) => 500,
+        }
+    }
+
+    /// Seconds to wait before retrying (HTTP `Retry-After`, GraphQL `extensions.retryAfter`).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyAttempts {
+                retry_after_secs, ..
+            }
+            | AppError::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

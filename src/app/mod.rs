@@ -38,8 +38,8 @@ pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;
 pub use impacts::{DevelopmentInput, ImpactInput, VecInput, VecState};
 pub use import::{
-    COLUMNS as IMPORT_COLUMNS, ImportFile, ImportPhase, ImportReport, ImportView, Progress,
-    RowError,
+    COLUMNS as IMPORT_COLUMNS, ImportFile, ImportPhase, ImportReport, ImportView,
+    MAX_FILE_BYTES as MAX_IMPORT_BYTES, Progress, RowError,
 };
 pub use indicators::{
     IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard, SeriesPoint,
@@ -72,6 +72,8 @@ pub struct Ayni {
     /// Storage: only the use cases of this layer reach it.
     db: Db,
     pub tokens: TokenKeys,
+    /// Login throttling and the cap on concurrent password hashes.
+    pub login_guard: crate::auth::LoginGuard,
     /// Newly approved values, for live subscribers.
     events: tokio::sync::broadcast::Sender<ApprovedValue>,
     /// Each ecosystem's link evidence with the audit chain's head it was computed at: any
@@ -93,9 +95,16 @@ impl Ayni {
         Ayni {
             db,
             tokens,
+            login_guard: Default::default(),
             events,
             link_evidence: Default::default(),
         }
+    }
+
+    /// The same service with its own login limits (throttling, hashing cap).
+    pub fn with_login_limits(mut self, limits: crate::config::LoginLimits) -> Ayni {
+        self.login_guard = crate::auth::LoginGuard::new(limits);
+        self
     }
 
     /// `"sqlite"` or `"postgres"`.

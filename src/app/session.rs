@@ -1,4 +1,6 @@
-use crate::auth::{verify_against_dummy, verify_password};
+use std::net::IpAddr;
+
+use crate::auth::{Busy, Lockout, LoginGuard, verify_against_dummy, verify_password};
 use crate::db::models::user;
 use crate::domain::Email;
 
@@ -14,10 +16,93 @@ pub struct IssuedToken {
 /// The one answer for every failed login, so it does not tell which part was wrong.
 const BAD_CREDENTIALS: &str = "wrong e-mail or password";
 
+/// A throttled password check, as an error.
+pub(super) fn locked_out(l: Lockout) -> AppError {
+    AppError::TooManyAttempts {
+        message: format!(
+            "demasiados intentos fallidos; vuelva a intentar en {s} s / too many failed attempts ({kind} locked out); retry in {s} s or ask an administrator",
+            s = l.retry_after_secs,
+            kind = l.key.kind()
+        ),
+        retry_after_secs: l.retry_after_secs,
+    }
+}
+
+/// Every password-hashing slot busy, as an error.
+pub(super) fn busy(b: Busy) -> AppError {
+    AppError::Busy {
+        message: format!(
+            "servidor ocupado; vuelva a intentar en {s} s / too many password checks at once; retry in {s} s",
+            s = b.retry_after_secs
+        ),
+        retry_after_secs: b.retry_after_secs,
+    }
+}
+
 impl Ayni {
+    /// Current login lock-outs (admin only).
+    pub async fn login_lockouts(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<crate::auth::Lockout>, AppError> {
+        caller.require(|r| r == crate::domain::Role::Admin, "see login lock-outs")?;
+        Ok(self.login_guard.lockouts())
+    }
+
+    /// Lifts the login lock-out of an account (e-mail) and/or a client address (admin only);
+    /// tells whether either was locked out. Logged.
+    pub async fn unlock_login(
+        &self,
+        caller: &Caller,
+        email: Option<String>,
+        address: Option<String>,
+    ) -> Result<bool, AppError> {
+        caller.require(|r| r == crate::domain::Role::Admin, "lift login lock-outs")?;
+        let email = email.map(|e| Email::parse("email", &e)).transpose()?;
+        let address = address
+            .map(|a| {
+                a.trim().parse::<IpAddr>().map_err(|_| {
+                    AppError::invalid("address", "ip", format!("'{a}' is not an IP address"))
+                })
+            })
+            .transpose()?;
+        if email.is_none() && address.is_none() {
+            return Err(AppError::invalid(
+                "email",
+                "required",
+                "give an e-mail and/or an address to unlock",
+            ));
+        }
+        let lifted = self
+            .login_guard
+            .unlock(email.as_ref().map(Email::as_str), address);
+        tracing::warn!(target: "ayni::security", by = %caller.email, lifted, "unlock login requested");
+        Ok(lifted)
+    }
+
+    /// The throttle and hashing cap, for the other password checks.
+    pub(super) fn guard(&self) -> &LoginGuard {
+        &self.login_guard
+    }
+
     /// Checks an e-mail and password and issues an access token.
     pub async fn login(&self, email: &str, password: &str) -> Result<IssuedToken, AppError> {
+        self.login_from(email, password, None).await
+    }
+
+    /// As [`Ayni::login`], from a client address: failures are throttled per account and
+    /// per address, and a locked-out login is refused without checking the password.
+    pub async fn login_from(
+        &self,
+        email: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<IssuedToken, AppError> {
         let email = Email::parse("email", email)?;
+        let guard = &self.login_guard;
+        guard.check(email.as_str(), address).map_err(locked_out)?;
+        let permit = guard.hash_permit().await.map_err(busy)?;
+        let account = email.as_str().to_string();
         let found = self
             .db
             .run(move |conn| user::by_email(conn, email.as_str()).map_err(AppError::from))
@@ -26,14 +111,27 @@ impl Ayni {
         let user = match found {
             Some(u) => {
                 let hash = u.password_hash.clone();
-                let ok = blocking(move || verify_password(&candidate, &hash)).await?;
+                let ok = blocking(move || {
+                    let ok = verify_password(&candidate, &hash);
+                    drop(permit);
+                    ok
+                })
+                .await?;
                 (ok && !u.disabled).then_some(u)
             }
             None => {
-                blocking(move || verify_against_dummy(&candidate)).await?;
+                blocking(move || {
+                    verify_against_dummy(&candidate);
+                    drop(permit);
+                })
+                .await?;
                 None
             }
         };
+        match &user {
+            Some(_) => guard.record_success(&account),
+            None => guard.record_failure(&account, address),
+        }
         let user = user.ok_or_else(|| AppError::Unauthenticated(BAD_CREDENTIALS.into()))?;
         let access_token = self
             .tokens

@@ -4,6 +4,7 @@ use crate::db::models::user::{self, NewUser};
 use crate::domain::{Email, FieldError, Password, Role, ValidationErrors};
 
 use super::model::{self, User};
+use super::session::{busy, locked_out};
 use super::{AppError, Ayni, Caller, blocking};
 
 /// A new user as the interfaces receive it.
@@ -42,7 +43,11 @@ impl Ayni {
         caller.require(|r| r == Role::Admin, "create users")?;
         let mut errors = ValidationErrors::new();
         let email = errors.check(Email::parse("email", &input.email));
-        let password = errors.check(Password::parse("password", &input.password));
+        let password = errors.check(Password::parse_for(
+            "password",
+            &input.password,
+            &[input.email.as_str()],
+        ));
         if input.role == Role::Contributor && input.actor_id.is_none() {
             errors.push(FieldError::new(
                 "actorId",
@@ -54,9 +59,14 @@ impl Ayni {
             return Err(AppError::Invalid(errors));
         };
         errors.into_result()?;
-        let password_hash = blocking(move || hash_password(&password))
-            .await?
-            .map_err(AppError::internal)?;
+        let permit = self.guard().hash_permit().await.map_err(busy)?;
+        let password_hash = blocking(move || {
+            let hash = hash_password(&password);
+            drop(permit);
+            hash
+        })
+        .await?
+        .map_err(AppError::internal)?;
         self.db
             .write(caller.author(), move |tx| {
                 if let Some(actor_id) = input.actor_id
@@ -93,7 +103,11 @@ impl Ayni {
                 "the operator has no password: use `ayni user` at the command line".into(),
             ));
         };
-        let new = Password::parse("newPassword", &new)?;
+        let new = Password::parse_for("newPassword", &new, &[caller.email.as_str()])?;
+        // The current password is a password check like a login: throttled per account.
+        let account = caller.email.clone();
+        self.guard().check(&account, None).map_err(locked_out)?;
+        let permit = self.guard().hash_permit().await.map_err(busy)?;
         let stored_hash = self
             .db
             .run(move |conn| user::by_id(conn, user_id).map_err(AppError::from))
@@ -102,10 +116,13 @@ impl Ayni {
             .password_hash;
         let (matches, password_hash) = blocking(move || {
             let matches = verify_password(&current, &stored_hash);
-            (matches, matches.then(|| hash_password(&new)))
+            let hashed = (matches, matches.then(|| hash_password(&new)));
+            drop(permit);
+            hashed
         })
         .await?;
         if !matches {
+            self.guard().record_failure(&account, None);
             return Err(AppError::invalid(
                 "currentPassword",
                 "matches",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::app::{Caller, ImportPhase, Progress};
+use crate::app::{Caller, ImportPhase, MAX_IMPORT_BYTES, Progress};
 
 use super::{DbArgs, block_on};
 
@@ -66,9 +66,27 @@ fn progress_bar(total_bytes: u64) -> Option<(ProgressBar, Progress)> {
     Some((bar, progress))
 }
 
+/// Reads a file, stopping one byte past `limit`: an endless or huge input (`/dev/zero`, a
+/// pipe) is refused as soon as it passes the limit, never held whole in memory.
+fn read_limited(path: &std::path::Path, limit: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > limit {
+        return Err(format!(
+            "{} is larger than {limit} bytes, the most one import takes; split it",
+            path.display()
+        ));
+    }
+    Ok(bytes)
+}
+
 fn observations(args: ObservationArgs) -> Result<(), String> {
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let bytes = read_limited(&args.file, MAX_IMPORT_BYTES)?;
     let file_name = args
         .file
         .file_name()

@@ -22,6 +22,35 @@ pub struct ServeArgs {
     /// Most database connections in the pool.
     #[arg(long, env = "AYNI_POOL_SIZE", default_value_t = 8, value_name = "N")]
     pool_size: u32,
+    /// Failed logins per account within the window before it is locked out (0: no limit).
+    #[arg(
+        long,
+        env = "AYNI_LOGIN_MAX_FAILURES",
+        default_value_t = 5,
+        value_name = "N"
+    )]
+    login_max_failures: u32,
+    /// Failed logins per client address within the window before it is locked out (0: no
+    /// limit).
+    #[arg(
+        long,
+        env = "AYNI_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        default_value_t = 20,
+        value_name = "N"
+    )]
+    login_max_failures_per_address: u32,
+    /// The window failed logins are counted in, in seconds.
+    #[arg(long, env = "AYNI_LOGIN_WINDOW_SECS", default_value_t = 900, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    login_window_secs: u64,
+    /// Password hashes computed at once (default: the number of cores).
+    #[arg(long, env = "AYNI_MAX_CONCURRENT_HASHES", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_concurrent_hashes: Option<u32>,
+    /// How long a password check waits for a hashing slot before a 503, in milliseconds.
+    #[arg(long, env = "AYNI_HASH_WAIT_MS", default_value_t = 2000, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    hash_wait_ms: u64,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -30,6 +59,13 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     settings.jwt_secret = args.secret.jwt_secret;
     settings.token_ttl_secs = args.secret.token_ttl;
     settings.pool_size = args.pool_size;
+    settings.login.max_failures = args.login_max_failures;
+    settings.login.max_failures_per_address = args.login_max_failures_per_address;
+    settings.login.window = std::time::Duration::from_secs(args.login_window_secs);
+    if let Some(n) = args.max_concurrent_hashes {
+        settings.login.max_concurrent_hashes = n as usize;
+    }
+    settings.login.hash_wait = std::time::Duration::from_millis(args.hash_wait_ms);
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(&settings).await.map_err(|e| e.to_string())?;
         application

@@ -117,24 +117,68 @@ impl Password {
     pub const MIN_LEN: usize = 10;
     pub const MAX_LEN: usize = 128;
 
+    /// The least zxcvbn score (0 to 4) a new password must reach: 3 is "safely unguessable:
+    /// moderate protection from an offline slow-hash scenario".
+    pub const MIN_SCORE: u8 = 3;
+
+    /// Checks the password policy: 10 to 128 characters, no control characters (NUL, tabs,
+    /// line breaks…), no leading or trailing whitespace, and a zxcvbn strength score of at
+    /// least [`Password::MIN_SCORE`] (common passwords, keyboard runs, dates and repeats
+    /// score low).
     pub fn parse(field: &str, raw: &str) -> Result<Password, FieldError> {
+        Password::parse_for(field, raw, &[])
+    }
+
+    /// As [`Password::parse`], also scoring low a password built from `user_inputs` (the
+    /// user's e-mail, for instance).
+    pub fn parse_for(field: &str, raw: &str, user_inputs: &[&str]) -> Result<Password, FieldError> {
         let len = raw.chars().count();
         if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
             return Err(FieldError::new(
                 field,
                 "length",
                 format!(
-                    "must have between {} and {} characters",
-                    Self::MIN_LEN,
-                    Self::MAX_LEN
+                    "la contraseña debe tener entre {min} y {max} caracteres / must have between {min} and {max} characters",
+                    min = Self::MIN_LEN,
+                    max = Self::MAX_LEN
                 ),
+            ));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                "control_characters",
+                "la contraseña no puede contener caracteres de control (NUL, tabuladores, saltos de línea) / must not contain control characters (NUL, tabs, line breaks)",
             ));
         }
         if raw.trim() != raw {
             return Err(FieldError::new(
                 field,
                 "whitespace",
-                "must not start or end with whitespace",
+                "la contraseña no puede empezar ni terminar con espacios / must not start or end with whitespace",
+            ));
+        }
+        let entropy = zxcvbn::zxcvbn(raw, user_inputs);
+        if u8::from(entropy.score()) < Self::MIN_SCORE {
+            let hint = entropy
+                .feedback()
+                .map(|f| {
+                    f.warning()
+                        .map(|w| w.to_string())
+                        .into_iter()
+                        .chain(f.suggestions().iter().map(|s| s.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .filter(|h| !h.is_empty())
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            return Err(FieldError::new(
+                field,
+                "strength",
+                format!(
+                    "contraseña demasiado fácil de adivinar: use una frase de varias palabras poco comunes / too easy to guess: use a passphrase of several uncommon words{hint}"
+                ),
             ));
         }
         Ok(Password(raw.to_string()))
@@ -186,5 +230,51 @@ mod tests {
         assert!(Password::parse("password", " leading-space-pw").is_err());
         let p = Password::parse("password", "correct horse battery").unwrap();
         assert_eq!(format!("{p:?}"), "Password(***)");
+    }
+
+    #[test]
+    fn weak_passwords_and_control_characters_are_refused() {
+        for weak in [
+            "1234567890",
+            "password12",
+            "qwertyuiop",
+            "aaaaaaaaaaaa",
+            "Password123",
+        ] {
+            assert_eq!(
+                Password::parse("password", weak).unwrap_err().rule,
+                "strength",
+                "{weak}"
+            );
+        }
+        let nul = "\0".repeat(10);
+        let e = Password::parse("password", &nul).unwrap_err();
+        assert_eq!(e.rule, "control_characters");
+        assert!(Password::parse("password", "clave\tde-rosa-2026").is_err());
+        assert_eq!(
+            Password::parse_for(
+                "password",
+                "rosa.quispe@ayni.test",
+                &["rosa.quispe@ayni.test"]
+            )
+            .unwrap_err()
+            .rule,
+            "strength"
+        );
+    }
+
+    #[test]
+    fn the_passwords_used_in_tests_docs_and_the_demo_pass_the_policy() {
+        for good in [
+            "contraseña-de-prueba",
+            "clave-de-rosa-2026",
+            "clave-de-prueba-1",
+            "una-clave-larga",
+            "quellaveco-2026",
+            "ayni-dummy-password-never-used",
+            "7HcV0m0gJ2xkq1Xz9bQe",
+        ] {
+            assert!(Password::parse("password", good).is_ok(), "{good}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDateTime;
 
 use crate::app::model::User;
@@ -93,6 +93,38 @@ impl AccountQuery {
         let users = ctx.app()?.users(caller).await.gql()?;
         Ok(users.into_iter().map(UserGql).collect())
     }
+
+    /// Accounts and client addresses currently refused after too many wrong passwords.
+    /// Admin only.
+    async fn login_lockouts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<LoginLockoutGql>> {
+        let caller = ctx.require_caller()?;
+        let lockouts = ctx.app()?.login_lockouts(caller).await.gql()?;
+        Ok(lockouts
+            .into_iter()
+            .map(|l| LoginLockoutGql {
+                kind: l.key.kind().to_string(),
+                key: l.key.value(),
+                failures: l.failures as i32,
+                retry_after_seconds: l.retry_after_secs as i64,
+            })
+            .collect())
+    }
+}
+
+/// An account or client address refused after too many wrong passwords.
+#[derive(SimpleObject)]
+#[graphql(name = "LoginLockout")]
+pub struct LoginLockoutGql {
+    /// `account` (the key is an e-mail) or `address` (an IP address).
+    kind: String,
+    key: String,
+    /// Failed password checks counted in the window.
+    failures: i32,
+    /// Seconds until a password is checked again.
+    retry_after_seconds: i64,
 }
 
 #[derive(Default)]
@@ -121,7 +153,9 @@ impl AccountMutation {
         Ok(UserGql(user))
     }
 
-    /// Changes your own password (10 to 128 characters); the current one is checked first.
+    /// Changes your own password (10 to 128 characters, no control characters, strong
+    /// enough: zxcvbn score 3 or more); the current one is checked first, and wrong ones are
+    /// throttled like logins (`TOO_MANY_ATTEMPTS`).
     /// Any logged-in user; audited (the public log shows that the user changed, never the
     /// password, its hash or the user's e-mail).
     async fn change_password(
@@ -136,6 +170,18 @@ impl AccountMutation {
             .await
             .gql()?;
         Ok(true)
+    }
+
+    /// Lifts the login lock-out of an account (`email`) and/or a client address (`address`)
+    /// and forgets their failed attempts; true if either was locked out. Admin only; logged.
+    async fn unlock_login(
+        &self,
+        ctx: &Context<'_>,
+        email: Option<String>,
+        address: Option<String>,
+    ) -> async_graphql::Result<bool> {
+        let caller = ctx.require_caller()?;
+        ctx.app()?.unlock_login(caller, email, address).await.gql()
     }
 
     /// Disables (or re-enables) a user: a disabled user's tokens stop working at once.

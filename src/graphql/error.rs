@@ -11,6 +11,9 @@ pub fn to_graphql(e: AppError) -> async_graphql::Error {
     let fields = e.field_errors();
     async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
         ext.set("code", e.code());
+        if let Some(secs) = e.retry_after_secs() {
+            ext.set("retryAfter", secs);
+        }
         if let AppError::Cycle { path, .. } = &e {
             ext.set(
                 "cycle",

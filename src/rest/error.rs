@@ -32,7 +32,9 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable code: `BAD_USER_INPUT`, `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`,
     /// `CONFLICT`, `PERIOD_LOCKED` (HTTP 423: the period's figures are closed),
-    /// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `INTERNAL`.
+    /// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_ATTEMPTS` (HTTP 429, login
+    /// throttled; see `Retry-After`), `BUSY` (HTTP 503, every password-hashing slot busy;
+    /// see `Retry-After`), `INTERNAL`.
     pub code: String,
     pub message: String,
     /// The input fields at fault, for `BAD_USER_INPUT` and `CONFLICT`.
@@ -88,7 +90,13 @@ impl ResponseError for ApiError {
             }
             _ => Vec::new(),
         };
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::App(e) = self
+            && let Some(secs) = e.retry_after_secs()
+        {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        response.json(ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_string(),
                 message: self.to_string(),

@@ -81,8 +81,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/audit/head").route(web::get().to(audit::head)))
                 .service(web::resource("/audit/proof").route(web::get().to(audit::proof)))
                 .service(
+                    // The handler reads its body itself, after authenticating, up to
+                    // `observations::MAX_CSV_BYTES`.
                     web::resource("/ecosystems/{slug}/observations:import")
-                        .app_data(web::PayloadConfig::new(observations::MAX_CSV_BYTES))
                         .route(web::post().to(observations::import)),
                 ),
         );

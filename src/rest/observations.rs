@@ -1,7 +1,9 @@
 //! Bulk entry of observations: `POST /api/v1/ecosystems/{slug}/observations:import` with a
 //! CSV body.
 
+use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -53,8 +55,10 @@ pub async fn import(
     req: HttpRequest,
     slug: web::Path<String>,
     query: web::Query<ImportQuery>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // Authenticate and find the ecosystem before reading a byte of the body: an anonymous
+    // or misdirected upload is answered at once, its body never read.
     let caller = caller_from_header(&app, &req).await?;
     let caller = logged_in(caller.as_ref())?;
     let slug = slug.into_inner();
@@ -63,12 +67,13 @@ pub async fn import(
         .await?
         .ok_or_else(|| AppError::not_found(format!("ecosystem {slug}")))?;
     let query = query.into_inner();
+    let body = read_limited(&req, body, MAX_CSV_BYTES).await?;
     let report = app
         .import_observations(
             caller,
             eco.id,
             query.file_name.unwrap_or_else(|| "upload.csv".into()),
-            body.to_vec(),
+            body,
             query.actor_id,
             None,
         )
@@ -81,4 +86,36 @@ pub async fn import(
         HttpResponse::Ok()
     };
     Ok(response.json(report))
+}
+
+/// Reads a body, stopping at `limit` bytes: a declared `Content-Length` above it is refused
+/// before reading, and a streamed body as soon as it passes it (413 either way).
+async fn read_limited(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(1024 * 1024));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::App(AppError::invalid(
+                "body",
+                "read",
+                format!("unreadable body: {e}"),
+            ))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
