@@ -122,6 +122,9 @@ pub struct Settings {
     pub token_ttl_secs: i64,
     /// Maximum connections in the pool.
     pub pool_size: u32,
+    /// `AYNI_HSTS`: send `Strict-Transport-Security` (only when the service is reached over
+    /// https, e.g. behind a TLS-terminating proxy). Off by default.
+    pub hsts: bool,
 }
 
 impl Settings {
@@ -133,6 +136,7 @@ impl Settings {
             jwt_secret: None,
             token_ttl_secs: 3600,
             pool_size: 8,
+            hsts: false,
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Most database connections in the pool.
     #[arg(long, env = "AYNI_POOL_SIZE", default_value_t = 8, value_name = "N")]
     pool_size: u32,
+    /// Send Strict-Transport-Security (only when clients reach the service over https).
+    #[arg(long, env = "AYNI_HSTS")]
+    hsts: bool,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -30,6 +33,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     settings.jwt_secret = args.secret.jwt_secret;
     settings.token_ttl_secs = args.secret.token_ttl;
     settings.pool_size = args.pool_size;
+    settings.hsts = args.hsts;
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(&settings).await.map_err(|e| e.to_string())?;
         application

@@ -17,6 +17,7 @@ mod contracts;
 mod data_quality;
 mod docs_examples;
 mod graphql_limits;
+mod hardening_input;
 mod health;
 mod portal;
 mod privacy;
