@@ -124,6 +124,9 @@ pub struct Settings {
     pub pool_size: u32,
     /// Login throttling and the cap on concurrent password hashes.
     pub login: LoginLimits,
+    /// `AYNI_HSTS`: send `Strict-Transport-Security` (only when the service is reached over
+    /// https, e.g. behind a TLS-terminating proxy). Off by default.
+    pub hsts: bool,
 }
 
 /// Login throttling and the password-hashing cap (docs/security.md).
@@ -169,6 +172,7 @@ impl Settings {
             token_ttl_secs: 3600,
             pool_size: 8,
             login: LoginLimits::default(),
+            hsts: false,
         }
     }
 }

@@ -109,9 +109,11 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        let server = serve(app.clone(), listener).map_err(|source| StartupError::Bind {
-            addr: settings.bind.to_string(),
-            source,
+        let server = serve_with(app.clone(), listener, settings.hsts).map_err(|source| {
+            StartupError::Bind {
+                addr: settings.bind.to_string(),
+                source,
+            }
         })?;
         Ok(Application {
             port,
@@ -206,8 +208,14 @@ impl ShutdownSignals {
     }
 }
 
-/// The HTTP server on an already bound listener.
+/// The HTTP server on an already bound listener (no HSTS).
 pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
+    serve_with(app, listener, false)
+}
+
+/// The HTTP server on an already bound listener; `hsts` adds `Strict-Transport-Security`
+/// (for a service reached over https only).
+pub fn serve_with(app: Ayni, listener: TcpListener, hsts: bool) -> std::io::Result<Server> {
     let schema: AyniSchema = graphql::schema(app.clone());
     let introspection = web::Data::new(graphql::introspection_schema(app.clone()));
     let app = web::Data::new(app);
@@ -218,6 +226,9 @@ pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
                 actix_web::middleware::ErrorHandlers::new()
                     .default_handler(crate::web::json_errors_for_json_paths),
             )
+            .wrap(actix_web::middleware::from_fn(move |req, next| {
+                crate::web::headers::security_headers(hsts, req, next)
+            }))
             .wrap(TracingLogger::default())
             .app_data(app.clone())
             .app_data(schema.clone())

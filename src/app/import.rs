@@ -18,6 +18,7 @@ use crate::db::models::variable::{self, Import};
 use crate::domain::plausibility::not_after_current;
 use crate::domain::{
     Evidence, MeasurementStatus, Period, PeriodType, Role, TerritoryLevel, Ubigeo, ValidRange,
+    indicator::finite,
 };
 use chrono::NaiveDate;
 
@@ -151,6 +152,15 @@ pub fn read_csv(bytes: &[u8], progress: &dyn Fn(u64)) -> (Vec<RawRow>, Vec<RowEr
                     COLUMNS.join(",")
                 ),
             }),
+        }
+    }
+    for (i, n) in names.iter().enumerate() {
+        if COLUMNS.contains(&n.as_str()) && names[..i].contains(n) {
+            errors.push(RowError {
+                line: 1,
+                column: Some(n.clone()),
+                message: format!("the header names the column '{n}' twice"),
+            });
         }
     }
     for n in &names {
@@ -353,8 +363,8 @@ pub fn validate_rows(
                 None
             }
         };
-        let value = match row.value.parse::<f64>() {
-            Ok(v) if v.is_finite() => match var {
+        let value = match row.value.parse::<f64>().map(|v| finite("value", v)) {
+            Ok(Ok(v)) => match var {
                 Some(known) => known
                     .range
                     .check("value", v, &known.unit)
@@ -363,8 +373,8 @@ pub fn validate_rows(
                     .map(|()| v),
                 None => Some(v),
             },
-            Ok(_) => {
-                fail("value", format!("'{}' is not a finite number", row.value));
+            Ok(Err(e)) => {
+                fail("value", e.message);
                 None
             }
             Err(_) if row.value.contains(',') => {
@@ -917,6 +927,12 @@ mod tests {
             check("\u{feff}Evidence,VALUE,territory,period,variable\nx,1,18,2023,V001\n");
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(valid.len(), 1);
+        let (valid, errors) =
+            check("variable,period,territory,value,evidence,Value\nV001,2023,18,1,x,2\n");
+        assert!(valid.is_empty());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].column.as_deref(), Some("value"));
+        assert!(errors[0].message.contains("twice"));
     }
 
     proptest! {

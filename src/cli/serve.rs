@@ -51,6 +51,9 @@ pub struct ServeArgs {
     #[arg(long, env = "AYNI_HASH_WAIT_MS", default_value_t = 2000, value_name = "MS",
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     hash_wait_ms: u64,
+    /// Send Strict-Transport-Security (only when clients reach the service over https).
+    #[arg(long, env = "AYNI_HSTS")]
+    hsts: bool,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -66,6 +69,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         settings.login.max_concurrent_hashes = n as usize;
     }
     settings.login.hash_wait = std::time::Duration::from_millis(args.hash_wait_ms);
+    settings.hsts = args.hsts;
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(&settings).await.map_err(|e| e.to_string())?;
         application

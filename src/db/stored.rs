@@ -84,7 +84,7 @@ stored_as_text! {
     Verdict => |s| s.parse().ok();
     ExpectedSign => |s| s.parse().ok();
     Period => |s| Period::parse("period", &s).ok();
-    Ubigeo => |s| Ubigeo::parse("territory", &s).ok();
+    Ubigeo => |s| Ubigeo::from_stored(&s);
 }
 
 #[cfg(test)]

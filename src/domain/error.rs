@@ -83,9 +83,50 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
-/// Trims `raw` and checks its length in characters.
+/// The text fields that may hold several lines (descriptions, comments, reasons, evidence…):
+/// newlines (`\n`, `\r`) and tabs are allowed there; every other control character is
+/// refused everywhere, and names and other one-line texts take none at all.
+pub const MULTI_LINE_FIELDS: &[&str] = &[
+    "description",
+    "mission",
+    "vision",
+    "comment",
+    "reason",
+    "answer",
+    "note",
+    "justification",
+    "evidenceText",
+    "sourceDetail",
+    "availabilityNote",
+];
+
+/// Refuses control characters (Unicode `Cc`: NUL, escape, backspace…); `multi_line` allows
+/// line breaks and tabs.
+pub fn no_control_characters(field: &str, value: &str, multi_line: bool) -> Result<(), FieldError> {
+    let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
+    match value.chars().find(|&c| c.is_control() && !allowed(c)) {
+        None => Ok(()),
+        Some(c) => Err(FieldError::new(
+            field,
+            "control_character",
+            format!(
+                "must not contain control characters (found U+{:04X}){}",
+                u32::from(c),
+                if multi_line {
+                    ""
+                } else {
+                    "; this text is one line"
+                }
+            ),
+        )),
+    }
+}
+
+/// Trims `raw`, refuses control characters (line breaks only in [`MULTI_LINE_FIELDS`]) and
+/// checks its length in characters. Every free-text field goes through this.
 pub fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let value = raw.trim();
+    no_control_characters(field, value, MULTI_LINE_FIELDS.contains(&field))?;
     let len = value.chars().count();
     if len < min {
         let message = if min == 1 {
@@ -121,5 +162,19 @@ mod tests {
                 .message
                 .contains("at most 3")
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_line_breaks_only_in_multi_line_texts() {
+        let e = bounded_text("name", "Coop\u{0}erativa", 1, 100).unwrap_err();
+        assert_eq!((e.field.as_str(), e.rule), ("name", "control_character"));
+        assert!(bounded_text("name", "Línea 1\nLínea 2", 1, 100).is_err());
+        assert!(bounded_text("name", "a\u{1b}[31m", 1, 100).is_err());
+        assert_eq!(
+            bounded_text("description", "Línea 1\r\nLínea 2\tfin", 1, 100).unwrap(),
+            "Línea 1\r\nLínea 2\tfin"
+        );
+        assert!(bounded_text("description", "a\u{7}b", 1, 100).is_err());
+        assert!(bounded_text("comment", "a\u{0}", 1, 100).is_err());
     }
 }

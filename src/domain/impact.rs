@@ -119,13 +119,7 @@ impl Threshold {
     /// A threshold must leave room on its acceptable side of the baseline: an upper limit above
     /// the baseline, a lower limit below it. Field-level error otherwise.
     pub fn parse(baseline: f64, value: f64, side: LimitSide) -> Result<Threshold, FieldError> {
-        if !value.is_finite() {
-            return Err(FieldError::new(
-                "thresholdValue",
-                "finite",
-                "the threshold must be a finite number",
-            ));
-        }
+        super::indicator::finite("thresholdValue", value)?;
         let ok = match side {
             LimitSide::Upper => value > baseline,
             LimitSide::Lower => value < baseline,

@@ -181,13 +181,25 @@ impl Disaggregation {
     }
 
     pub fn parse(field: &str, pairs: &[(String, String)]) -> Result<Disaggregation, FieldError> {
+        if pairs.len() > MAX_DISAGGREGATION_PAIRS {
+            return Err(FieldError::new(
+                field,
+                "disaggregation",
+                format!(
+                    "at most {MAX_DISAGGREGATION_PAIRS} key=value pairs, got {}",
+                    pairs.len()
+                ),
+            ));
+        }
         let mut map = BTreeMap::new();
         for (k, v) in pairs {
             let (k, v) = (k.trim(), v.trim());
             let key_ok = (1..=32).contains(&k.len())
                 && k.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            let value_ok = (1..=64).contains(&v.chars().count()) && !v.contains([';', '=']);
+            let value_ok = (1..=64).contains(&v.chars().count())
+                && !v.contains([';', '='])
+                && !v.chars().any(char::is_control);
             if !key_ok || !value_ok {
                 return Err(FieldError::new(
                     field,
@@ -261,6 +273,9 @@ impl Evidence {
                 ));
             }
         }
+        if let Some(t) = text {
+            super::error::no_control_characters("evidenceText", t, true)?;
+        }
         if let Some(t) = text
             && t.chars().count() > 4000
         {
@@ -284,18 +299,34 @@ impl Evidence {
     }
 }
 
-/// A finite number; NaN and ±∞ are refused.
+/// The largest magnitude of any number the service accepts (values, baselines, targets,
+/// ranges, thresholds, weights, adjustments…): |x| ≤ 10¹⁵. Far above any real indicator (a
+/// national budget in soles is ~10¹¹) and far below where sums, differences and products of
+/// a few such numbers overflow f64 or lose every decimal.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
+/// A finite number within ±[`MAX_MAGNITUDE`]; NaN and ±∞ are refused (rule `finite`), larger
+/// magnitudes too (rule `magnitude`). Every number that comes in goes through this.
 pub fn finite(field: &str, v: f64) -> Result<f64, FieldError> {
-    if v.is_finite() {
-        Ok(v)
-    } else {
+    if !v.is_finite() {
         Err(FieldError::new(
             field,
             "finite",
             format!("must be a finite number, got {v}"),
         ))
+    } else if v.abs() > MAX_MAGNITUDE {
+        Err(FieldError::new(
+            field,
+            "magnitude",
+            format!("must lie within ±{MAX_MAGNITUDE:e}, got {v:e}"),
+        ))
+    } else {
+        Ok(v)
     }
 }
+
+/// Most key=value pairs in one disaggregation.
+pub const MAX_DISAGGREGATION_PAIRS: usize = 8;
 
 #[cfg(test)]
 mod tests {
@@ -346,6 +377,17 @@ mod tests {
             assert_eq!(c.as_str().parse::<MetricCategory>(), Ok(*c));
         }
         assert!(finite("value", f64::NAN).is_err() && finite("value", f64::INFINITY).is_err());
+        assert_eq!(finite("value", 1.7e308).unwrap_err().rule, "magnitude");
+        assert_eq!(finite("value", -1.7e308).unwrap_err().rule, "magnitude");
+        assert_eq!(finite("value", -MAX_MAGNITUDE), Ok(-MAX_MAGNITUDE));
+        let many: Vec<(String, String)> = (0..=MAX_DISAGGREGATION_PAIRS)
+            .map(|i| (format!("k{i}"), "v".to_string()))
+            .collect();
+        assert!(Disaggregation::parse("d", &many).is_err());
+        assert!(Disaggregation::parse("d", &many[..MAX_DISAGGREGATION_PAIRS]).is_ok());
+        assert!(Disaggregation::parse("d", &pairs(&[("sexo", "F\u{0}")])).is_err());
+        assert!(Evidence::parse(None, Some("línea 1\nlínea 2")).is_ok());
+        assert!(Evidence::parse(None, Some("a\u{0}b")).is_err());
         assert_eq!(finite("value", 2.5), Ok(2.5));
     }
 }

@@ -37,14 +37,8 @@ impl ValidRange {
     /// Checks the bounds as given: finite, and `min ≤ max` when both are given.
     pub fn parse(min: Option<f64>, max: Option<f64>) -> Result<ValidRange, FieldError> {
         for (field, bound) in [("validMin", min), ("validMax", max)] {
-            if let Some(b) = bound
-                && !b.is_finite()
-            {
-                return Err(FieldError::new(
-                    field,
-                    "finite",
-                    format!("must be a finite number, got {b}"),
-                ));
+            if let Some(b) = bound {
+                super::indicator::finite(field, b)?;
             }
         }
         if let (Some(lo), Some(hi)) = (min, max)

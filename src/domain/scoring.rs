@@ -59,14 +59,18 @@ impl Direction {
             DirectionKind::Increase => Ok(Direction::Increase),
             DirectionKind::Decrease => Ok(Direction::Decrease),
             DirectionKind::Range => match (lower, upper) {
-                (Some(l), Some(u)) if l.is_finite() && u.is_finite() && l <= u => {
+                (Some(l), Some(u)) => {
+                    super::indicator::finite("rangeLower", l)?;
+                    super::indicator::finite("rangeUpper", u)?;
+                    if l > u {
+                        return Err(FieldError::new(
+                            "rangeUpper",
+                            "range",
+                            "the bounds of a RANGE indicator must be finite numbers with lower ≤ upper",
+                        ));
+                    }
                     Ok(Direction::Range { lower: l, upper: u })
                 }
-                (Some(_), Some(_)) => Err(FieldError::new(
-                    "rangeUpper",
-                    "range",
-                    "the bounds of a RANGE indicator must be finite numbers with lower ≤ upper",
-                )),
                 _ => Err(FieldError::new(
                     "rangeLower",
                     "required",
@@ -357,15 +361,22 @@ pub struct Evaluation {
     pub on_track: Option<bool>,
 }
 
+/// Every number of an evaluation is finite or absent: a computation that overflows (a sum of
+/// huge values, a ratio over a vanishing gap) gives no value, never ±∞ or NaN.
+fn finite_or_none(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| x.is_finite())
+}
+
 pub fn evaluate(spec: &IndicatorSpec, observations: &[Point], at: &Period) -> Evaluation {
-    let actual = actual(spec, observations, at);
+    let actual = finite_or_none(actual(spec, observations, at));
     let target = target_for(spec, at);
-    let expected = expected(spec, at);
+    let expected = finite_or_none(expected(spec, at));
     let progress = match (actual, spec.baseline, target, spec.direction) {
         (Some(a), _, _, Direction::Range { .. }) => Some(progress(spec.direction, 0.0, 0.0, a)),
         (Some(a), Some(b), Some(t), d) => Some(progress(d, b.value, t.value, a)),
         _ => None,
     };
+    let progress = finite_or_none(progress);
     // Without a target there is no plan to perform against (as for progress).
     let performance = match (actual, spec.baseline, expected, target, spec.direction) {
         (Some(a), _, _, _, Direction::Range { .. }) => {
@@ -374,6 +385,7 @@ pub fn evaluate(spec: &IndicatorSpec, observations: &[Point], at: &Period) -> Ev
         (Some(a), Some(b), Some(p), Some(_), d) => Some(performance(d, b.value, p, a)),
         _ => None,
     };
+    let performance = finite_or_none(performance);
     let attainment = match (actual, target) {
         (Some(a), Some(t)) => attainment(spec.direction, t.value, a),
         (Some(a), None) if matches!(spec.direction, Direction::Range { .. }) => {
@@ -381,6 +393,7 @@ pub fn evaluate(spec: &IndicatorSpec, observations: &[Point], at: &Period) -> Ev
         }
         _ => None,
     };
+    let attainment = finite_or_none(attainment);
     Evaluation {
         actual,
         target,
@@ -507,6 +520,30 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn overflowing_computations_give_no_value_never_inf_or_nan() {
+        // Numbers this large are refused at the boundary (|x| ≤ 1e15); should any reach the
+        // computations, they give no value rather than ±∞ or NaN.
+        let s = spec(
+            Direction::Increase,
+            Aggregation::Sum,
+            pt("2020", 1.7e308),
+            vec![pt("2025", -1.7e308)],
+        );
+        let e = evaluate(&s, &[pt("2021", 1.7e308), pt("2022", 1.7e308)], &p("2022"));
+        for v in [
+            e.actual,
+            e.expected,
+            e.performance,
+            e.progress,
+            e.attainment,
+        ] {
+            assert!(v.is_none_or(f64::is_finite), "{e:?}");
+        }
+        assert_eq!(e.actual, None);
+        assert_eq!(e.status, Status::NoData);
     }
 
     #[test]

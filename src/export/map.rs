@@ -180,6 +180,19 @@ struct Placed {
 
 /// The map as a standalone SVG document with a text alternative (`<title>`, `<desc>`).
 pub fn to_svg(doc: &MapDocument) -> String {
+    svg(doc, true)
+}
+
+/// The rules of the standalone SVG's `<style>` element; the portal serves the same rules in
+/// its stylesheet (its Content-Security-Policy allows no inline style).
+pub const SVG_STYLE: &str = ".band-label{font-size:14px;font-weight:600;fill:#1f2d3a}.code{font-size:12px;font-weight:700;fill:#1f2d3a}.name{font-size:11.5px;fill:#27323d}.title{font-size:20px;font-weight:700;fill:#1f2d3a}.status{font-size:11px;font-weight:600}";
+
+/// The map to embed in a portal page: no `<style>` element (the stylesheet styles it).
+pub fn to_svg_for_page(doc: &MapDocument) -> String {
+    svg(doc, false)
+}
+
+fn svg(doc: &MapDocument, standalone: bool) -> String {
     let cols = (((WIDTH - LABEL_W - PAD) / (BOX_W + GAP_X)).floor() as usize).max(1);
     let mut placed: HashMap<&str, Placed> = HashMap::new();
     let mut bands = String::new();
@@ -309,8 +322,7 @@ pub fn to_svg(doc: &MapDocument) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="map-title map-desc" font-family="system-ui, sans-serif">
 <title id="map-title">Mapa estratégico: {name}</title>
 <desc id="map-desc">{count} objetivos en {bands} perspectivas y {links} relaciones causa-efecto.</desc>
-<style>.band-label{{font-size:14px;font-weight:600;fill:#1f2d3a}}.code{{font-size:12px;font-weight:700;fill:#1f2d3a}}.name{{font-size:11.5px;fill:#27323d}}.title{{font-size:20px;font-weight:700;fill:#1f2d3a}}.status{{font-size:11px;font-weight:600}}</style>
-<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#5b6b7b"/></marker></defs>
+{style}<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#5b6b7b"/></marker></defs>
 <text x="14" y="34" class="title">{name}</text>
 {bands_svg}{edges}{nodes}</svg>
 "##,
@@ -318,6 +330,11 @@ pub fn to_svg(doc: &MapDocument) -> String {
         bands = doc.perspectives.len(),
         links = doc.links.len(),
         bands_svg = bands,
+        style = if standalone {
+            format!("<style>{SVG_STYLE}</style>\n")
+        } else {
+            String::new()
+        },
     )
 }
 

@@ -17,8 +17,14 @@ pub async fn graphiql() -> HttpResponse {
         .body(include_str!("../../assets/graphiql/index.html"))
 }
 
-/// The files GraphiQL 4 needs (its UMD build and React 18), embedded in the binary.
-const GRAPHIQL_ASSETS: [(&str, &str, &[u8]); 4] = [
+/// The files GraphiQL 4 needs (its UMD build, React 18 and the page's own start-up script,
+/// a file so that the Content-Security-Policy needs no inline script), embedded in the binary.
+const GRAPHIQL_ASSETS: [(&str, &str, &[u8]); 5] = [
+    (
+        "init.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/init.js"),
+    ),
     (
         "graphiql.min.js",
         "text/javascript; charset=utf-8",

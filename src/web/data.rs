@@ -54,11 +54,7 @@ fn respond<T: Serialize>(format: Format, name: &str, rows: &[T]) -> WebResult {
             ))
             .body(serde_json::to_string_pretty(rows).map_err(|e| internal(e.to_string()))?)),
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            for r in rows {
-                w.serialize(r).map_err(|e| internal(e.to_string()))?;
-            }
-            let bytes = w.into_inner().map_err(|e| internal(e.to_string()))?;
+            let bytes = spreadsheet_safe_csv(rows).map_err(internal)?;
             Ok(HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
                 .insert_header((
@@ -68,6 +64,55 @@ fn respond<T: Serialize>(format: Format, name: &str, rows: &[T]) -> WebResult {
                 .body(bytes))
         }
     }
+}
+
+/// A text cell that a spreadsheet would read as a formula (it begins with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading `'`, as OWASP recommends against CSV injection;
+/// any other text is kept as it is.
+pub(crate) fn neutralise_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// The rows as CSV (a header, then one record per row) with every text cell neutralised
+/// ([`neutralise_cell`]); numbers stay numbers, so `-2.5` is written as it is; a number that
+/// is not finite is an empty cell.
+pub(crate) fn spreadsheet_safe_csv<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    // The csv crate writes the header and the cells; which cells were text is read from the
+    // same rows serialised as JSON values (strings there are strings here).
+    let mut plain = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        plain.serialize(r).map_err(|e| err(&e))?;
+    }
+    let plain = plain.into_inner().map_err(|e| err(&e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(plain.as_slice());
+    let headers = reader.headers().map_err(|e| err(&e))?.clone();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    if !rows.is_empty() {
+        out.write_record(&headers).map_err(|e| err(&e))?;
+    }
+    for (row, record) in rows.iter().zip(reader.records()) {
+        let record = record.map_err(|e| err(&e))?;
+        let typed = serde_json::to_value(row).map_err(|e| err(&e))?;
+        let cells = headers.iter().zip(record.iter()).map(|(column, cell)| {
+            match typed.get(column) {
+                Some(serde_json::Value::String(_)) => neutralise_cell(cell),
+                // No value, or a number that is not finite (JSON has no inf/NaN): an empty
+                // cell, never `inf` or `NaN`.
+                Some(serde_json::Value::Null) => std::borrow::Cow::Borrowed(""),
+                _ => std::borrow::Cow::Borrowed(cell),
+            }
+        });
+        out.write_record(cells.map(|c| c.into_owned()))
+            .map_err(|e| err(&e))?;
+    }
+    out.into_inner().map_err(|e| err(&e))
 }
 
 fn status_word(s: Status) -> &'static str {

@@ -7,6 +7,7 @@
 mod assets;
 mod charts;
 pub(crate) mod data;
+pub mod headers;
 mod i18n;
 pub(crate) mod pages;
 

@@ -14,7 +14,7 @@ use crate::domain::causal::{CausalCheck, Verdict};
 use crate::domain::impact::{Scenario, VecStatus};
 use crate::domain::scoring::{Direction, Remark, Status};
 use crate::domain::shared_value::HybridStatus;
-use crate::export::map::{MapStatus, to_svg};
+use crate::export::map::{MapStatus, to_svg_for_page};
 
 use super::assets::{LIVE_SCRIPT, STYLESHEET};
 use super::charts::{Band, Series, bar_chart, fmt_num, line_chart};
@@ -245,7 +245,7 @@ pub async fn ecosystem(
             }
         }
     }
-    let svg = to_svg(&map);
+    let svg = to_svg_for_page(&map);
     let years = year_choices(eco.horizon_start, eco.horizon_end);
     let events = format!("/e/{}/eventos", eco.slug);
     let body = html! {

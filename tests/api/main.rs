@@ -18,6 +18,7 @@ mod data_quality;
 mod docs_examples;
 mod graphql_limits;
 mod hardening_login;
+mod hardening_input;
 mod health;
 mod portal;
 mod privacy;

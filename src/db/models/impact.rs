@@ -49,7 +49,7 @@ impl Vec_ {
         self.boundary
             .split(',')
             .filter(|s| !s.is_empty())
-            .map(|s| Ubigeo::parse("boundary", s).map_err(|_| corrupt(VEC, self.id, "boundary", s)))
+            .map(|s| Ubigeo::from_stored(s).ok_or_else(|| corrupt(VEC, self.id, "boundary", s)))
             .collect()
     }
 }
