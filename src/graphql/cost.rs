@@ -323,6 +323,17 @@ mod tests {
     }
 
     #[test]
+    fn the_standard_introspection_queries_cost_a_few_hundred_points() {
+        for q in [
+            include_str!("../../tests/fixtures/introspection-graphql-js-16.15.0.graphql"),
+            include_str!("../../tests/fixtures/introspection-graphql-core-3.2.8.graphql"),
+        ] {
+            let c = cost(q).unwrap();
+            assert!((50..500).contains(&c), "{c}");
+        }
+    }
+
+    #[test]
     fn cycles_are_refused() {
         let q = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
         assert_eq!(cost(q), Err(Refusal::FragmentCycle("A".into())));
