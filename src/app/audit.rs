@@ -122,12 +122,40 @@ impl Ayni {
     }
 
     /// Recomputes the whole chain and compares every stored row with it.
+    ///
+    /// Requests that arrive while a verification runs wait for the next one and share it, so
+    /// any number of concurrent requests cost at most two verifications, and every answer
+    /// comes from a verification that started after its request arrived (a row edited
+    /// behind the application's back is seen by the next request: nothing is cached past it).
     pub async fn audit_chain(&self) -> Result<ChainReport, AppError> {
-        self.db
+        let runs = &self.chain_runs;
+        let arrived = runs.started.load(std::sync::atomic::Ordering::SeqCst);
+        let mut last = runs.last.lock().await;
+        if let Some((run, report)) = last.as_ref()
+            && *run > arrived
+        {
+            return Ok(report.clone());
+        }
+        let run = runs
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let report = self
+            .db
             .run(|c| verify::verify(c).map_err(AppError::from))
             .await
-            .map(ChainReport::from)
+            .map(ChainReport::from)?;
+        *last = Some((run, report.clone()));
+        Ok(report)
     }
+}
+
+/// The audit chain's verifications: how many have started, and the last one's result with its
+/// number. The lock is held while a verification runs.
+#[derive(Default)]
+pub struct ChainRuns {
+    started: std::sync::atomic::AtomicU64,
+    last: tokio::sync::Mutex<Option<(u64, ChainReport)>>,
 }
 
 fn parse(text: &Option<String>) -> Result<Option<Value>, AppError> {

@@ -79,6 +79,8 @@ pub struct Ayni {
     /// Each ecosystem's link evidence with the audit chain's head it was computed at: any
     /// write moves the head, so an entry is reused only while nothing has been written.
     link_evidence: std::sync::Arc<std::sync::Mutex<LinkEvidenceCache>>,
+    /// Verifications of the audit chain: concurrent requests share one ([`audit::ChainRuns`]).
+    chain_runs: std::sync::Arc<audit::ChainRuns>,
 }
 
 type LinkEvidenceCache = std::collections::HashMap<i64, (i64, Vec<LinkEvidence>)>;
@@ -98,6 +100,7 @@ impl Ayni {
             login_guard: Default::default(),
             events,
             link_evidence: Default::default(),
+            chain_runs: Default::default(),
         }
     }
 

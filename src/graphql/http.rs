@@ -2,10 +2,12 @@
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
 
 use crate::app::Ayni;
 
+use super::cost::{self, Refusal};
 use super::loaders;
 use super::{AyniSchema, IntrospectionSchema, MAX_BATCH};
 
@@ -117,9 +119,32 @@ pub async fn graphql_post(
             return error_response(e.http_status(), e.code(), &e.to_string());
         }
     };
-    let mut responses = Vec::with_capacity(requests.len());
-    for request in requests {
-        let only_introspection = introspects_only(&request);
+    // Every operation is parsed and costed before any of them runs: the batch shares one
+    // budget, and a refusal comes before async-graphql expands a single fragment. The parsed
+    // document stays in the request, so it is not parsed again.
+    let count = requests.len();
+    let mut spent = 0u64;
+    let mut prepared = Vec::with_capacity(count);
+    for mut request in requests {
+        let operation = request.operation_name.clone();
+        let only_introspection = match request.parsed_query() {
+            Ok(doc) => {
+                if let Err(refusal) = cost::spend(&mut spent, doc, operation.as_deref()) {
+                    tracing::info!(
+                        spent,
+                        "GraphQL request refused before execution: {refusal:?}"
+                    );
+                    return too_complex(batched, count, &refusal);
+                }
+                introspects_only(doc, operation.as_deref())
+            }
+            // The schema refuses it with its own message.
+            Err(_) => false,
+        };
+        prepared.push((request, only_introspection));
+    }
+    let mut responses = Vec::with_capacity(count);
+    for (request, only_introspection) in prepared {
         let request: Request = loaders::attach(request, &app, caller.clone());
         let mut response = if only_introspection {
             introspection.0.execute(request).await
@@ -145,14 +170,11 @@ pub async fn graphql_post(
 /// Whether the operation a request runs is a query whose root selects only introspection
 /// fields (`__schema`, `__type`, `__typename`), directly or through fragments. Anything
 /// unparsable is not: the ordinary schema refuses it with its own message.
-pub(super) fn introspects_only(request: &Request) -> bool {
+pub(super) fn introspects_only(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     use async_graphql::parser::types::{
         DocumentOperations, OperationType, Selection, SelectionSet,
     };
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let operation = match (&doc.operations, request.operation_name.as_deref()) {
+    let operation = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
         (DocumentOperations::Multiple(_), None) => None,
@@ -180,7 +202,29 @@ pub(super) fn introspects_only(request: &Request) -> bool {
                     .is_some_and(|f| only(doc, &f.node.selection_set.node, depth + 1)),
             })
     }
-    only(&doc, &operation.node.selection_set.node, 0)
+    only(doc, &operation.node.selection_set.node, 0)
+}
+
+/// The answer to a request refused by its cost: nothing ran; every operation of a batch
+/// carries the refusal (the batch shares one budget), with the status other GraphQL errors
+/// have.
+fn too_complex(batched: bool, count: usize, refusal: &Refusal) -> HttpResponse {
+    let refused = || {
+        let mut error = ServerError::new(refusal.message(), None);
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "QUERY_TOO_COMPLEX");
+        Response::from_errors(vec![error])
+    };
+    let out = if batched {
+        BatchResponse::Batch((0..count).map(|_| refused()).collect())
+    } else {
+        BatchResponse::Single(refused())
+    };
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .json(out)
 }
 
 /// Errors raised before execution (syntax, unknown fields, bad enum values, depth and

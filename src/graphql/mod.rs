@@ -6,6 +6,7 @@ mod actors;
 mod adjustments;
 mod audit;
 mod context;
+mod cost;
 mod data_quality;
 mod error;
 mod http;
@@ -19,6 +20,7 @@ mod variables;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 pub use context::RequestCaller;
+pub use cost::{LIST_FACTOR, MAX_COST};
 pub use http::{graphiql, graphiql_asset, graphql_post, graphql_ws};
 
 /// Deepest selection nesting accepted; deeper queries are refused before execution.
