@@ -279,6 +279,41 @@ pub fn spend(
     Ok(())
 }
 
+/// The same pricing as a schema extension, for operations that do not come through
+/// `POST /graphql` (subscriptions over the WebSocket): each parsed document is priced before
+/// it is validated or run, and refused past the budget with `QUERY_TOO_COMPLEX`.
+pub struct CostGuard;
+
+impl async_graphql::extensions::ExtensionFactory for CostGuard {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(CostGuard)
+    }
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for CostGuard {
+    async fn parse_query(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        query: &str,
+        variables: &async_graphql::Variables,
+        next: async_graphql::extensions::NextParseQuery<'_>,
+    ) -> async_graphql::ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let mut spent = 0;
+        if let Err(refusal) = spend(&mut spent, &doc, None) {
+            use async_graphql::ErrorExtensions;
+            let mut error = async_graphql::Error::new(refusal.message())
+                .extend_with(|_, e| e.set("code", "QUERY_TOO_COMPLEX"))
+                .into_server_error(async_graphql::Pos::default());
+            // About the whole document, not a place in it.
+            error.locations.clear();
+            return Err(error);
+        }
+        Ok(doc)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

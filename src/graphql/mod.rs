@@ -72,6 +72,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, scorecard::Subscription> {
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    // Subscriptions over the WebSocket are priced here; `POST /graphql` prices a whole
+    // batch before it reaches the schema (see `http::graphql_post`).
+    .extension(cost::CostGuard)
 }
 
 /// The schema the server executes; the service is reachable from every resolver.

@@ -16,6 +16,7 @@ both_backends!(
     aliased_audit_chains_in_a_batch_are_refused_fast,
     a_batch_of_operations_each_within_budget_is_refused_together,
     ordinary_and_demo_scorecard_queries_stay_within_budget,
+    a_fan_out_subscription_over_the_websocket_is_refused,
 );
 
 /// `getIntrospectionQuery()` of graphql-js 16.15.0 and `get_introspection_query()` of
@@ -354,4 +355,66 @@ async fn ordinary_and_demo_scorecard_queries_stay_within_budget(app: TestApp) {
         .await;
     assert_eq!(a.body["errors"], Value::Null, "{}", a.body);
     assert_eq!(a.body["data"]["auditChain"]["verified"], true);
+}
+
+/// The WebSocket (`graphql-transport-ws`) takes subscriptions without `POST /graphql`'s pass:
+/// the schema's own cost guard prices them, so a fan-out of fragments under a subscription is
+/// refused with `QUERY_TOO_COMPLEX` before async-graphql expands it.
+async fn a_fan_out_subscription_over_the_websocket_is_refused(app: TestApp) {
+    use futures_util::{SinkExt, StreamExt};
+    let mut q =
+        String::from("subscription { measurementApproved(ecosystemSlug: \"moquegua\") { ...F0 } }");
+    for i in 0..24 {
+        q.push_str(&format!(
+            " fragment F{i} on Measurement {{ ...F{} ...F{} }}",
+            i + 1,
+            i + 1
+        ));
+    }
+    q.push_str(" fragment F24 on Measurement { __typename }");
+    let ws_url = app.url("/graphql").replacen("http", "ws", 1);
+    let (_resp, mut ws) = awc::Client::new()
+        .ws(ws_url)
+        .protocols(["graphql-transport-ws"])
+        .connect()
+        .await
+        .expect("websocket");
+    let send = |v: Value| awc::ws::Message::Text(v.to_string().into());
+    ws.send(send(json!({"type": "connection_init"})))
+        .await
+        .unwrap();
+    let text = |frame: awc::ws::Frame| match frame {
+        awc::ws::Frame::Text(b) => serde_json::from_slice::<Value>(&b).unwrap(),
+        other => panic!("unexpected frame {other:?}"),
+    };
+    assert_eq!(
+        text(ws.next().await.unwrap().unwrap())["type"],
+        "connection_ack"
+    );
+    let started = Instant::now();
+    ws.send(send(
+        json!({"id": "1", "type": "subscribe", "payload": {"query": q}}),
+    ))
+    .await
+    .unwrap();
+    let answer = actix_web::rt::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("an answer")
+        .unwrap()
+        .unwrap();
+    let answer = text(answer);
+    assert!(
+        started.elapsed() < FAST,
+        "refused in {:?}",
+        started.elapsed()
+    );
+    // async-graphql answers a refused subscription with one `next` carrying the error.
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert_eq!(answer["payload"]["data"], Value::Null, "{answer}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{answer}"
+    );
+    // The service still answers.
+    assert_eq!(app.get("/api/v1/health").await.status, StatusCode::OK);
 }
