@@ -2,7 +2,9 @@ use std::net::IpAddr;
 
 use crate::auth::{Busy, Lockout, LoginGuard, verify_against_dummy, verify_password};
 use crate::db::models::user;
+use crate::db::{Action, StoreError};
 use crate::domain::Email;
+use crate::domain::audit::AuditState;
 
 use super::{AppError, Ayni, Caller, blocking};
 
@@ -37,6 +39,16 @@ pub(super) fn busy(b: Busy) -> AppError {
         ),
         retry_after_secs: b.retry_after_secs,
     }
+}
+
+/// Audit entity types of login lock-outs and of their lifting (entries only: no table).
+pub const LOGIN_LOCKOUT: &str = "login_lockout";
+pub const LOGIN_UNLOCK: &str = "login_unlock";
+
+/// A fresh id for an entry about something that has no row: 16 random hex digits, so the
+/// public id says nothing about the e-mail or address.
+fn audit_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
 impl Ayni {
@@ -77,7 +89,58 @@ impl Ayni {
             .login_guard
             .unlock(email.as_ref().map(Email::as_str), address);
         tracing::warn!(target: "ayni::security", by = %caller.email, lifted, "unlock login requested");
+        // Audited: who lifted what is public by its user number; the e-mail and address are
+        // private parts.
+        let public = serde_json::json!({ "lifted": lifted });
+        let private = serde_json::json!({
+            "email": email.as_ref().map(Email::as_str),
+            "address": address.map(|a| a.to_string()),
+        });
+        self.db
+            .write(caller.author(), move |tx| {
+                let state =
+                    AuditState::new(&public, Some(&private)).map_err(StoreError::Corrupt)?;
+                tx.record(
+                    Action::Create,
+                    LOGIN_UNLOCK,
+                    &audit_id(),
+                    None,
+                    Some(&state),
+                )
+                .map_err(AppError::from)
+            })
+            .await?;
         Ok(lifted)
+    }
+
+    /// Records each lock-out a failed password check started: its kind, count and duration
+    /// in public, the e-mail or address it applies to in the private part.
+    pub(super) async fn audit_lockouts(&self, started: Vec<Lockout>) -> Result<(), AppError> {
+        if started.is_empty() {
+            return Ok(());
+        }
+        self.db
+            .write(crate::db::Author::system(), move |tx| {
+                for l in &started {
+                    let public = serde_json::json!({
+                        "kind": l.key.kind(),
+                        "failures": l.failures,
+                        "retry_after_secs": l.retry_after_secs,
+                    });
+                    let private = serde_json::json!({ "key": l.key.value() });
+                    let state =
+                        AuditState::new(&public, Some(&private)).map_err(StoreError::Corrupt)?;
+                    tx.record(
+                        Action::Create,
+                        LOGIN_LOCKOUT,
+                        &audit_id(),
+                        None,
+                        Some(&state),
+                    )?;
+                }
+                Ok::<_, AppError>(())
+            })
+            .await
     }
 
     /// The throttle and hashing cap, for the other password checks.
@@ -130,7 +193,10 @@ impl Ayni {
         };
         match &user {
             Some(_) => guard.record_success(&account),
-            None => guard.record_failure(&account, address),
+            None => {
+                let started = guard.record_failure(&account, address);
+                self.audit_lockouts(started).await?;
+            }
         }
         let user = user.ok_or_else(|| AppError::Unauthenticated(BAD_CREDENTIALS.into()))?;
         let access_token = self

@@ -122,7 +122,8 @@ impl Ayni {
         })
         .await?;
         if !matches {
-            self.guard().record_failure(&account, None);
+            let started = self.guard().record_failure(&account, None);
+            self.audit_lockouts(started).await?;
             return Err(AppError::invalid(
                 "currentPassword",
                 "matches",

@@ -161,8 +161,10 @@ impl LoginGuard {
         worst.map_or(Ok(()), Err)
     }
 
-    /// Counts a failed password check; logs each lock-out it starts.
-    pub fn record_failure(&self, account: &str, address: Option<IpAddr>) {
+    /// Counts a failed password check; logs each lock-out it starts and returns them (for the
+    /// audit chain).
+    pub fn record_failure(&self, account: &str, address: Option<IpAddr>) -> Vec<Lockout> {
+        let mut started = Vec::new();
         let now = Instant::now();
         let mut table = self.table();
         if table.len() > PRUNE_FROM_KEYS {
@@ -190,8 +192,10 @@ impl LoginGuard {
                     retry_after_secs = l.retry_after_secs,
                     "login locked out after repeated wrong passwords"
                 );
+                started.push(l);
             }
         }
+        started
     }
 
     /// A correct password: the account's failures are forgotten (the address's are not, so

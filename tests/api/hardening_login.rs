@@ -102,6 +102,39 @@ async fn an_admin_lifts_a_lockout(app: TestApp) {
         .await;
     assert_eq!(lifted.body["data"]["unlockLogin"], true, "{}", lifted.body);
     app.token("ana@ayni.test", TEST_PASSWORD).await;
+
+    // Both the lock-out and its lifting are in the audit chain, the e-mail only privately.
+    let entries = app.get("/api/v1/audit/proof?from=1").await.body["entries"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let lockout = entries
+        .iter()
+        .find(|e| e["entity_type"] == "login_lockout")
+        .expect("a lock-out entry");
+    assert_eq!(lockout["after"]["kind"], "account");
+    assert_eq!(lockout["after"]["failures"], 5);
+    assert!(lockout["user_id"].is_null(), "recorded by the system");
+    let unlock = entries
+        .iter()
+        .find(|e| e["entity_type"] == "login_unlock")
+        .expect("an unlock entry");
+    assert_eq!(unlock["after"]["lifted"], true);
+    assert!(unlock["user_id"].is_number(), "recorded as the admin");
+    let served = serde_json::to_string(&entries).unwrap();
+    assert!(
+        !served.contains("ana@ayni.test"),
+        "the e-mail stays private"
+    );
+    let chain = app
+        .graphql(
+            Some(&admin),
+            "{ auditChain { verified mismatchCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(chain.body["data"]["auditChain"]["verified"], true);
+    assert_eq!(chain.body["data"]["auditChain"]["mismatchCount"], 0);
 }
 
 async fn many_accounts_from_one_address_are_throttled(backend_app: TestApp) {
