@@ -154,3 +154,9 @@ impl From<FieldError> for AppError {
         AppError::Invalid(e.into())
     }
 }
+
+impl From<crate::auth::HashPoolGone> for AppError {
+    fn from(_: crate::auth::HashPoolGone) -> Self {
+        AppError::internal("the password-hashing threads are gone")
+    }
+}

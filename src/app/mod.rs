@@ -123,11 +123,3 @@ impl Ayni {
     }
 }
 
-/// Runs CPU-heavy work (password hashing) on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(AppError::internal)
-}

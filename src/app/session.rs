@@ -6,7 +6,7 @@ use crate::db::{Action, StoreError};
 use crate::domain::Email;
 use crate::domain::audit::AuditState;
 
-use super::{AppError, Ayni, Caller, blocking};
+use super::{AppError, Ayni, Caller};
 
 /// An access token as returned by the token endpoint and `ayni token`.
 #[derive(Debug, Clone)]
@@ -174,20 +174,22 @@ impl Ayni {
         let user = match found {
             Some(u) => {
                 let hash = u.password_hash.clone();
-                let ok = blocking(move || {
-                    let ok = verify_password(&candidate, &hash);
-                    drop(permit);
-                    ok
-                })
-                .await?;
+                let ok = guard
+                    .hash(move || {
+                        let ok = verify_password(&candidate, &hash);
+                        drop(permit);
+                        ok
+                    })
+                    .await?;
                 (ok && !u.disabled).then_some(u)
             }
             None => {
-                blocking(move || {
-                    verify_against_dummy(&candidate);
-                    drop(permit);
-                })
-                .await?;
+                guard
+                    .hash(move || {
+                        verify_against_dummy(&candidate);
+                        drop(permit);
+                    })
+                    .await?;
                 None
             }
         };

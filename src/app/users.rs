@@ -5,7 +5,7 @@ use crate::domain::{Email, FieldError, Password, Role, ValidationErrors};
 
 use super::model::{self, User};
 use super::session::{busy, locked_out};
-use super::{AppError, Ayni, Caller, blocking};
+use super::{AppError, Ayni, Caller};
 
 /// A new user as the interfaces receive it.
 #[derive(Debug, Clone)]
@@ -60,13 +60,15 @@ impl Ayni {
         };
         errors.into_result()?;
         let permit = self.guard().hash_permit().await.map_err(busy)?;
-        let password_hash = blocking(move || {
-            let hash = hash_password(&password);
-            drop(permit);
-            hash
-        })
-        .await?
-        .map_err(AppError::internal)?;
+        let password_hash = self
+            .guard()
+            .hash(move || {
+                let hash = hash_password(&password);
+                drop(permit);
+                hash
+            })
+            .await?
+            .map_err(AppError::internal)?;
         self.db
             .write(caller.author(), move |tx| {
                 if let Some(actor_id) = input.actor_id
@@ -114,13 +116,15 @@ impl Ayni {
             .await?
             .ok_or_else(|| AppError::not_found(format!("user {user_id}")))?
             .password_hash;
-        let (matches, password_hash) = blocking(move || {
-            let matches = verify_password(&current, &stored_hash);
-            let hashed = (matches, matches.then(|| hash_password(&new)));
-            drop(permit);
-            hashed
-        })
-        .await?;
+        let (matches, password_hash) = self
+            .guard()
+            .hash(move || {
+                let matches = verify_password(&current, &stored_hash);
+                let hashed = (matches, matches.then(|| hash_password(&new)));
+                drop(permit);
+                hashed
+            })
+            .await?;
         if !matches {
             let started = self.guard().record_failure(&account, None);
             self.audit_lockouts(started).await?;

@@ -61,12 +61,57 @@ pub struct Busy {
     pub retry_after_secs: u64,
 }
 
+/// Password hashing runs on a few threads of its own, as many as the hashing slots: each
+/// Argon2 check takes about 19 MiB, which the allocator keeps per thread once freed, so
+/// hashing on the shared blocking pool (hundreds of threads) let memory grow with every new
+/// thread that happened to hash. Here it stays at slots × 19 MiB.
+struct HashPool {
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+impl HashPool {
+    fn new(threads: usize) -> HashPool {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("ayni-hash-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        // A panicking job loses its answer (its caller gets an error), not
+                        // the thread.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!("cannot start a password-hashing thread: {e}");
+            }
+        }
+        HashPool {
+            jobs: Mutex::new(tx),
+        }
+    }
+}
+
+/// The hashing threads are gone (the service is stopping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashPoolGone;
+
 /// Throttling and the hashing cap, shared by all workers (cheap to clone).
 #[derive(Clone)]
 pub struct LoginGuard {
     limits: LoginLimits,
     failures: Arc<Mutex<HashMap<ThrottleKey, VecDeque<Instant>>>>,
     hashes: Arc<Semaphore>,
+    pool: Arc<HashPool>,
 }
 
 impl std::fmt::Debug for LoginGuard {
@@ -87,6 +132,7 @@ impl LoginGuard {
     pub fn new(limits: LoginLimits) -> LoginGuard {
         LoginGuard {
             hashes: Arc::new(Semaphore::new(limits.max_concurrent_hashes.max(1))),
+            pool: Arc::new(HashPool::new(limits.max_concurrent_hashes)),
             failures: Arc::default(),
             limits,
         }
@@ -236,6 +282,25 @@ impl LoginGuard {
             .collect();
         out.sort_by(|a, b| a.key.cmp(&b.key));
         out
+    }
+
+    /// Runs password work (hashing, verifying) on the hashing threads. Take a slot with
+    /// [`LoginGuard::hash_permit`] first.
+    pub async fn hash<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashPoolGone> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(work());
+        });
+        self.pool
+            .jobs
+            .lock()
+            .map_err(|_| HashPoolGone)?
+            .send(job)
+            .map_err(|_| HashPoolGone)?;
+        rx.await.map_err(|_| HashPoolGone)
     }
 
     /// A slot to hash or verify a password in; hold it for the duration of the work.

@@ -4,6 +4,6 @@ mod guard;
 mod password;
 mod token;
 
-pub use guard::{Busy, Lockout, LoginGuard, ThrottleKey};
+pub use guard::{Busy, HashPoolGone, Lockout, LoginGuard, ThrottleKey};
 pub use password::{hash_password, verify_against_dummy, verify_password};
 pub use token::{AUDIENCE, Claims, ISSUER, TokenError, TokenKeys};
