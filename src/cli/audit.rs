@@ -47,7 +47,7 @@ pub fn run(cmd: AuditCommand) -> Result<(), String> {
         AuditCommand::Verify(args) => {
             // Verification only reads: the database is not migrated first.
             let app = super::unmigrated_app(&args.db)?;
-            let report = block_on(app.audit_chain())?.map_err(|e| e.to_string())?;
+            let report = block_on(app.audit_chain(None))?.map_err(|e| e.to_string())?;
             if args.json {
                 let value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
                 println!("{value}");
