@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::db::DbConnection;
 use crate::db::models::adjustment::{self, Adjustment, Cell};
+use crate::db::models::indicator::Indicator;
 use crate::db::models::measurement::{self, Scope, Subject, Subjects};
+use crate::db::models::variable::Variable;
 use crate::db::models::{ecosystem, indicator, variable};
 use crate::domain::actor_rule::{ActorRule, Part, adjustment_value};
 use crate::domain::strategy::text;
@@ -31,32 +33,47 @@ pub(super) struct CellValue {
     pub adjustment: Option<Adjustment>,
 }
 
+/// The indicators or variables whose values are combined, as the caller loaded them: their
+/// actor rules come with them.
+#[derive(Clone, Copy)]
+pub(super) enum Ruled<'a> {
+    Indicators(&'a [&'a Indicator]),
+    Variables(&'a [Variable]),
+}
+
 /// The combined counted totals of these indicators or variables in `scope`, for periods
 /// ending by `until` (and starting on or after `since`), in subject, period and territory
 /// order.
 pub(super) fn combined(
     c: &mut DbConnection,
-    subjects: Subjects<'_>,
+    of: Ruled<'_>,
     scope: Scope<'_>,
     since: Option<&str>,
     until: &str,
 ) -> Result<Vec<CellValue>, AppError> {
+    let (ids, rules): (Vec<i64>, HashMap<i64, &ActorRule>) = match of {
+        Ruled::Indicators(inds) => (
+            inds.iter().map(|i| i.id).collect(),
+            inds.iter()
+                .map(|i| (i.id, &i.definition.actor_rule))
+                .collect(),
+        ),
+        Ruled::Variables(vars) => (
+            vars.iter().map(|v| v.id).collect(),
+            vars.iter().map(|v| (v.id, &v.actor_rule)).collect(),
+        ),
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let subjects = match of {
+        Ruled::Indicators(_) => Subjects::Indicators(&ids),
+        Ruled::Variables(_) => Subjects::Variables(&ids),
+    };
     let parts = measurement::counted_parts(c, subjects, scope, since, until)?;
     if parts.is_empty() {
         return Ok(Vec::new());
     }
-    let mut ids: Vec<i64> = parts.iter().map(|p| p.subject).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let rules: HashMap<i64, ActorRule> = match subjects {
-        Subjects::Indicators(_) => indicator::actor_rules(c, &ids)?,
-        Subjects::Variables(_) => variable::actor_rules(c, &ids)?,
-        Subjects::Vecs(_) => {
-            return Err(AppError::internal(
-                "impact contributions are not combined by actor rules",
-            ));
-        }
-    };
     let mut adjustments: HashMap<(i64, Period, String), Adjustment> = HashMap::new();
     for a in adjustment::of_totals(c, subjects, scope)? {
         if let Some(subject) = a.subject_id() {
@@ -72,7 +89,7 @@ pub(super) fn combined(
     }
     let mut out = Vec::with_capacity(cells.len());
     for (key, parts) in cells {
-        let rule = rules.get(&key.0).cloned().unwrap_or_default();
+        let rule = rules.get(&key.0).copied().cloned().unwrap_or_default();
         let adjustment = adjustments.remove(&key);
         let Some(combined) = rule.combine(&parts, adjustment.as_ref().map_or(0.0, |a| a.value))
         else {
@@ -276,7 +293,7 @@ impl Ayni {
                     .territory;
                 Ok(combined(
                     c,
-                    Subjects::Indicators(&[indicator_id]),
+                    Ruled::Indicators(&[&ind]),
                     Scope::Within(home.as_str()),
                     None,
                     "9999-12-31",

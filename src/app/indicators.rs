@@ -20,7 +20,7 @@ use crate::domain::{
     SharedValueForm, TargetHorizon, ValidRange, ValidationErrors, Weight,
 };
 
-use super::combine::{CellValue, combined};
+use super::combine::{CellValue, Ruled, combined};
 use super::ecosystems::{MAX_NAME, MAX_TEXT, check_members, check_responsible};
 use super::model;
 use super::variables::{check_formula, formula_values};
@@ -679,7 +679,7 @@ impl Ayni {
                 } else {
                     let obs = combined(
                         c,
-                        Subjects::Indicators(&[id]),
+                        Ruled::Indicators(&[&ind]),
                         Scope::At(eco.territory.as_str()),
                         None,
                         "9999-12-31",
@@ -783,10 +783,9 @@ pub(super) fn value_points(
         .copied()
         .partition(|i| i.definition.formula.is_some());
     let mut out: HashMap<i64, Vec<(Period, f64)>> = HashMap::new();
-    let ids: Vec<i64> = stored.iter().map(|i| i.id).collect();
     for v in combined(
         c,
-        Subjects::Indicators(&ids),
+        Ruled::Indicators(&stored),
         Scope::At(territory),
         None,
         "9999-12-31",
@@ -827,7 +826,7 @@ fn counted_observations(
     let territory = Scope::At(eco.territory.as_str());
     let mut rows = combined(
         c,
-        Subjects::Indicators(&lasts.iter().map(|i| i.id).collect::<Vec<_>>()),
+        Ruled::Indicators(&lasts),
         territory,
         Some(&at.start().to_string()),
         &until,
@@ -835,7 +834,7 @@ fn counted_observations(
     if !sums.is_empty() {
         rows.extend(combined(
             c,
-            Subjects::Indicators(&sums.iter().map(|i| i.id).collect::<Vec<_>>()),
+            Ruled::Indicators(&sums),
             territory,
             None,
             &until,

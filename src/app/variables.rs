@@ -19,7 +19,7 @@ use crate::domain::{
     ValidRange, ValidationErrors, VariableCode,
 };
 
-use super::combine::combined;
+use super::combine::{Ruled, combined};
 use super::ecosystems::{MAX_NAME, MAX_TEXT, require_ecosystem};
 use super::measurements::{Contribution, contributing_actor, require_actor, visibility};
 use super::model;
@@ -229,11 +229,10 @@ fn observation_set(
 ) -> Result<(ObservationSet, HashMap<String, VariableRule>), AppError> {
     let (rules, all) = rules_for(conn, vars)?;
     let code_of: HashMap<i64, &str> = all.iter().map(|v| (v.id, v.code.as_str())).collect();
-    let ids: Vec<i64> = all.iter().map(|v| v.id).collect();
     let mut set = ObservationSet::new();
     for cell in combined(
         conn,
-        Subjects::Variables(&ids),
+        Ruled::Variables(&all),
         Scope::Within(territory),
         None,
         until,
@@ -804,7 +803,7 @@ impl Ayni {
                 // with its ancestors.
                 let stored = combined(
                     c,
-                    Subjects::Variables(&[v.id]),
+                    Ruled::Variables(std::slice::from_ref(&v)),
                     Scope::Within(&scope),
                     None,
                     "9999-12-31",

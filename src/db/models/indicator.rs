@@ -642,20 +642,3 @@ pub fn all_with_responsibles(
 pub fn all_targets(conn: &mut DbConnection) -> Result<Vec<Target>, StoreError> {
     Ok(targets::table.select(Target::as_select()).load(conn)?)
 }
-
-/// The actor rules of these indicators.
-pub fn actor_rules(
-    conn: &mut DbConnection,
-    ids: &[i64],
-) -> Result<std::collections::HashMap<i64, ActorRule>, StoreError> {
-    let mut out = std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
-        out.extend(
-            indicators::table
-                .filter(indicators::id.eq_any(chunk))
-                .select((indicators::id, indicators::actor_rule))
-                .load::<(i64, ActorRule)>(conn)?,
-        );
-    }
-    Ok(out)
-}

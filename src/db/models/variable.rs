@@ -460,20 +460,3 @@ pub fn import_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Import>, 
 pub fn all_imports(conn: &mut DbConnection) -> Result<Vec<Import>, StoreError> {
     Ok(imports::table.select(Import::as_select()).load(conn)?)
 }
-
-/// The actor rules of these variables.
-pub fn actor_rules(
-    conn: &mut DbConnection,
-    ids: &[i64],
-) -> Result<std::collections::HashMap<i64, ActorRule>, StoreError> {
-    let mut out = std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
-        out.extend(
-            variables::table
-                .filter(variables::id.eq_any(chunk))
-                .select((variables::id, variables::actor_rule))
-                .load::<(i64, ActorRule)>(conn)?,
-        );
-    }
-    Ok(out)
-}
