@@ -242,6 +242,17 @@ pub fn may_see_flags(caller: Option<&Caller>, actor_id: i64) -> bool {
     })
 }
 
+/// A lock's or unlock's period and reason, validated together.
+fn lock_input(period: &str, reason: &str) -> Result<(Period, String), AppError> {
+    let mut errors = crate::domain::ValidationErrors::new();
+    let period = errors.check(Period::parse("period", period));
+    let reason = errors.check(text("reason", reason, 1, MAX_LOCK_REASON));
+    match (period, reason) {
+        (Some(period), Some(reason)) => Ok((period, reason)),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
 impl Ayni {
     /// Closes an ecosystem's figures for a period (coordinators and admins).
     pub async fn lock_period(
@@ -252,12 +263,7 @@ impl Ayni {
         reason: String,
     ) -> Result<model::PeriodLock, AppError> {
         caller.require_strategist("lock periods")?;
-        let mut errors = crate::domain::ValidationErrors::new();
-        let period = errors.check(Period::parse("period", &period));
-        let reason = errors.check(text("reason", &reason, 1, MAX_LOCK_REASON));
-        let (Some(period), Some(reason)) = (period, reason) else {
-            return Err(AppError::Invalid(errors));
-        };
+        let (period, reason) = lock_input(&period, &reason)?;
         self.db
             .write(caller.author(), move |tx| {
                 require_ecosystem(tx.conn(), ecosystem_id)?;
@@ -283,12 +289,7 @@ impl Ayni {
         reason: String,
     ) -> Result<model::PeriodLock, AppError> {
         caller.require_strategist("unlock periods")?;
-        let mut errors = crate::domain::ValidationErrors::new();
-        let period = errors.check(Period::parse("period", &period));
-        let reason = errors.check(text("reason", &reason, 1, MAX_LOCK_REASON));
-        let (Some(period), Some(reason)) = (period, reason) else {
-            return Err(AppError::Invalid(errors));
-        };
+        let (period, reason) = lock_input(&period, &reason)?;
         self.db
             .write(caller.author(), move |tx| {
                 require_ecosystem(tx.conn(), ecosystem_id)?;
