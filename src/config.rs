@@ -127,6 +127,12 @@ pub struct Settings {
     /// `AYNI_HSTS`: send `Strict-Transport-Security` (only when the service is reached over
     /// https, e.g. behind a TLS-terminating proxy). Off by default.
     pub hsts: bool,
+    /// Workspace sessions: idle expiry (`AYNI_SESSION_IDLE_SECS`, default 1800) and absolute
+    /// expiry (`AYNI_SESSION_MAX_SECS`, default 43200).
+    pub sessions: crate::app::SessionPolicy,
+    /// `AYNI_FILES_DIR`: where evidence files are stored; `None`: beside the SQLite file
+    /// (`<database>.files/`), or `./ayni-files` for PostgreSQL.
+    pub files_dir: Option<std::path::PathBuf>,
 }
 
 /// Login throttling and the password-hashing cap (docs/security.md).
@@ -173,6 +179,8 @@ impl Settings {
             pool_size: 8,
             login: LoginLimits::default(),
             hsts: false,
+            sessions: crate::app::SessionPolicy::default(),
+            files_dir: None,
         }
     }
 }

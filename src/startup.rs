@@ -83,7 +83,9 @@ pub async fn token_keys(
 pub async fn prepare(settings: &Settings) -> Result<(Ayni, Option<DemoAdmin>), StartupError> {
     let db = open_database(&settings.database_url, settings.pool_size).await?;
     let keys = token_keys(&db, settings.jwt_secret.as_deref(), settings.token_ttl_secs).await?;
-    let app = Ayni::new(db, keys).with_login_limits(settings.login.clone());
+    let app = Ayni::new(db, keys)
+        .with_login_limits(settings.login.clone())
+        .with_session_policy(settings.sessions);
     let demo = if settings.demo {
         seed::load_demo(&app).await?
     } else {
@@ -220,6 +222,7 @@ pub fn serve_with(app: Ayni, listener: TcpListener, hsts: bool) -> std::io::Resu
     let introspection = web::Data::new(graphql::introspection_schema(app.clone()));
     let app = web::Data::new(app);
     let schema = web::Data::new(schema);
+    let workspace = web::Data::new(crate::web::workspace::WorkspaceConfig { https: hsts });
     let server = HttpServer::new(move || {
         App::new()
             .wrap(
@@ -233,6 +236,7 @@ pub fn serve_with(app: Ayni, listener: TcpListener, hsts: bool) -> std::io::Resu
             .app_data(app.clone())
             .app_data(schema.clone())
             .app_data(introspection.clone())
+            .app_data(workspace.clone())
             .service(
                 web::resource("/graphql")
                     .app_data(web::PayloadConfig::new(graphql::MAX_BODY_BYTES))

@@ -25,6 +25,7 @@ mod session;
 mod shared_value;
 mod users;
 mod variables;
+mod web_sessions;
 
 pub use crate::domain::DirectionKind;
 pub use actors::NewActorInput;
@@ -62,6 +63,7 @@ pub use variables::{
     FormulaCheck, FormulaProblem, ObservationInput, VariableFilter, VariableInput, VariablePage,
     VariableValue,
 };
+pub use web_sessions::{OpenedSession, SessionPolicy, SignedIn};
 
 use crate::auth::TokenKeys;
 use crate::db::Db;
@@ -81,6 +83,8 @@ pub struct Ayni {
     link_evidence: std::sync::Arc<std::sync::Mutex<LinkEvidenceCache>>,
     /// Verifications of the audit chain: concurrent requests share one ([`audit::ChainRuns`]).
     chain_runs: std::sync::Arc<audit::ChainRuns>,
+    /// How long workspace sessions live.
+    sessions: SessionPolicy,
 }
 
 type LinkEvidenceCache = std::collections::HashMap<i64, (i64, Vec<LinkEvidence>)>;
@@ -101,6 +105,7 @@ impl Ayni {
             events,
             link_evidence: Default::default(),
             chain_runs: Default::default(),
+            sessions: SessionPolicy::default(),
         }
     }
 

@@ -161,6 +161,30 @@ impl Ayni {
         password: &str,
         address: Option<IpAddr>,
     ) -> Result<IssuedToken, AppError> {
+        let user = self.check_credentials(email, password, address).await?;
+        let access_token = self
+            .tokens
+            .issue(
+                user.id,
+                user.role.as_str(),
+                user.actor_id,
+                chrono::Utc::now().timestamp(),
+            )
+            .map_err(AppError::internal)?;
+        Ok(IssuedToken {
+            access_token,
+            expires_in: self.tokens.ttl_secs(),
+        })
+    }
+
+    /// The one password check of every sign-in (token endpoint and workspace): throttled per
+    /// account and per address, hashed on the hashing pool, the same answer for every failure.
+    pub(super) async fn check_credentials(
+        &self,
+        email: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<user::User, AppError> {
         let email = Email::parse("email", email)?;
         let guard = &self.login_guard;
         guard.check(email.as_str(), address).map_err(locked_out)?;
@@ -200,20 +224,7 @@ impl Ayni {
                 self.audit_lockouts(started).await?;
             }
         }
-        let user = user.ok_or_else(|| AppError::Unauthenticated(BAD_CREDENTIALS.into()))?;
-        let access_token = self
-            .tokens
-            .issue(
-                user.id,
-                user.role.as_str(),
-                user.actor_id,
-                chrono::Utc::now().timestamp(),
-            )
-            .map_err(AppError::internal)?;
-        Ok(IssuedToken {
-            access_token,
-            expires_in: self.tokens.ttl_secs(),
-        })
+        user.ok_or_else(|| AppError::Unauthenticated(BAD_CREDENTIALS.into()))
     }
 
     /// Turns a bearer token into the caller, as the database knows them *now*: a disabled

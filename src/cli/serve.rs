@@ -54,6 +54,17 @@ pub struct ServeArgs {
     /// Send Strict-Transport-Security (only when clients reach the service over https).
     #[arg(long, env = "AYNI_HSTS")]
     hsts: bool,
+    /// Workspace sessions end after this many seconds without a request.
+    #[arg(long, env = "AYNI_SESSION_IDLE_SECS", default_value_t = 1800, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(60..=604_800))]
+    session_idle_secs: u64,
+    /// Workspace sessions end this many seconds after sign-in, whatever the activity.
+    #[arg(long, env = "AYNI_SESSION_MAX_SECS", default_value_t = 43_200, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(60..=2_592_000))]
+    session_max_secs: u64,
+    /// Directory for evidence files (default: beside the SQLite file, `<database>.files`).
+    #[arg(long, env = "AYNI_FILES_DIR", value_name = "DIR")]
+    files_dir: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -70,6 +81,11 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     }
     settings.login.hash_wait = std::time::Duration::from_millis(args.hash_wait_ms);
     settings.hsts = args.hsts;
+    settings.sessions = crate::app::SessionPolicy {
+        idle: std::time::Duration::from_secs(args.session_idle_secs),
+        absolute: std::time::Duration::from_secs(args.session_max_secs),
+    };
+    settings.files_dir = args.files_dir;
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(&settings).await.map_err(|e| e.to_string())?;
         application

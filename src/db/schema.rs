@@ -97,6 +97,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         illustrative -> Bool,
+        grace_days -> Integer,
     }
 }
 
@@ -243,6 +244,7 @@ diesel::table! {
         vec_id -> Nullable<BigInt>,
         development_id -> Nullable<BigInt>,
         basis -> Nullable<Text>,
+        evidence_file -> Nullable<Text>,
     }
 }
 
@@ -431,6 +433,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    temporary_passwords (user_id) {
+        user_id -> BigInt,
+        set_by -> Nullable<BigInt>,
+        set_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    evidence_files (sha256) {
+        sha256 -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        file_name -> Text,
+        uploaded_by -> Nullable<BigInt>,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        message_es -> Text,
+        message_en -> Text,
+        link -> Nullable<Text>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+        emailed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(web_sessions -> users (user_id));
+diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(measurements -> indicators (indicator_id));
 diesel::joinable!(challenges -> measurements (measurement_id));
 diesel::joinable!(measurements -> variables (variable_id));
@@ -471,4 +518,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     developments,
     adjustments,
     period_locks,
+    web_sessions,
+    temporary_passwords,
+    evidence_files,
+    notifications,
 );

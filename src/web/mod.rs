@@ -10,6 +10,7 @@ pub(crate) mod data;
 pub mod headers;
 mod i18n;
 pub(crate) mod pages;
+pub mod workspace;
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -30,6 +31,7 @@ pub struct PageQuery {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    workspace::configure(cfg);
     cfg.service(web::resource("/").route(web::get().to(pages::home)))
         .service(web::resource("/static/{file}").route(web::get().to(assets::serve)))
         .service(
@@ -88,7 +90,15 @@ impl From<AppError> for WebError {
 }
 
 impl WebError {
-    fn not_found(what: &str) -> WebError {
+    /// A refusal (403) with its message.
+    pub(crate) fn forbidden(message: &str) -> WebError {
+        WebError {
+            status: 403,
+            message: message.to_string(),
+        }
+    }
+
+    pub(crate) fn not_found(what: &str) -> WebError {
         WebError {
             status: 404,
             message: format!("no encontrado / not found: {what}"),

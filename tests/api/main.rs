@@ -29,3 +29,4 @@ mod shared_value;
 mod strategy;
 mod trust;
 mod variables;
+mod workspace_sessions;

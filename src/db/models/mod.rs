@@ -14,6 +14,7 @@ pub mod period_lock;
 pub mod setting;
 pub mod user;
 pub mod variable;
+pub mod web_session;
 
 /// `(owner, item)` pairs grouped by owner, items in the order given.
 fn group_pairs(pairs: Vec<(i64, i64)>) -> std::collections::HashMap<i64, Vec<i64>> {
