@@ -21,6 +21,7 @@ mod measurements;
 pub mod model;
 mod objectives;
 mod portal;
+mod review;
 mod session;
 mod shared_value;
 mod users;
@@ -32,7 +33,7 @@ pub use actors::NewActorInput;
 pub use admin::UserChange;
 pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
 pub use caller::{Caller, logged_in};
-pub use challenges::ChallengeOutcome;
+pub use challenges::{ChallengeDesk, ChallengeItem, ChallengeOutcome};
 pub use combine::AdjustmentInput;
 pub use data_quality::{MAX_LOCK_REASON, RowFlag, may_see_flags};
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
@@ -53,6 +54,9 @@ pub use portal::{
     HybridMetrics, ImpactsPage, IndicatorPage, IndicatorSeries, IndicatorValues, IndicatorView,
     LinkView, LiveValue, LiveValues, ObjectiveView, PerspectiveView, PortalEcosystem,
     PublishedValue, ScorecardView, TargetView, TerritoryValue, ThemeOption, VariableRef, VecView,
+};
+pub use review::{
+    MAX_SELECTION, OtherValue, PendingImport, ReviewFilter, ReviewItem, ReviewKind, ReviewQueue,
 };
 pub use session::IssuedToken;
 pub use shared_value::{
