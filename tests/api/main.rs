@@ -29,4 +29,5 @@ mod shared_value;
 mod strategy;
 mod trust;
 mod variables;
+mod workspace_review;
 mod workspace_sessions;

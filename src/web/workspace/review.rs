@@ -364,7 +364,7 @@ async fn approve_batch(
     for (k, v) in url::form_urlencoded::parse(&body) {
         match k.as_ref() {
             "csrf" => csrf = v.into_owned(),
-            "id" if raw_ids.len() <= crate::app::MAX_SELECTION => raw_ids.push(v.into_owned()),
+            "id" if raw_ids.len() < crate::app::MAX_SELECTION => raw_ids.push(v.into_owned()),
             "id" => {
                 return Err(AppError::invalid(
                     "id",
