@@ -112,6 +112,26 @@ async fn the_queue_shows_what_a_reviewer_weighs_and_acts_through_the_use_cases(a
     let unusual = submit(&app, &s.contributor, &s, s.company, "2025", 95.0).await;
     let other = submit(&app, &op, &s, s.government, "2025", 24.5).await;
 
+    // An uploaded evidence file (stored by the contributor's form) is linked from the item.
+    let sha = "ab".repeat(32);
+    let file = sha.clone();
+    app.direct(move |c| {
+        use diesel::prelude::*;
+        diesel::sql_query(format!(
+            "INSERT INTO evidence_files (sha256, media_type, size_bytes, file_name, uploaded_at) \
+             VALUES ('{file}', 'application/pdf', 10, 'informe.pdf', CURRENT_TIMESTAMP)"
+        ))
+        .execute(c)
+        .map_err(ayni::db::StoreError::from)?;
+        diesel::sql_query(format!(
+            "UPDATE measurements SET evidence_file = '{file}' WHERE id = {unusual}"
+        ))
+        .execute(c)
+        .map_err(ayni::db::StoreError::from)
+    })
+    .await
+    .unwrap();
+
     let coord = WorkspaceClient::signed_in(&app, "coord@ayni.test", TEST_PASSWORD).await;
     let before = app.app.queries_run();
     let page = coord.get("/app/revision").await;
@@ -145,6 +165,7 @@ async fn the_queue_shows_what_a_reviewer_weighs_and_acts_through_the_use_cases(a
         "{a}"
     );
     let b = item(other);
+    assert!(!b.contains("/app/archivos/"), "{b}");
     assert!(
         b.contains("Anglo American Quellaveco") && b.contains("95"),
         "{b}"

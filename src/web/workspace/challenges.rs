@@ -143,7 +143,7 @@ async fn challenge_form(
     q: web::Query<ValueQuery>,
 ) -> WebResult {
     let id = parse_id("valor", &q.valor)?;
-    Ok(form_page(&req, &signed, &data, id, "", &FormErrors::default()).await?)
+    form_page(&req, &signed, &data, id, "", &FormErrors::default()).await
 }
 
 async fn form_page(
