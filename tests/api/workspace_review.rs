@@ -32,21 +32,10 @@ struct Setup {
 
 async fn setup(app: &TestApp) -> Setup {
     seeded_with_values(app).await;
-    approve_one_more(app).await;
-    let eco = app
-        .app
-        .ecosystem_by_slug("moquegua".into())
-        .await
-        .unwrap()
+    let approved = approve_one_more(app).await;
+    let indicator = app.app.measurements_by_ids(vec![approved]).await.unwrap()[0]
+        .indicator_id
         .unwrap();
-    let objectives = app.app.objectives(eco.id, None, None).await.unwrap();
-    let indicator = app
-        .app
-        .indicators_of_objectives(objectives.iter().map(|o| o.id).collect())
-        .await
-        .unwrap()
-        .remove(0)
-        .id;
     let company = app.app.actors().await.unwrap()[0].id;
     let government = app
         .create_actor("Gobierno Regional Moquegua", ActorKind::RegionalGovernment)

@@ -300,20 +300,36 @@ struct IdForm {
     id: String,
 }
 
+/// An approval by id (of a value or of an import): CSRF, role, id, then the use case; back
+/// to the queue with `notice`, or the refusal with its status.
+async fn approval<T>(
+    req: &HttpRequest,
+    signed: &Signed,
+    form: &IdForm,
+    notice: &str,
+    run: impl AsyncFnOnce(i64) -> Result<T, AppError>,
+) -> WebResult {
+    signed.check_csrf(&form.csrf)?;
+    require_reviewer(signed)?;
+    let id = parse_id("id", &form.id)?;
+    match run(id).await {
+        Ok(_) => Ok(see_other(&format!("/app/revision?notice={notice}"))),
+        Err(e @ (AppError::Forbidden(_) | AppError::Internal(_))) => Err(e.into()),
+        Err(e) => Ok(refused(req, signed, NAV, &e, "/app/revision", html! {})),
+    }
+}
+
 async fn approve(
     req: HttpRequest,
     signed: Signed,
     data: web::Data<Ayni>,
     form: web::Form<IdForm>,
 ) -> WebResult {
-    signed.check_csrf(&form.csrf)?;
-    require_reviewer(&signed)?;
-    let id = parse_id("id", &form.id)?;
-    match data.approve_measurement(&signed.me.caller, id).await {
-        Ok(_) => Ok(see_other("/app/revision?notice=approved")),
-        Err(e @ (AppError::Forbidden(_) | AppError::Internal(_))) => Err(e.into()),
-        Err(e) => Ok(refused(&req, &signed, NAV, &e, "/app/revision", html! {})),
-    }
+    let caller = &signed.me.caller;
+    approval(&req, &signed, &form, "approved", async |id| {
+        data.approve_measurement(caller, id).await
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -361,23 +377,25 @@ async fn approve_batch(
 ) -> WebResult {
     let mut csrf = String::new();
     let mut raw_ids = Vec::new();
+    let mut too_many = false;
     for (k, v) in url::form_urlencoded::parse(&body) {
         match k.as_ref() {
             "csrf" => csrf = v.into_owned(),
             "id" if raw_ids.len() < crate::app::MAX_SELECTION => raw_ids.push(v.into_owned()),
-            "id" => {
-                return Err(AppError::invalid(
-                    "id",
-                    "length",
-                    format!("at most {} values at once", crate::app::MAX_SELECTION),
-                )
-                .into());
-            }
+            "id" => too_many = true,
             _ => {}
         }
     }
     signed.check_csrf(&csrf)?;
     require_reviewer(&signed)?;
+    if too_many {
+        return Err(AppError::invalid(
+            "id",
+            "length",
+            format!("at most {} values at once", crate::app::MAX_SELECTION),
+        )
+        .into());
+    }
     let mut ids = Vec::with_capacity(raw_ids.len());
     for raw in &raw_ids {
         ids.push(parse_id("id", raw)?);
@@ -421,14 +439,11 @@ async fn approve_import(
     data: web::Data<Ayni>,
     form: web::Form<IdForm>,
 ) -> WebResult {
-    signed.check_csrf(&form.csrf)?;
-    require_reviewer(&signed)?;
-    let id = parse_id("id", &form.id)?;
-    match data.approve_import(&signed.me.caller, id).await {
-        Ok(_) => Ok(see_other("/app/revision?notice=import")),
-        Err(e @ (AppError::Forbidden(_) | AppError::Internal(_))) => Err(e.into()),
-        Err(e) => Ok(refused(&req, &signed, NAV, &e, "/app/revision", html! {})),
-    }
+    let caller = &signed.me.caller;
+    approval(&req, &signed, &form, "import", async |id| {
+        data.approve_import(caller, id).await
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
