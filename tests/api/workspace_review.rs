@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use awc::http::StatusCode;
 
-use ayni::app::{Caller, MeasurementInput};
+use ayni::app::{Caller, MeasurementInput, ObservationInput};
 use ayni::domain::{ActorKind, MeasurementStatus, Role};
 
 use crate::both_backends;
@@ -19,6 +19,7 @@ both_backends!(
     only_reviewers_review_and_bad_requests_are_refused_fast,
     coordinators_lock_and_unlock_periods,
     a_monitor_challenges_a_published_value_and_reads_the_answer,
+    observations_and_imports_of_the_demo_are_reviewed_too,
 );
 
 /// The seeded ecosystem (IND1 approved 2021–2024 by its company) with a contributor of the
@@ -790,5 +791,124 @@ async fn a_monitor_challenges_a_published_value_and_reads_the_answer(app: TestAp
     assert!(
         portal.contains(reason) && portal.contains(answer) && portal.contains("desestimado"),
         "{portal}"
+    );
+}
+
+async fn observations_and_imports_of_the_demo_are_reviewed_too(app: TestApp) {
+    let app = TestApp::spawn_with(app.backend, |s| s.demo = true).await;
+    let op = Caller::operator();
+    let eco = app
+        .app
+        .ecosystem_by_slug("moquegua".into())
+        .await
+        .unwrap()
+        .unwrap();
+    let gore = app
+        .app
+        .actors()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.name == "Gobierno Regional de Moquegua")
+        .unwrap()
+        .id;
+    let observation = app
+        .app
+        .submit_observation(
+            &op,
+            ObservationInput {
+                variable: "V001".into(),
+                period: "2025".into(),
+                territory: "1801".into(),
+                value: 4321.0,
+                evidence_url: Some("https://example.org/padron.pdf".into()),
+                actor_id: Some(gore),
+                ..ObservationInput::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let csv = "variable,period,territory,value,evidence\nV001,2025,1802,1234.5,https://example.org/a.pdf\nV001,2025,1803,2345.5,https://example.org/b.pdf\n";
+    let report = app
+        .app
+        .import_observations(
+            &op,
+            eco.id,
+            "padron-2025.csv".into(),
+            csv.as_bytes().to_vec(),
+            Some(gore),
+            None,
+        )
+        .await
+        .unwrap();
+    let import = report.import_id.unwrap();
+    app.create_user("coord@ayni.test", Role::Coordinator, None)
+        .await;
+    let coord = WorkspaceClient::signed_in(&app, "coord@ayni.test", TEST_PASSWORD).await;
+    let page = coord.get("/app/revision?ecosystem=moquegua").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    // The observation is an item of its own; the import is one line, approved whole.
+    let at = html
+        .find(&format!("id=\"v{observation}\""))
+        .expect("the observation");
+    assert!(html[at..].contains("V001") && html[at..].contains("https://example.org/padron.pdf"));
+    let imports = &html[html.find("id=\"imports\"").expect("imports table")..];
+    assert!(
+        imports.contains("padron-2025.csv") && imports.contains(">2<"),
+        "{imports}"
+    );
+    let rows: Vec<i64> = app
+        .direct(move |c| {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                id: i64,
+            }
+            let ids: Vec<Id> = diesel::sql_query(format!(
+                "SELECT id FROM measurements WHERE import_id = {import}"
+            ))
+            .load(c)
+            .map_err(ayni::db::StoreError::from)?;
+            Ok::<_, ayni::db::StoreError>(ids.into_iter().map(|i| i.id).collect())
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert!(
+            !html.contains(&format!("id=\"v{r}\"")),
+            "import rows are not listed one by one"
+        );
+    }
+    let csrf = page.csrf();
+    let approved = coord
+        .post_form(
+            "/app/revision/importacion",
+            &[("csrf", &csrf), ("id", &import.to_string())],
+        )
+        .await;
+    assert_eq!(
+        approved.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        approved.text()
+    );
+    let after = coord.get("/app/revision").await.text();
+    assert!(!after.contains("padron-2025.csv"), "{after}");
+    let again = coord
+        .post_form(
+            "/app/revision/importacion",
+            &[("csrf", &csrf), ("id", &import.to_string())],
+        )
+        .await;
+    // Nothing is left to approve in it: a clear conflict.
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text());
+    assert!(
+        again.text().contains("no rows awaiting review"),
+        "{}",
+        again.text()
     );
 }

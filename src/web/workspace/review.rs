@@ -441,7 +441,13 @@ async fn approve_import(
 ) -> WebResult {
     let caller = &signed.me.caller;
     approval(&req, &signed, &form, "import", async |id| {
-        data.approve_import(caller, id).await
+        match data.approve_import(caller, id).await? {
+            0 => Err(AppError::Conflict {
+                field: "id".into(),
+                message: format!("import {id} has no rows awaiting review"),
+            }),
+            n => Ok(n),
+        }
     })
     .await
 }
