@@ -190,6 +190,7 @@ fn queue_body(signed: &Signed, q: &QueueQuery, queue: &ReviewQueue, errors: &For
                 p { button type="submit" { (signed.t("Aprobar los seleccionados", "Approve the selected")) } }
             }
             @for item in &queue.items { (item_view(signed, item)) }
+            p { button type="submit" form="batch" { (signed.t("Aprobar los seleccionados", "Approve the selected")) } }
         }
     }
 }
