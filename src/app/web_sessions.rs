@@ -67,7 +67,7 @@ fn since(d: Duration) -> chrono::NaiveDateTime {
 
 /// A temporary password: 4 groups of 5 letters and digits (no look-alikes), easy to read
 /// aloud or copy, ≈ 99 bits.
-fn temporary_password() -> String {
+pub(super) fn temporary_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut out = String::new();
     for group in 0..4 {

@@ -11,6 +11,8 @@
 //! field named `csrf`, checked with [`Signed::check_csrf`] before anything else (403).
 
 mod account;
+mod admin;
+mod inbox;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -44,6 +46,8 @@ pub struct WorkspaceConfig {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
+    admin::configure(cfg);
+    inbox::configure(cfg);
 }
 
 /// The language of a workspace request: `?lang=` if given, else the remembered one.
