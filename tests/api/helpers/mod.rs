@@ -3,6 +3,7 @@
 
 pub mod manual;
 pub mod postgres;
+pub mod smtp;
 pub mod workspace;
 
 use std::time::Duration;
