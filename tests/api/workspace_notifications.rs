@@ -140,12 +140,18 @@ async fn rejection_in_inbox(app: &TestApp) {
     );
     assert!(html.contains(r#"class="unread""#), "{html}");
     assert!(html.contains(r#"href="/app/tareas""#), "{html}");
+    // The navigation counts the unread one.
+    assert!(
+        html.contains(r#"<span class="count">1<span class="visually-hidden"> sin leer</span>"#),
+        "{html}"
+    );
     // Mark all read: nothing unread any more.
     let csrf = inbox.csrf();
     let done = c.post_form("/app/bandeja/leidas", &[("csrf", &csrf)]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     let after = c.get("/app/bandeja?lang=en").await.text();
     assert!(!after.contains(r#"class="unread""#), "{after}");
+    assert!(!after.contains(r#"class="count""#), "{after}");
     assert!(after.contains("was rejected"), "{after}");
 }
 

@@ -263,6 +263,9 @@ const ALL: &[Role] = &[
 ];
 const REVIEWERS: &[Role] = &[Role::Admin, Role::Coordinator];
 
+/// The inbox's entry shows the number of unread notifications.
+const INBOX: &str = "/app/bandeja";
+
 const NAV: &[NavItem] = &[
     NavItem {
         path: "/app",
@@ -323,10 +326,12 @@ pub fn page(
             ul {
                 @for item in NAV.iter().filter(|i| i.roles.contains(&signed.role())) {
                     li {
-                        @if item.path == current {
-                            a href=(item.path) aria-current="page" { (tr(lang, item.es, item.en)) }
-                        } @else {
-                            a href=(item.path) { (tr(lang, item.es, item.en)) }
+                        a href=(item.path) aria-current=[(item.path == current).then_some("page")] {
+                            (tr(lang, item.es, item.en))
+                            @if item.path == INBOX && signed.me.unread_notifications > 0 {
+                                " " span.count { (signed.me.unread_notifications)
+                                    span.visually-hidden { " " (tr(lang, "sin leer", "unread")) } }
+                            }
                         }
                     }
                 }
