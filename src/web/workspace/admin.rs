@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -13,7 +14,7 @@ use crate::domain::{ActorKind, FieldError, Role};
 use crate::web::{Lang, WebError};
 
 use super::account::CsrfOnly;
-use super::{FieldAttrs, FormErrors, Signed, field, form_status, page, see_other, tr};
+use super::{FieldAttrs, FormErrors, Signed, field, form_status, page, see_other, select, tr};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/app/admin").route(web::get().to(users_page)))
@@ -55,31 +56,6 @@ fn require_admin(signed: &Signed) -> Result<(), WebError> {
     }
 }
 
-/// A labelled `<select>` with its error; the id is `f-<name>`.
-fn select(
-    label: &str,
-    name: &str,
-    options: &[(String, String)],
-    selected: &str,
-    errors: &FormErrors,
-) -> Markup {
-    let id = format!("f-{name}");
-    let err_id = format!("e-{name}");
-    let error = errors.for_field(name);
-    html! {
-        div.field {
-            label for=(id) { (label) }
-            @if let Some(m) = error { span.error id=(err_id) { (m) } }
-            select id=(id) name=(name)
-                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| err_id.as_str())] {
-                @for (value, text) in options {
-                    option value=(value) selected[value == selected] { (text) }
-                }
-            }
-        }
-    }
-}
-
 fn role_options() -> Vec<(String, String)> {
     Role::ALL
         .iter()
@@ -105,22 +81,40 @@ fn subnav(lang: Lang) -> Markup {
 }
 
 /// `""` is no actor; anything else must be a number.
-fn parse_actor_id(raw: &str) -> Result<Option<i64>, AppError> {
+fn parse_actor_id(raw: &str) -> Result<Option<i64>, FieldError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
     raw.parse::<i64>()
         .map(Some)
-        .map_err(|_| AppError::invalid("actorId", "number", "choose an actor from the list"))
+        .map_err(|_| FieldError::new("actorId", "number", "choose an actor from the list"))
 }
 
-/// Field errors and other refusals go back to the form; internal errors are errors.
-fn refusal(e: AppError) -> Result<FormErrors, WebError> {
+/// A user form's role and actor, both checked (every error at once).
+fn role_and_actor(role: &str, actor: &str) -> Result<(Role, Option<i64>), AppError> {
+    let mut errors = crate::domain::ValidationErrors::new();
+    let role = errors.check(Role::parse("role", role));
+    let actor = errors.check(parse_actor_id(actor));
+    match (role, actor) {
+        (Some(r), Some(a)) => Ok((r, a)),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+/// Field errors and other refusals go back to the form with their status; internal errors
+/// are errors.
+fn refusal(e: AppError) -> Result<(StatusCode, FormErrors), WebError> {
     match e {
         AppError::Internal(_) => Err(e.into()),
-        other => Ok(FormErrors::from_app(&other)),
+        other => Ok((form_status(&other), FormErrors::from_app(&other))),
     }
+}
+
+/// A form shown again, with the status of its refusal.
+fn again(mut res: HttpResponse, status: StatusCode) -> WebResult {
+    *res.status_mut() = status;
+    Ok(res)
 }
 
 // ---- users ----
@@ -238,19 +232,7 @@ async fn create_user(
     signed.check_csrf(&form.csrf)?;
     require_admin(&signed)?;
     let form = form.into_inner();
-    let parsed = (|| {
-        let mut errors = crate::domain::ValidationErrors::new();
-        let role = errors.check(Role::parse("role", &form.role));
-        let actor = errors
-            .check(parse_actor_id(&form.actor_id).map_err(|_| {
-                FieldError::new("actorId", "number", "choose an actor from the list")
-            }));
-        match (role, actor) {
-            (Some(r), Some(a)) => Ok((r, a)),
-            _ => Err(AppError::Invalid(errors)),
-        }
-    })();
-    let result = match parsed {
+    let result = match role_and_actor(&form.role, &form.actor_id) {
         Ok((role, actor_id)) => {
             app.create_user_with_temporary_password(
                 &signed.me.caller,
@@ -279,11 +261,11 @@ async fn create_user(
             .await
         }
         Err(e) => {
-            let status = form_status(&e);
-            let errors = refusal(e)?;
-            let mut res = users_view(&req, &app, &signed, &form, &errors, None).await?;
-            *res.status_mut() = status;
-            Ok(res)
+            let (status, errors) = refusal(e)?;
+            again(
+                users_view(&req, &app, &signed, &form, &errors, None).await?,
+                status,
+            )
         }
     }
 }
@@ -377,12 +359,12 @@ async fn after_change(
     match result {
         Ok(_) => Ok(see_other(&format!("/app/admin/usuarios/{id}"))),
         Err(e) => {
-            let status = form_status(&e);
-            let errors = refusal(e)?;
+            let (status, errors) = refusal(e)?;
             let user = find_user(app, signed, id).await?;
-            let mut res = user_view(req, app, signed, &user, &errors, None).await?;
-            *res.status_mut() = status;
-            Ok(res)
+            again(
+                user_view(req, app, signed, &user, &errors, None).await?,
+                status,
+            )
         }
     }
 }
@@ -397,11 +379,8 @@ async fn change_user(
     signed.check_csrf(&form.csrf)?;
     require_admin(&signed)?;
     let id = path.into_inner();
-    let result = match (
-        Role::parse("role", &form.role).map_err(AppError::from),
-        parse_actor_id(&form.actor_id),
-    ) {
-        (Ok(role), Ok(actor_id)) => {
+    let result = match role_and_actor(&form.role, &form.actor_id) {
+        Ok((role, actor_id)) => {
             let change = UserChange {
                 disabled: None,
                 role: Some(role),
@@ -409,7 +388,7 @@ async fn change_user(
             };
             app.change_user(&signed.me.caller, id, change).await
         }
-        (Err(e), _) | (_, Err(e)) => Err(e),
+        Err(e) => Err(e),
     };
     after_change(&req, &app, &signed, id, result).await
 }
@@ -558,11 +537,11 @@ async fn create_actor(
     match result {
         Ok(_) => Ok(see_other("/app/admin/actores")),
         Err(e) => {
-            let status = form_status(&e);
-            let errors = refusal(e)?;
-            let mut res = actors_view(&req, &app, &signed, &form, &errors).await?;
-            *res.status_mut() = status;
-            Ok(res)
+            let (status, errors) = refusal(e)?;
+            again(
+                actors_view(&req, &app, &signed, &form, &errors).await?,
+                status,
+            )
         }
     }
 }
@@ -714,7 +693,7 @@ async fn add_member(
     require_admin(&signed)?;
     let form = form.into_inner();
     let eco = member_ecosystem(&app, &form.ecosistema).await?;
-    let result = match parse_actor_id(&form.actor_id) {
+    let result = match parse_actor_id(&form.actor_id).map_err(AppError::from) {
         Ok(Some(actor_id)) => {
             app.add_ecosystem_member(&signed.me.caller, eco, actor_id, form.role_label.clone())
                 .await
@@ -725,12 +704,11 @@ async fn add_member(
     match result {
         Ok(_) => Ok(see_other(&members_url(&form.ecosistema))),
         Err(e) => {
-            let status = form_status(&e);
-            let errors = refusal(e)?;
-            let mut res =
-                members_view(&req, &app, &signed, Some(&form.ecosistema), &form, &errors).await?;
-            *res.status_mut() = status;
-            Ok(res)
+            let (status, errors) = refusal(e)?;
+            again(
+                members_view(&req, &app, &signed, Some(&form.ecosistema), &form, &errors).await?,
+                status,
+            )
         }
     }
 }
@@ -745,7 +723,8 @@ async fn remove_member(
     require_admin(&signed)?;
     let form = form.into_inner();
     let eco = member_ecosystem(&app, &form.ecosistema).await?;
-    let actor_id = parse_actor_id(&form.actor_id)?
+    let actor_id = parse_actor_id(&form.actor_id)
+        .map_err(AppError::from)?
         .ok_or_else(|| WebError::from(AppError::invalid("actorId", "required", "no actor")))?;
     match app
         .remove_ecosystem_member(&signed.me.caller, eco, actor_id)
@@ -753,19 +732,19 @@ async fn remove_member(
     {
         Ok(_) => Ok(see_other(&members_url(&form.ecosistema))),
         Err(e) => {
-            let status = form_status(&e);
-            let errors = refusal(e)?;
-            let mut res = members_view(
-                &req,
-                &app,
-                &signed,
-                Some(&form.ecosistema),
-                &MemberForm::default(),
-                &errors,
+            let (status, errors) = refusal(e)?;
+            again(
+                members_view(
+                    &req,
+                    &app,
+                    &signed,
+                    Some(&form.ecosistema),
+                    &MemberForm::default(),
+                    &errors,
+                )
+                .await?,
+                status,
             )
-            .await?;
-            *res.status_mut() = status;
-            Ok(res)
         }
     }
 }

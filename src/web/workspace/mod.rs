@@ -508,6 +508,31 @@ pub fn field(
     }
 }
 
+/// A labelled `<select>` with its error; the id is `f-<name>`.
+pub fn select(
+    label: &str,
+    name: &str,
+    options: &[(String, String)],
+    selected: &str,
+    errors: &FormErrors,
+) -> Markup {
+    let id = format!("f-{name}");
+    let err_id = format!("e-{name}");
+    let error = errors.for_field(name);
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            @if let Some(m) = error { span.error id=(err_id) { (m) } }
+            select id=(id) name=(name)
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| err_id.as_str())] {
+                @for (value, text) in options {
+                    option value=(value) selected[value == selected] { (text) }
+                }
+            }
+        }
+    }
+}
+
 /// Optional attributes of [`field`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FieldAttrs {
