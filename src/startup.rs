@@ -83,9 +83,12 @@ pub async fn token_keys(
 pub async fn prepare(settings: &Settings) -> Result<(Ayni, Option<DemoAdmin>), StartupError> {
     let db = open_database(&settings.database_url, settings.pool_size).await?;
     let keys = token_keys(&db, settings.jwt_secret.as_deref(), settings.token_ttl_secs).await?;
-    let app = Ayni::new(db, keys)
+    let mut app = Ayni::new(db, keys)
         .with_login_limits(settings.login.clone())
         .with_session_policy(settings.sessions);
+    if let Some(smtp) = &settings.smtp {
+        app = app.with_mail(smtp)?;
+    }
     let demo = if settings.demo {
         seed::load_demo(&app).await?
     } else {

@@ -19,6 +19,7 @@ mod import;
 mod indicators;
 mod measurements;
 pub mod model;
+mod notifications;
 mod objectives;
 mod portal;
 mod session;
@@ -46,6 +47,7 @@ pub use indicators::{
     IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard, SeriesPoint,
 };
 pub use measurements::{ApprovedValue, MeasurementFilter, MeasurementInput};
+pub use notifications::{INBOX_SIZE, MailSettings, Notification};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use portal::{
     ActorOption, ChallengeView, ClosedPeriod, CumulativeImpacts, EcosystemLinks, EcosystemPage,
@@ -85,6 +87,8 @@ pub struct Ayni {
     chain_runs: std::sync::Arc<audit::ChainRuns>,
     /// How long workspace sessions live.
     sessions: SessionPolicy,
+    /// E-mail for notifications, when SMTP is configured.
+    mailer: Option<std::sync::Arc<notifications::Mailer>>,
 }
 
 type LinkEvidenceCache = std::collections::HashMap<i64, (i64, Vec<LinkEvidence>)>;
@@ -106,6 +110,7 @@ impl Ayni {
             link_evidence: Default::default(),
             chain_runs: Default::default(),
             sessions: SessionPolicy::default(),
+            mailer: None,
         }
     }
 

@@ -29,4 +29,6 @@ mod shared_value;
 mod strategy;
 mod trust;
 mod variables;
+mod workspace_admin;
+mod workspace_notifications;
 mod workspace_sessions;

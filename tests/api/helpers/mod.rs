@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod manual;
 pub mod postgres;
+pub mod smtp;
 pub mod workspace;
 
 use std::time::Duration;
