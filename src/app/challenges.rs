@@ -5,12 +5,112 @@
 use crate::db::audit;
 use crate::db::models::challenge;
 use crate::db::models::measurement;
-use crate::db::models::{ecosystem, user};
+use crate::db::models::measurement::Subject;
+use crate::db::models::{ecosystem, indicator, user, variable};
 use crate::domain::strategy::text;
 use crate::domain::{ChallengeStatus, MeasurementStatus, Role};
 
 use super::model::{self, Challenge, Measurement};
 use super::{AppError, Ayni, Caller};
+
+/// At most this many challenges are listed in one part of the workspace's page.
+pub const DESK_SHOWN: i64 = 200;
+
+/// A challenge with the value it questions and what that value is of.
+#[derive(Debug, Clone)]
+pub struct ChallengeItem {
+    pub challenge: Challenge,
+    pub value: Measurement,
+    /// The indicator's or variable's code and name.
+    pub code: String,
+    pub name: String,
+    /// The portal page of the indicator (`/e/{slug}/i/{code}`), when it is an indicator's.
+    pub portal_path: Option<String>,
+}
+
+/// The challenges a signed-in user works with: for coordinators and admins the open ones
+/// and the latest answered; for everyone their own.
+#[derive(Debug, Clone, Default)]
+pub struct ChallengeDesk {
+    pub open: Vec<ChallengeItem>,
+    pub answered: Vec<ChallengeItem>,
+    pub mine: Vec<ChallengeItem>,
+}
+
+/// Describes the values of these challenges (a fixed number of queries).
+fn with_values(
+    conn: &mut crate::db::DbConnection,
+    challenges: Vec<challenge::Challenge>,
+) -> Result<Vec<ChallengeItem>, AppError> {
+    let ids: Vec<i64> = challenges.iter().map(|c| c.measurement_id).collect();
+    let values = measurement::by_ids(conn, &ids)?;
+    let items = describe_values(conn, values)?;
+    Ok(challenges
+        .into_iter()
+        .filter_map(|c| {
+            let (value, code, name, portal_path) =
+                items.iter().find(|v| v.0.id == c.measurement_id)?.clone();
+            Some(ChallengeItem {
+                challenge: c.into(),
+                value,
+                code,
+                name,
+                portal_path,
+            })
+        })
+        .collect())
+}
+
+type Described = (Measurement, String, String, Option<String>);
+
+/// Values with their indicator's or variable's code and name, and the indicator's portal
+/// path: three queries.
+fn describe_values(
+    conn: &mut crate::db::DbConnection,
+    values: Vec<measurement::Measurement>,
+) -> Result<Vec<Described>, AppError> {
+    let mut ind_ids = Vec::new();
+    let mut var_ids = Vec::new();
+    for m in &values {
+        match m.subject()? {
+            Subject::Indicator(i) => ind_ids.push(i),
+            Subject::Variable(v) => var_ids.push(v),
+            Subject::Impact { .. } => {}
+        }
+    }
+    let indicators = indicator::by_ids(conn, &ind_ids)?;
+    let variables = variable::by_ids(conn, &var_ids)?;
+    let ecosystems = ecosystem::by_ids(
+        conn,
+        &indicators
+            .iter()
+            .map(|i| i.ecosystem_id)
+            .collect::<Vec<_>>(),
+    )?;
+    let mut out = Vec::with_capacity(values.len());
+    for m in values {
+        let (code, name, path) = match m.subject()? {
+            Subject::Indicator(id) => match indicators.iter().find(|i| i.id == id) {
+                Some(i) => (
+                    i.definition.code.clone(),
+                    i.definition.name.clone(),
+                    ecosystems
+                        .iter()
+                        .find(|e| e.id == i.ecosystem_id)
+                        .map(|e| format!("/e/{}/i/{}", e.slug, i.definition.code)),
+                ),
+                None => (format!("#{id}"), String::new(), None),
+            },
+            Subject::Variable(id) => match variables.iter().find(|v| v.id == id) {
+                Some(v) => (v.code.clone(), v.name.clone(), None),
+                None => (format!("#{id}"), String::new(), None),
+            },
+            Subject::Impact { vec, .. } => (format!("#{vec}"), String::new(), None),
+        };
+        out.push((m.into(), code, name, path));
+    }
+    Ok(out)
+}
 
 /// How the coordinating body answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +211,55 @@ impl Ayni {
             .await?;
         self.mail_notifications();
         Ok(answered.into())
+    }
+
+    /// The challenges the caller works with (see [`ChallengeDesk`]).
+    pub async fn challenge_desk(&self, caller: &Caller) -> Result<ChallengeDesk, AppError> {
+        let user_id = caller.user_id;
+        let reviewer = caller.role.manages_strategy();
+        self.db
+            .run(move |c| {
+                let mut desk = ChallengeDesk::default();
+                if reviewer {
+                    let open = challenge::recent(c, Some(ChallengeStatus::Open), None, DESK_SHOWN)?;
+                    desk.open = with_values(c, open)?;
+                    let mut answered =
+                        challenge::recent(c, Some(ChallengeStatus::Upheld), None, 50)?;
+                    answered.extend(challenge::recent(
+                        c,
+                        Some(ChallengeStatus::Dismissed),
+                        None,
+                        50,
+                    )?);
+                    answered.sort_by_key(|a| std::cmp::Reverse(a.answered_at));
+                    answered.truncate(50);
+                    desk.answered = with_values(c, answered)?;
+                }
+                if let Some(u) = user_id {
+                    let mine = challenge::recent(c, None, Some(u), DESK_SHOWN)?;
+                    desk.mine = with_values(c, mine)?;
+                }
+                Ok(desk)
+            })
+            .await
+    }
+
+    /// A published (approved) value that may be challenged, described; `None` when there is
+    /// no approved value with this id.
+    pub async fn challengeable_value(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Measurement, String, String, Option<String>)>, AppError> {
+        self.db
+            .run(move |c| {
+                let Some(m) =
+                    measurement::by_id(c, id)?.filter(|m| m.status == MeasurementStatus::Approved)
+                else {
+                    return Ok(None);
+                };
+                Ok(describe_values(c, vec![m])?.into_iter().next())
+            })
+            .await
     }
 
     /// An ecosystem's challenges, newest first. Public.

@@ -82,6 +82,19 @@ fn flags_of(
         subjects.push(m.subject()?);
     }
     let reference = measurement::counted_of_subjects(conn, &subjects)?;
+    flags_against(targets, &reference)
+}
+
+/// The quality flags of stored values against `reference`, the counted values of their
+/// subjects ([`measurement::counted_of_subjects`]), by measurement id.
+pub(super) fn flags_against(
+    targets: &[Measurement],
+    reference: &[Measurement],
+) -> Result<HashMap<i64, Vec<QualityFlag>>, AppError> {
+    let mut subjects = Vec::new();
+    for m in targets {
+        subjects.push(m.subject()?);
+    }
     // Series: (subject, territory, disaggregation) → (period, value).
     type SeriesKey<'a> = (Subject, &'a str, &'a str);
     let mut series: HashMap<SeriesKey<'_>, Vec<(Period, f64)>> = HashMap::new();
@@ -89,7 +102,7 @@ fn flags_of(
     type SectionKey<'a> = (Subject, Period, &'a str, usize);
     let mut sections: HashMap<SectionKey<'_>, Vec<(&str, f64)>> = HashMap::new();
     let mut subject_of = Vec::with_capacity(reference.len());
-    for r in &reference {
+    for r in reference {
         subject_of.push(r.subject()?);
     }
     for (r, s) in reference.iter().zip(&subject_of) {

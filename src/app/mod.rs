@@ -22,6 +22,7 @@ pub mod model;
 mod notifications;
 mod objectives;
 mod portal;
+mod review;
 mod session;
 mod shared_value;
 mod users;
@@ -33,7 +34,7 @@ pub use actors::NewActorInput;
 pub use admin::UserChange;
 pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
 pub use caller::{Caller, logged_in};
-pub use challenges::ChallengeOutcome;
+pub use challenges::{ChallengeDesk, ChallengeItem, ChallengeOutcome};
 pub use combine::AdjustmentInput;
 pub use data_quality::{MAX_LOCK_REASON, RowFlag, may_see_flags};
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
@@ -55,6 +56,9 @@ pub use portal::{
     HybridMetrics, ImpactsPage, IndicatorPage, IndicatorSeries, IndicatorValues, IndicatorView,
     LinkView, LiveValue, LiveValues, ObjectiveView, PerspectiveView, PortalEcosystem,
     PublishedValue, ScorecardView, TargetView, TerritoryValue, ThemeOption, VariableRef, VecView,
+};
+pub use review::{
+    MAX_SELECTION, OtherValue, PendingImport, ReviewFilter, ReviewItem, ReviewKind, ReviewQueue,
 };
 pub use session::IssuedToken;
 pub use shared_value::{

@@ -233,11 +233,16 @@ pub struct PublishedValue {
     pub audit_seq: Option<i64>,
 }
 
-/// An open challenge on a published value.
+/// A challenge on a published value, with its answer once given.
 #[derive(Debug, Clone)]
 pub struct ChallengeView {
+    /// The value challenged.
+    pub measurement_id: i64,
     pub opened_at: NaiveDateTime,
     pub reason: String,
+    pub status: ChallengeStatus,
+    pub answer: Option<String>,
+    pub answered_at: Option<NaiveDateTime>,
 }
 
 /// The indicator page: definition, trajectory, values by territory, provenance.
@@ -258,7 +263,8 @@ pub struct IndicatorPage {
     /// Approved values (for a formula indicator, its variables' counted observations, the
     /// newest first, at most [`MAX_PROVENANCE_ROWS`]).
     pub values: Vec<PublishedValue>,
-    pub open_challenges: Vec<ChallengeView>,
+    /// Every challenge on its published values (open ones first), with the answers.
+    pub challenges: Vec<ChallengeView>,
     /// The names of a `PREFERRED` rule's actors, in order.
     pub preferred: Vec<String>,
     /// Coordinators' de-duplication adjustments of its cells.
@@ -867,16 +873,26 @@ impl Ayni {
             }
         }
 
-        let open_challenges = self
+        let mut challenges: Vec<ChallengeView> = self
             .challenges_of(values.iter().map(|(_, m)| m.id).collect())
             .await?
             .into_iter()
-            .filter(|c| c.status == ChallengeStatus::Open)
             .map(|c| ChallengeView {
+                measurement_id: c.measurement_id,
                 opened_at: c.opened_at,
                 reason: c.reason,
+                status: c.status,
+                answer: c.answer,
+                answered_at: c.answered_at,
             })
             .collect();
+        // Open ones first, then the newest.
+        challenges.sort_by_key(|c| {
+            (
+                c.status != ChallengeStatus::Open,
+                std::cmp::Reverse(c.opened_at),
+            )
+        });
         let values = self.with_provenance(values).await?;
         let closed = self.closed_periods(eco.id).await?;
         Ok(IndicatorPage {
@@ -899,7 +915,7 @@ impl Ayni {
                 .collect(),
             territory_period,
             values,
-            open_challenges,
+            challenges,
             preferred,
             adjustments,
             closed,

@@ -9,6 +9,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use crate::app::{
     Ayni, EcosystemPage, EcosystemPageQuery, ImpactsPage, IndicatorPage, ObjectiveView,
 };
+use crate::domain::ChallengeStatus;
 use crate::domain::actor_rule::ActorRuleKind;
 use crate::domain::causal::{CausalCheck, Verdict};
 use crate::domain::impact::{Scenario, VecStatus};
@@ -464,7 +465,7 @@ pub async fn indicator(
         by_territory,
         territory_period,
         values,
-        open_challenges,
+        challenges,
         preferred,
         adjustments,
         closed,
@@ -622,6 +623,7 @@ pub async fn indicator(
                         @if ind.formula.is_some() { th { (lang.t("variables")) } }
                         th { (lang.t("period")) } th { (lang.t("territory")) } th.num { (lang.t("value")) } th.num { (lang.t("revision")) }
                         th { (lang.t("who")) } th { (lang.t("when")) } th { (lang.t("evidence")) } th { (lang.t("approved_by")) } th.num { (lang.t("audit_seq")) }
+                        th { span.sr-only { (lang.t("challenge_it")) } }
                     } }
                     tbody { @for m in &values {
                         tr {
@@ -636,6 +638,7 @@ pub async fn indicator(
                                 " " (m.reviewed_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default())
                             }
                             td.num { @if let Some(seq) = m.audit_seq { a href=(format!("/api/v1/audit/proof?from={seq}&limit=1")) { (seq) } } }
+                            td { a.challenge-link href=(format!("/app/cuestionar?valor={}", m.id)) rel="nofollow" { (lang.t("challenge_it")) span.sr-only { " " (m.period) " " (territory_name(&m.territory)) } } }
                         }
                     } }
                 } }
@@ -650,8 +653,19 @@ pub async fn indicator(
                 } }
             }
             h3 { (lang.t("challenges")) }
-            @if open_challenges.is_empty() { p { (lang.t("no_challenges")) } } @else {
-                ul { @for c in &open_challenges { li { (c.opened_at.format("%Y-%m-%d")) " — " (c.reason) } } }
+            @if challenges.is_empty() { p { (lang.t("no_challenges")) } } @else {
+                ul #challenges { @for c in &challenges { li {
+                    (c.opened_at.format("%Y-%m-%d")) " — "
+                    strong { (match c.status {
+                        ChallengeStatus::Open => lang.t("challenge_open"),
+                        ChallengeStatus::Upheld => lang.t("challenge_upheld"),
+                        ChallengeStatus::Dismissed => lang.t("challenge_dismissed"),
+                    }) } " — " (c.reason)
+                    @if let Some(a) = &c.answer {
+                        br; (lang.t("answer")) ": " (a)
+                        @if let Some(at) = c.answered_at { " (" (at.format("%Y-%m-%d")) ")" }
+                    }
+                } } }
             }
         }
     };

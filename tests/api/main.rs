@@ -31,4 +31,5 @@ mod trust;
 mod variables;
 mod workspace_admin;
 mod workspace_notifications;
+mod workspace_review;
 mod workspace_sessions;

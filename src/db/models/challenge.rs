@@ -127,3 +127,23 @@ pub fn of_ecosystem(
         .select(Challenge::as_select())
         .load(conn)?)
 }
+
+/// Challenges, newest first, at most `limit`: of one status and/or opened by one user.
+pub fn recent(
+    conn: &mut DbConnection,
+    status: Option<ChallengeStatus>,
+    opened_by: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Challenge>, StoreError> {
+    let mut q = challenges::table.into_boxed();
+    if let Some(s) = status {
+        q = q.filter(challenges::status.eq(s.as_str()));
+    }
+    if let Some(u) = opened_by {
+        q = q.filter(challenges::opened_by.eq(u));
+    }
+    Ok(q.order(challenges::id.desc())
+        .limit(limit)
+        .select(Challenge::as_select())
+        .load(conn)?)
+}

@@ -460,3 +460,10 @@ pub fn import_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Import>, 
 pub fn all_imports(conn: &mut DbConnection) -> Result<Vec<Import>, StoreError> {
     Ok(imports::table.select(Import::as_select()).load(conn)?)
 }
+
+pub fn imports_by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Import>, StoreError> {
+    Ok(imports::table
+        .filter(imports::id.eq_any(ids))
+        .select(Import::as_select())
+        .load(conn)?)
+}

@@ -13,6 +13,8 @@
 mod account;
 mod admin;
 mod inbox;
+mod challenges;
+mod review;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -48,6 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
     admin::configure(cfg);
     inbox::configure(cfg);
+    review::configure(cfg);
+    challenges::configure(cfg);
 }
 
 /// The language of a workspace request: `?lang=` if given, else the remembered one.

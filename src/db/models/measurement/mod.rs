@@ -8,12 +8,14 @@
 
 mod bulk;
 mod digest;
+mod queue;
 mod review;
 
 pub use bulk::{
     BulkRow, ImportCommon, SyntheticValue, insert_imported, insert_synthetic, reserve_ids,
 };
 pub use digest::{DigestFields, import_digest, rows_digest};
+pub use queue::{QueueFilter, awaiting_review, evidence_files_of, imports_awaiting, in_cells};
 pub use review::{approve, recount_actor_series, reject, withdraw};
 
 use chrono::NaiveDateTime;
@@ -466,6 +468,16 @@ pub fn counted_of_subjects(
     conn: &mut DbConnection,
     subjects: &[Subject],
 ) -> Result<Vec<Measurement>, StoreError> {
+    of_subjects_where(conn, subjects, |q| q.filter(measurements::counted.eq(true)))
+}
+
+/// The rows of these subjects that `narrow` keeps: a query per kind of subject (and per
+/// 500 ids).
+pub(super) fn of_subjects_where(
+    conn: &mut DbConnection,
+    subjects: &[Subject],
+    narrow: impl for<'q> Fn(Boxed<'q>) -> Boxed<'q>,
+) -> Result<Vec<Measurement>, StoreError> {
     let mut indicators = Vec::new();
     let mut variables = Vec::new();
     let mut vecs = Vec::new();
@@ -489,8 +501,7 @@ pub fn counted_of_subjects(
                 _ => Subjects::Vecs(chunk),
             };
             out.extend(
-                of_subjects(measurements::table.into_boxed(), subjects)
-                    .filter(measurements::counted.eq(true))
+                narrow(of_subjects(measurements::table.into_boxed(), subjects))
                     .select(Measurement::as_select())
                     .load(conn)?,
             );
