@@ -22,6 +22,7 @@ use crate::strategy::{Gql, create_ecosystem, create_objective};
 both_backends!(
     a_rejection_reaches_the_inbox_and_the_mailbox,
     without_smtp_the_same_flow_sends_nothing,
+    an_unreachable_smtp_server_fails_no_request,
     challenges_and_locks_notify_the_people_concerned,
     nobody_reads_or_marks_another_users_notifications,
 );
@@ -232,6 +233,42 @@ async fn without_smtp_the_same_flow_sends_nothing(app: TestApp) {
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(smtp.connections(), 0);
     assert!(smtp.messages().is_empty());
+}
+
+async fn an_unreachable_smtp_server_fails_no_request(app: TestApp) {
+    // A port that was free a moment ago: nobody listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::spawn_with(app.backend, move |s| {
+        s.smtp = Some(MailSettings {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "ayni@example.org".into(),
+        })
+    })
+    .await;
+    let s = setup(&app).await;
+    submit_and_reject(&s).await;
+    rejection_in_inbox(&app).await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    use ayni::db::schema::notifications::dsl as n;
+    use diesel::prelude::*;
+    let sent: Vec<Option<chrono::NaiveDateTime>> = app
+        .direct(|c| {
+            n::notifications
+                .select(n::emailed_at)
+                .load(c)
+                .map_err(ayni::app::AppError::from)
+        })
+        .await
+        .unwrap();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter().all(Option::is_none),
+        "nothing marked as e-mailed"
+    );
 }
 
 async fn kinds_of(app: &TestApp, email: &str) -> Vec<NotificationKind> {
