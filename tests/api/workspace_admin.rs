@@ -438,6 +438,18 @@ async fn only_admins_reach_administration_and_every_form_needs_its_token(app: Te
             "wrong token: {path}"
         );
     }
+    // A huge form is refused before anything runs.
+    let csrf = admin.csrf("/app/admin/actores").await;
+    let huge = "x".repeat(200_000);
+    let started = std::time::Instant::now();
+    let p = admin
+        .post_form(
+            "/app/admin/actores",
+            &[("csrf", &csrf), ("name", &huge), ("kind", "company")],
+        )
+        .await;
+    assert!(p.status.is_client_error(), "{}", p.status);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
     let v = app.app.user_by_id(victim).await.unwrap().unwrap();
     assert!(!v.disabled && v.role == Role::Contributor);
     assert_eq!(app.app.users(&Caller::operator()).await.unwrap().len(), 5);

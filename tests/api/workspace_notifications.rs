@@ -22,6 +22,7 @@ use crate::strategy::{Gql, create_ecosystem, create_objective};
 both_backends!(
     a_rejection_reaches_the_inbox_and_the_mailbox,
     without_smtp_the_same_flow_sends_nothing,
+    an_unreachable_smtp_server_fails_no_request,
     challenges_and_locks_notify_the_people_concerned,
     nobody_reads_or_marks_another_users_notifications,
 );
@@ -38,6 +39,7 @@ struct Setup<'a> {
     coordinator: Gql<'a>,
     contributor: Gql<'a>,
     eco: String,
+    actor: String,
     indicator: String,
 }
 
@@ -82,6 +84,7 @@ async fn setup(app: &TestApp) -> Setup<'_> {
         coordinator,
         contributor,
         eco,
+        actor: actor.to_string(),
         indicator,
     }
 }
@@ -234,7 +237,43 @@ async fn without_smtp_the_same_flow_sends_nothing(app: TestApp) {
     assert!(smtp.messages().is_empty());
 }
 
-async fn kinds_of(app: &TestApp, email: &str) -> Vec<NotificationKind> {
+async fn an_unreachable_smtp_server_fails_no_request(app: TestApp) {
+    // A port that was free a moment ago: nobody listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::spawn_with(app.backend, move |s| {
+        s.smtp = Some(MailSettings {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "ayni@example.org".into(),
+        })
+    })
+    .await;
+    let s = setup(&app).await;
+    submit_and_reject(&s).await;
+    rejection_in_inbox(&app).await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    use ayni::db::schema::notifications::dsl as n;
+    use diesel::prelude::*;
+    let sent: Vec<Option<chrono::NaiveDateTime>> = app
+        .direct(|c| {
+            n::notifications
+                .select(n::emailed_at)
+                .load(c)
+                .map_err(ayni::app::AppError::from)
+        })
+        .await
+        .unwrap();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter().all(Option::is_none),
+        "nothing marked as e-mailed"
+    );
+}
+
+async fn inbox_of(app: &TestApp, email: &str) -> Vec<ayni::app::Notification> {
     let user = app
         .app
         .users(&Caller::operator())
@@ -249,10 +288,12 @@ async fn kinds_of(app: &TestApp, email: &str) -> Vec<NotificationKind> {
         role: user.role,
         actor_id: user.actor_id,
     };
-    app.app
-        .inbox(&caller)
+    app.app.inbox(&caller).await.unwrap()
+}
+
+async fn kinds_of(app: &TestApp, email: &str) -> Vec<NotificationKind> {
+    inbox_of(app, email)
         .await
-        .unwrap()
         .into_iter()
         .map(|n| n.kind)
         .collect()
@@ -273,6 +314,38 @@ async fn challenges_and_locks_notify_the_people_concerned(app: TestApp) {
     assert_eq!(
         kinds_of(&app, COORDINATOR).await,
         vec![NotificationKind::AwaitingReview]
+    );
+    // An import is one notification, however many rows.
+    s.coordinator
+        .ok(
+            "mutation($input: CreateVariableInput!) { createVariable(input: $input) { id } }",
+            json!({"input": {"code": "VPCT", "name": "Variable", "unit": "%", "source": "INEI",
+                   "periodicity": "YEARLY", "level": "PROVINCE", "rollUp": "NONE", "responsibleActorId": s.actor}}),
+        )
+        .await;
+    s.coordinator
+        .ok(
+            "mutation($e: ID!, $c: [String!]!) { selectVariables(ecosystemId: $e, codes: $c) }",
+            json!({"e": s.eco, "c": ["VPCT"]}),
+        )
+        .await;
+    let imported = app
+        .post_raw(
+            "/api/v1/ecosystems/moquegua/observations:import?fileName=datos.csv",
+            "text/csv",
+            Some(&s.contributor.token),
+            b"variable,period,territory,value,evidence\nVPCT,2023,1801,45,INEI\nVPCT,2023,1802,47,INEI\n"
+                .to_vec(),
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::CREATED, "{:?}", imported.body);
+    let inbox = inbox_of(&app, COORDINATOR).await;
+    assert_eq!(inbox.len(), 2);
+    assert_eq!(inbox[0].kind, NotificationKind::AwaitingReview);
+    assert!(
+        inbox[0].message_es.contains("Una carga de 2 valor(es)"),
+        "{:?}",
+        inbox[0]
     );
     s.coordinator
         .ok(
@@ -299,6 +372,7 @@ async fn challenges_and_locks_notify_the_people_concerned(app: TestApp) {
         kinds_of(&app, COORDINATOR).await,
         vec![
             NotificationKind::ChallengeRaised,
+            NotificationKind::AwaitingReview,
             NotificationKind::AwaitingReview
         ]
     );
