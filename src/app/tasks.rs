@@ -526,13 +526,15 @@ impl Ayni {
             .await
     }
 
-    /// What the caller's actor owes every ecosystem it takes part in, by ecosystem name.
+    /// What `actor_id` (none: the caller's actor) owes every ecosystem it takes part in, by
+    /// ecosystem name. Contributors see only their own actor's.
     pub async fn all_assignments(
         &self,
         caller: &Caller,
+        actor_id: Option<i64>,
         today: NaiveDate,
     ) -> Result<Vec<Assignments>, AppError> {
-        let actor = task_actor(caller, None)?;
+        let actor = task_actor(caller, actor_id)?;
         self.db
             .run(move |c| {
                 let members = memberships(c, Some(&[actor]), None)?;

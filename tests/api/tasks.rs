@@ -10,12 +10,14 @@ use ayni::domain::due::{Timeliness, periods_due};
 use ayni::domain::{ActorKind, PeriodType, Role};
 
 use crate::both_backends;
+use crate::helpers::workspace::WorkspaceClient;
 use crate::helpers::{TEST_PASSWORD, TestApp};
 use crate::strategy::{Gql, coordinator, create_ecosystem, create_objective};
 
 both_backends!(
     tasks_list_periods_due_and_submission_states,
     tasks_are_private_to_their_actor_and_batched,
+    the_tasks_page_shows_states_in_words_to_their_actor_only,
 );
 
 const CREATE_INDICATOR: &str =
@@ -371,4 +373,68 @@ async fn tasks_are_private_to_their_actor_and_batched(app: TestApp) {
             .filter(|p| p.period.year() <= 2025)
             .all(|p| p.submission.is_some())
     );
+}
+
+async fn the_tasks_page_shows_states_in_words_to_their_actor_only(app: TestApp) {
+    use awc::http::StatusCode;
+    let s = task_setup(&app).await;
+    let a = Gql {
+        app: &app,
+        token: s.token_a.clone(),
+    };
+    let rejected = id_of(
+        &a.ok(
+            SUBMIT,
+            json!({"input": {"indicatorId": s.yearly, "period": "2024", "value": 11.0, "evidenceText": "Acta"}}),
+        )
+        .await,
+        "submitMeasurement",
+    );
+    s.g.ok(
+        "mutation($id: ID!) { rejectMeasurement(id: $id, reason: \"Falta el acta\") { id } }",
+        json!({"id": rejected}),
+    )
+    .await;
+
+    // Without a session: sent to sign in.
+    let anon = WorkspaceClient::new(&app);
+    let page = anon.get("/app/tareas").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location.unwrap().starts_with("/app/login"));
+
+    let ca = WorkspaceClient::signed_in(&app, USER_A, TEST_PASSWORD).await;
+    let page = ca.get("/app/tareas").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    for expected in [
+        "Ecosistema moquegua",
+        "ANUAL",
+        "VAGUA",
+        "Planta de agua",
+        "rechazado: Falta el acta",
+        "class=\"overdue\"",
+        "vencido",
+        &format!("/app/valor?indicador={}&amp;periodo=2024", s.yearly),
+    ] {
+        assert!(html.contains(expected), "{expected} missing in {html}");
+    }
+    // B's indicator is not A's task, and A may not look at B's.
+    assert!(!html.contains("TRIM"), "{html}");
+    let other = ca.get(&format!("/app/tareas?actor={}", s.actor_b)).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert!(!other.text().contains("TRIM"));
+    let english = ca.get("/app/tareas?lang=en").await.text();
+    assert!(english.contains("rejected: Falta el acta"), "{english}");
+
+    let cb = WorkspaceClient::signed_in(&app, USER_B, TEST_PASSWORD).await;
+    let html = cb.get("/app/tareas").await.text();
+    assert!(html.contains("TRIM") && !html.contains("ANUAL") && !html.contains("VAGUA"));
+    let hostile = cb.get("/app/tareas?actor=notanumber").await;
+    assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
+
+    // A monitor has no tasks.
+    app.create_user("veedora@ayni.test", Role::Monitor, None)
+        .await;
+    let m = WorkspaceClient::signed_in(&app, "veedora@ayni.test", TEST_PASSWORD).await;
+    assert_eq!(m.get("/app/tareas").await.status, StatusCode::FORBIDDEN);
 }
