@@ -11,6 +11,7 @@
 //! field named `csrf`, checked with [`Signed::check_csrf`] before anything else (403).
 
 mod account;
+mod completeness;
 mod tasks;
 
 use std::future::Future;
@@ -46,6 +47,7 @@ pub struct WorkspaceConfig {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
     tasks::configure(cfg);
+    completeness::configure(cfg);
 }
 
 /// The language of a workspace request: `?lang=` if given, else the remembered one.
