@@ -25,6 +25,7 @@ mod portal;
 mod review;
 mod session;
 mod shared_value;
+mod tasks;
 mod users;
 mod variables;
 mod web_sessions;
@@ -63,6 +64,10 @@ pub use review::{
 pub use session::IssuedToken;
 pub use shared_value::{
     ActorShare, HybridInput, HybridView, LinkEvidence, ShareGroup, SharedValue,
+};
+pub use tasks::{
+    Assignment, Assignments, CompletenessRow, DevelopmentTasks, MAX_PERIODS_DUE, PeriodTask,
+    Submission, SubmissionState, TaskEcosystem, TaskSubject, completeness,
 };
 pub use users::NewUserInput;
 pub use variables::{

@@ -15,6 +15,8 @@ mod admin;
 mod inbox;
 mod challenges;
 mod review;
+mod completeness;
+mod tasks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -52,6 +54,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     inbox::configure(cfg);
     review::configure(cfg);
     challenges::configure(cfg);
+    tasks::configure(cfg);
+    completeness::configure(cfg);
 }
 
 /// The language of a workspace request: `?lang=` if given, else the remembered one.
