@@ -133,6 +133,9 @@ pub struct Settings {
     /// `AYNI_FILES_DIR`: where evidence files are stored; `None`: beside the SQLite file
     /// (`<database>.files/`), or `./ayni-files` for PostgreSQL.
     pub files_dir: Option<std::path::PathBuf>,
+    /// `AYNI_SMTP_URL` and `AYNI_SMTP_FROM`: notifications are also e-mailed; `None`: no
+    /// e-mail at all.
+    pub smtp: Option<crate::app::MailSettings>,
 }
 
 /// Login throttling and the password-hashing cap (docs/security.md).
@@ -181,6 +184,7 @@ impl Settings {
             hsts: false,
             sessions: crate::app::SessionPolicy::default(),
             files_dir: None,
+            smtp: None,
         }
     }
 }

@@ -83,9 +83,12 @@ pub async fn token_keys(
 pub async fn prepare(settings: &Settings) -> Result<(Ayni, Option<DemoAdmin>), StartupError> {
     let db = open_database(&settings.database_url, settings.pool_size).await?;
     let keys = token_keys(&db, settings.jwt_secret.as_deref(), settings.token_ttl_secs).await?;
-    let app = Ayni::new(db, keys)
+    let mut app = Ayni::new(db, keys)
         .with_login_limits(settings.login.clone())
         .with_session_policy(settings.sessions);
+    if let Some(smtp) = &settings.smtp {
+        app = app.with_mail(smtp)?;
+    }
     let demo = if settings.demo {
         seed::load_demo(&app).await?
     } else {
@@ -100,6 +103,7 @@ pub struct Application {
     server: Server,
     app: Ayni,
     demo: Option<DemoAdmin>,
+    in_flight: InFlight,
 }
 
 impl Application {
@@ -111,17 +115,19 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        let server = serve_with(app.clone(), listener, settings.hsts).map_err(|source| {
-            StartupError::Bind {
+        let in_flight = InFlight::default();
+        let server = serve_with(app.clone(), listener, settings.hsts, in_flight.clone()).map_err(
+            |source| StartupError::Bind {
                 addr: settings.bind.to_string(),
                 source,
-            }
-        })?;
+            },
+        )?;
         Ok(Application {
             port,
             server,
             app,
             demo,
+            in_flight,
         })
     }
 
@@ -154,9 +160,24 @@ impl Application {
         let signals = ShutdownSignals::install()?;
         announce(&self);
         let handle = self.server.handle();
+        let in_flight = self.in_flight.clone();
         let stopper = actix_web::rt::spawn(async move {
             let signal = signals.recv().await;
-            tracing::info!(signal, "stopping: finishing the requests in flight");
+            tracing::info!(
+                signal,
+                in_flight = in_flight.count(),
+                "stopping: finishing the requests in flight"
+            );
+            // No new connections; the requests already taken are awaited here, by our own
+            // count, before the server is told to stop: its per-worker connection count was
+            // seen to let a worker stop as idle with a request in flight.
+            handle.pause().await;
+            if !in_flight.drained(SHUTDOWN_TIMEOUT).await {
+                tracing::warn!(
+                    in_flight = in_flight.count(),
+                    "stopping with requests still in flight after the shutdown timeout"
+                );
+            }
             handle.stop(true).await;
         });
         self.server.await?;
@@ -212,12 +233,74 @@ impl ShutdownSignals {
 
 /// The HTTP server on an already bound listener (no HSTS).
 pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
-    serve_with(app, listener, false)
+    serve_with(app, listener, false, InFlight::default())
+}
+
+/// How long a stop waits for the requests in flight.
+const SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The requests being served, counted by a middleware around every request.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(std::sync::Arc<InFlightCount>);
+
+#[derive(Debug, Default)]
+pub struct InFlightCount {
+    count: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// One request in flight; dropping it (the request answered, or abandoned) counts it out.
+struct InFlightGuard(InFlight);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let inner = &(self.0).0;
+        if inner
+            .count
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            == 1
+        {
+            inner.idle.notify_waiters();
+        }
+    }
+}
+
+impl InFlight {
+    fn enter(&self) -> InFlightGuard {
+        self.0
+            .count
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlightGuard(self.clone())
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until no request is in flight, up to `timeout`; tells whether it got there.
+    pub async fn drained(&self, timeout: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            // Created before the check: a request that ends in between still wakes it.
+            let idle = self.0.idle.notified();
+            if self.count() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return self.count() == 0;
+            }
+        }
+    }
 }
 
 /// The HTTP server on an already bound listener; `hsts` adds `Strict-Transport-Security`
 /// (for a service reached over https only).
-pub fn serve_with(app: Ayni, listener: TcpListener, hsts: bool) -> std::io::Result<Server> {
+pub fn serve_with(
+    app: Ayni,
+    listener: TcpListener,
+    hsts: bool,
+    in_flight: InFlight,
+) -> std::io::Result<Server> {
     let schema: AyniSchema = graphql::schema(app.clone());
     let introspection = web::Data::new(graphql::introspection_schema(app.clone()));
     let app = web::Data::new(app);
@@ -233,6 +316,17 @@ pub fn serve_with(app: Ayni, listener: TcpListener, hsts: bool) -> std::io::Resu
                 crate::web::headers::security_headers(hsts, req, next)
             }))
             .wrap(TracingLogger::default())
+            .wrap(actix_web::middleware::from_fn({
+                let in_flight = in_flight.clone();
+                move |req, next: actix_web::middleware::Next<_>| {
+                    let guard = in_flight.enter();
+                    async move {
+                        let res = next.call(req).await;
+                        drop(guard);
+                        res
+                    }
+                }
+            }))
             .app_data(app.clone())
             .app_data(schema.clone())
             .app_data(introspection.clone())
@@ -259,4 +353,31 @@ pub fn serve_with(app: Ayni, listener: TcpListener, hsts: bool) -> std::io::Resu
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+#[cfg(test)]
+mod in_flight_tests {
+    use std::time::Duration;
+
+    use super::InFlight;
+
+    #[tokio::test]
+    async fn a_stop_waits_for_the_requests_in_flight_and_no_longer_than_the_timeout() {
+        let in_flight = InFlight::default();
+        assert!(in_flight.drained(Duration::from_millis(10)).await);
+        let first = in_flight.enter();
+        let second = in_flight.enter();
+        assert_eq!(in_flight.count(), 2);
+        assert!(!in_flight.drained(Duration::from_millis(50)).await);
+        let waiter = {
+            let in_flight = in_flight.clone();
+            tokio::spawn(async move { in_flight.drained(Duration::from_secs(10)).await })
+        };
+        drop(first);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "one request is still in flight");
+        drop(second);
+        assert!(waiter.await.unwrap());
+        assert_eq!(in_flight.count(), 0);
+    }
 }

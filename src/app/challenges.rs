@@ -132,7 +132,8 @@ impl Ayni {
             AppError::Forbidden("challenges are opened by people with an account".into())
         })?;
         let reason = text("reason", &reason, 3, 2000)?;
-        self.db
+        let opened = self
+            .db
             .write(caller.author(), move |tx| {
                 let m = measurement::by_id(tx.conn(), measurement_id)?
                     .filter(|m| m.status == MeasurementStatus::Approved)
@@ -149,10 +150,13 @@ impl Ayni {
                         message: "this value was already withdrawn after an upheld challenge".into(),
                     });
                 }
-                challenge::open(tx, m.id, user_id, &reason).map_err(AppError::from)
+                let opened = challenge::open(tx, m.id, user_id, &reason)?;
+                super::notifications::challenge_raised(tx, &m, &reason)?;
+                Ok::<_, AppError>(opened)
             })
-            .await
-            .map(Challenge::from)
+            .await?;
+        self.mail_notifications();
+        Ok(opened.into())
     }
 
     pub async fn answer_challenge(
@@ -164,7 +168,8 @@ impl Ayni {
     ) -> Result<Challenge, AppError> {
         caller.require(Role::manages_strategy, "answer challenges")?;
         let answer = text("answer", &answer, 3, 4000)?;
-        self.db
+        let answered = self
+            .db
             .write(caller.author(), move |tx| {
                 let before = challenge::by_id(tx.conn(), id)?
                     .ok_or_else(|| AppError::not_found(format!("challenge {id}")))?;
@@ -189,16 +194,23 @@ impl Ayni {
                     ChallengeOutcome::Dismissed => ChallengeStatus::Dismissed,
                 };
                 let after = challenge::answer(tx, &before, status, &answer)?;
-                if outcome == ChallengeOutcome::Upheld {
-                    let m = measurement::require(tx.conn(), before.measurement_id)?;
-                    if m.counted {
-                        measurement::withdraw(tx, &m)?;
-                    }
+                let m = measurement::require(tx.conn(), before.measurement_id)?;
+                let upheld = outcome == ChallengeOutcome::Upheld;
+                if upheld && m.counted {
+                    measurement::withdraw(tx, &m)?;
                 }
-                Ok(after)
+                super::notifications::challenge_answered(
+                    tx,
+                    before.opened_by,
+                    &m,
+                    upheld,
+                    &answer,
+                )?;
+                Ok::<_, AppError>(after)
             })
-            .await
-            .map(Challenge::from)
+            .await?;
+        self.mail_notifications();
+        Ok(answered.into())
     }
 
     /// The challenges the caller works with (see [`ChallengeDesk`]).

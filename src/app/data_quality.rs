@@ -277,19 +277,29 @@ impl Ayni {
     ) -> Result<model::PeriodLock, AppError> {
         caller.require_strategist("lock periods")?;
         let (period, reason) = lock_input(&period, &reason)?;
-        self.db
+        let locked = self
+            .db
             .write(caller.author(), move |tx| {
-                require_ecosystem(tx.conn(), ecosystem_id)?;
+                let eco = require_ecosystem(tx.conn(), ecosystem_id)?;
                 if period_lock::active(tx.conn(), ecosystem_id, &period)?.is_some() {
                     return Err(AppError::Conflict {
                         field: "period".into(),
                         message: format!("{period} is already locked"),
                     });
                 }
-                period_lock::lock(tx, ecosystem_id, &period, &reason).map_err(AppError::from)
+                let lock = period_lock::lock(tx, ecosystem_id, &period, &reason)?;
+                super::notifications::period_locked(
+                    tx,
+                    eco.id,
+                    &eco.name,
+                    &period.to_string(),
+                    &reason,
+                )?;
+                Ok::<_, AppError>(lock)
             })
-            .await
-            .map(model::PeriodLock::from)
+            .await?;
+        self.mail_notifications();
+        Ok(locked.into())
     }
 
     /// Reopens a locked period (coordinators and admins); the lock stays on record with who

@@ -302,6 +302,34 @@ impl Ayni {
             .map(Member::from)
     }
 
+    /// Removes an actor from an ecosystem (coordinators and admins). Refused while the actor
+    /// is responsible for one of the ecosystem's objectives or indicators.
+    pub async fn remove_ecosystem_member(
+        &self,
+        caller: &Caller,
+        ecosystem_id: i64,
+        actor_id: i64,
+    ) -> Result<Member, AppError> {
+        caller.require_strategist("remove ecosystem members")?;
+        self.db
+            .write(caller.author(), move |tx| {
+                require_ecosystem(tx.conn(), ecosystem_id)?;
+                if ecosystem::is_responsible_in(tx.conn(), ecosystem_id, actor_id)? {
+                    return Err(AppError::Conflict {
+                        field: "actorId".into(),
+                        message: "the actor is responsible for objectives or indicators of this ecosystem: reassign them first".into(),
+                    });
+                }
+                ecosystem::remove_member(tx, ecosystem_id, actor_id)?.ok_or_else(|| {
+                    AppError::not_found(format!(
+                        "actor {actor_id} as a member of ecosystem {ecosystem_id}"
+                    ))
+                })
+            })
+            .await
+            .map(Member::from)
+    }
+
     pub async fn members_of(&self, ecosystem_ids: Vec<i64>) -> Result<Vec<Member>, AppError> {
         self.db
             .run(move |c| ecosystem::members_of(c, &ecosystem_ids).map_err(AppError::from))

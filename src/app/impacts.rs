@@ -394,7 +394,8 @@ impl Ayni {
             None,
         )?;
         let caller = caller.clone();
-        self.db
+        let stored = self
+            .db
             .write(caller.author(), move |tx| {
                 let v = require_vec(tx.conn(), input.vec_id)?;
                 let d = require_development(tx.conn(), input.development_id)?;
@@ -467,10 +468,13 @@ impl Ayni {
                     &period,
                     "submitting impact contributions",
                 )?;
-                measurement::submit(tx, new).map_err(AppError::from)
+                let stored = measurement::submit(tx, new)?;
+                super::notifications::awaiting_review(tx, &stored)?;
+                Ok::<_, AppError>(stored)
             })
-            .await
-            .map(model::Measurement::from)
+            .await?;
+        self.mail_notifications();
+        Ok(stored.into())
     }
 
     /// Approves a submitted impact contribution (coordinators and admins).

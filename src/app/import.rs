@@ -552,7 +552,8 @@ impl Ayni {
         let rows_read = raw.len() as u64;
         tracing::debug!(elapsed = ?t0.elapsed(), "import: read");
         let progress = progress.clone();
-        self.db
+        let stored = self
+            .db
             .write(caller.author(), move |tx| {
                 let eco = require_ecosystem(tx.conn(), ecosystem_id)?;
                 require_actor(tx.conn(), actor_id)?;
@@ -716,6 +717,7 @@ impl Ayni {
                 tracing::debug!(elapsed = ?t0.elapsed(), "import: inserted");
                 drop(new_rows);
                 let import: Import = variable::seal_import(tx, import_id, &digest)?;
+                super::notifications::import_awaiting_review(tx, &eco.name, created)?;
                 Ok(ImportReport {
                     imported: true,
                     import_id: Some(import.id),
@@ -736,7 +738,11 @@ impl Ayni {
                     ),
                 })
             })
-            .await
+            .await?;
+        if stored.import_id.is_some() {
+            self.mail_notifications();
+        }
+        Ok(stored)
     }
 
     /// Approves every submitted row of an import (coordinators and admins), each with its own

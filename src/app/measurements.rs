@@ -157,9 +157,12 @@ impl Ayni {
                     basis: None,
                 };
                 require_unlocked(tx.conn(), new.subject, &period, "submitting values")?;
-                measurement::submit(tx, new).map_err(AppError::from)
+                let stored = measurement::submit(tx, new)?;
+                super::notifications::awaiting_review(tx, &stored)?;
+                Ok::<_, AppError>(stored)
             })
             .await?;
+        self.mail_notifications();
         Ok(stored.into())
     }
 
@@ -218,7 +221,8 @@ impl Ayni {
     ) -> Result<model::Measurement, AppError> {
         caller.require(Role::manages_strategy, "reject values")?;
         let reason = text("reason", &reason, 1, 2000)?;
-        self.db
+        let rejected = self
+            .db
             .write(caller.author(), move |tx| {
                 let before = measurement::require(tx.conn(), id)?;
                 if before.status != MeasurementStatus::Submitted {
@@ -233,10 +237,13 @@ impl Ayni {
                     &before.period,
                     "rejecting values",
                 )?;
-                measurement::reject(tx, &before, &reason).map_err(AppError::from)
+                let after = measurement::reject(tx, &before, &reason)?;
+                super::notifications::rejected(tx, &after)?;
+                Ok::<_, AppError>(after)
             })
-            .await
-            .map(model::Measurement::from)
+            .await?;
+        self.mail_notifications();
+        Ok(rejected.into())
     }
 
     /// The values of these indicators the caller may see.

@@ -19,11 +19,13 @@ mod import;
 mod indicators;
 mod measurements;
 pub mod model;
+mod notifications;
 mod objectives;
 mod portal;
 mod review;
 mod session;
 mod shared_value;
+mod tasks;
 mod users;
 mod variables;
 mod web_sessions;
@@ -47,6 +49,7 @@ pub use indicators::{
     IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard, SeriesPoint,
 };
 pub use measurements::{ApprovedValue, MeasurementFilter, MeasurementInput};
+pub use notifications::{INBOX_SIZE, MailSettings, Notification};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use portal::{
     ActorOption, ChallengeView, ClosedPeriod, CumulativeImpacts, EcosystemLinks, EcosystemPage,
@@ -61,6 +64,10 @@ pub use review::{
 pub use session::IssuedToken;
 pub use shared_value::{
     ActorShare, HybridInput, HybridView, LinkEvidence, ShareGroup, SharedValue,
+};
+pub use tasks::{
+    Assignment, Assignments, CompletenessRow, DevelopmentTasks, MAX_PERIODS_DUE, PeriodTask,
+    Submission, SubmissionState, TaskEcosystem, TaskSubject, completeness,
 };
 pub use users::NewUserInput;
 pub use variables::{
@@ -89,6 +96,8 @@ pub struct Ayni {
     chain_runs: std::sync::Arc<audit::ChainRuns>,
     /// How long workspace sessions live.
     sessions: SessionPolicy,
+    /// E-mail for notifications, when SMTP is configured.
+    mailer: Option<std::sync::Arc<notifications::Mailer>>,
 }
 
 type LinkEvidenceCache = std::collections::HashMap<i64, (i64, Vec<LinkEvidence>)>;
@@ -110,6 +119,7 @@ impl Ayni {
             link_evidence: Default::default(),
             chain_runs: Default::default(),
             sessions: SessionPolicy::default(),
+            mailer: None,
         }
     }
 

@@ -1,6 +1,7 @@
 use crate::auth::{hash_password, verify_password};
 use crate::db::models::actor;
 use crate::db::models::user::{self, NewUser};
+use crate::db::models::web_session;
 use crate::domain::{Email, FieldError, Password, Role, ValidationErrors};
 
 use super::model::{self, User};
@@ -40,6 +41,35 @@ impl Ayni {
         caller: &Caller,
         input: NewUserInput,
     ) -> Result<User, AppError> {
+        self.create_user_marked(caller, input, false).await
+    }
+
+    /// Creates a user with a temporary password (admin only) and returns the password, to
+    /// hand over once: the user must change it at the first sign-in.
+    pub async fn create_user_with_temporary_password(
+        &self,
+        caller: &Caller,
+        email: String,
+        role: Role,
+        actor_id: Option<i64>,
+    ) -> Result<(User, String), AppError> {
+        let password = super::web_sessions::temporary_password();
+        let input = NewUserInput {
+            email,
+            password: password.clone(),
+            role,
+            actor_id,
+        };
+        let user = self.create_user_marked(caller, input, true).await?;
+        Ok((user, password))
+    }
+
+    async fn create_user_marked(
+        &self,
+        caller: &Caller,
+        input: NewUserInput,
+        temporary: bool,
+    ) -> Result<User, AppError> {
         caller.require(|r| r == Role::Admin, "create users")?;
         let mut errors = ValidationErrors::new();
         let email = errors.check(Email::parse("email", &input.email));
@@ -59,6 +89,7 @@ impl Ayni {
             return Err(AppError::Invalid(errors));
         };
         errors.into_result()?;
+        let set_by = caller.user_id;
         let permit = self.guard().hash_permit().await.map_err(busy)?;
         let password_hash = self
             .guard()
@@ -86,7 +117,12 @@ impl Ayni {
                     role: input.role,
                     actor_id: input.actor_id,
                 };
-                user::create(tx, new).map_err(AppError::from)
+                let created = user::create(tx, new)?;
+                if temporary {
+                    let now = tx.now();
+                    web_session::set_temporary(tx.conn(), created.id, set_by, now)?;
+                }
+                Ok::<_, AppError>(created)
             })
             .await
             .map(User::from)

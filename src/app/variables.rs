@@ -865,7 +865,8 @@ impl Ayni {
             Some(&input.territory),
         )?;
         let is_contributor = caller.role == crate::domain::Role::Contributor;
-        self.db
+        let stored = self
+            .db
             .write(caller.author(), move |tx| {
                 let v = variable::by_code(tx.conn(), input.variable.trim())?.ok_or_else(|| {
                     AppError::invalid(
@@ -910,10 +911,13 @@ impl Ayni {
                     &period,
                     "submitting observations",
                 )?;
-                measurement::submit(tx, new).map_err(AppError::from)
+                let stored = measurement::submit(tx, new)?;
+                super::notifications::awaiting_review(tx, &stored)?;
+                Ok::<_, AppError>(stored)
             })
-            .await
-            .map(model::Measurement::from)
+            .await?;
+        self.mail_notifications();
+        Ok(stored.into())
     }
 
     /// Checks a formula without saving anything: syntax errors and unknown variables with

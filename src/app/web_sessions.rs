@@ -49,6 +49,8 @@ pub struct SignedIn {
     pub csrf_token: String,
     /// A temporary password: nothing but changing it is allowed.
     pub must_change_password: bool,
+    /// How many of the user's notifications are unread (for the navigation).
+    pub unread_notifications: i64,
 }
 
 /// 32 random bytes as 64 hex digits.
@@ -67,7 +69,7 @@ fn since(d: Duration) -> chrono::NaiveDateTime {
 
 /// A temporary password: 4 groups of 5 letters and digits (no look-alikes), easy to read
 /// aloud or copy, ≈ 99 bits.
-fn temporary_password() -> String {
+pub(super) fn temporary_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut out = String::new();
     for group in 0..4 {
@@ -151,6 +153,8 @@ impl Ayni {
                 };
                 web_session::touch(conn, &id, crate::db::audit::now())?;
                 let must_change_password = web_session::is_temporary(conn, u.id)?;
+                let unread_notifications =
+                    crate::db::models::notification::unread_count(conn, u.id)?;
                 Ok(Some(SignedIn {
                     caller: Caller {
                         user_id: Some(u.id),
@@ -161,6 +165,7 @@ impl Ayni {
                     session_id: s.id,
                     csrf_token: s.csrf_token,
                     must_change_password,
+                    unread_notifications,
                 }))
             })
             .await

@@ -65,6 +65,18 @@ pub struct ServeArgs {
     /// Directory for evidence files (default: beside the SQLite file, `<database>.files`).
     #[arg(long, env = "AYNI_FILES_DIR", value_name = "DIR")]
     files_dir: Option<std::path::PathBuf>,
+    /// SMTP server for e-mailing notifications, e.g. `smtp://mail.example.org:587?tls=required`
+    /// or `smtps://user:pass@mail.example.org` (default: no e-mail).
+    #[arg(long, env = "AYNI_SMTP_URL", value_name = "URL")]
+    smtp_url: Option<String>,
+    /// The sender of notification e-mails.
+    #[arg(
+        long,
+        env = "AYNI_SMTP_FROM",
+        value_name = "ADDRESS",
+        default_value = "Ayni <ayni@localhost>"
+    )]
+    smtp_from: String,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -86,6 +98,10 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         absolute: std::time::Duration::from_secs(args.session_max_secs),
     };
     settings.files_dir = args.files_dir;
+    settings.smtp = args.smtp_url.map(|url| crate::app::MailSettings {
+        url,
+        from: args.smtp_from,
+    });
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(&settings).await.map_err(|e| e.to_string())?;
         application

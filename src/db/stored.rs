@@ -16,6 +16,7 @@ use crate::domain::causal::{ExpectedSign, Verdict};
 use crate::domain::impact::{
     Desirable, DevelopmentStatus, ImpactBasis, LimitSide, Sector, VecKind,
 };
+use crate::domain::notification::NotificationKind;
 use crate::domain::shared_value::{HybridRelation, HybridStatus};
 use crate::domain::{
     ActorKind, Aggregation, Availability, ChallengeStatus, DirectionKind, MeasurementStatus,
@@ -69,6 +70,7 @@ stored_as_text! {
     TargetHorizon => |s| s.parse().ok();
     MeasurementStatus => |s| s.parse().ok();
     ChallengeStatus => |s| s.parse().ok();
+    NotificationKind => |s| s.parse().ok();
     SourceKind => |s| s.parse().ok();
     TerritoryLevel => |s| s.parse().ok();
     Availability => |s| s.parse().ok();

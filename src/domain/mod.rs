@@ -9,6 +9,7 @@ pub mod error;
 pub mod formula;
 pub mod impact;
 pub mod indicator;
+pub mod notification;
 pub mod period;
 pub mod plausibility;
 pub mod scoring;

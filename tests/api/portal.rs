@@ -1,11 +1,9 @@
 //! The public portal: pages and open data over HTTP on both backends, and end-to-end in a
 //! real headless Chromium (driven through chromedriver) on the demo data, with screenshots.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -13,6 +11,7 @@ use ayni::app::{Caller, MeasurementFilter};
 use ayni::domain::MeasurementStatus;
 
 use crate::both_backends;
+use crate::helpers::browser::{body_text, browser, chromedriver, count, shot};
 use crate::helpers::{Backend, TestApp};
 
 both_backends!(
@@ -423,105 +422,6 @@ async fn the_stylesheet_and_script_are_immutable_files_named_by_their_content(ap
             .0,
         404
     );
-}
-
-/// chromedriver on a free port, stopped on drop.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn chromedriver() -> Driver {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect(
-            "chromedriver is needed for the browser tests: apt-get install -y chromium chromium-driver \
-             (bash .ci/run installs it)",
-        );
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "chromedriver did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Driver { child, port }
-}
-
-fn chromium_binary() -> &'static str {
-    [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .into_iter()
-    .find(|p| std::path::Path::new(p).exists())
-    .unwrap_or("/usr/bin/chromium")
-}
-
-async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
-    let caps = json!({
-        "goog:chromeOptions": {
-            "binary": chromium_binary(),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--window-size=1280,1800",
-                     format!("--user-data-dir={}", profile.display())]
-        }
-    });
-    let Value::Object(caps) = caps else {
-        unreachable!()
-    };
-    ClientBuilder::native()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a headless Chromium session")
-}
-
-/// Where screenshots go: `AYNI_SCREENSHOTS`, else `target/screenshots`.
-fn shots_dir() -> std::path::PathBuf {
-    let dir = std::env::var_os("AYNI_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
-        });
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn shot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
-}
-
-async fn count(c: &Client, css: &str) -> usize {
-    c.find_all(Locator::Css(css)).await.unwrap().len()
-}
-
-async fn body_text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 /// GraphiQL comes from the service itself: it renders and runs a query with no other host

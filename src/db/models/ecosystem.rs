@@ -394,3 +394,76 @@ pub fn all_members(conn: &mut DbConnection) -> Result<Vec<Member>, StoreError> {
 pub fn all_themes(conn: &mut DbConnection) -> Result<Vec<Theme>, StoreError> {
     Ok(themes::table.select(Theme::as_select()).load(conn)?)
 }
+
+/// Whether the actor is responsible for an objective or an indicator of the ecosystem (it
+/// must then stay a member).
+pub fn is_responsible_in(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+    actor_id: i64,
+) -> Result<bool, StoreError> {
+    use crate::db::schema::{
+        indicator_responsibles, indicators, objective_responsibles, objectives,
+    };
+    let indicator = diesel::select(diesel::dsl::exists(
+        indicator_responsibles::table
+            .inner_join(indicators::table)
+            .filter(indicators::ecosystem_id.eq(ecosystem_id))
+            .filter(indicator_responsibles::actor_id.eq(actor_id)),
+    ))
+    .get_result::<bool>(conn)?;
+    if indicator {
+        return Ok(true);
+    }
+    Ok(diesel::select(diesel::dsl::exists(
+        objective_responsibles::table
+            .inner_join(objectives::table)
+            .filter(objectives::ecosystem_id.eq(ecosystem_id))
+            .filter(objective_responsibles::actor_id.eq(actor_id)),
+    ))
+    .get_result::<bool>(conn)?)
+}
+
+/// Removes an actor from an ecosystem's members; `None` when it was not one.
+pub fn remove_member(
+    tx: &mut WriteTx<'_>,
+    ecosystem_id: i64,
+    actor_id: i64,
+) -> Result<Option<Member>, StoreError> {
+    let found: Option<Member> = ecosystem_members::table
+        .filter(ecosystem_members::ecosystem_id.eq(ecosystem_id))
+        .filter(ecosystem_members::actor_id.eq(actor_id))
+        .select(Member::as_select())
+        .first(tx.conn())
+        .optional()?;
+    let Some(member) = found else {
+        return Ok(None);
+    };
+    diesel::delete(ecosystem_members::table.find(member.id)).execute(tx.conn())?;
+    tx.record_change(Some(&member), None)?;
+    Ok(Some(member))
+}
+
+/// The ecosystems `actors` take part in (every membership, in id order).
+pub fn memberships_of(
+    conn: &mut DbConnection,
+    actor_ids: &[i64],
+) -> Result<Vec<Member>, StoreError> {
+    Ok(ecosystem_members::table
+        .filter(ecosystem_members::actor_id.eq_any(actor_ids))
+        .order(ecosystem_members::id.asc())
+        .select(Member::as_select())
+        .load(conn)?)
+}
+
+/// The grace days (after a period's end, for its values to be on time) of these ecosystems.
+pub fn grace_days_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+    let rows: Vec<(i64, i32)> = ecosystems::table
+        .filter(ecosystems::id.eq_any(ids))
+        .select((ecosystems::id, ecosystems::grace_days))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, g)| (id, i64::from(g))).collect())
+}

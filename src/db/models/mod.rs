@@ -9,6 +9,7 @@ pub mod hybrid;
 pub mod impact;
 pub mod indicator;
 pub mod measurement;
+pub mod notification;
 pub mod objective;
 pub mod period_lock;
 pub mod setting;

@@ -11,8 +11,12 @@
 //! field named `csrf`, checked with [`Signed::check_csrf`] before anything else (403).
 
 mod account;
+mod admin;
+mod inbox;
 mod challenges;
 mod review;
+mod completeness;
+mod tasks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -46,8 +50,12 @@ pub struct WorkspaceConfig {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
+    admin::configure(cfg);
+    inbox::configure(cfg);
     review::configure(cfg);
     challenges::configure(cfg);
+    tasks::configure(cfg);
+    completeness::configure(cfg);
 }
 
 /// The language of a workspace request: `?lang=` if given, else the remembered one.
@@ -263,6 +271,9 @@ const ALL: &[Role] = &[
 ];
 const REVIEWERS: &[Role] = &[Role::Admin, Role::Coordinator];
 
+/// The inbox's entry shows the number of unread notifications.
+const INBOX: &str = "/app/bandeja";
+
 const NAV: &[NavItem] = &[
     NavItem {
         path: "/app",
@@ -323,10 +334,12 @@ pub fn page(
             ul {
                 @for item in NAV.iter().filter(|i| i.roles.contains(&signed.role())) {
                     li {
-                        @if item.path == current {
-                            a href=(item.path) aria-current="page" { (tr(lang, item.es, item.en)) }
-                        } @else {
-                            a href=(item.path) { (tr(lang, item.es, item.en)) }
+                        a href=(item.path) aria-current=[(item.path == current).then_some("page")] {
+                            (tr(lang, item.es, item.en))
+                            @if item.path == INBOX && signed.me.unread_notifications > 0 {
+                                " " span.count { (signed.me.unread_notifications)
+                                    span.visually-hidden { " " (tr(lang, "sin leer", "unread")) } }
+                            }
                         }
                     }
                 }
@@ -499,6 +512,31 @@ pub fn field(
             input id=(id) name=(name) type=(kind) value=(value)
                 required[attrs.required] autocomplete=[attrs.autocomplete]
                 aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| err_id.as_str())];
+        }
+    }
+}
+
+/// A labelled `<select>` with its error; the id is `f-<name>`.
+pub fn select(
+    label: &str,
+    name: &str,
+    options: &[(String, String)],
+    selected: &str,
+    errors: &FormErrors,
+) -> Markup {
+    let id = format!("f-{name}");
+    let err_id = format!("e-{name}");
+    let error = errors.for_field(name);
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            @if let Some(m) = error { span.error id=(err_id) { (m) } }
+            select id=(id) name=(name)
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| err_id.as_str())] {
+                @for (value, text) in options {
+                    option value=(value) selected[value == selected] { (text) }
+                }
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The test harness: the real application on port 0, over real SQLite files or a real
 //! PostgreSQL server, spoken to over HTTP.
 
+pub mod browser;
 pub mod manual;
 pub mod postgres;
+pub mod smtp;
 pub mod workspace;
 
 use std::time::Duration;

@@ -509,3 +509,30 @@ pub(super) fn of_subjects_where(
     }
     Ok(out)
 }
+
+/// The totals (no disaggregation) that these actors submitted for these subjects, every
+/// revision, in id order: one query per 500 subjects.
+pub fn of_actors(
+    conn: &mut DbConnection,
+    subjects: Subjects<'_>,
+    actor_ids: &[i64],
+) -> Result<Vec<Measurement>, StoreError> {
+    let (Subjects::Indicators(ids) | Subjects::Variables(ids) | Subjects::Vecs(ids)) = subjects;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let part = match subjects {
+            Subjects::Indicators(_) => Subjects::Indicators(chunk),
+            Subjects::Variables(_) => Subjects::Variables(chunk),
+            Subjects::Vecs(_) => Subjects::Vecs(chunk),
+        };
+        let rows: Vec<Measurement> = of_subjects(measurements::table.into_boxed(), part)
+            .filter(measurements::disaggregation.eq(""))
+            .filter(measurements::actor_id.eq_any(actor_ids.to_vec()))
+            .order(measurements::id.asc())
+            .select(Measurement::as_select())
+            .load(conn)?;
+        out.extend(rows);
+    }
+    out.sort_by_key(|m| m.id);
+    Ok(out)
+}
