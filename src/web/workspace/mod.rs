@@ -11,6 +11,7 @@
 //! field named `csrf`, checked with [`Signed::check_csrf`] before anything else (403).
 
 mod account;
+mod workbook;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -44,6 +45,7 @@ pub struct WorkspaceConfig {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
+    workbook::configure(cfg);
 }
 
 /// The language of a workspace request: `?lang=` if given, else the remembered one.

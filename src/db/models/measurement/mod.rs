@@ -425,23 +425,45 @@ pub fn latest_of_variables(
     variable_ids: &[i64],
     actor: i64,
 ) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
+    latest_of(conn, variable_ids, |c| Subjects::Variables(c), actor)
+}
+
+/// The same for indicators: keyed by indicator id, period and territory.
+pub fn latest_of_indicators(
+    conn: &mut DbConnection,
+    indicator_ids: &[i64],
+    actor: i64,
+) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
+    latest_of(conn, indicator_ids, |c| Subjects::Indicators(c), actor)
+}
+
+fn latest_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    subjects: for<'a> fn(&'a [i64]) -> Subjects<'a>,
+    actor: i64,
+) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
     let mut out = std::collections::HashMap::new();
-    for chunk in variable_ids.chunks(500) {
-        let rows: Vec<(i64, String, String, i32, f64, String)> =
-            of_subjects(measurements::table.into_boxed(), Subjects::Variables(chunk))
-                .filter(measurements::disaggregation.eq(""))
-                .filter(measurements::actor_id.eq(actor))
-                .select((
-                    measurements::variable_id.assume_not_null(),
-                    measurements::period,
-                    measurements::territory,
-                    measurements::revision,
-                    measurements::value,
-                    measurements::status,
-                ))
-                .load(conn)?;
-        for (v, p, t, rev, value, status) in rows {
-            let slot = out.entry((v, p, t)).or_insert((0, 0.0, String::new()));
+    for chunk in ids.chunks(500) {
+        type Row = (Option<i64>, Option<i64>, String, String, i32, f64, String);
+        let rows: Vec<Row> = of_subjects(measurements::table.into_boxed(), subjects(chunk))
+            .filter(measurements::disaggregation.eq(""))
+            .filter(measurements::actor_id.eq(actor))
+            .select((
+                measurements::variable_id,
+                measurements::indicator_id,
+                measurements::period,
+                measurements::territory,
+                measurements::revision,
+                measurements::value,
+                measurements::status,
+            ))
+            .load(conn)?;
+        for (v, i, p, t, rev, value, status) in rows {
+            let Some(subject) = v.or(i) else { continue };
+            let slot = out
+                .entry((subject, p, t))
+                .or_insert((0, 0.0, String::new()));
             if rev > slot.0 {
                 *slot = (rev, value, status);
             }
