@@ -23,6 +23,7 @@ mod objectives;
 mod portal;
 mod session;
 mod shared_value;
+mod tasks;
 mod users;
 mod variables;
 mod web_sessions;
@@ -58,6 +59,10 @@ pub use portal::{
 pub use session::IssuedToken;
 pub use shared_value::{
     ActorShare, HybridInput, HybridView, LinkEvidence, ShareGroup, SharedValue,
+};
+pub use tasks::{
+    Assignment, Assignments, DevelopmentTasks, MAX_PERIODS_DUE, PeriodTask, Submission,
+    SubmissionState, TaskEcosystem, TaskSubject,
 };
 pub use users::NewUserInput;
 pub use variables::{

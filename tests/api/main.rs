@@ -27,6 +27,7 @@ mod scorecard_support;
 mod seeding;
 mod shared_value;
 mod strategy;
+mod tasks;
 mod trust;
 mod variables;
 mod workspace_sessions;

@@ -127,3 +127,18 @@ pub fn of_ecosystem(
         .select(Challenge::as_select())
         .load(conn)?)
 }
+
+/// Which of these values have an open challenge (ids, each once).
+pub fn open_on(conn: &mut DbConnection, measurement_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in measurement_ids.chunks(500) {
+        let ids: Vec<i64> = challenges::table
+            .filter(challenges::measurement_id.eq_any(chunk))
+            .filter(challenges::status.eq(ChallengeStatus::Open.as_str()))
+            .select(challenges::measurement_id)
+            .distinct()
+            .load(conn)?;
+        out.extend(ids);
+    }
+    Ok(out)
+}

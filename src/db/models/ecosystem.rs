@@ -394,3 +394,27 @@ pub fn all_members(conn: &mut DbConnection) -> Result<Vec<Member>, StoreError> {
 pub fn all_themes(conn: &mut DbConnection) -> Result<Vec<Theme>, StoreError> {
     Ok(themes::table.select(Theme::as_select()).load(conn)?)
 }
+
+/// The ecosystems `actors` take part in (every membership, in id order).
+pub fn memberships_of(
+    conn: &mut DbConnection,
+    actor_ids: &[i64],
+) -> Result<Vec<Member>, StoreError> {
+    Ok(ecosystem_members::table
+        .filter(ecosystem_members::actor_id.eq_any(actor_ids))
+        .order(ecosystem_members::id.asc())
+        .select(Member::as_select())
+        .load(conn)?)
+}
+
+/// The grace days (after a period's end, for its values to be on time) of these ecosystems.
+pub fn grace_days_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+    let rows: Vec<(i64, i32)> = ecosystems::table
+        .filter(ecosystems::id.eq_any(ids))
+        .select((ecosystems::id, ecosystems::grace_days))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, g)| (id, i64::from(g))).collect())
+}

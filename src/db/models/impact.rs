@@ -122,11 +122,7 @@ pub fn vecs_by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Vec_>, St
 }
 
 pub fn vecs_of(conn: &mut DbConnection, ecosystem_id: i64) -> Result<Vec<Vec_>, StoreError> {
-    Ok(vecs::table
-        .filter(vecs::ecosystem_id.eq(ecosystem_id))
-        .order(vecs::code.asc())
-        .select(Vec_::as_select())
-        .load(conn)?)
+    vecs_of_ecosystems(conn, &[ecosystem_id])
 }
 
 pub fn all_vecs(conn: &mut DbConnection) -> Result<Vec<Vec_>, StoreError> {
@@ -248,16 +244,36 @@ pub fn developments_of(
     conn: &mut DbConnection,
     ecosystem_id: i64,
 ) -> Result<Vec<Development>, StoreError> {
-    Ok(developments::table
-        .filter(developments::ecosystem_id.eq(ecosystem_id))
-        .order(developments::name.asc())
-        .select(Development::as_select())
-        .load(conn)?)
+    developments_of_ecosystems(conn, &[ecosystem_id])
 }
 
 pub fn all_developments(conn: &mut DbConnection) -> Result<Vec<Development>, StoreError> {
     Ok(developments::table
         .order(developments::id.asc())
         .select(Development::as_select())
+        .load(conn)?)
+}
+
+/// The developments of these ecosystems, by name.
+pub fn developments_of_ecosystems(
+    conn: &mut DbConnection,
+    ecosystem_ids: &[i64],
+) -> Result<Vec<Development>, StoreError> {
+    Ok(developments::table
+        .filter(developments::ecosystem_id.eq_any(ecosystem_ids))
+        .order(developments::name.asc())
+        .select(Development::as_select())
+        .load(conn)?)
+}
+
+/// The VECs of these ecosystems, by code.
+pub fn vecs_of_ecosystems(
+    conn: &mut DbConnection,
+    ecosystem_ids: &[i64],
+) -> Result<Vec<Vec_>, StoreError> {
+    Ok(vecs::table
+        .filter(vecs::ecosystem_id.eq_any(ecosystem_ids))
+        .order(vecs::code.asc())
+        .select(Vec_::as_select())
         .load(conn)?)
 }

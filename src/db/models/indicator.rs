@@ -642,3 +642,22 @@ pub fn all_with_responsibles(
 pub fn all_targets(conn: &mut DbConnection) -> Result<Vec<Target>, StoreError> {
     Ok(targets::table.select(Target::as_select()).load(conn)?)
 }
+
+/// The indicators of these ecosystems that have responsible actors, with those actors'
+/// ids (ascending): two queries.
+pub fn with_responsibles_of_ecosystems(
+    conn: &mut DbConnection,
+    ecosystem_ids: &[i64],
+) -> Result<Vec<(Indicator, Vec<i64>)>, StoreError> {
+    let rows: Vec<Indicator> = indicators::table
+        .filter(indicators::ecosystem_id.eq_any(ecosystem_ids))
+        .order(indicators::code.asc())
+        .select(Indicator::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut by_row = super::group_pairs(responsibles_of(conn, &ids)?);
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| by_row.remove(&r.id).map(|a| (r, a)))
+        .collect())
+}

@@ -460,3 +460,18 @@ pub fn import_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Import>, 
 pub fn all_imports(conn: &mut DbConnection) -> Result<Vec<Import>, StoreError> {
     Ok(imports::table.select(Import::as_select()).load(conn)?)
 }
+
+/// The variables these ecosystems selected that some actor is responsible for, as
+/// `(ecosystem_id, variable)`, by code: one query.
+pub fn with_responsible_of_ecosystems(
+    conn: &mut DbConnection,
+    ecosystem_ids: &[i64],
+) -> Result<Vec<(i64, Variable)>, StoreError> {
+    Ok(ecosystem_variables::table
+        .inner_join(variables::table.on(variables::id.eq(ecosystem_variables::variable_id)))
+        .filter(ecosystem_variables::ecosystem_id.eq_any(ecosystem_ids))
+        .filter(variables::responsible_actor_id.is_not_null())
+        .order(variables::code.asc())
+        .select((ecosystem_variables::ecosystem_id, Variable::as_select()))
+        .load(conn)?)
+}

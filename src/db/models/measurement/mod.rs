@@ -520,3 +520,29 @@ pub fn counted_of_subjects(
     }
     Ok(out)
 }
+
+/// The totals (no disaggregation) that these actors submitted for these subjects, every
+/// revision, in id order: one query per 500 subjects.
+pub fn of_actors(
+    conn: &mut DbConnection,
+    subjects: Subjects<'_>,
+    actor_ids: &[i64],
+) -> Result<Vec<Measurement>, StoreError> {
+    let (kind, ids): (for<'c> fn(&'c [i64]) -> Subjects<'c>, &[i64]) = match subjects {
+        Subjects::Indicators(ids) => (|c| Subjects::Indicators(c), ids),
+        Subjects::Variables(ids) => (|c| Subjects::Variables(c), ids),
+        Subjects::Vecs(ids) => (|c| Subjects::Vecs(c), ids),
+    };
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<Measurement> = of_subjects(measurements::table.into_boxed(), kind(chunk))
+            .filter(measurements::disaggregation.eq(""))
+            .filter(measurements::actor_id.eq_any(actor_ids.to_vec()))
+            .order(measurements::id.asc())
+            .select(Measurement::as_select())
+            .load(conn)?;
+        out.extend(rows);
+    }
+    out.sort_by_key(|m| m.id);
+    Ok(out)
+}
