@@ -72,7 +72,7 @@ pub use variables::{
 pub use web_sessions::{OpenedSession, SessionPolicy, SignedIn};
 pub use workbook::{
     CellError, MAX_ROWS as WORKBOOK_MAX_ROWS, MAX_UPLOAD_BYTES as WORKBOOK_MAX_UPLOAD_BYTES,
-    UploadedRow, WorkbookReport, WorkbookUpload,
+    UploadedRow, WorkbookReport, WorkbookTemplate, WorkbookUpload,
 };
 
 use crate::auth::TokenKeys;

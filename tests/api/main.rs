@@ -31,3 +31,4 @@ mod tasks;
 mod trust;
 mod variables;
 mod workspace_sessions;
+mod workspace_workbook;

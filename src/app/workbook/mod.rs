@@ -8,7 +8,7 @@
 //! located by sheet, row and column.
 
 mod read;
-// mod template;
+mod template;
 
 use std::collections::HashMap;
 
@@ -21,8 +21,8 @@ use crate::db::models::measurement::{self, NewMeasurement, Subject};
 use crate::domain::strategy::text;
 use crate::domain::{Disaggregation, MeasurementStatus, TerritoryLevel};
 
-pub use read::{MAX_ROWS, MAX_UNCOMPRESSED_BYTES, MAX_UPLOAD_BYTES, read_upload};
-// pub use template::WorkbookTemplate;
+pub use read::{MAX_ROWS, MAX_UPLOAD_BYTES, read_upload};
+pub use template::WorkbookTemplate;
 
 use super::data_quality::first_locked;
 use super::import::{
@@ -343,7 +343,10 @@ fn submit_rows(
                     message: e.message,
                 }),
             }
-            if indicators.get(code).is_some_and(|i| i.definition.formula.is_some()) {
+            if indicators
+                .get(code)
+                .is_some_and(|i| i.definition.formula.is_some())
+            {
                 errors.push(RowError {
                     line,
                     column: Some("variable".into()),
@@ -358,8 +361,9 @@ fn submit_rows(
                 errors.push(RowError {
                     line,
                     column: Some("comment".into()),
-                    message: "observations of variables carry no comment: put it in evidencia_texto"
-                        .into(),
+                    message:
+                        "observations of variables carry no comment: put it in evidencia_texto"
+                            .into(),
                 });
             }
             variable_rows.push(raw);
@@ -442,7 +446,11 @@ fn submit_rows(
             out.error_count = out.error_count.max(report.error_count.saturating_sub(1));
             return Ok(out);
         }
-        (report.rows_created, report.rows_unchanged, report.flag_count)
+        (
+            report.rows_created,
+            report.rows_unchanged,
+            report.flag_count,
+        )
     };
     let (created_ind, unchanged_ind) = store_indicator_rows(tx, &job, valid, &comments)?;
     Ok(WorkbookReport {
@@ -490,7 +498,9 @@ fn store_indicator_rows(
         .iter()
         .map(|r| (Subject::Indicator(r.variable_id), r.period))
         .collect();
-    if let Some((_, e)) = first_locked(tx.conn(), &values, &[job.ecosystem_id], "submitting values")? {
+    if let Some((_, e)) =
+        first_locked(tx.conn(), &values, &[job.ecosystem_id], "submitting values")?
+    {
         return Err(e);
     }
     let total = Disaggregation::total();

@@ -10,7 +10,7 @@ use std::io::{Cursor, Read};
 
 use calamine::{DataRef, Reader, Xlsx};
 
-use super::{CellError, COLUMNS, INDICATORS_SHEET, SheetKind, SheetRow, VARIABLES_SHEET};
+use super::{COLUMNS, CellError, INDICATORS_SHEET, SheetKind, SheetRow, VARIABLES_SHEET};
 
 /// Largest upload, in bytes.
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
@@ -53,7 +53,9 @@ pub fn read_upload(bytes: &[u8]) -> Result<(Vec<SheetRow>, Vec<CellError>), Refu
 /// or as actually inflated), refuses the file before calamine reads it.
 pub fn check_zip(bytes: &[u8]) -> Result<(), Refusal> {
     let not_xlsx = |e: zip::result::ZipError| {
-        Refusal(format!("the file is not a readable Excel workbook (.xlsx): {e}"))
+        Refusal(format!(
+            "the file is not a readable Excel workbook (.xlsx): {e}"
+        ))
     };
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(not_xlsx)?;
     if zip.len() > MAX_ZIP_ENTRIES {
@@ -262,7 +264,10 @@ fn text_of(value: &DataRef<'_>) -> Result<String, String> {
         DataRef::SharedString(s) => (*s).to_string(),
         DataRef::Bool(b) => b.to_string(),
         DataRef::DateTime(_) | DataRef::DateTimeIso(_) | DataRef::DurationIso(_) => {
-            return Err("a date is not accepted here: type the period as text (2024, 2024Q1, 2024S2)".into());
+            return Err(
+                "a date is not accepted here: type the period as text (2024, 2024Q1, 2024S2)"
+                    .into(),
+            );
         }
         DataRef::Error(e) => return Err(format!("the cell holds the error {e}")),
     })
@@ -347,7 +352,11 @@ mod tests {
     fn a_wrong_header_is_listed_cell_by_cell() {
         let (rows, errors) = read_upload(b"codigo,periodo,valor,extra\nV1,2024,1,2\n").unwrap();
         assert!(rows.is_empty());
-        assert!(errors.iter().any(|e| e.message.contains("unknown column 'extra'")));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains("unknown column 'extra'"))
+        );
         assert!(errors.iter().any(|e| e.message.contains("no 'territorio'")));
         assert!(errors.iter().all(|e| e.row == 1));
     }

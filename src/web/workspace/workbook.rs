@@ -10,20 +10,19 @@ use futures_util::StreamExt;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::app::{
-    AppError, Ayni, WORKBOOK_MAX_UPLOAD_BYTES, WorkbookReport, WorkbookUpload,
-};
+use crate::app::{AppError, Ayni, WORKBOOK_MAX_UPLOAD_BYTES, WorkbookReport, WorkbookUpload};
 use crate::domain::Role;
 use crate::web::WebError;
 
 use super::{FormErrors, Signed, form_status, page};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/app/carga")
-            .route(web::get().to(upload_form))
-            .route(web::post().to(upload)),
-    );
+    cfg.service(web::resource("/app/plantilla.xlsx").route(web::get().to(template)))
+        .service(
+            web::resource("/app/carga")
+                .route(web::get().to(upload_form))
+                .route(web::post().to(upload)),
+        );
 }
 
 type WebResult = Result<HttpResponse, WebError>;
@@ -101,11 +100,28 @@ fn template_link(slug: &str, actor: Option<i64>) -> String {
     format!("/app/plantilla.xlsx?{}", q.finish())
 }
 
-async fn upload_form(
-    req: HttpRequest,
-    signed: Signed,
-    target: web::Query<Target>,
-) -> WebResult {
+/// The media type of an XLSX workbook.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn template(signed: Signed, app: web::Data<Ayni>, target: web::Query<Target>) -> WebResult {
+    let Some(slug) = target.ecosystem.as_deref().filter(|s| !s.is_empty()) else {
+        return Err(bad_form("falta ?ecosystem= / missing ?ecosystem="));
+    };
+    let today = chrono::Utc::now().date_naive();
+    let t = app
+        .workbook_template(&signed.me.caller, target.actor, slug, today)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(XLSX)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", t.file_name),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(t.bytes))
+}
+
+async fn upload_form(req: HttpRequest, signed: Signed, target: web::Query<Target>) -> WebResult {
     Ok(upload_page(&req, &signed, &target, html! {}))
 }
 
@@ -143,7 +159,8 @@ async fn read_form(signed: &Signed, mut payload: Multipart) -> Result<UploadForm
     let mut form = UploadForm::default();
     let mut total = 0usize;
     while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|e| bad_form(&format!("formulario ilegible / unreadable form: {e}")))?;
+        let mut field =
+            field.map_err(|e| bad_form(&format!("formulario ilegible / unreadable form: {e}")))?;
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field
             .content_disposition()
@@ -156,9 +173,11 @@ async fn read_form(signed: &Signed, mut payload: Multipart) -> Result<UploadForm
         };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| bad_form(&format!("formulario ilegible / unreadable form: {e}")))?;
+            let chunk = chunk
+                .map_err(|e| bad_form(&format!("formulario ilegible / unreadable form: {e}")))?;
             total += chunk.len();
-            if bytes.len() + chunk.len() > limit || total > WORKBOOK_MAX_UPLOAD_BYTES + ENVELOPE_BYTES
+            if bytes.len() + chunk.len() > limit
+                || total > WORKBOOK_MAX_UPLOAD_BYTES + ENVELOPE_BYTES
             {
                 return Err(too_large());
             }
@@ -210,10 +229,7 @@ async fn upload(
         actor,
     };
     let Some(bytes) = form.file.filter(|b| !b.is_empty()) else {
-        let errors = FormErrors::field(
-            "file",
-            signed.t("Elija un archivo.", "Choose a file."),
-        );
+        let errors = FormErrors::field("file", signed.t("Elija un archivo.", "Choose a file."));
         let mut res = upload_page(&req, &signed, &target, errors.summary(signed.lang));
         *res.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
