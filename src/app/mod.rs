@@ -61,8 +61,8 @@ pub use shared_value::{
     ActorShare, HybridInput, HybridView, LinkEvidence, ShareGroup, SharedValue,
 };
 pub use tasks::{
-    Assignment, Assignments, DevelopmentTasks, MAX_PERIODS_DUE, PeriodTask, Submission,
-    SubmissionState, TaskEcosystem, TaskSubject,
+    Assignment, Assignments, CompletenessRow, DevelopmentTasks, MAX_PERIODS_DUE, PeriodTask,
+    Submission, SubmissionState, TaskEcosystem, TaskSubject, completeness,
 };
 pub use users::NewUserInput;
 pub use variables::{

@@ -476,6 +476,67 @@ fn gather(
     Ok(out)
 }
 
+/// Completeness of one actor's values for one ecosystem and period: how many were expected,
+/// submitted (any state) and approved, and how many came on time, late or not yet.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CompletenessRow {
+    pub ecosystem: String,
+    pub actor: String,
+    pub period: String,
+    pub due: String,
+    pub expected: u32,
+    pub submitted: u32,
+    pub approved: u32,
+    pub on_time: u32,
+    pub late: u32,
+    pub pending: u32,
+    pub overdue: u32,
+}
+
+/// Folds tasks into completeness rows, by ecosystem, actor and period (newest period first).
+pub fn completeness(tasks: &[Assignments]) -> Vec<CompletenessRow> {
+    let mut rows: Vec<CompletenessRow> = Vec::new();
+    for t in tasks {
+        let mut by_period: std::collections::BTreeMap<(NaiveDate, String), CompletenessRow> =
+            std::collections::BTreeMap::new();
+        for p in t.all().flat_map(|a| &a.periods) {
+            let row = by_period
+                .entry((p.period.end(), p.period.to_string()))
+                .or_insert_with(|| CompletenessRow {
+                    ecosystem: t.ecosystem.slug.clone(),
+                    actor: t.actor_name.clone(),
+                    period: p.period.to_string(),
+                    due: p.due.to_string(),
+                    expected: 0,
+                    submitted: 0,
+                    approved: 0,
+                    on_time: 0,
+                    late: 0,
+                    pending: 0,
+                    overdue: 0,
+                });
+            row.expected += 1;
+            if let Some(s) = &p.submission {
+                row.submitted += 1;
+                if matches!(
+                    s.state,
+                    SubmissionState::Approved | SubmissionState::Challenged
+                ) {
+                    row.approved += 1;
+                }
+            }
+            match p.timeliness {
+                Timeliness::OnTime => row.on_time += 1,
+                Timeliness::Late => row.late += 1,
+                Timeliness::Pending => row.pending += 1,
+                Timeliness::Overdue => row.overdue += 1,
+            }
+        }
+        rows.extend(by_period.into_values().rev());
+    }
+    rows
+}
+
 impl Ayni {
     /// The ecosystems the caller's actor takes part in, by name.
     pub async fn task_ecosystems(&self, caller: &Caller) -> Result<Vec<TaskEcosystem>, AppError> {
@@ -526,13 +587,15 @@ impl Ayni {
             .await
     }
 
-    /// What the caller's actor owes every ecosystem it takes part in, by ecosystem name.
+    /// What `actor_id` (none: the caller's actor) owes every ecosystem it takes part in, by
+    /// ecosystem name. Contributors see only their own actor's.
     pub async fn all_assignments(
         &self,
         caller: &Caller,
+        actor_id: Option<i64>,
         today: NaiveDate,
     ) -> Result<Vec<Assignments>, AppError> {
-        let actor = task_actor(caller, None)?;
+        let actor = task_actor(caller, actor_id)?;
         self.db
             .run(move |c| {
                 let members = memberships(c, Some(&[actor]), None)?;
@@ -549,13 +612,32 @@ impl Ayni {
         ecosystem_ids: Vec<i64>,
         today: NaiveDate,
     ) -> Result<Vec<Assignments>, AppError> {
+        self.members_assignments_by(caller, ecosystem_ids, None, today)
+            .await
+    }
+
+    /// [`Ayni::members_assignments`], of the ecosystems with these ids or (`slug` given) of
+    /// that one ecosystem.
+    pub async fn members_assignments_by(
+        &self,
+        caller: &Caller,
+        ecosystem_ids: Vec<i64>,
+        slug: Option<String>,
+        today: NaiveDate,
+    ) -> Result<Vec<Assignments>, AppError> {
         caller.require_strategist("see every actor's tasks")?;
         self.db
             .run(move |c| {
-                let ids = if ecosystem_ids.is_empty() {
-                    ecosystem::list(c)?.into_iter().map(|e| e.id).collect()
-                } else {
-                    ecosystem_ids
+                let ids = match slug {
+                    Some(slug) => vec![
+                        ecosystem::by_slug(c, &slug)?
+                            .ok_or_else(|| AppError::not_found(format!("ecosystem {slug}")))?
+                            .id,
+                    ],
+                    None if ecosystem_ids.is_empty() => {
+                        ecosystem::list(c)?.into_iter().map(|e| e.id).collect()
+                    }
+                    None => ecosystem_ids,
                 };
                 let members = memberships(c, None, Some(&ids))?;
                 gather(c, members, today)

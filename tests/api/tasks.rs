@@ -10,12 +10,15 @@ use ayni::domain::due::{Timeliness, periods_due};
 use ayni::domain::{ActorKind, PeriodType, Role};
 
 use crate::both_backends;
+use crate::helpers::workspace::WorkspaceClient;
 use crate::helpers::{TEST_PASSWORD, TestApp};
 use crate::strategy::{Gql, coordinator, create_ecosystem, create_objective};
 
 both_backends!(
     tasks_list_periods_due_and_submission_states,
     tasks_are_private_to_their_actor_and_batched,
+    the_tasks_page_shows_states_in_words_to_their_actor_only,
+    completeness_counts_expected_submitted_and_approved,
 );
 
 const CREATE_INDICATOR: &str =
@@ -370,5 +373,151 @@ async fn tasks_are_private_to_their_actor_and_batched(app: TestApp) {
             .iter()
             .filter(|p| p.period.year() <= 2025)
             .all(|p| p.submission.is_some())
+    );
+}
+
+async fn the_tasks_page_shows_states_in_words_to_their_actor_only(app: TestApp) {
+    use awc::http::StatusCode;
+    let s = task_setup(&app).await;
+    let a = Gql {
+        app: &app,
+        token: s.token_a.clone(),
+    };
+    let rejected = id_of(
+        &a.ok(
+            SUBMIT,
+            json!({"input": {"indicatorId": s.yearly, "period": "2024", "value": 11.0, "evidenceText": "Acta"}}),
+        )
+        .await,
+        "submitMeasurement",
+    );
+    s.g.ok(
+        "mutation($id: ID!) { rejectMeasurement(id: $id, reason: \"Falta el acta\") { id } }",
+        json!({"id": rejected}),
+    )
+    .await;
+
+    // Without a session: sent to sign in.
+    let anon = WorkspaceClient::new(&app);
+    let page = anon.get("/app/tareas").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location.unwrap().starts_with("/app/login"));
+
+    let ca = WorkspaceClient::signed_in(&app, USER_A, TEST_PASSWORD).await;
+    let page = ca.get("/app/tareas").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    for expected in [
+        "Ecosistema moquegua",
+        "ANUAL",
+        "VAGUA",
+        "Planta de agua",
+        "rechazado: Falta el acta",
+        "class=\"overdue\"",
+        "vencido",
+        &format!("/app/valor?indicador={}&amp;periodo=2024", s.yearly),
+    ] {
+        assert!(html.contains(expected), "{expected} missing in {html}");
+    }
+    // B's indicator is not A's task, and A may not look at B's.
+    assert!(!html.contains("TRIM"), "{html}");
+    let other = ca.get(&format!("/app/tareas?actor={}", s.actor_b)).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert!(!other.text().contains("TRIM"));
+    let english = ca.get("/app/tareas?lang=en").await.text();
+    assert!(english.contains("rejected: Falta el acta"), "{english}");
+
+    let cb = WorkspaceClient::signed_in(&app, USER_B, TEST_PASSWORD).await;
+    let html = cb.get("/app/tareas").await.text();
+    assert!(html.contains("TRIM") && !html.contains("ANUAL") && !html.contains("VAGUA"));
+    let hostile = cb.get("/app/tareas?actor=notanumber").await;
+    assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
+
+    // A monitor has no tasks.
+    app.create_user("veedora@ayni.test", Role::Monitor, None)
+        .await;
+    let m = WorkspaceClient::signed_in(&app, "veedora@ayni.test", TEST_PASSWORD).await;
+    assert_eq!(m.get("/app/tareas").await.status, StatusCode::FORBIDDEN);
+}
+
+async fn completeness_counts_expected_submitted_and_approved(app: TestApp) {
+    use awc::http::StatusCode;
+    let s = task_setup(&app).await;
+    let a = Gql {
+        app: &app,
+        token: s.token_a.clone(),
+    };
+    let approved = id_of(
+        &a.ok(
+            SUBMIT,
+            json!({"input": {"indicatorId": s.yearly, "period": "2023", "value": 3.0, "evidenceText": "Acta"}}),
+        )
+        .await,
+        "submitMeasurement",
+    );
+    s.g.ok(
+        "mutation($id: ID!) { approveMeasurement(id: $id) { id } }",
+        json!({"id": approved}),
+    )
+    .await;
+    a.ok(
+        OBSERVE,
+        json!({"input": {"variable": "VAGUA", "period": "2023", "territory": "1801", "value": 5.0, "evidenceText": "Padrón"}}),
+    )
+    .await;
+
+    // Contributors may not see it.
+    let ca = WorkspaceClient::signed_in(&app, USER_A, TEST_PASSWORD).await;
+    assert_eq!(
+        ca.get("/app/completitud").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        ca.get("/app/completitud.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    app.create_user("coordina@ayni.test", Role::Coordinator, None)
+        .await;
+    let c = WorkspaceClient::signed_in(&app, "coordina@ayni.test", TEST_PASSWORD).await;
+    let page = c
+        .get(&format!(
+            "/app/completitud?ecosistema=moquegua&actor={}",
+            s.actor_a
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    assert!(html.contains("Gobierno Regional de Moquegua") && html.contains("2023"));
+    let csv = c
+        .get(&format!(
+            "/app/completitud.csv?ecosistema=moquegua&actor={}",
+            s.actor_a
+        ))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type.starts_with("text/csv"));
+    let text = csv.text();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ecosystem,actor,period,due,expected,submitted,approved,on_time,late,pending,overdue")
+    );
+    // 2023 of actor A: the indicator and the variable expected (the VEC's periods begin
+    // after its 2023 baseline), both submitted late, one approved.
+    let row = text
+        .lines()
+        .find(|l| l.contains(",2023,"))
+        .unwrap_or_else(|| panic!("no 2023 row: {text}"));
+    assert_eq!(
+        row,
+        "moquegua,Gobierno Regional de Moquegua,2023,2024-02-29,2,2,1,0,2,0,0"
+    );
+    assert!(!text.contains("Minera del Sur"), "{text}");
+    let all = c.get("/app/completitud.csv").await.text();
+    assert!(all.contains("Minera del Sur"));
+    assert_eq!(
+        c.get("/app/completitud?ecosistema=no-existe").await.status,
+        StatusCode::NOT_FOUND
     );
 }

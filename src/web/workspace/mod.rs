@@ -12,6 +12,8 @@
 
 mod account;
 mod workbook;
+mod completeness;
+mod tasks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -46,6 +48,8 @@ pub struct WorkspaceConfig {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
     workbook::configure(cfg);
+    tasks::configure(cfg);
+    completeness::configure(cfg);
 }
 
 /// The language of a workspace request: `?lang=` if given, else the remembered one.

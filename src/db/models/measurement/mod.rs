@@ -528,14 +528,15 @@ pub fn of_actors(
     subjects: Subjects<'_>,
     actor_ids: &[i64],
 ) -> Result<Vec<Measurement>, StoreError> {
-    let (kind, ids): (for<'c> fn(&'c [i64]) -> Subjects<'c>, &[i64]) = match subjects {
-        Subjects::Indicators(ids) => (|c| Subjects::Indicators(c), ids),
-        Subjects::Variables(ids) => (|c| Subjects::Variables(c), ids),
-        Subjects::Vecs(ids) => (|c| Subjects::Vecs(c), ids),
-    };
+    let (Subjects::Indicators(ids) | Subjects::Variables(ids) | Subjects::Vecs(ids)) = subjects;
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<Measurement> = of_subjects(measurements::table.into_boxed(), kind(chunk))
+        let part = match subjects {
+            Subjects::Indicators(_) => Subjects::Indicators(chunk),
+            Subjects::Variables(_) => Subjects::Variables(chunk),
+            Subjects::Vecs(_) => Subjects::Vecs(chunk),
+        };
+        let rows: Vec<Measurement> = of_subjects(measurements::table.into_boxed(), part)
             .filter(measurements::disaggregation.eq(""))
             .filter(measurements::actor_id.eq_any(actor_ids.to_vec()))
             .order(measurements::id.asc())
