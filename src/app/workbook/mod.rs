@@ -169,6 +169,9 @@ impl WorkbookReport {
     }
 }
 
+/// The import line standing for the file's own cell errors (rows are numbered from 2).
+const FILE_CELLS_LINE: u64 = 0;
+
 /// Where each import line came from, to put its errors back on their cells.
 struct Locator(Vec<SheetRow>);
 
@@ -401,7 +404,6 @@ fn submit_rows(
     }
     // The variables go through the import, with the errors found so far: it refuses them
     // all when there is any.
-    let mut read_errors = read_errors;
     let (created, unchanged, flags) = if variable_rows.is_empty() {
         if !errors.is_empty() || !read_errors.is_empty() {
             let report = refused(0, std::mem::take(&mut errors));
@@ -410,18 +412,17 @@ fn submit_rows(
         }
         (0, 0, 0)
     } else {
-        // Cell errors of the file (formulas, dates) refuse the import too.
-        let pending = if read_errors.is_empty() {
-            std::mem::take(&mut errors)
-        } else {
-            let mut e = std::mem::take(&mut errors);
-            e.push(RowError {
-                line: 1,
+        // Cell errors of the file (formulas, dates) must refuse the import too: they stand in
+        // it as one error on line 0 (no row's), left out again below.
+        let mut pending = std::mem::take(&mut errors);
+        let marked = !read_errors.is_empty();
+        if marked {
+            pending.push(RowError {
+                line: FILE_CELLS_LINE,
                 column: None,
-                message: String::new(),
+                message: "the file has cell errors".into(),
             });
-            e
-        };
+        }
         let report = import_rows(
             tx,
             RowsToImport {
@@ -436,14 +437,15 @@ fn submit_rows(
             },
         )?;
         if !report.imported {
+            let row_errors = report.error_count - u64::from(marked);
             let listed: Vec<RowError> = report
                 .errors
                 .into_iter()
-                .filter(|e| !(e.line == 1 && e.message.is_empty()))
+                .filter(|e| e.line != FILE_CELLS_LINE)
                 .collect();
-            read_errors = to_cells(listed, read_errors);
-            let mut out = WorkbookReport::refused(uploaded, read_errors);
-            out.error_count = out.error_count.max(report.error_count.saturating_sub(1));
+            let file_errors = read_errors.len() as u64;
+            let mut out = WorkbookReport::refused(uploaded, to_cells(listed, read_errors));
+            out.error_count = file_errors + row_errors;
             return Ok(out);
         }
         (

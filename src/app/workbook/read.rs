@@ -284,7 +284,9 @@ fn read_csv(bytes: &[u8]) -> (Vec<SheetRow>, Vec<CellError>) {
         .from_reader(bytes);
     let mut grid: BTreeMap<u32, BTreeMap<u32, String>> = BTreeMap::new();
     let mut record = csv::StringRecord::new();
+    // Zero-based line of the current record, and the bytes counted so far.
     let mut line = 0u32;
+    let mut counted = 0usize;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -299,7 +301,17 @@ fn read_csv(bytes: &[u8]) -> (Vec<SheetRow>, Vec<CellError>) {
                 break;
             }
         }
-        line = record.position().map_or(line + 1, |p| p.line() as u32) - 1;
+        // The record's line, counted from its byte offset (the reader's own line count
+        // leaves out blank lines).
+        let mut start = record.position().map_or(counted, |p| p.byte() as usize);
+        // It may point at the blank lines skipped before the record.
+        while bytes.get(start).is_some_and(|c| matches!(c, b'\n' | b'\r')) {
+            start += 1;
+        }
+        line += bytes
+            .get(counted..start)
+            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count() as u32);
+        counted = start.max(counted);
         if line > MAX_ROWS {
             errors.push(CellError::at(
                 SHEET,

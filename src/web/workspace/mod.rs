@@ -11,9 +11,9 @@
 //! field named `csrf`, checked with [`Signed::check_csrf`] before anything else (403).
 
 mod account;
-mod workbook;
 mod completeness;
 mod tasks;
+mod workbook;
 
 use std::future::Future;
 use std::pin::Pin;

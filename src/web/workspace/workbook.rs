@@ -10,7 +10,9 @@ use futures_util::StreamExt;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::app::{AppError, Ayni, WORKBOOK_MAX_UPLOAD_BYTES, WorkbookReport, WorkbookUpload};
+use crate::app::{
+    AppError, Ayni, TaskEcosystem, WORKBOOK_MAX_UPLOAD_BYTES, WorkbookReport, WorkbookUpload,
+};
 use crate::domain::Role;
 use crate::web::WebError;
 
@@ -36,15 +38,23 @@ struct Target {
     actor: Option<i64>,
 }
 
-fn form(signed: &Signed, target: &Target) -> Markup {
+fn form(signed: &Signed, target: &Target, choices: &[TaskEcosystem]) -> Markup {
     let may_name_actor = matches!(signed.role(), Role::Coordinator | Role::Admin);
     html! {
         form.stacked method="post" action="/app/carga" enctype="multipart/form-data" {
             (signed.csrf_field())
             div.field {
-                label for="f-ecosystem" { (signed.t("Ecosistema (identificador)", "Ecosystem (slug)")) }
-                input #f-ecosystem name="ecosystem" type="text" required
-                    value=(target.ecosystem.as_deref().unwrap_or(""));
+                label for="f-ecosystem" { (signed.t("Ecosistema", "Ecosystem")) }
+                @if choices.is_empty() {
+                    input #f-ecosystem name="ecosystem" type="text" required
+                        value=(target.ecosystem.as_deref().unwrap_or(""));
+                } @else {
+                    select #f-ecosystem name="ecosystem" required {
+                        @for e in choices {
+                            option value=(e.slug) selected[target.ecosystem.as_deref() == Some(e.slug.as_str())] { (e.name) }
+                        }
+                    }
+                }
             }
             @if may_name_actor {
                 div.field {
@@ -63,12 +73,22 @@ fn form(signed: &Signed, target: &Target) -> Markup {
     }
 }
 
-fn upload_page(
+/// The ecosystems the caller's actor takes part in (none for a coordinator without an actor:
+/// the form then asks for the slug).
+async fn choices(app: &Ayni, signed: &Signed) -> Vec<TaskEcosystem> {
+    app.task_ecosystems(&signed.me.caller)
+        .await
+        .unwrap_or_default()
+}
+
+async fn upload_page(
     req: &HttpRequest,
+    app: &Ayni,
     signed: &Signed,
     target: &Target,
     result: Markup,
 ) -> HttpResponse {
+    let choices = choices(app, signed).await;
     let body = html! {
         (result)
         p {
@@ -80,7 +100,7 @@ fn upload_page(
         @if let Some(slug) = &target.ecosystem {
             p { a href=(template_link(slug, target.actor)) { (signed.t("Descargar la plantilla (.xlsx)", "Download the template (.xlsx)")) } }
         }
-        (form(signed, target))
+        (form(signed, target, &choices))
     };
     page(
         req,
@@ -121,8 +141,13 @@ async fn template(signed: Signed, app: web::Data<Ayni>, target: web::Query<Targe
         .body(t.bytes))
 }
 
-async fn upload_form(req: HttpRequest, signed: Signed, target: web::Query<Target>) -> WebResult {
-    Ok(upload_page(&req, &signed, &target, html! {}))
+async fn upload_form(
+    req: HttpRequest,
+    signed: Signed,
+    app: web::Data<Ayni>,
+    target: web::Query<Target>,
+) -> WebResult {
+    Ok(upload_page(&req, &app, &signed, &target, html! {}).await)
 }
 
 /// The fields of the upload form, the file read up to the limit.
@@ -230,7 +255,7 @@ async fn upload(
     };
     let Some(bytes) = form.file.filter(|b| !b.is_empty()) else {
         let errors = FormErrors::field("file", signed.t("Elija un archivo.", "Choose a file."));
-        let mut res = upload_page(&req, &signed, &target, errors.summary(signed.lang));
+        let mut res = upload_page(&req, &app, &signed, &target, errors.summary(signed.lang)).await;
         *res.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
     };
@@ -247,13 +272,21 @@ async fn upload(
             } else {
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
             };
-            let mut res = upload_page(&req, &signed, &target, report_markup(&signed, &report));
+            let mut res = upload_page(
+                &req,
+                &app,
+                &signed,
+                &target,
+                report_markup(&signed, &report),
+            )
+            .await;
             *res.status_mut() = status;
             Ok(res)
         }
         Err(e @ (AppError::Invalid(_) | AppError::PeriodLocked(_) | AppError::NotFound(_))) => {
             let errors = FormErrors::from_app(&e);
-            let mut res = upload_page(&req, &signed, &target, errors.summary(signed.lang));
+            let mut res =
+                upload_page(&req, &app, &signed, &target, errors.summary(signed.lang)).await;
             *res.status_mut() = form_status(&e);
             Ok(res)
         }

@@ -78,6 +78,23 @@ pub enum Subjects<'a> {
     Vecs(&'a [i64]),
 }
 
+impl<'a> Subjects<'a> {
+    /// The ids, of whichever kind.
+    pub fn ids(self) -> &'a [i64] {
+        let (Subjects::Indicators(ids) | Subjects::Variables(ids) | Subjects::Vecs(ids)) = self;
+        ids
+    }
+
+    /// The same kind of subjects, with other ids (a chunk of these).
+    pub fn with_ids<'b>(self, ids: &'b [i64]) -> Subjects<'b> {
+        match self {
+            Subjects::Indicators(_) => Subjects::Indicators(ids),
+            Subjects::Variables(_) => Subjects::Variables(ids),
+            Subjects::Vecs(_) => Subjects::Vecs(ids),
+        }
+    }
+}
+
 type Boxed<'a> = measurements::BoxedQuery<'a, crate::db::MultiBackend>;
 
 fn of_subject(q: Boxed<'_>, subject: Subject) -> Boxed<'_> {
@@ -425,7 +442,7 @@ pub fn latest_of_variables(
     variable_ids: &[i64],
     actor: i64,
 ) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
-    latest_of(conn, variable_ids, |c| Subjects::Variables(c), actor)
+    latest_of(conn, Subjects::Variables(variable_ids), actor)
 }
 
 /// The same for indicators: keyed by indicator id, period and territory.
@@ -434,31 +451,31 @@ pub fn latest_of_indicators(
     indicator_ids: &[i64],
     actor: i64,
 ) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
-    latest_of(conn, indicator_ids, |c| Subjects::Indicators(c), actor)
+    latest_of(conn, Subjects::Indicators(indicator_ids), actor)
 }
 
 fn latest_of(
     conn: &mut DbConnection,
-    ids: &[i64],
-    subjects: for<'a> fn(&'a [i64]) -> Subjects<'a>,
+    subjects: Subjects<'_>,
     actor: i64,
 ) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
     let mut out = std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in subjects.ids().chunks(500) {
         type Row = (Option<i64>, Option<i64>, String, String, i32, f64, String);
-        let rows: Vec<Row> = of_subjects(measurements::table.into_boxed(), subjects(chunk))
-            .filter(measurements::disaggregation.eq(""))
-            .filter(measurements::actor_id.eq(actor))
-            .select((
-                measurements::variable_id,
-                measurements::indicator_id,
-                measurements::period,
-                measurements::territory,
-                measurements::revision,
-                measurements::value,
-                measurements::status,
-            ))
-            .load(conn)?;
+        let rows: Vec<Row> =
+            of_subjects(measurements::table.into_boxed(), subjects.with_ids(chunk))
+                .filter(measurements::disaggregation.eq(""))
+                .filter(measurements::actor_id.eq(actor))
+                .select((
+                    measurements::variable_id,
+                    measurements::indicator_id,
+                    measurements::period,
+                    measurements::territory,
+                    measurements::revision,
+                    measurements::value,
+                    measurements::status,
+                ))
+                .load(conn)?;
         for (v, i, p, t, rev, value, status) in rows {
             let Some(subject) = v.or(i) else { continue };
             let slot = out
