@@ -516,6 +516,20 @@ async fn hostile_uploads_are_refused_fast(app: TestApp) {
     assert_eq!(p.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", p.text());
     fast(t0, "too large");
 
+    // Streamed without a declared length: 413 once past the limit, long before the end.
+    let boundary = "ayni-chunked-7f3a";
+    let session = c.cookie("ayni_session").unwrap();
+    let head = format!(
+        "POST /app/carga HTTP/1.1\r\nCookie: ayni_session={session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+    );
+    let csrf = c.csrf("/app/carga").await;
+    let preamble = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    );
+    let (status, sent) = app.chunked_upload(head, preamble.into_bytes()).await;
+    assert_eq!(status, 413);
+    assert!(sent < 64 * 1024 * 1024, "refused after {} MiB", sent >> 20);
+
     // Without a CSRF token, or with another: 403, nothing stored.
     let good = workbook(&[line("ANUAL", "2024", Cell::Number(1.0))], &[]);
     for fields in [
