@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::db::WriteTx;
 use crate::db::models::measurement::{self, BulkRow, DigestFields, ImportCommon, Subject};
 use crate::db::models::variable::{self, Import};
 use crate::domain::plausibility::not_after_current;
@@ -110,7 +111,11 @@ pub struct RawRow {
     pub period: String,
     pub territory: String,
     pub value: String,
+    /// A URL or a text (the CSV's one `evidence` column), or the URL alone when
+    /// `evidence_text` is given.
     pub evidence: String,
+    /// The text of evidence given in a column of its own (workbooks), beside the URL.
+    pub evidence_text: Option<String>,
 }
 
 /// Reads the CSV: the header must name the five columns; each record must have exactly
@@ -242,6 +247,7 @@ pub fn read_csv(bytes: &[u8], progress: &dyn Fn(u64)) -> (Vec<RawRow>, Vec<RowEr
                 territory,
                 value,
                 evidence,
+                evidence_text: None,
             });
         }
     }
@@ -395,12 +401,23 @@ pub fn validate_rows(
         let evidence = {
             let e = row.evidence.trim();
             let is_url = e.starts_with("http://") || e.starts_with("https://");
-            let parsed = if is_url {
+            let parsed = if let Some(text) = &row.evidence_text {
+                Evidence::parse(Some(e), Some(text))
+            } else if is_url {
                 Evidence::parse(Some(e), None)
             } else {
                 Evidence::parse(None, Some(e))
             };
-            parsed.map_err(|err| fail("evidence", err.message)).ok()
+            parsed
+                .map_err(|err| {
+                    let column = if err.field == "evidenceText" && row.evidence_text.is_some() {
+                        "evidence_text"
+                    } else {
+                        "evidence"
+                    };
+                    fail(column, err.message)
+                })
+                .ok()
         };
         let (Some(var), Some(period), Some(territory), Some(value), Some(evidence)) =
             (var, period, territory, value, evidence)
@@ -496,7 +513,7 @@ fn bulk_rows(fresh: Vec<(ValidRow, i32)>, first_id: i64) -> Vec<BulkRow> {
     out
 }
 
-fn refused(rows_read: u64, mut errors: Vec<RowError>) -> ImportReport {
+pub(super) fn refused(rows_read: u64, mut errors: Vec<RowError>) -> ImportReport {
     errors.sort_by_key(|e| e.line);
     let error_count = errors.len() as u64;
     errors.truncate(MAX_LISTED_ERRORS);
@@ -514,6 +531,228 @@ fn refused(rows_read: u64, mut errors: Vec<RowError>) -> ImportReport {
         flag_count: 0,
         flags: Vec::new(),
     }
+}
+
+/// An import's rows as read, not yet validated, with what identifies their file.
+pub(super) struct RowsToImport {
+    pub ecosystem_id: i64,
+    pub actor_id: i64,
+    /// The actor whose variables alone may be imported (a contributor's); `None`: any.
+    pub contributor: Option<i64>,
+    pub raw: Vec<RawRow>,
+    /// Errors already found (reading the file): the import is refused with them, after
+    /// every row has been validated too.
+    pub errors: Vec<RowError>,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub progress: Option<Progress>,
+    /// Tell the reviewers (an upload that stores more than these rows tells them itself).
+    pub notify: bool,
+}
+
+/// Validates an import's rows and stores them in `tx`, all or nothing: a report listing
+/// every error when any row (or `job.errors`) is at fault.
+pub(super) fn import_rows(
+    tx: &mut WriteTx<'_>,
+    job: RowsToImport,
+) -> Result<ImportReport, AppError> {
+    let RowsToImport {
+        ecosystem_id,
+        actor_id,
+        contributor,
+        raw,
+        mut errors,
+        file_name,
+        file_sha256,
+        progress,
+        notify: job_notify,
+    } = job;
+    let t0 = std::time::Instant::now();
+    let rows_read = raw.len() as u64;
+    let eco = require_ecosystem(tx.conn(), ecosystem_id)?;
+    require_actor(tx.conn(), actor_id)?;
+    let home = eco.territory.clone();
+    let selected: std::collections::HashSet<i64> =
+        variable::selected(tx.conn(), eco.id)?.into_iter().collect();
+    let codes: Vec<String> = raw
+        .iter()
+        .map(|r| r.variable.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut known = HashMap::new();
+    for v in variable::by_codes(tx.conn(), &codes)? {
+        known.insert(
+            v.code.clone(),
+            KnownVariable {
+                id: v.id,
+                periodicity: v.periodicity,
+                level: v.level,
+                selected: selected.contains(&v.id),
+                responsible_actor_id: v.responsible_actor_id,
+                range: v.valid_range().effective(&v.unit),
+                unit: v.unit.clone(),
+            },
+        );
+    }
+    tracing::debug!(elapsed = ?t0.elapsed(), "import: known");
+    let today = tx.now().date();
+    let mut valid = validate_rows(&raw, &known, &home, contributor, today, &mut errors);
+    drop(raw);
+    let code_of: HashMap<i64, &str> = known
+        .iter()
+        .map(|(code, v)| (v.id, code.as_str()))
+        .collect();
+    reject_repeated_rows(&mut valid, &code_of, &mut errors);
+    tracing::debug!(elapsed = ?t0.elapsed(), "import: validated");
+    if !errors.is_empty() {
+        return Ok(refused(rows_read, errors));
+    }
+    if valid.is_empty() {
+        return Ok(refused(
+            rows_read,
+            vec![RowError {
+                line: 1,
+                column: None,
+                message: "the file has no rows".into(),
+            }],
+        ));
+    }
+    let ids: Vec<i64> = known.values().map(|v| v.id).collect();
+    let latest = measurement::latest_of_variables(tx.conn(), &ids, actor_id)?;
+    tracing::debug!(elapsed = ?t0.elapsed(), "import: latest");
+    // What is new: a row equal to the latest revision stored is left alone.
+    let mut unchanged = 0u64;
+    let mut fresh = Vec::with_capacity(valid.len());
+    for row in valid {
+        let revision = if latest.is_empty() {
+            1
+        } else {
+            let key = (
+                row.variable_id,
+                row.period.to_string(),
+                row.territory.as_str().to_string(),
+            );
+            match latest.get(&key) {
+                Some((_, value, status))
+                    if *value == row.value && status != MeasurementStatus::Rejected.as_str() =>
+                {
+                    unchanged += 1;
+                    continue;
+                }
+                Some((rev, _, _)) => rev + 1,
+                None => 1,
+            }
+        };
+        fresh.push((row, revision));
+    }
+    drop(latest);
+    let values: Vec<(Subject, Period)> = fresh
+        .iter()
+        .map(|(r, _)| (Subject::Variable(r.variable_id), r.period))
+        .collect();
+    if let Some((i, e)) = first_locked(tx.conn(), &values, &[eco.id], "importing values")? {
+        let line = fresh[i].0.line;
+        return Err(match e {
+            AppError::PeriodLocked(m) => AppError::PeriodLocked(format!("line {line}: {m}")),
+            other => other,
+        });
+    }
+    drop(values);
+    let scored: Vec<ScoredRow<'_>> = fresh
+        .iter()
+        .map(|(r, _)| ScoredRow {
+            line: r.line,
+            variable_id: r.variable_id,
+            period: r.period,
+            territory: r.territory.as_str(),
+            value: r.value,
+        })
+        .collect();
+    let mut flags = import_flags(tx.conn(), &scored)?;
+    drop(scored);
+    let flag_count = flags.len() as u64;
+    flags.truncate(MAX_LISTED_FLAGS);
+    tracing::debug!(elapsed = ?t0.elapsed(), "import: flagged");
+    let created = fresh.len() as u64;
+    if created == 0 {
+        return Ok(ImportReport {
+            imported: true,
+            import_id: None,
+            rows_read,
+            rows_created: 0,
+            rows_unchanged: unchanged,
+            error_count: 0,
+            errors: Vec::new(),
+            flag_count: 0,
+            flags: Vec::new(),
+            message: format!(
+                "nothing new: all {unchanged} rows are already stored with the same values"
+            ),
+        });
+    }
+    let import_id = variable::begin_import(
+        tx,
+        eco.id,
+        actor_id,
+        &file_name,
+        &file_sha256,
+        (rows_read as i64, created as i64, unchanged as i64),
+    )?;
+    let common = ImportCommon {
+        actor_id,
+        submitted_by: tx.author().user_id,
+        submitted_at: tx.now(),
+        import_id,
+    };
+    let first_id = measurement::reserve_ids(tx.conn(), fresh.len())?;
+    let new_rows = bulk_rows(fresh, first_id);
+    tracing::debug!(elapsed = ?t0.elapsed(), "import: rows built");
+    // The digest of the rows (their ids are known) is computed on another core
+    // while the database stores them.
+    let digest = std::thread::scope(|scope| {
+        let digest = scope.spawn(|| {
+            measurement::rows_digest(
+                new_rows
+                    .iter()
+                    .map(|r| DigestFields::of_imported(&common, r)),
+            )
+        });
+        measurement::insert_imported(tx.conn(), &common, &new_rows, &|done| {
+            if let Some(p) = &progress {
+                p(ImportPhase::Storing, done, created);
+            }
+        })?;
+        digest
+            .join()
+            .map_err(|_| AppError::internal("the digest of the import failed"))
+    })?;
+    tracing::debug!(elapsed = ?t0.elapsed(), "import: inserted");
+    drop(new_rows);
+    let import: Import = variable::seal_import(tx, import_id, &digest)?;
+    if job_notify && created > 0 {
+        super::notifications::import_awaiting_review(tx, &eco.name, created)?;
+    }
+    Ok(ImportReport {
+        imported: true,
+        import_id: Some(import.id),
+        rows_read,
+        rows_created: created,
+        rows_unchanged: unchanged,
+        error_count: 0,
+        errors: Vec::new(),
+        flag_count,
+        flags,
+        message: format!(
+            "imported: {created} new value(s) awaiting review, {unchanged} already stored{}",
+            if flag_count > 0 {
+                format!("; {flag_count} flag(s) of unusual values for the reviewers")
+            } else {
+                String::new()
+            }
+        ),
+    })
 }
 
 impl Ayni {
@@ -544,200 +783,26 @@ impl Ayni {
             }
         };
         let t0 = std::time::Instant::now();
-        let (raw, mut errors) = read_csv(&bytes, &|done| {
+        let (raw, errors) = read_csv(&bytes, &|done| {
             report(ImportPhase::Validating, done, total_bytes)
         });
         let file_sha256 = hex::encode(Sha256::digest(&bytes));
         drop(bytes);
-        let rows_read = raw.len() as u64;
         tracing::debug!(elapsed = ?t0.elapsed(), "import: read");
-        let progress = progress.clone();
+        let job = RowsToImport {
+            ecosystem_id,
+            actor_id,
+            contributor,
+            raw,
+            errors,
+            file_name,
+            file_sha256,
+            progress,
+            notify: true,
+        };
         let stored = self
             .db
-            .write(caller.author(), move |tx| {
-                let eco = require_ecosystem(tx.conn(), ecosystem_id)?;
-                require_actor(tx.conn(), actor_id)?;
-                let home = eco.territory.clone();
-                let selected: std::collections::HashSet<i64> =
-                    variable::selected(tx.conn(), eco.id)?.into_iter().collect();
-                let codes: Vec<String> = raw
-                    .iter()
-                    .map(|r| r.variable.as_str())
-                    .collect::<std::collections::HashSet<_>>()
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect();
-                let mut known = HashMap::new();
-                for v in variable::by_codes(tx.conn(), &codes)? {
-                    known.insert(
-                        v.code.clone(),
-                        KnownVariable {
-                            id: v.id,
-                            periodicity: v.periodicity,
-                            level: v.level,
-                            selected: selected.contains(&v.id),
-                            responsible_actor_id: v.responsible_actor_id,
-                            range: v.valid_range().effective(&v.unit),
-                            unit: v.unit.clone(),
-                        },
-                    );
-                }
-                tracing::debug!(elapsed = ?t0.elapsed(), "import: known");
-                let today = tx.now().date();
-                let mut valid =
-                    validate_rows(&raw, &known, &home, contributor, today, &mut errors);
-                drop(raw);
-                let code_of: HashMap<i64, &str> =
-                    known.iter().map(|(code, v)| (v.id, code.as_str())).collect();
-                reject_repeated_rows(&mut valid, &code_of, &mut errors);
-                tracing::debug!(elapsed = ?t0.elapsed(), "import: validated");
-                if !errors.is_empty() {
-                    return Ok(refused(rows_read, errors));
-                }
-                if valid.is_empty() {
-                    return Ok(refused(
-                        rows_read,
-                        vec![RowError {
-                            line: 1,
-                            column: None,
-                            message: "the file has no rows".into(),
-                        }],
-                    ));
-                }
-                let ids: Vec<i64> = known.values().map(|v| v.id).collect();
-                let latest = measurement::latest_of_variables(tx.conn(), &ids, actor_id)?;
-                tracing::debug!(elapsed = ?t0.elapsed(), "import: latest");
-                // What is new: a row equal to the latest revision stored is left alone.
-                let mut unchanged = 0u64;
-                let mut fresh = Vec::with_capacity(valid.len());
-                for row in valid {
-                    let revision = if latest.is_empty() {
-                        1
-                    } else {
-                        let key = (
-                            row.variable_id,
-                            row.period.to_string(),
-                            row.territory.as_str().to_string(),
-                        );
-                        match latest.get(&key) {
-                            Some((_, value, status))
-                                if *value == row.value
-                                    && status != MeasurementStatus::Rejected.as_str() =>
-                            {
-                                unchanged += 1;
-                                continue;
-                            }
-                            Some((rev, _, _)) => rev + 1,
-                            None => 1,
-                        }
-                    };
-                    fresh.push((row, revision));
-                }
-                drop(latest);
-                let values: Vec<(Subject, Period)> = fresh
-                    .iter()
-                    .map(|(r, _)| (Subject::Variable(r.variable_id), r.period))
-                    .collect();
-                if let Some((i, e)) =
-                    first_locked(tx.conn(), &values, &[eco.id], "importing values")?
-                {
-                    let line = fresh[i].0.line;
-                    return Err(match e {
-                        AppError::PeriodLocked(m) => AppError::PeriodLocked(format!("line {line}: {m}")),
-                        other => other,
-                    });
-                }
-                drop(values);
-                let scored: Vec<ScoredRow<'_>> = fresh
-                    .iter()
-                    .map(|(r, _)| ScoredRow {
-                        line: r.line,
-                        variable_id: r.variable_id,
-                        period: r.period,
-                        territory: r.territory.as_str(),
-                        value: r.value,
-                    })
-                    .collect();
-                let mut flags = import_flags(tx.conn(), &scored)?;
-                drop(scored);
-                let flag_count = flags.len() as u64;
-                flags.truncate(MAX_LISTED_FLAGS);
-                tracing::debug!(elapsed = ?t0.elapsed(), "import: flagged");
-                let created = fresh.len() as u64;
-                if created == 0 {
-                    return Ok(ImportReport {
-                        imported: true,
-                        import_id: None,
-                        rows_read,
-                        rows_created: 0,
-                        rows_unchanged: unchanged,
-                        error_count: 0,
-                        errors: Vec::new(),
-                        flag_count: 0,
-                        flags: Vec::new(),
-                        message: format!(
-                            "nothing new: all {unchanged} rows are already stored with the same values"
-                        ),
-                    });
-                }
-                let import_id = variable::begin_import(
-                    tx,
-                    eco.id,
-                    actor_id,
-                    &file_name,
-                    &file_sha256,
-                    (rows_read as i64, created as i64, unchanged as i64),
-                )?;
-                let common = ImportCommon {
-                    actor_id,
-                    submitted_by: tx.author().user_id,
-                    submitted_at: tx.now(),
-                    import_id,
-                };
-                let first_id = measurement::reserve_ids(tx.conn(), fresh.len())?;
-                let new_rows = bulk_rows(fresh, first_id);
-                tracing::debug!(elapsed = ?t0.elapsed(), "import: rows built");
-                // The digest of the rows (their ids are known) is computed on another core
-                // while the database stores them.
-                let digest = std::thread::scope(|scope| {
-                    let digest = scope.spawn(|| {
-                        measurement::rows_digest(
-                            new_rows.iter().map(|r| DigestFields::of_imported(&common, r)),
-                        )
-                    });
-                    measurement::insert_imported(tx.conn(), &common, &new_rows, &|done| {
-                        if let Some(p) = &progress {
-                            p(ImportPhase::Storing, done, created);
-                        }
-                    })?;
-                    digest
-                        .join()
-                        .map_err(|_| AppError::internal("the digest of the import failed"))
-                })?;
-                tracing::debug!(elapsed = ?t0.elapsed(), "import: inserted");
-                drop(new_rows);
-                let import: Import = variable::seal_import(tx, import_id, &digest)?;
-                super::notifications::import_awaiting_review(tx, &eco.name, created)?;
-                Ok(ImportReport {
-                    imported: true,
-                    import_id: Some(import.id),
-                    rows_read,
-                    rows_created: created,
-                    rows_unchanged: unchanged,
-                    error_count: 0,
-                    errors: Vec::new(),
-                    flag_count,
-                    flags,
-                    message: format!(
-                        "imported: {created} new value(s) awaiting review, {unchanged} already stored{}",
-                        if flag_count > 0 {
-                            format!("; {flag_count} flag(s) of unusual values for the reviewers")
-                        } else {
-                            String::new()
-                        }
-                    ),
-                })
-            })
+            .write(caller.author(), move |tx| import_rows(tx, job))
             .await?;
         if stored.import_id.is_some() {
             self.mail_notifications();

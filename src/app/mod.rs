@@ -29,6 +29,7 @@ mod tasks;
 mod users;
 mod variables;
 mod web_sessions;
+mod workbook;
 
 pub use crate::domain::DirectionKind;
 pub use actors::NewActorInput;
@@ -75,6 +76,10 @@ pub use variables::{
     VariableValue,
 };
 pub use web_sessions::{OpenedSession, SessionPolicy, SignedIn};
+pub use workbook::{
+    CellError, MAX_ROWS as WORKBOOK_MAX_ROWS, MAX_UPLOAD_BYTES as WORKBOOK_MAX_UPLOAD_BYTES,
+    UploadedRow, WorkbookReport, WorkbookTemplate, WorkbookUpload,
+};
 
 use crate::auth::TokenKeys;
 use crate::db::Db;

@@ -34,3 +34,4 @@ mod workspace_admin;
 mod workspace_notifications;
 mod workspace_review;
 mod workspace_sessions;
+mod workspace_workbook;

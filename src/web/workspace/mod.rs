@@ -17,6 +17,7 @@ mod challenges;
 mod review;
 mod completeness;
 mod tasks;
+mod workbook;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     inbox::configure(cfg);
     review::configure(cfg);
     challenges::configure(cfg);
+    workbook::configure(cfg);
     tasks::configure(cfg);
     completeness::configure(cfg);
 }

@@ -59,7 +59,24 @@ pub fn chromium_binary() -> &'static str {
 }
 
 pub async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
-    let caps = json!({
+    session(driver, profile, None).await
+}
+
+/// A browser whose downloads land in `downloads`, without asking.
+pub async fn browser_downloading_to(
+    driver: &Driver,
+    profile: &std::path::Path,
+    downloads: &std::path::Path,
+) -> Client {
+    session(driver, profile, Some(downloads)).await
+}
+
+async fn session(
+    driver: &Driver,
+    profile: &std::path::Path,
+    downloads: Option<&std::path::Path>,
+) -> Client {
+    let mut caps = json!({
         "goog:chromeOptions": {
             "binary": chromium_binary(),
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -68,6 +85,13 @@ pub async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
                      format!("--user-data-dir={}", profile.display())]
         }
     });
+    if let Some(dir) = downloads {
+        caps["goog:chromeOptions"]["prefs"] = json!({
+            "download.default_directory": dir.display().to_string(),
+            "download.prompt_for_download": false,
+            "download.directory_upgrade": true,
+        });
+    }
     let Value::Object(caps) = caps else {
         unreachable!()
     };

@@ -94,6 +94,64 @@ pub struct Answer {
 }
 
 impl TestApp {
+    /// Sends a request whose body is chunked (no declared length): `head` is its request line
+    /// and headers (without `Host`, `Transfer-Encoding` and the blank line), `preamble` the
+    /// body's first bytes, then zeros, 1 MiB a chunk, up to 4 GiB unless the server answers
+    /// first. Returns the answer's status (0: none) and the bytes sent.
+    pub async fn chunked_upload(&self, head: String, preamble: Vec<u8>) -> (u16, usize) {
+        use std::io::{Read, Write};
+        let host = self.address.trim_start_matches("http://").to_string();
+        let head = format!("{head}Host: {host}\r\nTransfer-Encoding: chunked\r\n\r\n");
+        tokio::task::spawn_blocking(move || {
+            let mut s = std::net::TcpStream::connect(&host).unwrap();
+            s.write_all(head.as_bytes()).unwrap();
+            if !preamble.is_empty() {
+                s.write_all(format!("{:x}\r\n", preamble.len()).as_bytes())
+                    .and_then(|()| s.write_all(&preamble))
+                    .and_then(|()| s.write_all(b"\r\n"))
+                    .unwrap();
+            }
+            let chunk = [b'0'; 1024 * 1024];
+            let mut sent = 0usize;
+            let mut answer = Vec::new();
+            while sent < 4096 * chunk.len() {
+                s.set_nonblocking(false).unwrap();
+                let framed = s
+                    .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                    .and_then(|()| s.write_all(&chunk))
+                    .and_then(|()| s.write_all(b"\r\n"));
+                if framed.is_err() {
+                    break;
+                }
+                sent += chunk.len();
+                s.set_nonblocking(true).unwrap();
+                let mut buf = [0u8; 64];
+                if let Ok(n) = s.read(&mut buf)
+                    && n > 0
+                {
+                    answer.extend_from_slice(&buf[..n]);
+                    break;
+                }
+            }
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            if answer.is_empty() {
+                let mut buf = [0u8; 64];
+                let n = s.read(&mut buf).unwrap_or(0);
+                answer.extend_from_slice(&buf[..n]);
+            }
+            let line = String::from_utf8_lossy(&answer).to_string();
+            let status: u16 = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            (status, sent)
+        })
+        .await
+        .unwrap()
+    }
+
     pub async fn spawn(backend: Backend) -> TestApp {
         TestApp::spawn_with(backend, |_| {}).await
     }

@@ -80,6 +80,23 @@ pub enum Subjects<'a> {
     Vecs(&'a [i64]),
 }
 
+impl<'a> Subjects<'a> {
+    /// The ids, of whichever kind.
+    pub fn ids(self) -> &'a [i64] {
+        let (Subjects::Indicators(ids) | Subjects::Variables(ids) | Subjects::Vecs(ids)) = self;
+        ids
+    }
+
+    /// The same kind of subjects, with other ids (a chunk of these).
+    pub fn with_ids<'b>(self, ids: &'b [i64]) -> Subjects<'b> {
+        match self {
+            Subjects::Indicators(_) => Subjects::Indicators(ids),
+            Subjects::Variables(_) => Subjects::Variables(ids),
+            Subjects::Vecs(_) => Subjects::Vecs(ids),
+        }
+    }
+}
+
 type Boxed<'a> = measurements::BoxedQuery<'a, crate::db::MultiBackend>;
 
 fn of_subject(q: Boxed<'_>, subject: Subject) -> Boxed<'_> {
@@ -427,14 +444,33 @@ pub fn latest_of_variables(
     variable_ids: &[i64],
     actor: i64,
 ) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
+    latest_of(conn, Subjects::Variables(variable_ids), actor)
+}
+
+/// The same for indicators: keyed by indicator id, period and territory.
+pub fn latest_of_indicators(
+    conn: &mut DbConnection,
+    indicator_ids: &[i64],
+    actor: i64,
+) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
+    latest_of(conn, Subjects::Indicators(indicator_ids), actor)
+}
+
+fn latest_of(
+    conn: &mut DbConnection,
+    subjects: Subjects<'_>,
+    actor: i64,
+) -> Result<std::collections::HashMap<SeriesKey, (i32, f64, String)>, StoreError> {
     let mut out = std::collections::HashMap::new();
-    for chunk in variable_ids.chunks(500) {
-        let rows: Vec<(i64, String, String, i32, f64, String)> =
-            of_subjects(measurements::table.into_boxed(), Subjects::Variables(chunk))
+    for chunk in subjects.ids().chunks(500) {
+        type Row = (Option<i64>, Option<i64>, String, String, i32, f64, String);
+        let rows: Vec<Row> =
+            of_subjects(measurements::table.into_boxed(), subjects.with_ids(chunk))
                 .filter(measurements::disaggregation.eq(""))
                 .filter(measurements::actor_id.eq(actor))
                 .select((
-                    measurements::variable_id.assume_not_null(),
+                    measurements::variable_id,
+                    measurements::indicator_id,
                     measurements::period,
                     measurements::territory,
                     measurements::revision,
@@ -442,8 +478,11 @@ pub fn latest_of_variables(
                     measurements::status,
                 ))
                 .load(conn)?;
-        for (v, p, t, rev, value, status) in rows {
-            let slot = out.entry((v, p, t)).or_insert((0, 0.0, String::new()));
+        for (v, i, p, t, rev, value, status) in rows {
+            let Some(subject) = v.or(i) else { continue };
+            let slot = out
+                .entry((subject, p, t))
+                .or_insert((0, 0.0, String::new()));
             if rev > slot.0 {
                 *slot = (rev, value, status);
             }

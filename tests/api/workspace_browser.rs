@@ -1,0 +1,270 @@
+//! The workspace end to end in a real headless Chromium on the demo data, as its people use
+//! it: a contributor signs in, downloads the template, fills two values, uploads, sees the
+//! error of one row, fixes it, uploads again and attaches an evidence file to one value; the
+//! coordinator signs in, sees the flags, approves one value and rejects the other with a
+//! reason; the contributor finds the rejection in the inbox; the portal shows the approved
+//! value with its provenance and evidence file. Screenshots go where the portal's do.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use calamine::{Data, Reader, Xlsx};
+use fantoccini::{Client, Locator};
+use rust_xlsxwriter::Workbook;
+
+use ayni::domain::Role;
+
+use crate::helpers::browser::{body_text, browser_downloading_to, chromedriver, shot};
+use crate::helpers::{Backend, TEST_PASSWORD, TestApp};
+
+const CONTRIBUTOR: &str = "camara.e2e@ayni.test";
+const COORDINATOR: &str = "columna.e2e@ayni.test";
+const ACTOR: &str = "Cámara de Comercio e Industria de Moquegua";
+const REASON: &str = "No coincide con el padrón municipal de 2025";
+
+async fn sign_in(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/app/login")).await.unwrap();
+    c.find(Locator::Css("#f-email")).await.unwrap().send_keys(email).await.unwrap();
+    c.find(Locator::Css("#f-password")).await.unwrap().send_keys(TEST_PASSWORD).await.unwrap();
+    c.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_text(c, email).await;
+}
+
+async fn sign_out(c: &Client) {
+    c.find(Locator::Css("form[action='/app/salir'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(c, "Ingresar").await;
+}
+
+async fn wait_for_text(c: &Client, text: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let body = body_text(c).await;
+        if body.contains(text) {
+            return body;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "waited for {text:?} in: {body}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// Every visible form control has a label (screen readers name it).
+async fn every_control_is_labelled(c: &Client, page: &str) {
+    let unlabelled: Vec<String> = c
+        .execute(
+            "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+                .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+                .map(e => e.outerHTML);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(unlabelled.is_empty(), "{page}: controls without a label: {unlabelled:?}");
+}
+
+/// Waits for a finished download (no `.crdownload` left) whose name ends with `suffix`.
+async fn downloaded(dir: &Path, suffix: &str) -> PathBuf {
+    let start = Instant::now();
+    loop {
+        let names: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let busy = names.iter().any(|p| p.to_string_lossy().ends_with(".crdownload"));
+        if let Some(p) = names.iter().find(|p| p.to_string_lossy().ends_with(suffix))
+            && !busy
+        {
+            return p.clone();
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no {suffix} downloaded: {names:?}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// A template row to fill: its sheet row (0-based, header = 0), code and period.
+#[derive(Debug, Clone)]
+struct Blank {
+    row: usize,
+    code: String,
+    period: String,
+}
+
+/// The template's sheets as read, and the first two blank `valor` rows of the indicators.
+fn read_template(bytes: &[u8]) -> (Vec<(String, Vec<Vec<Data>>)>, Vec<Blank>) {
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let mut sheets = Vec::new();
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).unwrap();
+        sheets.push((name.clone(), range.rows().map(|r| r.to_vec()).collect::<Vec<_>>()));
+    }
+    let (_, rows) = sheets.iter().find(|(n, _)| n == "Indicadores").expect("an Indicadores sheet");
+    assert_eq!(rows[0][0].to_string(), "codigo");
+    assert_eq!(rows[0][5].to_string(), "valor");
+    let blanks: Vec<Blank> = rows
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, r)| matches!(r.get(5), None | Some(Data::Empty)))
+        .map(|(i, r)| Blank { row: i, code: r[0].to_string(), period: r[3].to_string() })
+        .take(2)
+        .collect();
+    assert_eq!(blanks.len(), 2, "two blank values to fill: {rows:?}");
+    (sheets, blanks)
+}
+
+/// The template as a person fills it: every sheet copied, `valor` set on the given rows.
+fn fill(sheets: &[(String, Vec<Vec<Data>>)], values: &[(usize, &str)]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    for (name, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (col, cell) in row.iter().enumerate() {
+                let (r32, c16) = (r as u32, col as u16);
+                match cell {
+                    Data::Empty => {}
+                    Data::Float(f) => {
+                        sheet.write_number(r32, c16, *f).unwrap();
+                    }
+                    Data::Int(i) => {
+                        sheet.write_number(r32, c16, *i as f64).unwrap();
+                    }
+                    other => {
+                        sheet.write_string(r32, c16, other.to_string()).unwrap();
+                    }
+                }
+            }
+            if name == "Indicadores"
+                && let Some((_, v)) = values.iter().find(|(row, _)| *row == r)
+            {
+                match v.parse::<f64>() {
+                    Ok(n) => sheet.write_number(r as u32, 5, n).unwrap(),
+                    Err(_) => sheet.write_string(r as u32, 5, *v).unwrap(),
+                };
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn upload(c: &Client, app: &TestApp, path: &Path) -> String {
+    c.goto(&app.url("/app/carga")).await.unwrap();
+    c.find(Locator::Css("#f-file"))
+        .await
+        .unwrap()
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[action='/app/carga'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    body_text(c).await
+}
+
+/// The review item (an `article`) whose text names this code and period.
+async fn review_item(c: &Client, code: &str, period: &str) -> fantoccini::elements::Element {
+    for item in c.find_all(Locator::Css("article.review-item")).await.unwrap() {
+        let text = item.text().await.unwrap();
+        if text.contains(code) && text.contains(period) && text.contains(ACTOR) {
+            return item;
+        }
+    }
+    panic!("no review item for {code} {period}: {}", body_text(c).await);
+}
+
+#[actix_web::test]
+async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.demo = true).await;
+    let actor = app
+        .app
+        .actors()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.name == ACTOR)
+        .expect("the demo's chamber of commerce")
+        .id;
+    app.create_user(CONTRIBUTOR, Role::Contributor, Some(actor)).await;
+    app.create_user(COORDINATOR, Role::Coordinator, None).await;
+
+    let driver = chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let c = browser_downloading_to(&driver, profile.path(), downloads.path()).await;
+
+    // The contributor: tasks, the template, a first upload with one bad row.
+    sign_in(&c, &app, CONTRIBUTOR).await;
+    c.goto(&app.url("/app/tareas")).await.unwrap();
+    let tasks = wait_for_text(&c, "Mis tareas").await;
+    assert!(tasks.contains("I9.1"), "{tasks}");
+    every_control_is_labelled(&c, "/app/tareas").await;
+    shot(&c, "10-mis-tareas").await;
+
+    c.goto(&app.url("/app/carga")).await.unwrap();
+    every_control_is_labelled(&c, "/app/carga").await;
+    c.find(Locator::PartialLinkText("plantilla")).await.unwrap().click().await.unwrap();
+    let template = std::fs::read(downloaded(downloads.path(), ".xlsx").await).unwrap();
+    let (sheets, blanks) = read_template(&template);
+    let (good, flagged) = (&blanks[0], &blanks[1]);
+
+    let work = tempfile::tempdir().unwrap();
+    let first = work.path().join("plantilla-llena.xlsx");
+    std::fs::write(&first, fill(&sheets, &[(good.row, "41"), (flagged.row, "cuarenta")])).unwrap();
+    let page = upload(&c, &app, &first).await;
+    // One error, located: the sheet, the row as Excel numbers it, the column.
+    assert!(page.contains("Indicadores"), "{page}");
+    assert!(page.contains(&(flagged.row + 1).to_string()), "{page}");
+    assert!(page.contains("valor"), "{page}");
+    shot(&c, "11-carga-con-error").await;
+
+    // Fixed, but far outside the series: accepted, and flagged for the reviewer.
+    let second = work.path().join("plantilla-corregida.xlsx");
+    std::fs::write(&second, fill(&sheets, &[(good.row, "41"), (flagged.row, "98765")])).unwrap();
+    let page = upload(&c, &app, &second).await;
+    assert!(!page.contains("No se guardó nada"), "{page}");
+    shot(&c, "12-carga-aceptada").await;
+    sign_out(&c).await;
+
+    // The coordinator: the queue with the flag; approve one, reject the other.
+    sign_in(&c, &app, COORDINATOR).await;
+    c.goto(&app.url("/app/revision")).await.unwrap();
+    wait_for_text(&c, ACTOR).await;
+    every_control_is_labelled(&c, "/app/revision").await;
+    let item = review_item(&c, &flagged.code, &flagged.period).await;
+    assert!(
+        !item.find_all(Locator::Css(".flag")).await.unwrap().is_empty(),
+        "the implausible value carries a flag: {}",
+        item.text().await.unwrap()
+    );
+    shot(&c, "13-revision").await;
+    let item = review_item(&c, &good.code, &good.period).await;
+    item.find(Locator::Css("form[action='/app/revision/aprobar'] button")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.goto(&app.url("/app/revision")).await.unwrap();
+    let item = review_item(&c, &flagged.code, &flagged.period).await;
+    item.find(Locator::Css("textarea[name=reason]")).await.unwrap().send_keys(REASON).await.unwrap();
+    item.find(Locator::Css("form.reject button")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sign_out(&c).await;
+
+    // The contributor finds the rejection, with its reason, in the inbox.
+    sign_in(&c, &app, CONTRIBUTOR).await;
+    c.goto(&app.url("/app/bandeja")).await.unwrap();
+    let inbox = wait_for_text(&c, REASON).await;
+    assert!(inbox.contains(&flagged.code), "{inbox}");
+    shot(&c, "14-bandeja").await;
+
+    // The portal: the approved value with its provenance.
+    c.goto(&app.url(&format!("/e/moquegua/i/{}", good.code))).await.unwrap();
+    let portal = wait_for_text(&c, "Procedencia").await;
+    let provenance = c.find(Locator::Css("#provenance")).await.unwrap().text().await.unwrap();
+    assert!(provenance.contains(&good.period) && provenance.contains(ACTOR), "{provenance}");
+    assert!(portal.contains("41"), "{portal}");
+    c.close().await.unwrap();
+}
