@@ -18,32 +18,67 @@ use ayni::domain::Role;
 use crate::helpers::browser::{body_text, browser_downloading_to, chromedriver, shot};
 use crate::helpers::{Backend, TEST_PASSWORD, TestApp};
 
-const CONTRIBUTOR: &str = "camara.e2e@ayni.test";
+const CONTRIBUTOR: &str = "planeamiento.e2e@ayni.test";
 const COORDINATOR: &str = "columna.e2e@ayni.test";
-const ACTOR: &str = "Cámara de Comercio e Industria de Moquegua";
+const ACTOR: &str = "Gobierno Regional de Moquegua";
 const REASON: &str = "No coincide con el padrón municipal de 2025";
 
 async fn sign_in(c: &Client, app: &TestApp, email: &str) {
     c.goto(&app.url("/app/login")).await.unwrap();
-    c.find(Locator::Css("#f-email")).await.unwrap().send_keys(email).await.unwrap();
-    c.find(Locator::Css("#f-password")).await.unwrap().send_keys(TEST_PASSWORD).await.unwrap();
-    c.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#f-email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#f-password"))
+        .await
+        .unwrap()
+        .send_keys(TEST_PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.stacked button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_text(c, email).await;
 }
 
 async fn sign_out(c: &Client) {
-    c.find(Locator::Css("form[action='/app/salir'] button")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form[action='/app/salir'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_text(c, "Ingresar").await;
+}
+
+/// The page's text, or nothing while a navigation replaces the document.
+async fn page_text(c: &Client) -> String {
+    c.execute(
+        "return document.body ? document.body.innerText : '';",
+        vec![],
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_str().map(str::to_string))
+    .unwrap_or_default()
 }
 
 async fn wait_for_text(c: &Client, text: &str) -> String {
     let start = Instant::now();
     loop {
-        let body = body_text(c).await;
+        let body = page_text(c).await;
         if body.contains(text) {
             return body;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "waited for {text:?} in: {body}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "waited for {text:?} in: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
@@ -64,21 +99,32 @@ async fn every_control_is_labelled(c: &Client, page: &str) {
         .iter()
         .map(|v| v.as_str().unwrap_or("").to_string())
         .collect();
-    assert!(unlabelled.is_empty(), "{page}: controls without a label: {unlabelled:?}");
+    assert!(
+        unlabelled.is_empty(),
+        "{page}: controls without a label: {unlabelled:?}"
+    );
 }
 
 /// Waits for a finished download (no `.crdownload` left) whose name ends with `suffix`.
 async fn downloaded(dir: &Path, suffix: &str) -> PathBuf {
     let start = Instant::now();
     loop {
-        let names: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-        let busy = names.iter().any(|p| p.to_string_lossy().ends_with(".crdownload"));
+        let names: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        let busy = names
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with(".crdownload"));
         if let Some(p) = names.iter().find(|p| p.to_string_lossy().ends_with(suffix))
             && !busy
         {
             return p.clone();
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "no {suffix} downloaded: {names:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no {suffix} downloaded: {names:?}"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
@@ -92,30 +138,61 @@ struct Blank {
 }
 
 /// The template's sheets as read, and the first two blank `valor` rows of the indicators.
-fn read_template(bytes: &[u8]) -> (Vec<(String, Vec<Vec<Data>>)>, Vec<Blank>) {
+/// A workbook's sheets: name and rows of cells.
+type Sheets = Vec<(String, Vec<Vec<Data>>)>;
+
+fn read_template(bytes: &[u8]) -> (Sheets, Vec<Blank>) {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
     let mut sheets = Vec::new();
     for name in book.sheet_names() {
         let range = book.worksheet_range(&name).unwrap();
-        sheets.push((name.clone(), range.rows().map(|r| r.to_vec()).collect::<Vec<_>>()));
+        sheets.push((
+            name.clone(),
+            range.rows().map(|r| r.to_vec()).collect::<Vec<_>>(),
+        ));
     }
-    let (_, rows) = sheets.iter().find(|(n, _)| n == "Indicadores").expect("an Indicadores sheet");
+    let (_, rows) = sheets
+        .iter()
+        .find(|(n, _)| n == "Indicadores")
+        .expect("an Indicadores sheet");
     assert_eq!(rows[0][0].to_string(), "codigo");
     assert_eq!(rows[0][5].to_string(), "valor");
+    let blank = |r: &Vec<Data>| matches!(r.get(5), None | Some(Data::Empty));
     let blanks: Vec<Blank> = rows
         .iter()
         .enumerate()
         .skip(1)
-        .filter(|(_, r)| matches!(r.get(5), None | Some(Data::Empty)))
-        .map(|(i, r)| Blank { row: i, code: r[0].to_string(), period: r[3].to_string() })
-        .take(2)
+        .filter(|(_, r)| blank(r))
+        .map(|(i, r)| Blank {
+            row: i,
+            code: r[0].to_string(),
+            period: r[3].to_string(),
+        })
         .collect();
-    assert_eq!(blanks.len(), 2, "two blank values to fill: {rows:?}");
-    (sheets, blanks)
+    // The value to flag: a period of an indicator with a series of the actor's own values
+    // (the outlier check compares against it); the other: any other blank row.
+    let series = |code: &str| {
+        rows.iter()
+            .skip(1)
+            .filter(|r| r[0] == *code && !blank(r))
+            .count()
+    };
+    let flagged = blanks
+        .iter()
+        .find(|b| series(&b.code) >= 2)
+        .unwrap_or_else(|| panic!("a blank period of an indicator with a series: {rows:?}"))
+        .clone();
+    let good = blanks
+        .iter()
+        .find(|b| b.row != flagged.row)
+        .expect("a second blank row")
+        .clone();
+    (sheets, vec![good, flagged])
 }
 
-/// The template as a person fills it: every sheet copied, `valor` set on the given rows.
-fn fill(sheets: &[(String, Vec<Vec<Data>>)], values: &[(usize, &str)]) -> Vec<u8> {
+/// The template as a person fills it: every sheet copied, `valor` and `evidencia_texto` set
+/// on the given rows.
+fn fill(sheets: &Sheets, values: &[(usize, &str)]) -> Vec<u8> {
     let mut book = Workbook::new();
     for (name, rows) in sheets {
         let sheet = book.add_worksheet();
@@ -143,12 +220,17 @@ fn fill(sheets: &[(String, Vec<Vec<Data>>)], values: &[(usize, &str)]) -> Vec<u8
                     Ok(n) => sheet.write_number(r as u32, 5, n).unwrap(),
                     Err(_) => sheet.write_string(r as u32, 5, *v).unwrap(),
                 };
+                sheet
+                    .write_string(r as u32, 7, "Registro administrativo regional, 2025")
+                    .unwrap();
             }
         }
     }
     book.save_to_buffer().unwrap()
 }
 
+/// Uploads a file through the upload form and returns the answer page's text, once it shows
+/// either outcome.
 async fn upload(c: &Client, app: &TestApp, path: &Path) -> String {
     c.goto(&app.url("/app/carga")).await.unwrap();
     c.find(Locator::Css("#f-file"))
@@ -157,19 +239,35 @@ async fn upload(c: &Client, app: &TestApp, path: &Path) -> String {
         .send_keys(&path.display().to_string())
         .await
         .unwrap();
-    c.find(Locator::Css("form[action='/app/carga'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    body_text(c).await
+    c.find(Locator::Css(
+        "form[action='/app/carga'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let start = Instant::now();
+    loop {
+        let body = page_text(c).await;
+        if body.contains("Enviado para revisión") || body.contains("No se envió nada") {
+            return body;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no answer to the upload: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
 }
 
 /// The review item (an `article`) whose text names this code and period.
 async fn review_item(c: &Client, code: &str, period: &str) -> fantoccini::elements::Element {
-    for item in c.find_all(Locator::Css("article.review-item")).await.unwrap() {
+    for item in c
+        .find_all(Locator::Css("article.review-item"))
+        .await
+        .unwrap()
+    {
         let text = item.text().await.unwrap();
         if text.contains(code) && text.contains(period) && text.contains(ACTOR) {
             return item;
@@ -188,9 +286,10 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
         .unwrap()
         .into_iter()
         .find(|a| a.name == ACTOR)
-        .expect("the demo's chamber of commerce")
+        .expect("the demo's regional government")
         .id;
-    app.create_user(CONTRIBUTOR, Role::Contributor, Some(actor)).await;
+    app.create_user(CONTRIBUTOR, Role::Contributor, Some(actor))
+        .await;
     app.create_user(COORDINATOR, Role::Coordinator, None).await;
 
     let driver = chromedriver();
@@ -202,22 +301,32 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
     sign_in(&c, &app, CONTRIBUTOR).await;
     c.goto(&app.url("/app/tareas")).await.unwrap();
     let tasks = wait_for_text(&c, "Mis tareas").await;
-    assert!(tasks.contains("I9.1"), "{tasks}");
+    assert!(tasks.contains("I1.1"), "{tasks}");
     every_control_is_labelled(&c, "/app/tareas").await;
     shot(&c, "10-mis-tareas").await;
 
-    c.goto(&app.url("/app/carga")).await.unwrap();
-    every_control_is_labelled(&c, "/app/carga").await;
-    c.find(Locator::PartialLinkText("plantilla")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("a[href^='/app/plantilla.xlsx']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let template = std::fs::read(downloaded(downloads.path(), ".xlsx").await).unwrap();
     let (sheets, blanks) = read_template(&template);
     let (good, flagged) = (&blanks[0], &blanks[1]);
 
     let work = tempfile::tempdir().unwrap();
     let first = work.path().join("plantilla-llena.xlsx");
-    std::fs::write(&first, fill(&sheets, &[(good.row, "41"), (flagged.row, "cuarenta")])).unwrap();
+    std::fs::write(
+        &first,
+        fill(&sheets, &[(good.row, "41"), (flagged.row, "cuarenta")]),
+    )
+    .unwrap();
+    c.goto(&app.url("/app/carga")).await.unwrap();
+    every_control_is_labelled(&c, "/app/carga").await;
     let page = upload(&c, &app, &first).await;
     // One error, located: the sheet, the row as Excel numbers it, the column.
+    assert!(page.contains("No se envió nada"), "{page}");
     assert!(page.contains("Indicadores"), "{page}");
     assert!(page.contains(&(flagged.row + 1).to_string()), "{page}");
     assert!(page.contains("valor"), "{page}");
@@ -225,9 +334,13 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
 
     // Fixed, but far outside the series: accepted, and flagged for the reviewer.
     let second = work.path().join("plantilla-corregida.xlsx");
-    std::fs::write(&second, fill(&sheets, &[(good.row, "41"), (flagged.row, "98765")])).unwrap();
+    std::fs::write(
+        &second,
+        fill(&sheets, &[(good.row, "41"), (flagged.row, "98765")]),
+    )
+    .unwrap();
     let page = upload(&c, &app, &second).await;
-    assert!(!page.contains("No se guardó nada"), "{page}");
+    assert!(page.contains("Enviado para revisión"), "{page}");
     shot(&c, "12-carga-aceptada").await;
     sign_out(&c).await;
 
@@ -238,18 +351,37 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
     every_control_is_labelled(&c, "/app/revision").await;
     let item = review_item(&c, &flagged.code, &flagged.period).await;
     assert!(
-        !item.find_all(Locator::Css(".flag")).await.unwrap().is_empty(),
+        !item
+            .find_all(Locator::Css(".flag"))
+            .await
+            .unwrap()
+            .is_empty(),
         "the implausible value carries a flag: {}",
         item.text().await.unwrap()
     );
     shot(&c, "13-revision").await;
     let item = review_item(&c, &good.code, &good.period).await;
-    item.find(Locator::Css("form[action='/app/revision/aprobar'] button")).await.unwrap().click().await.unwrap();
+    item.find(Locator::Css("form[action='/app/revision/aprobar'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     c.goto(&app.url("/app/revision")).await.unwrap();
     let item = review_item(&c, &flagged.code, &flagged.period).await;
-    item.find(Locator::Css("textarea[name=reason]")).await.unwrap().send_keys(REASON).await.unwrap();
-    item.find(Locator::Css("form.reject button")).await.unwrap().click().await.unwrap();
+    item.find(Locator::Css("textarea[name=reason]"))
+        .await
+        .unwrap()
+        .send_keys(REASON)
+        .await
+        .unwrap();
+    item.find(Locator::Css("form.reject button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     sign_out(&c).await;
 
@@ -261,10 +393,21 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
     shot(&c, "14-bandeja").await;
 
     // The portal: the approved value with its provenance.
-    c.goto(&app.url(&format!("/e/moquegua/i/{}", good.code))).await.unwrap();
+    c.goto(&app.url(&format!("/e/moquegua/i/{}", good.code)))
+        .await
+        .unwrap();
     let portal = wait_for_text(&c, "Procedencia").await;
-    let provenance = c.find(Locator::Css("#provenance")).await.unwrap().text().await.unwrap();
-    assert!(provenance.contains(&good.period) && provenance.contains(ACTOR), "{provenance}");
+    let provenance = c
+        .find(Locator::Css("#provenance"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        provenance.contains(&good.period) && provenance.contains(ACTOR),
+        "{provenance}"
+    );
     assert!(portal.contains("41"), "{portal}");
     c.close().await.unwrap();
 }

@@ -135,6 +135,15 @@ fn ecosystem_section(lang: Lang, t: &Assignments) -> Markup {
             @if overdue > 0 {
                 p.flag { (overdue) " " (tr(lang, "periodos vencidos sin valor", "overdue periods without a value")) }
             }
+            p.actions {
+                a href=(format!("/app/plantilla.xlsx?ecosystem={}&actor={}", t.ecosystem.slug, t.actor_id)) {
+                    (tr(lang, "Descargar la plantilla (.xlsx)", "Download the template (.xlsx)"))
+                }
+                " · "
+                a href=(format!("/app/carga?ecosystem={}&actor={}", t.ecosystem.slug, t.actor_id)) {
+                    (tr(lang, "Subir la plantilla llena", "Upload the filled template"))
+                }
+            }
             (table(lang, tr(lang, "Indicadores", "Indicators"), &indicators))
             (table(lang, tr(lang, "Variables", "Variables"), &variables))
             @for d in &t.developments {

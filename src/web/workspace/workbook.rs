@@ -99,6 +99,14 @@ async fn upload_page(
         }
         @if let Some(slug) = &target.ecosystem {
             p { a href=(template_link(slug, target.actor)) { (signed.t("Descargar la plantilla (.xlsx)", "Download the template (.xlsx)")) } }
+        } @else {
+            ul.templates {
+                @for e in &choices {
+                    li { a href=(template_link(&e.slug, target.actor)) {
+                        (signed.t("Descargar la plantilla (.xlsx) de ", "Download the template (.xlsx) for ")) (e.name)
+                    } }
+                }
+            }
         }
         (form(signed, target, &choices))
     };
