@@ -12,10 +12,10 @@
 
 mod account;
 mod admin;
-mod inbox;
 mod challenges;
-mod review;
 mod completeness;
+mod inbox;
+mod review;
 mod tasks;
 
 use std::future::Future;
