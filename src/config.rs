@@ -133,6 +133,8 @@ pub struct Settings {
     /// `AYNI_FILES_DIR`: where evidence files are stored; `None`: beside the SQLite file
     /// (`<database>.files/`), or `./ayni-files` for PostgreSQL.
     pub files_dir: Option<std::path::PathBuf>,
+    /// `AYNI_MAX_EVIDENCE_BYTES`: the largest evidence file accepted (default 10 MiB).
+    pub max_evidence_bytes: u64,
     /// `AYNI_SMTP_URL` and `AYNI_SMTP_FROM`: notifications are also e-mailed; `None`: no
     /// e-mail at all.
     pub smtp: Option<crate::app::MailSettings>,
@@ -184,7 +186,24 @@ impl Settings {
             hsts: false,
             sessions: crate::app::SessionPolicy::default(),
             files_dir: None,
+            max_evidence_bytes: crate::domain::evidence::DEFAULT_MAX_EVIDENCE_BYTES,
             smtp: None,
+        }
+    }
+
+    /// Where evidence files go: `files_dir` when set, else `<sqlite file>.files` beside the
+    /// SQLite database, or `./ayni-files` for PostgreSQL.
+    pub fn resolved_files_dir(&self) -> std::path::PathBuf {
+        if let Some(dir) = &self.files_dir {
+            return dir.clone();
+        }
+        match &self.database_url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut name = path.clone().into_os_string();
+                name.push(".files");
+                std::path::PathBuf::from(name)
+            }
+            _ => std::path::PathBuf::from("./ayni-files"),
         }
     }
 }

@@ -1064,6 +1064,7 @@ async fn load_indicator(
             if created {
                 let step = format!("value {period} at {territory}");
                 let input = MeasurementInput {
+                    evidence_file: None,
                     indicator_id: indicator.id,
                     period: period.clone(),
                     territory: Some(territory.clone()),

@@ -34,6 +34,8 @@ pub enum StartupError {
     WeakSecret,
     #[error("startup task failed: {0}")]
     Task(String),
+    #[error("cannot create the evidence files directory {dir}: {source}")]
+    FilesDir { dir: String, source: std::io::Error },
 }
 
 /// Connects and migrates (blocking work, run off the async workers).
@@ -89,6 +91,13 @@ pub async fn prepare(settings: &Settings) -> Result<(Ayni, Option<DemoAdmin>), S
     if let Some(smtp) = &settings.smtp {
         app = app.with_mail(smtp)?;
     }
+    let files_dir = settings.resolved_files_dir();
+    let store = crate::app::EvidenceStore::open(files_dir.clone(), settings.max_evidence_bytes)
+        .map_err(|source| StartupError::FilesDir {
+            dir: files_dir.display().to_string(),
+            source,
+        })?;
+    app = app.with_evidence_store(store);
     let demo = if settings.demo {
         seed::load_demo(&app).await?
     } else {

@@ -3,6 +3,7 @@
 use crate::db::DbConnection;
 use crate::db::models::actor;
 use crate::db::models::ecosystem::{self, EcosystemFields, ThemeFields};
+use crate::domain::due::{DEFAULT_GRACE_DAYS, parse_grace_days};
 use crate::domain::strategy::text;
 use crate::domain::{Code, Horizon, PerspectiveKind, Slug, ThemeKind, Ubigeo, ValidationErrors};
 
@@ -31,6 +32,8 @@ pub struct EcosystemPatch {
     pub vision: Option<String>,
     pub horizon_start: Option<i32>,
     pub horizon_end: Option<i32>,
+    /// Days after a period's end for its values to be on time (0..=365).
+    pub grace_days: Option<i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,8 +53,8 @@ fn ecosystem_fields(
     territory: &str,
     mission: &str,
     vision: &str,
-    start: i32,
-    end: i32,
+    (start, end): (i32, i32),
+    grace_days: i32,
     errors: &mut ValidationErrors,
 ) -> Option<EcosystemFields> {
     let name = errors.check(text("name", name, 2, MAX_NAME));
@@ -59,12 +62,14 @@ fn ecosystem_fields(
     let mission = errors.check(text("mission", mission, 0, MAX_TEXT));
     let vision = errors.check(text("vision", vision, 0, MAX_TEXT));
     let horizon = errors.check(Horizon::parse(start, end));
+    let grace_days = errors.check(parse_grace_days("graceDays", grace_days));
     Some(EcosystemFields {
         name: name?,
         territory: territory?,
         mission: mission?,
         vision: vision?,
         horizon: horizon?,
+        grace_days: grace_days?,
     })
 }
 
@@ -157,8 +162,8 @@ impl Ayni {
             &input.territory,
             &input.mission,
             &input.vision,
-            input.horizon_start,
-            input.horizon_end,
+            (input.horizon_start, input.horizon_end),
+            DEFAULT_GRACE_DAYS as i32,
             &mut errors,
         );
         let (Some(slug), Some(fields)) = (slug, fields) else {
@@ -191,8 +196,11 @@ impl Ayni {
                         .unwrap_or(before.territory.as_str()),
                     patch.mission.as_deref().unwrap_or(&before.mission),
                     patch.vision.as_deref().unwrap_or(&before.vision),
-                    patch.horizon_start.unwrap_or(before.horizon_start),
-                    patch.horizon_end.unwrap_or(before.horizon_end),
+                    (
+                        patch.horizon_start.unwrap_or(before.horizon_start),
+                        patch.horizon_end.unwrap_or(before.horizon_end),
+                    ),
+                    patch.grace_days.unwrap_or(before.grace_days),
                     &mut errors,
                 );
                 let fields = fields.ok_or(AppError::Invalid(errors))?;

@@ -68,6 +68,8 @@ pub struct ImpactInput {
     pub evidence_url: Option<String>,
     pub evidence_text: Option<String>,
     pub comment: Option<String>,
+    /// An evidence file uploaded with it (the workspace's form).
+    pub evidence_file: Option<super::UploadedEvidence>,
 }
 
 /// One period of a VEC's cumulative state, with the names behind its breakdown.
@@ -392,6 +394,7 @@ impl Ayni {
             &[],
             input.comment.as_deref(),
             None,
+            input.evidence_file.is_some(),
         )?;
         let caller = caller.clone();
         let stored = self
@@ -448,6 +451,7 @@ impl Ayni {
                     ));
                 }
                 require_actor(tx.conn(), actor_id)?;
+                let evidence_file = super::evidence::record(tx, input.evidence_file.as_ref())?;
                 let new = NewMeasurement {
                     subject: Subject::Impact {
                         vec: v.id,
@@ -461,6 +465,7 @@ impl Ayni {
                     comment: &contribution.comment,
                     actor_id,
                     basis: Some(input.basis.as_str()),
+                    evidence_file,
                 };
                 super::data_quality::require_unlocked(
                     tx.conn(),

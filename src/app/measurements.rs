@@ -32,6 +32,8 @@ pub struct MeasurementInput {
     pub comment: Option<String>,
     /// Whose value it is; a contributor's own actor by default (and only that).
     pub actor_id: Option<i64>,
+    /// An evidence file uploaded with it (the workspace's form).
+    pub evidence_file: Option<super::UploadedEvidence>,
 }
 
 /// Filters on a listing of contributed values.
@@ -98,6 +100,7 @@ impl Ayni {
             &input.disaggregation,
             input.comment.as_deref(),
             input.territory.as_deref(),
+            input.evidence_file.is_some(),
         )?;
         let is_contributor = caller.role == Role::Contributor;
         let stored = self
@@ -145,6 +148,7 @@ impl Ayni {
                         format!("{territory} lies outside the ecosystem's territory {home}"),
                     ));
                 }
+                let evidence_file = super::evidence::record(tx, input.evidence_file.as_ref())?;
                 let new = NewMeasurement {
                     subject: Subject::Indicator(ind.id),
                     period: &period,
@@ -155,6 +159,7 @@ impl Ayni {
                     comment: &comment,
                     actor_id,
                     basis: None,
+                    evidence_file,
                 };
                 require_unlocked(tx.conn(), new.subject, &period, "submitting values")?;
                 let stored = measurement::submit(tx, new)?;
@@ -328,10 +333,15 @@ impl Contribution {
         disaggregation: &[(String, String)],
         comment: Option<&str>,
         territory: Option<&str>,
+        has_file: bool,
     ) -> Result<Contribution, AppError> {
         let mut errors = ValidationErrors::new();
         let value = errors.check(finite("value", value));
-        let evidence = errors.check(Evidence::parse(evidence_url, evidence_text));
+        let evidence = errors.check(Evidence::parse_with_file(
+            evidence_url,
+            evidence_text,
+            has_file,
+        ));
         let disaggregation = errors.check(Disaggregation::parse("disaggregation", disaggregation));
         let comment = errors.check(text("comment", comment.unwrap_or(""), 0, 2000));
         let territory = match territory {

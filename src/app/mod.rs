@@ -14,6 +14,7 @@ mod combine;
 mod data_quality;
 mod ecosystems;
 mod error;
+mod evidence;
 mod impacts;
 mod import;
 mod indicators;
@@ -41,6 +42,7 @@ pub use combine::AdjustmentInput;
 pub use data_quality::{MAX_LOCK_REASON, RowFlag, may_see_flags};
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;
+pub use evidence::{EvidenceFileInfo, EvidenceStore, UploadedEvidence};
 pub use impacts::{DevelopmentInput, ImpactInput, VecInput, VecState};
 pub use import::{
     COLUMNS as IMPORT_COLUMNS, ImportFile, ImportPhase, ImportReport, ImportView,
@@ -103,6 +105,8 @@ pub struct Ayni {
     sessions: SessionPolicy,
     /// E-mail for notifications, when SMTP is configured.
     mailer: Option<std::sync::Arc<notifications::Mailer>>,
+    /// Where evidence files are stored.
+    evidence: Option<std::sync::Arc<evidence::EvidenceStore>>,
 }
 
 type LinkEvidenceCache = std::collections::HashMap<i64, (i64, Vec<LinkEvidence>)>;
@@ -125,6 +129,7 @@ impl Ayni {
             chain_runs: Default::default(),
             sessions: SessionPolicy::default(),
             mailer: None,
+            evidence: None,
         }
     }
 

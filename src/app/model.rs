@@ -56,6 +56,8 @@ pub struct Ecosystem {
     pub updated_at: NaiveDateTime,
     /// Loaded from the demo seed: its figures are illustrative.
     pub illustrative: bool,
+    /// Days after a period's end for its values to count as on time.
+    pub grace_days: i32,
 }
 
 /// One of an ecosystem's four perspectives, at its place in the ecosystem's order.
@@ -189,6 +191,8 @@ pub struct Measurement {
     pub counted: bool,
     /// How an impact contribution was obtained.
     pub basis: Option<ImpactBasis>,
+    /// The SHA-256 (hex) of its evidence file, if one was uploaded.
+    pub evidence_file: Option<String>,
 }
 
 /// A question raised on a published value, and its answer.
@@ -441,6 +445,7 @@ mod from_rows {
                 created_at: r.created_at,
                 updated_at: r.updated_at,
                 illustrative: r.illustrative,
+                grace_days: r.grace_days,
             }
         }
     }
@@ -582,6 +587,7 @@ mod from_rows {
                 reject_reason: r.reject_reason,
                 counted: r.counted,
                 basis: r.basis,
+                evidence_file: r.evidence_file,
             }
         }
     }

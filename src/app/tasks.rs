@@ -196,7 +196,6 @@ fn memberships(
         .into_iter()
         .map(|e| (e.id, e))
         .collect();
-    let grace = ecosystem::grace_days_of(conn, &ids)?;
     let mut out = Vec::new();
     for m in members {
         let Some(e) = ecos.get(&m.ecosystem_id) else {
@@ -210,10 +209,7 @@ fn memberships(
                 name: e.name.clone(),
                 role_label: m.role_label,
                 horizon_start: e.horizon_start,
-                grace_days: grace
-                    .get(&e.id)
-                    .copied()
-                    .unwrap_or(crate::domain::due::DEFAULT_GRACE_DAYS),
+                grace_days: i64::from(e.grace_days),
             },
         ));
     }

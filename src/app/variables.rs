@@ -66,6 +66,8 @@ pub struct ObservationInput {
     pub evidence_text: Option<String>,
     pub comment: Option<String>,
     pub actor_id: Option<i64>,
+    /// An evidence file uploaded with it (the workspace's form).
+    pub evidence_file: Option<super::UploadedEvidence>,
 }
 
 /// A variable's value at a period and territory, observed or rolled up.
@@ -863,6 +865,7 @@ impl Ayni {
             &[],
             input.comment.as_deref(),
             Some(&input.territory),
+            input.evidence_file.is_some(),
         )?;
         let is_contributor = caller.role == crate::domain::Role::Contributor;
         let stored = self
@@ -894,6 +897,7 @@ impl Ayni {
                     .territory
                     .ok_or_else(|| AppError::invalid("territory", "required", "say where"))?;
                 check_level(&v, &territory)?;
+                let evidence_file = super::evidence::record(tx, input.evidence_file.as_ref())?;
                 let new = NewMeasurement {
                     subject: Subject::Variable(v.id),
                     period: &period,
@@ -904,6 +908,7 @@ impl Ayni {
                     comment: &contribution.comment,
                     actor_id,
                     basis: None,
+                    evidence_file,
                 };
                 super::data_quality::require_unlocked(
                     tx.conn(),

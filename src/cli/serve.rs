@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// Directory for evidence files (default: beside the SQLite file, `<database>.files`).
     #[arg(long, env = "AYNI_FILES_DIR", value_name = "DIR")]
     files_dir: Option<std::path::PathBuf>,
+    /// The largest evidence file accepted, in bytes.
+    #[arg(long, env = "AYNI_MAX_EVIDENCE_BYTES", default_value_t = crate::domain::evidence::DEFAULT_MAX_EVIDENCE_BYTES,
+          value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
+    max_evidence_bytes: u64,
     /// SMTP server for e-mailing notifications, e.g. `smtp://mail.example.org:587?tls=required`
     /// or `smtps://user:pass@mail.example.org` (default: no e-mail).
     #[arg(long, env = "AYNI_SMTP_URL", value_name = "URL")]
@@ -98,6 +102,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         absolute: std::time::Duration::from_secs(args.session_max_secs),
     };
     settings.files_dir = args.files_dir;
+    settings.max_evidence_bytes = args.max_evidence_bytes;
     settings.smtp = args.smtp_url.map(|url| crate::app::MailSettings {
         url,
         from: args.smtp_from,

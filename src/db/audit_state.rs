@@ -8,8 +8,8 @@
 //! - users' e-mail, role, disabled flag, and a digest of the password hash (so a replaced
 //!   hash is detected, never the hash itself);
 //! - settings' values (a digest only: they are secrets);
-//! - a contributed value's content (value, evidence, comment, rejection reason) until it is
-//!   approved; an approved value's content is public;
+//! - a contributed value's content (value, evidence and its file's hash, comment, rejection
+//!   reason) until it is approved; an approved value's content is public;
 //! - an import's file name and digests (a digest of a few unapproved values could be guessed).
 
 use chrono::NaiveDateTime;
@@ -177,6 +177,7 @@ struct EcosystemPublic<'a> {
     created_at: String,
     updated_at: String,
     illustrative: bool,
+    grace_days: i32,
 }
 
 audited!(
@@ -194,6 +195,7 @@ audited!(
         created_at: at(&e.created_at),
         updated_at: at(&e.updated_at),
         illustrative: e.illustrative,
+        grace_days: e.grace_days,
     })
 );
 
@@ -452,6 +454,10 @@ struct MeasurementContent<'a> {
     evidence_text: Option<&'a str>,
     comment: &'a str,
     reject_reason: Option<&'a str>,
+    /// The evidence file's SHA-256; absent (not null) without one, so the states of values
+    /// recorded before files existed do not change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence_file: Option<&'a str>,
 }
 
 audited!(Measurement, super::models::measurement::ENTITY, |m| {
@@ -461,6 +467,7 @@ audited!(Measurement, super::models::measurement::ENTITY, |m| {
         evidence_text: m.evidence_text.as_deref(),
         comment: &m.comment,
         reject_reason: m.reject_reason.as_deref(),
+        evidence_file: m.evidence_file.as_deref(),
     };
     let approved = m.status == MeasurementStatus::Approved;
     let (public_content, private_content) = if approved {

@@ -9,6 +9,22 @@ use super::period::{Period, PeriodType};
 /// The default grace after a period's end, in days.
 pub const DEFAULT_GRACE_DAYS: i64 = 60;
 
+/// The longest grace an ecosystem may set, in days.
+pub const MAX_GRACE_DAYS: i32 = 365;
+
+/// An ecosystem's grace days, checked: 0 to 365.
+pub fn parse_grace_days(field: &str, days: i32) -> Result<i32, super::FieldError> {
+    if (0..=MAX_GRACE_DAYS).contains(&days) {
+        Ok(days)
+    } else {
+        Err(super::FieldError::new(
+            field,
+            "range",
+            format!("must be between 0 and {MAX_GRACE_DAYS} days"),
+        ))
+    }
+}
+
 /// The periods of type `kind` that begin in or after `first_year` and have ended by `today`
 /// (the last one is the most recent period that ended), oldest first. `max` keeps the most
 /// recent ones only (a monthly value over a long horizon).

@@ -259,6 +259,15 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn parse(url: Option<&str>, text: Option<&str>) -> Result<Evidence, FieldError> {
+        Evidence::parse_with_file(url, text, false)
+    }
+
+    /// [`Evidence::parse`] where an uploaded evidence file (`has_file`) is evidence enough.
+    pub fn parse_with_file(
+        url: Option<&str>,
+        text: Option<&str>,
+        has_file: bool,
+    ) -> Result<Evidence, FieldError> {
         let url = url.map(str::trim).filter(|u| !u.is_empty());
         let text = text.map(str::trim).filter(|t| !t.is_empty());
         if let Some(u) = url {
@@ -285,11 +294,11 @@ impl Evidence {
                 "must have at most 4000 characters",
             ));
         }
-        if url.is_none() && text.is_none() {
+        if url.is_none() && text.is_none() && !has_file {
             return Err(FieldError::new(
                 "evidenceUrl",
                 "required",
-                "every value needs its evidence: a link (evidenceUrl) or a description (evidenceText)",
+                "every value needs its evidence: a link (evidenceUrl), a description (evidenceText) or a file",
             ));
         }
         Ok(Evidence {

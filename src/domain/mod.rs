@@ -6,6 +6,7 @@ pub mod audit;
 pub mod causal;
 pub mod due;
 pub mod error;
+pub mod evidence;
 pub mod formula;
 pub mod impact;
 pub mod indicator;

@@ -1070,6 +1070,7 @@ impl ScorecardMutation {
     ) -> async_graphql::Result<MeasurementGql> {
         let caller = ctx.require_caller()?;
         let input = MeasurementInput {
+            evidence_file: None,
             indicator_id: parse_id("indicatorId", &input.indicator_id)?,
             period: input.period,
             territory: input.territory,

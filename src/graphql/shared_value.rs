@@ -817,6 +817,7 @@ impl SharedValueMutation {
     ) -> async_graphql::Result<MeasurementGql> {
         let caller = ctx.require_caller()?;
         let input = ImpactInput {
+            evidence_file: None,
             vec_id: parse_id("vecId", &input.vec_id)?,
             development_id: parse_id("developmentId", &input.development_id)?,
             period: input.period,

@@ -71,6 +71,10 @@ impl EcosystemGql {
     async fn horizon_end(&self) -> i32 {
         self.0.horizon_end
     }
+    /// Days after a period's end for its values to count as on time (default 60).
+    async fn grace_days(&self) -> i32 {
+        self.0.grace_days
+    }
     /// The periods whose figures are closed, newest first; with `includeLifted` the locks
     /// since lifted too. Public (who locked them: coordinators and admins only).
     async fn period_locks(
@@ -506,6 +510,8 @@ pub struct UpdateEcosystemInput {
     pub vision: Option<String>,
     pub horizon_start: Option<i32>,
     pub horizon_end: Option<i32>,
+    /// Days after a period's end for its values to count as on time (0 to 365; default 60).
+    pub grace_days: Option<i32>,
 }
 
 #[derive(InputObject)]
@@ -646,6 +652,7 @@ impl StrategyMutation {
             vision: input.vision,
             horizon_start: input.horizon_start,
             horizon_end: input.horizon_end,
+            grace_days: input.grace_days,
         };
         Ok(EcosystemGql(
             ctx.app()?.update_ecosystem(caller, id, patch).await.gql()?,

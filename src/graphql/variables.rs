@@ -708,6 +708,7 @@ impl VariableMutation {
     ) -> async_graphql::Result<MeasurementGql> {
         let caller = ctx.require_caller()?;
         let input = ObservationInput {
+            evidence_file: None,
             actor_id: optional_id("actorId", input.actor_id.as_ref())?,
             variable: input.variable,
             period: input.period,

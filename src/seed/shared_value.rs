@@ -327,6 +327,7 @@ pub async fn load(
                 let created = !have.contains(&(vec_id, dev_id, period.clone()));
                 if created {
                     let input = ImpactInput {
+                        evidence_file: None,
                         vec_id,
                         development_id: dev_id,
                         period: period.clone(),

@@ -304,6 +304,7 @@ async fn the_demo_seed_loads_once_and_reloading_changes_nothing(app: TestApp) {
                 evidence_text: Some("prueba".into()),
                 comment: None,
                 actor_id: Some(1),
+                evidence_file: None,
             },
         )
         .await

@@ -27,6 +27,8 @@ pub struct Ecosystem {
     pub updated_at: NaiveDateTime,
     /// Loaded from the demo seed: its figures are illustrative.
     pub illustrative: bool,
+    /// Days after a period's end for its values to count as on time (0..=365, default 60).
+    pub grace_days: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -69,6 +71,7 @@ pub struct EcosystemFields {
     pub mission: String,
     pub vision: String,
     pub horizon: Horizon,
+    pub grace_days: i32,
 }
 
 /// Marks an ecosystem's figures as illustrative (demo data) or not.
@@ -108,6 +111,7 @@ pub fn create(
             ecosystems::vision.eq(&fields.vision),
             ecosystems::horizon_start.eq(fields.horizon.start_year),
             ecosystems::horizon_end.eq(fields.horizon.end_year),
+            ecosystems::grace_days.eq(fields.grace_days),
             ecosystems::created_at.eq(now),
             ecosystems::updated_at.eq(now),
         ))
@@ -150,6 +154,7 @@ pub fn update(
             ecosystems::vision.eq(&fields.vision),
             ecosystems::horizon_start.eq(fields.horizon.start_year),
             ecosystems::horizon_end.eq(fields.horizon.end_year),
+            ecosystems::grace_days.eq(fields.grace_days),
             ecosystems::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
@@ -454,16 +459,4 @@ pub fn memberships_of(
         .order(ecosystem_members::id.asc())
         .select(Member::as_select())
         .load(conn)?)
-}
-
-/// The grace days (after a period's end, for its values to be on time) of these ecosystems.
-pub fn grace_days_of(
-    conn: &mut DbConnection,
-    ids: &[i64],
-) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
-    let rows: Vec<(i64, i32)> = ecosystems::table
-        .filter(ecosystems::id.eq_any(ids))
-        .select((ecosystems::id, ecosystems::grace_days))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(id, g)| (id, i64::from(g))).collect())
 }

@@ -5,6 +5,7 @@ pub mod actor;
 pub mod adjustment;
 pub mod challenge;
 pub mod ecosystem;
+pub mod evidence_file;
 pub mod hybrid;
 pub mod impact;
 pub mod indicator;

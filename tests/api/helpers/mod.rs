@@ -84,6 +84,8 @@ pub struct TestApp {
     /// The demo administrator, when the app started with the demo data.
     pub demo_admin: Option<DemoAdmin>,
     _sqlite_dir: Option<tempfile::TempDir>,
+    /// Evidence files of a PostgreSQL test (SQLite keeps them beside its file).
+    _files_dir: Option<tempfile::TempDir>,
 }
 
 /// An HTTP answer: status and body (JSON when it parses, else a string).
@@ -178,6 +180,9 @@ impl TestApp {
             Settings::new(database_url.clone(), "127.0.0.1:0".parse().expect("addr"));
         settings.jwt_secret = Some(TEST_JWT_SECRET.to_string());
         settings.pool_size = 4;
+        let files_dir = (backend == Backend::Postgres)
+            .then(|| tempfile::tempdir().expect("a directory for evidence files"));
+        settings.files_dir = files_dir.as_ref().map(|d| d.path().to_path_buf());
         tweak(&mut settings);
         let application = Application::build(&settings)
             .await
@@ -196,6 +201,7 @@ impl TestApp {
                 .finish(),
             demo_admin,
             _sqlite_dir: dir,
+            _files_dir: files_dir,
         }
     }
 

@@ -57,6 +57,8 @@ pub struct Measurement {
     pub development_id: Option<i64>,
     /// How an impact contribution was obtained (impact contributions only).
     pub basis: Option<ImpactBasis>,
+    /// The SHA-256 (hex) of the evidence file uploaded with this revision.
+    pub evidence_file: Option<String>,
 }
 
 /// What a value is the value of.
@@ -169,6 +171,8 @@ pub struct NewMeasurement<'a> {
     pub actor_id: i64,
     /// Impact contributions only: measured, estimated or modelled.
     pub basis: Option<&'static str>,
+    /// The evidence file uploaded with it (already stored, see `evidence_file::record`).
+    pub evidence_file: Option<&'a str>,
 }
 
 /// Stores a submission as the next revision of its series.
@@ -224,6 +228,7 @@ pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measureme
             measurements::comment.eq(new.comment),
             measurements::actor_id.eq(new.actor_id),
             measurements::basis.eq(new.basis),
+            measurements::evidence_file.eq(new.evidence_file),
             measurements::submitted_by.eq(submitted_by),
             measurements::submitted_at.eq(now),
             measurements::status.eq(MeasurementStatus::Submitted.as_str()),
