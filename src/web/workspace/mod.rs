@@ -14,9 +14,11 @@ mod account;
 mod admin;
 mod challenges;
 mod completeness;
+mod files;
 mod inbox;
 mod review;
 mod tasks;
+mod value;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -56,6 +58,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     challenges::configure(cfg);
     tasks::configure(cfg);
     completeness::configure(cfg);
+    value::configure(cfg);
+    files::configure(cfg);
 }
 
 /// The language of a workspace request: `?lang=` if given, else the remembered one.
