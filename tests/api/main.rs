@@ -31,6 +31,7 @@ mod tasks;
 mod trust;
 mod variables;
 mod workspace_admin;
+mod workspace_evidence;
 mod workspace_notifications;
 mod workspace_review;
 mod workspace_sessions;

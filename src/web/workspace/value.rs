@@ -152,8 +152,13 @@ fn form_page(
     };
     let action = form_link(a.subject, &q.periodo);
     let is_impact = matches!(a.subject, TaskSubject::Impact { .. });
+    let title = format!(
+        "{}: {} · {}",
+        tr(lang, "Valor", "Value"),
+        a.code,
+        cell.period
+    );
     let body = html! {
-        h1 { (signed.t("Valor", "Value")) ": " (a.code) " · " (cell.period.to_string()) }
         dl.cell {
             dt { (signed.t("Ecosistema", "Ecosystem")) } dd { (cell.ecosystem_name) }
             dt { (signed.t("Qué", "What")) } dd { (a.code) " — " (a.name) }
@@ -210,7 +215,7 @@ fn form_page(
     } else {
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut res = page(req, signed, "/app/tareas", tr(lang, "Valor", "Value"), body);
+    let mut res = page(req, signed, "/app/tareas", &title, body);
     *res.status_mut() = status;
     res
 }
@@ -434,6 +439,7 @@ async fn submit_value(
         Some((name, bytes)) => match app.store_evidence(name, bytes.clone()).await {
             Ok(f) => Some(f),
             Err(e) => {
+                e.log();
                 let mut res = show(FormErrors::from_app(&e), &[]);
                 *res.status_mut() = form_status(&e);
                 return Ok(res);
@@ -448,6 +454,7 @@ async fn submit_value(
         ))),
         Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) => Err(e.into()),
         Err(e) => {
+            e.log();
             let mut res = show(FormErrors::from_app(&e), &[]);
             *res.status_mut() = form_status(&e);
             Ok(res)
