@@ -46,6 +46,11 @@ impl UploadedEvidence {
     pub fn sha256(&self) -> &str {
         &self.sha256
     }
+
+    /// The safe name it is served under.
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
 }
 
 /// What is known of a stored evidence file.

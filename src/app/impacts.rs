@@ -394,7 +394,7 @@ impl Ayni {
             &[],
             input.comment.as_deref(),
             None,
-            input.evidence_file.is_some(),
+            input.evidence_file.as_ref().map(|f| f.file_name()),
         )?;
         let caller = caller.clone();
         let stored = self

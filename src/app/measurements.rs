@@ -100,7 +100,7 @@ impl Ayni {
             &input.disaggregation,
             input.comment.as_deref(),
             input.territory.as_deref(),
-            input.evidence_file.is_some(),
+            input.evidence_file.as_ref().map(|f| f.file_name()),
         )?;
         let is_contributor = caller.role == Role::Contributor;
         let stored = self
@@ -333,14 +333,14 @@ impl Contribution {
         disaggregation: &[(String, String)],
         comment: Option<&str>,
         territory: Option<&str>,
-        has_file: bool,
+        file_name: Option<&str>,
     ) -> Result<Contribution, AppError> {
         let mut errors = ValidationErrors::new();
         let value = errors.check(finite("value", value));
         let evidence = errors.check(Evidence::parse_with_file(
             evidence_url,
             evidence_text,
-            has_file,
+            file_name,
         ));
         let disaggregation = errors.check(Disaggregation::parse("disaggregation", disaggregation));
         let comment = errors.check(text("comment", comment.unwrap_or(""), 0, 2000));

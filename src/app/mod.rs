@@ -28,6 +28,7 @@ mod session;
 mod shared_value;
 mod tasks;
 mod users;
+mod value_form;
 mod variables;
 mod web_sessions;
 mod workbook;
@@ -73,6 +74,7 @@ pub use tasks::{
     Submission, SubmissionState, TaskEcosystem, TaskSubject, completeness,
 };
 pub use users::NewUserInput;
+pub use value_form::ValueCell;
 pub use variables::{
     FormulaCheck, FormulaProblem, ObservationInput, VariableFilter, VariableInput, VariablePage,
     VariableValue,

@@ -865,7 +865,7 @@ impl Ayni {
             &[],
             input.comment.as_deref(),
             Some(&input.territory),
-            input.evidence_file.is_some(),
+            input.evidence_file.as_ref().map(|f| f.file_name()),
         )?;
         let is_contributor = caller.role == crate::domain::Role::Contributor;
         let stored = self

@@ -259,14 +259,16 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn parse(url: Option<&str>, text: Option<&str>) -> Result<Evidence, FieldError> {
-        Evidence::parse_with_file(url, text, false)
+        Evidence::parse_with_file(url, text, None)
     }
 
-    /// [`Evidence::parse`] where an uploaded evidence file (`has_file`) is evidence enough.
+    /// [`Evidence::parse`] where an uploaded evidence file (its safe name) is evidence
+    /// enough: without a link or a text, the text names the file (the stored rows keep
+    /// "a link or a text" as their rule).
     pub fn parse_with_file(
         url: Option<&str>,
         text: Option<&str>,
-        has_file: bool,
+        file_name: Option<&str>,
     ) -> Result<Evidence, FieldError> {
         let url = url.map(str::trim).filter(|u| !u.is_empty());
         let text = text.map(str::trim).filter(|t| !t.is_empty());
@@ -294,7 +296,13 @@ impl Evidence {
                 "must have at most 4000 characters",
             ));
         }
-        if url.is_none() && text.is_none() && !has_file {
+        if let (None, None, Some(name)) = (url, text, file_name) {
+            return Ok(Evidence {
+                url: None,
+                text: Some(format!("archivo adjunto / attached file: {name}")),
+            });
+        }
+        if url.is_none() && text.is_none() {
             return Err(FieldError::new(
                 "evidenceUrl",
                 "required",

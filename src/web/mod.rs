@@ -98,6 +98,14 @@ impl WebError {
         }
     }
 
+    /// A request body over its limit (413).
+    pub(crate) fn too_large(message: &str) -> WebError {
+        WebError {
+            status: 413,
+            message: message.to_string(),
+        }
+    }
+
     pub(crate) fn not_found(what: &str) -> WebError {
         WebError {
             status: 404,

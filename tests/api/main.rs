@@ -32,6 +32,7 @@ mod trust;
 mod variables;
 mod workspace_admin;
 mod workspace_browser;
+mod workspace_evidence;
 mod workspace_notifications;
 mod workspace_review;
 mod workspace_sessions;

@@ -531,6 +531,7 @@ fn store_indicator_rows(
                 comment,
                 actor_id: job.actor_id,
                 basis: None,
+                evidence_file: None,
             },
         )?;
     }

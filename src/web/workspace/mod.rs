@@ -14,10 +14,12 @@ mod account;
 mod admin;
 mod challenges;
 mod completeness;
+mod files;
 mod inbox;
 mod review;
 mod tasks;
 mod workbook;
+mod value;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -58,6 +60,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     workbook::configure(cfg);
     tasks::configure(cfg);
     completeness::configure(cfg);
+    value::configure(cfg);
+    files::configure(cfg);
 }
 
 /// The language of a workspace request: `?lang=` if given, else the remembered one.
