@@ -18,8 +18,8 @@ mod files;
 mod inbox;
 mod review;
 mod tasks;
-mod workbook;
 mod value;
+mod workbook;
 
 use std::future::Future;
 use std::pin::Pin;
