@@ -224,6 +224,9 @@ pub struct PublishedValue {
     pub submitted_at: NaiveDateTime,
     pub evidence_url: Option<String>,
     pub evidence_text: Option<String>,
+    /// The SHA-256 of its evidence file (served at `/archivos/{sha256}`: the value is
+    /// approved).
+    pub evidence_file: Option<String>,
     /// The reviewer's user number (never an e-mail).
     pub reviewed_by: Option<i64>,
     /// The name of the actor the reviewer speaks for.
@@ -559,6 +562,7 @@ impl Ayni {
                 submitted_at: m.submitted_at,
                 evidence_url: m.evidence_url,
                 evidence_text: m.evidence_text,
+                evidence_file: m.evidence_file,
                 reviewed_by: m.reviewed_by,
                 reviewed_at: m.reviewed_at,
             })

@@ -153,6 +153,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("when", "Cuándo", "When"),
     ("evidence", "Evidencia", "Evidence"),
+    ("evidence_file", "archivo de evidencia", "evidence file"),
     ("approved_by", "Aprobado por", "Approved by"),
     ("audit_seq", "Registro de auditoría", "Audit entry"),
     (

@@ -631,7 +631,8 @@ pub async fn indicator(
                             td { (m.period) } td { (territory_name(&m.territory)) } td.num { (fmt_num(m.value)) } td.num { (m.revision) }
                             td { (m.actor.as_deref().unwrap_or("?")) }
                             td { (m.submitted_at.format("%Y-%m-%d %H:%M")) }
-                            td { @if let Some(u) = &m.evidence_url { a href=(u) rel="nofollow noopener" { (m.evidence_text.as_deref().unwrap_or(u)) } } @else { (m.evidence_text.as_deref().unwrap_or("")) } }
+                            td { @if let Some(u) = &m.evidence_url { a href=(u) rel="nofollow noopener" { (m.evidence_text.as_deref().unwrap_or(u)) } } @else { (m.evidence_text.as_deref().unwrap_or("")) }
+                                @if let Some(f) = &m.evidence_file { " " a.evidence-file href=(format!("/archivos/{f}")) rel="nofollow" download { (lang.t("evidence_file")) } } }
                             td {
                                 @if let Some(by) = m.reviewed_by { (reviewer(by, m.reviewer_actor.as_deref())) }
                                 @else if m.reviewed_at.is_some() { (lang.t("operator")) }

@@ -28,6 +28,7 @@ const REJECT_REASON: &str = "motivo-de-rechazo-Q7X2";
 const IMPORT_FILE: &str = "planilla-confidencial-Q7X2.csv";
 const IMPORT_EVIDENCE: &str = "evidencia-importada-Q7X2";
 const NEW_PASSWORD: &str = "nueva-clave-secreta-Q7X2";
+const PENDING_FILE: &[u8] = b"%PDF-1.4 acta-privada-Q7X2";
 
 /// Ways a number can be written by the API (JSON) and the portal (Spanish and English).
 fn number_forms(v: f64) -> Vec<String> {
@@ -177,6 +178,29 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
     assert_eq!(changed["data"]["changePassword"], true, "{changed}");
     app.token(CONTRIBUTOR_EMAIL, NEW_PASSWORD).await;
 
+    // A pending value with an evidence file: the file's hash stays private until approval.
+    let file = app
+        .app
+        .store_evidence("acta-privada-Q7X2.pdf", PENDING_FILE.to_vec())
+        .await
+        .unwrap();
+    let pending_file_hash = file.sha256().to_string();
+    app.app
+        .submit_measurement(
+            &op,
+            ayni::app::MeasurementInput {
+                indicator_id: indicator.as_str().unwrap().parse().unwrap(),
+                period: "2024".into(),
+                territory: Some("1801".into()),
+                value: 3.0,
+                actor_id: Some(gore),
+                evidence_file: Some(file),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
     // A monitor questions a published value.
     let monitor = app.login_as(Role::Monitor).await;
     let published = app
@@ -227,6 +251,7 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
     for v in [PENDING_VALUE, REJECTED_VALUE, 7_654_321.98] {
         secrets.extend(number_forms(v));
     }
+    secrets.insert(pending_file_hash.clone());
     let stored = app
         .direct(|c| {
             let users: Vec<(String, String)> = users::table

@@ -476,6 +476,10 @@ async fn completeness_counts_expected_submitted_and_approved(app: TestApp) {
         ca.get("/app/completitud.csv").await.status,
         StatusCode::FORBIDDEN
     );
+    assert_eq!(
+        ca.get("/app/completitud.xlsx").await.status,
+        StatusCode::FORBIDDEN
+    );
 
     app.create_user("coordina@ayni.test", Role::Coordinator, None)
         .await;
@@ -516,6 +520,22 @@ async fn completeness_counts_expected_submitted_and_approved(app: TestApp) {
     assert!(!text.contains("Minera del Sur"), "{text}");
     let all = c.get("/app/completitud.csv").await.text();
     assert!(all.contains("Minera del Sur"));
+    // The same rows as a workbook.
+    let xlsx = c
+        .get(&format!(
+            "/app/completitud.xlsx?ecosistema=moquegua&actor={}",
+            s.actor_a
+        ))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert_eq!(
+        xlsx.content_type,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!(
+        ayni::domain::evidence::EvidenceKind::sniff(&xlsx.bytes),
+        Some(ayni::domain::evidence::EvidenceKind::Xlsx)
+    );
     assert_eq!(
         c.get("/app/completitud?ecosistema=no-existe").await.status,
         StatusCode::NOT_FOUND

@@ -21,6 +21,7 @@ both_backends!(
     a_value_with_its_file_is_submitted_served_and_published_on_approval,
     hostile_uploads_are_refused_and_store_nothing,
     grace_days_are_set_by_coordinators_within_bounds,
+    unusual_values_need_confirming_and_locked_periods_refuse,
 );
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -276,4 +277,91 @@ async fn grace_days_are_set_by_coordinators_within_bounds(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(tasks.ecosystem.grace_days, 30);
+}
+
+async fn unusual_values_need_confirming_and_locked_periods_refuse(app: TestApp) {
+    let s = task_setup(&app).await;
+    let op = Caller::operator();
+    let indicator: i64 = s.yearly.parse().unwrap();
+    // An approved history around 10 in the ecosystem's territory.
+    for (year, v) in [
+        ("2019", 10.0),
+        ("2020", 11.0),
+        ("2021", 10.0),
+        ("2022", 12.0),
+    ] {
+        let m = app
+            .app
+            .submit_measurement(
+                &op,
+                ayni::app::MeasurementInput {
+                    indicator_id: indicator,
+                    period: year.into(),
+                    value: v,
+                    evidence_text: Some("acta".into()),
+                    actor_id: Some(s.actor_a),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        app.app.approve_measurement(&op, m.id).await.unwrap();
+    }
+    let form = format!("/app/valor?indicador={}&periodo=2024", s.yearly);
+    let a = WorkspaceClient::signed_in(&app, USER_A, TEST_PASSWORD).await;
+    let csrf = a.csrf(&form).await;
+    let before = counts(&app).await;
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("value", "1000"),
+        ("evidenceText", "acta"),
+    ];
+    // A flagged value is shown back with its flag and a confirmation box; nothing stored.
+    let flagged = a.post_multipart(&form, &fields, Vec::new()).await;
+    assert_eq!(
+        flagged.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        flagged.text()
+    );
+    assert!(
+        flagged.text().contains("name=\"confirmar\""),
+        "{}",
+        flagged.text()
+    );
+    assert_eq!(counts(&app).await, before);
+    // A hard error (not a number) is a field error.
+    let bad = a
+        .post_multipart(
+            &form,
+            &[("csrf", &csrf), ("value", "mil"), ("evidenceText", "acta")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("e-value"), "{}", bad.text());
+    assert_eq!(counts(&app).await, before);
+    // Confirmed, it is submitted.
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirmar", "1"));
+    let ok = a.post_multipart(&form, &confirmed, Vec::new()).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    assert_eq!(counts(&app).await.0, before.0 + 1);
+
+    // A locked period: the form says why, and a submission is refused.
+    app.app
+        .lock_period(&op, s.eco_id, "2024".into(), "Cierre anual Q7".into())
+        .await
+        .unwrap();
+    let page = a.get(&form).await;
+    assert!(page.text().contains("Cierre anual Q7"), "{}", page.text());
+    let refused = a
+        .post_multipart(
+            &form,
+            &[("csrf", &csrf), ("value", "11"), ("evidenceText", "acta")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::LOCKED, "{}", refused.text());
+    assert_eq!(counts(&app).await.0, before.0 + 1);
 }

@@ -16,7 +16,8 @@ use super::{Signed, page, tr};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/app/completitud").route(web::get().to(completeness_page)))
-        .service(web::resource("/app/completitud.csv").route(web::get().to(completeness_csv)));
+        .service(web::resource("/app/completitud.csv").route(web::get().to(completeness_csv)))
+        .service(web::resource("/app/completitud.xlsx").route(web::get().to(completeness_xlsx)));
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,7 +96,11 @@ async fn completeness_page(
             }
             button type="submit" { (tr(lang, "Filtrar", "Filter")) }
         }
-        p.downloads { a href=(csv) download { (tr(lang, "Descargar CSV", "Download CSV")) } }
+        p.downloads {
+            a href=(csv) download { (tr(lang, "Descargar CSV", "Download CSV")) }
+            " · "
+            a href=(csv.replacen(".csv", ".xlsx", 1)) download { (tr(lang, "Descargar XLSX", "Download XLSX")) }
+        }
         @if rows.is_empty() {
             p { (tr(lang, "No hay valores esperados con estos filtros.", "No values are expected with these filters.")) }
         } @else {
@@ -164,6 +169,79 @@ async fn completeness_csv(
         .insert_header((
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"completitud.csv\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
+}
+
+/// The completeness rows as a workbook: one sheet, a header row, numbers as numbers (text
+/// cells are written as text, never as formulas).
+fn xlsx_of(rows: &[CompletenessRow], lang: crate::web::Lang) -> Result<Vec<u8>, String> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .set_name(tr(lang, "Completitud", "Completeness"))
+        .map_err(|e| e.to_string())?;
+    let header = [
+        tr(lang, "ecosistema", "ecosystem"),
+        "actor",
+        tr(lang, "periodo", "period"),
+        tr(lang, "vence", "due"),
+        tr(lang, "esperados", "expected"),
+        tr(lang, "enviados", "submitted"),
+        tr(lang, "aprobados", "approved"),
+        tr(lang, "a_tiempo", "on_time"),
+        tr(lang, "tarde", "late"),
+        tr(lang, "pendientes", "pending"),
+        tr(lang, "vencidos", "overdue"),
+    ];
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in header.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(|e| e.to_string())?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (c, text) in [&r.ecosystem, &r.actor, &r.period, &r.due]
+            .iter()
+            .enumerate()
+        {
+            sheet
+                .write_string(row, c as u16, text.as_str())
+                .map_err(|e| e.to_string())?;
+        }
+        let counts = [
+            r.expected,
+            r.submitted,
+            r.approved,
+            r.on_time,
+            r.late,
+            r.pending,
+            r.overdue,
+        ];
+        for (c, n) in counts.iter().enumerate() {
+            sheet
+                .write_number(row, c as u16 + 4, f64::from(*n))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    book.save_to_buffer().map_err(|e| e.to_string())
+}
+
+async fn completeness_xlsx(
+    signed: Signed,
+    app: web::Data<Ayni>,
+    f: web::Query<Filters>,
+) -> Result<HttpResponse, WebError> {
+    let (rows, _) = rows(&app, &signed, &f).await?;
+    let bytes = xlsx_of(&rows, signed.lang)
+        .map_err(|e| WebError::from(crate::app::AppError::internal(e)))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"completitud.xlsx\"",
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(bytes))
