@@ -207,6 +207,33 @@ impl Ayni {
         Ok(Some((EvidenceFileInfo::from(row), content)))
     }
 
+    /// The evidence files of these values, by measurement id (one query per table). The
+    /// caller has already been shown the values: their files follow the values' visibility.
+    pub async fn evidence_files_of_measurements(
+        &self,
+        ids: Vec<i64>,
+    ) -> Result<Vec<(i64, EvidenceFileInfo)>, AppError> {
+        self.db
+            .run(move |c| {
+                let named = crate::db::models::measurement::evidence_files_of(c, &ids)?;
+                let mut hashes: Vec<String> = named.iter().map(|(_, h)| h.clone()).collect();
+                hashes.sort_unstable();
+                hashes.dedup();
+                let files: std::collections::HashMap<String, EvidenceFileInfo> =
+                    evidence_file::by_sha256s(c, &hashes)?
+                        .into_iter()
+                        .map(|f| (f.sha256.clone(), EvidenceFileInfo::from(f)))
+                        .collect();
+                Ok::<_, AppError>(
+                    named
+                        .into_iter()
+                        .filter_map(|(id, h)| files.get(&h).map(|f| (id, f.clone())))
+                        .collect(),
+                )
+            })
+            .await
+    }
+
     /// What is known of these files (their values' visibility is the caller's concern).
     pub async fn evidence_files_info(
         &self,

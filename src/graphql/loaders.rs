@@ -199,6 +199,27 @@ impl Loader<i64> for ContributionsOfVec {
     }
 }
 
+/// The evidence file of each value (values the caller was already shown).
+pub struct EvidenceFileOfMeasurement(pub Ayni);
+
+impl Loader<i64> for EvidenceFileOfMeasurement {
+    type Value = crate::app::EvidenceFileInfo;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[i64],
+    ) -> Result<HashMap<i64, crate::app::EvidenceFileInfo>, Self::Error> {
+        Ok(self
+            .0
+            .evidence_files_of_measurements(keys.to_vec())
+            .await
+            .gql()?
+            .into_iter()
+            .collect())
+    }
+}
+
 /// Attaches the caller and a fresh set of loaders to a request.
 pub fn attach(request: Request, app: &Ayni, caller: Option<Caller>) -> Request {
     let mut request = request.data(super::context::RequestCaller(caller.clone()));
@@ -245,6 +266,7 @@ pub fn with_loaders(
     data.insert(dl(VecLoader(app.clone())));
     data.insert(dl(DevelopmentLoader(app.clone())));
     data.insert(dl(QualityFlagsOfMeasurement(app.clone())));
+    data.insert(dl(EvidenceFileOfMeasurement(app.clone())));
     data.insert(dl(ContributionsOfVec {
         app: app.clone(),
         caller,

@@ -500,6 +500,22 @@ impl MeasurementGql {
     async fn evidence_text(&self) -> Option<&str> {
         self.0.evidence_text.as_deref()
     }
+    /// The evidence file uploaded with this revision (seen by whoever may see the value; its
+    /// public address serves it only once the value is approved).
+    async fn evidence_file(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<EvidenceFileGql>> {
+        if self.0.evidence_file.is_none() {
+            return Ok(None);
+        }
+        let approved = self.0.status == crate::domain::MeasurementStatus::Approved;
+        Ok(
+            super::loaders::load_one::<super::loaders::EvidenceFileOfMeasurement>(ctx, self.0.id)
+                .await?
+                .map(|info| EvidenceFileGql { info, approved }),
+        )
+    }
     async fn comment(&self) -> &str {
         &self.0.comment
     }
@@ -1154,5 +1170,34 @@ impl Subscription {
                 }
             },
         ))
+    }
+}
+
+/// An evidence file: its content address, type and size, and where to download it.
+pub struct EvidenceFileGql {
+    info: crate::app::EvidenceFileInfo,
+    approved: bool,
+}
+
+#[Object(name = "EvidenceFile")]
+impl EvidenceFileGql {
+    /// SHA-256 of the content, lowercase hex.
+    async fn sha256(&self) -> &str {
+        &self.info.sha256
+    }
+    /// `/archivos/{sha256}` once the value is approved (public); before,
+    /// `/app/archivos/{sha256}` (signed-in workspace users who may see the value).
+    async fn url(&self) -> String {
+        if self.approved {
+            format!("/archivos/{}", self.info.sha256)
+        } else {
+            format!("/app/archivos/{}", self.info.sha256)
+        }
+    }
+    async fn media_type(&self) -> &str {
+        &self.info.media_type
+    }
+    async fn size_bytes(&self) -> i64 {
+        self.info.size_bytes
     }
 }

@@ -143,6 +143,21 @@ async fn a_value_with_its_file_is_submitted_served_and_published_on_approval(app
     );
     let after = audit_states(&app, id).await;
     assert!(after.0.iter().any(|p| p.contains(&sha)), "approved: public");
+    // GraphQL names the file of the approved value, to anyone.
+    let g = app
+        .graphql(
+            None,
+            r#"{ ecosystem(slug: "moquegua") { objectives { indicators { measurements { evidenceFile { sha256 url mediaType sizeBytes } } } } } }"#,
+            json!({}),
+        )
+        .await
+        .body;
+    let text = g.to_string();
+    assert!(
+        text.contains(&format!("\"url\":\"/archivos/{sha}\"")),
+        "{text}"
+    );
+    assert!(text.contains("\"mediaType\":\"application/pdf\""), "{text}");
 }
 
 /// The public and private after-states of a measurement's audit entries.
