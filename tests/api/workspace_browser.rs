@@ -23,36 +23,41 @@ const COORDINATOR: &str = "columna.e2e@ayni.test";
 const ACTOR: &str = "Gobierno Regional de Moquegua";
 const REASON: &str = "No coincide con el padrón municipal de 2025";
 
+/// What can find elements: the page or one element of it.
+trait Scope {
+    async fn element(&self, css: &str) -> fantoccini::elements::Element;
+}
+
+impl Scope for Client {
+    async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.find(Locator::Css(css)).await.unwrap()
+    }
+}
+
+impl Scope for fantoccini::elements::Element {
+    async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.find(Locator::Css(css)).await.unwrap()
+    }
+}
+
+async fn click(scope: &impl Scope, css: &str) {
+    scope.element(css).await.click().await.unwrap();
+}
+
+async fn type_into(scope: &impl Scope, css: &str, text: &str) {
+    scope.element(css).await.send_keys(text).await.unwrap();
+}
+
 async fn sign_in(c: &Client, app: &TestApp, email: &str) {
     c.goto(&app.url("/app/login")).await.unwrap();
-    c.find(Locator::Css("#f-email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    c.find(Locator::Css("#f-password"))
-        .await
-        .unwrap()
-        .send_keys(TEST_PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.stacked button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "#f-email", email).await;
+    type_into(c, "#f-password", TEST_PASSWORD).await;
+    click(c, "form.stacked button[type=submit]").await;
     wait_for_text(c, email).await;
 }
 
 async fn sign_out(c: &Client) {
-    c.find(Locator::Css("form[action='/app/salir'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form[action='/app/salir'] button").await;
     wait_for_text(c, "Ingresar").await;
 }
 
@@ -233,20 +238,8 @@ fn fill(sheets: &Sheets, values: &[(usize, &str)]) -> Vec<u8> {
 /// either outcome.
 async fn upload(c: &Client, app: &TestApp, path: &Path) -> String {
     c.goto(&app.url("/app/carga")).await.unwrap();
-    c.find(Locator::Css("#f-file"))
-        .await
-        .unwrap()
-        .send_keys(&path.display().to_string())
-        .await
-        .unwrap();
-    c.find(Locator::Css(
-        "form[action='/app/carga'] button[type=submit]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    type_into(c, "#f-file", &path.display().to_string()).await;
+    click(c, "form[action='/app/carga'] button[type=submit]").await;
     let start = Instant::now();
     loop {
         let body = page_text(c).await;
@@ -305,12 +298,7 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
     every_control_is_labelled(&c, "/app/tareas").await;
     shot(&c, "10-mis-tareas").await;
 
-    c.find(Locator::Css("a[href^='/app/plantilla.xlsx']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "a[href^='/app/plantilla.xlsx']").await;
     let template = std::fs::read(downloaded(downloads.path(), ".xlsx").await).unwrap();
     let (sheets, blanks) = read_template(&template);
     let (good, flagged) = (&blanks[0], &blanks[1]);
@@ -361,27 +349,12 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
     );
     shot(&c, "13-revision").await;
     let item = review_item(&c, &good.code, &good.period).await;
-    item.find(Locator::Css("form[action='/app/revision/aprobar'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&item, "form[action='/app/revision/aprobar'] button").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     c.goto(&app.url("/app/revision")).await.unwrap();
     let item = review_item(&c, &flagged.code, &flagged.period).await;
-    item.find(Locator::Css("textarea[name=reason]"))
-        .await
-        .unwrap()
-        .send_keys(REASON)
-        .await
-        .unwrap();
-    item.find(Locator::Css("form.reject button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&item, "textarea[name=reason]", REASON).await;
+    click(&item, "form.reject button").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     sign_out(&c).await;
 
