@@ -32,6 +32,9 @@ impl Default for SessionPolicy {
     }
 }
 
+/// How stale a session's recorded last request may get before a request records it again.
+const TOUCH_EVERY_SECS: i64 = 60;
+
 /// A session just opened: the token goes into the cookie, once.
 #[derive(Debug, Clone)]
 pub struct OpenedSession {
@@ -151,7 +154,12 @@ impl Ayni {
                     web_session::delete(conn, &id)?;
                     return Ok(None);
                 };
-                web_session::touch(conn, &id, crate::db::audit::now())?;
+                // A write per request would queue every page behind SQLite's one writer: the
+                // last request is recorded at most once a minute (idle expiry is in minutes).
+                let now = crate::db::audit::now();
+                if now - s.last_seen_at >= chrono::Duration::seconds(TOUCH_EVERY_SECS) {
+                    web_session::touch(conn, &id, now)?;
+                }
                 let must_change_password = web_session::is_temporary(conn, u.id)?;
                 let unread_notifications =
                     crate::db::models::notification::unread_count(conn, u.id)?;
