@@ -78,6 +78,9 @@ pub struct ReviewItem {
     pub series: Vec<(Period, f64)>,
     pub others: Vec<OtherValue>,
     pub flags: Vec<QualityFlag>,
+    /// A newer revision the same actor sent for the same cell, when there is one: the
+    /// reviewer should judge that one instead.
+    pub superseded_by: Option<i32>,
 }
 
 /// An import with rows awaiting approval.
@@ -372,6 +375,18 @@ impl Ayni {
                     series.sort_by_key(|(p, _)| p.start());
                     let skip = series.len().saturating_sub(SERIES_SHOWN);
                     let series = series.split_off(skip);
+                    let superseded_by = cells
+                        .iter()
+                        .zip(&cell_subject)
+                        .filter(|(r, rs)| {
+                            **rs == s
+                                && r.period == m.period
+                                && same_place(r)
+                                && r.actor_id == m.actor_id
+                                && r.revision > m.revision
+                        })
+                        .map(|(r, _)| r.revision)
+                        .max();
                     // Each other actor's latest revision of the cell.
                     let mut latest: HashMap<i64, &measurement::Measurement> = HashMap::new();
                     for (r, rs) in cells.iter().zip(&cell_subject) {
@@ -416,6 +431,7 @@ impl Ayni {
                         series,
                         others,
                         flags: flags.remove(&m.id).unwrap_or_default(),
+                        superseded_by,
                         value: m.into(),
                     });
                 }

@@ -481,6 +481,44 @@ async fn revisions_keep_history_and_the_latest_approved_counts(app: TestApp) {
             {"id": first, "revision": 1, "value": 60.0, "counted": false, "status": "APPROVED"},
         ])
     );
+    // A revision sent while the actor's previous one still awaits review replaces it: the
+    // earlier one closes as rejected with the reason, so reviewers judge only the latest.
+    let third = f.g.ok(SUBMIT, json!({"input": {"indicatorId": ind, "period": "2024", "value": 63.0, "actorId": f.actor, "evidenceText": "Cifra preliminar"}})).await;
+    let fourth = f.g.ok(SUBMIT, json!({"input": {"indicatorId": ind, "period": "2024", "value": 63.5, "actorId": f.actor, "evidenceText": "Cifra final"}})).await;
+    assert_eq!(fourth["submitMeasurement"]["revision"], 4);
+    let history = app
+        .graphql(None, "query($id: ID!) { indicator(id: $id) { measurements(from: \"2024\", to: \"2024\") { id revision status rejectReason } } }", json!({"id": ind}))
+        .await;
+    let rows = f.g.ok("query($id: ID!) { indicator(id: $id) { measurements(from: \"2024\", to: \"2024\") { id revision status rejectReason } } }", json!({"id": ind})).await;
+    let rows = rows["indicator"]["measurements"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let by_rev = |r: i64| rows.iter().find(|m| m["revision"] == r).unwrap().clone();
+    assert_eq!(by_rev(3)["id"], third["submitMeasurement"]["id"]);
+    assert_eq!(by_rev(3)["status"], "REJECTED");
+    assert_eq!(
+        by_rev(3)["rejectReason"],
+        "Reemplazado por la revisión 4 / Superseded by revision 4"
+    );
+    assert_eq!(by_rev(4)["status"], "SUBMITTED");
+    assert_eq!(
+        by_rev(2)["status"],
+        "APPROVED",
+        "approved revisions stay as they are"
+    );
+    // The public sees neither pending nor replaced revisions.
+    assert_eq!(
+        history.body["data"]["indicator"]["measurements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{:?}",
+        history.body
+    );
+    assert_eq!(actual(&app.graphql(None, card, json!({})).await.body), 62.5);
+
     // District values and disaggregations are separate series and do not touch the total.
     f.g.ok(SUBMIT, json!({"input": {"indicatorId": ind, "period": "2024", "value": 40.0, "actorId": f.actor, "territory": "180101",
         "disaggregation": [{"key": "sexo", "value": "F"}], "evidenceText": "Padrón"}})).await;

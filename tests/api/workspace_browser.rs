@@ -21,6 +21,8 @@ use crate::helpers::{Backend, TEST_PASSWORD, TestApp};
 const CONTRIBUTOR: &str = "planeamiento.e2e@ayni.test";
 const COORDINATOR: &str = "columna.e2e@ayni.test";
 const ACTOR: &str = "Gobierno Regional de Moquegua";
+/// A small, valid PDF: the evidence file the contributor attaches.
+const EVIDENCE_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 const REASON: &str = "No coincide con el padrón municipal de 2025";
 
 /// What can find elements: the page or one element of it.
@@ -330,6 +332,82 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
     let page = upload(&c, &app, &second).await;
     assert!(page.contains("Enviado para revisión"), "{page}");
     shot(&c, "12-carga-aceptada").await;
+
+    // The good value again from its form in Mis tareas, now with its evidence file: a new
+    // revision that replaces the uploaded one in the review queue.
+    c.goto(&app.url("/app/tareas")).await.unwrap();
+    wait_for_text(&c, "Mis tareas").await;
+    let form = c
+        .execute(
+            "const [code, period] = arguments;
+             const a = Array.from(document.querySelectorAll('a[href^=\"/app/valor?\"]'))
+               .find(a => a.closest('tr') && a.closest('tr').innerText.includes(code)
+                          && new URL(a.href).searchParams.get('periodo') === period);
+             return a ? a.getAttribute('href') : null;",
+            vec![good.code.clone().into(), good.period.clone().into()],
+        )
+        .await
+        .unwrap();
+    let form = form
+        .as_str()
+        .unwrap_or_else(|| panic!("no form link for {good:?}"))
+        .to_string();
+    c.goto(&app.url(&form)).await.unwrap();
+    wait_for_text(&c, "Enviar o revisar el valor").await;
+    every_control_is_labelled(&c, "/app/valor").await;
+    let pdf = work.path().join("acta-2025.pdf");
+    std::fs::write(&pdf, EVIDENCE_PDF).unwrap();
+    c.find(Locator::Css("#f-value"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    type_into(&c, "#f-value", "41").await;
+    type_into(&c, "#f-evidenceText", "Acta de conformidad 2025").await;
+    type_into(&c, "#f-evidenceFile", &pdf.display().to_string()).await;
+    click(
+        &c,
+        "form[enctype='multipart/form-data'] button[type=submit]",
+    )
+    .await;
+    let start = Instant::now();
+    let sent = loop {
+        let url = c.current_url().await.unwrap();
+        let body = page_text(&c).await;
+        if url.as_str().contains("enviado=1") && body.contains("Revisión") {
+            break body;
+        }
+        // The form checks plausibility before storing anything: an unusual value needs the
+        // person's confirmation (and the file once more).
+        if body.contains("Confirmo el valor")
+            && !c
+                .find_all(Locator::Css("#f-confirmar"))
+                .await
+                .unwrap()
+                .is_empty()
+        {
+            click(&c, "#f-confirmar").await;
+            type_into(&c, "#f-evidenceFile", &pdf.display().to_string()).await;
+            click(
+                &c,
+                "form[enctype='multipart/form-data'] button[type=submit]",
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the value form did not accept the file: {}",
+            body_text(&c).await
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    assert!(sent.contains("41"), "{sent}");
+    assert!(
+        sent.contains("acta-2025.pdf") || sent.contains("Acta de conformidad"),
+        "{sent}"
+    );
     sign_out(&c).await;
 
     // The coordinator: the queue with the flag; approve one, reject the other.
@@ -349,6 +427,19 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
     );
     shot(&c, "13-revision").await;
     let item = review_item(&c, &good.code, &good.period).await;
+    let text = item.text().await.unwrap();
+    assert!(
+        text.contains("Acta de conformidad 2025"),
+        "only the revision with the file awaits review: {text}"
+    );
+    assert_eq!(
+        item.find_all(Locator::Css("a.evidence-file"))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "{text}"
+    );
     click(&item, "form[action='/app/revision/aprobar'] button").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     c.goto(&app.url("/app/revision")).await.unwrap();
@@ -382,5 +473,18 @@ async fn a_workbook_goes_from_a_contributor_to_the_portal_in_chromium() {
         "{provenance}"
     );
     assert!(portal.contains("41"), "{portal}");
+    // Its evidence file is public now that the value is approved, and it is the PDF sent.
+    let href = c
+        .find(Locator::Css("#provenance a.evidence-file"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("the evidence file's link");
+    assert!(href.starts_with("/archivos/"), "{href}");
+    let mut res = app.client.get(app.url(&href)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(&res.body().await.unwrap()[..], EVIDENCE_PDF);
     c.close().await.unwrap();
 }

@@ -217,11 +217,19 @@ fn item_view(signed: &Signed, item: &ReviewItem) -> Markup {
     html! {
         article.review-item #(format!("v{id}")) aria-labelledby=(format!("h-v{id}")) {
             h3 #(format!("h-v{id}")) {
-                input #(format!("sel-{id}")) type="checkbox" name="id" value=(id) form="batch";
-                " "
+                @if item.superseded_by.is_none() {
+                    input #(format!("sel-{id}")) type="checkbox" name="id" value=(id) form="batch";
+                    " "
+                }
                 label for=(format!("sel-{id}")) {
                     (kind_word(signed, item.kind)) " " code { (item.code) } " " (item.name)
-                    " · " (m.period) " · " (signed.t("valor", "value")) " " (id)
+                    " · " (m.period) " · " (item.actor)
+                }
+            }
+            @if let Some(newer) = item.superseded_by {
+                p.notice.superseded {
+                    (signed.t("Reemplazado: el mismo actor envió después la revisión ", "Superseded: the same actor later sent revision "))
+                    (newer) (signed.t(". Revise esa; esta solo puede rechazarse.", ". Review that one; this one can only be rejected."))
                 }
             }
             dl.def {
@@ -264,10 +272,12 @@ fn item_view(signed: &Signed, item: &ReviewItem) -> Markup {
                 }
             }
             div.review-actions {
-                form.inline method="post" action="/app/revision/aprobar" {
-                    (signed.csrf_field())
-                    input type="hidden" name="id" value=(id);
-                    button type="submit" { (signed.t("Aprobar", "Approve")) }
+                @if item.superseded_by.is_none() {
+                    form.inline method="post" action="/app/revision/aprobar" {
+                        (signed.csrf_field())
+                        input type="hidden" name="id" value=(id);
+                        button type="submit" { (signed.t("Aprobar", "Approve")) }
+                    }
                 }
                 (reject_form(signed, id, &FormErrors::default()))
             }

@@ -240,7 +240,39 @@ pub fn submit(tx: &mut WriteTx<'_>, new: NewMeasurement<'_>) -> Result<Measureme
         .select(Measurement::as_select())
         .first(tx.conn())?;
     tx.record_change(None, Some(&stored))?;
+    // The new revision replaces the actor's revisions of the cell still awaiting review:
+    // the reviewer judges only the latest, and the earlier ones say why they closed.
+    let pending: Vec<Measurement> = series(&key)
+        .filter(measurements::revision.lt(revision))
+        .filter(measurements::status.eq(MeasurementStatus::Submitted.as_str()))
+        .select(Measurement::as_select())
+        .load(tx.conn())?;
+    for before in pending {
+        let reason = superseded_reason(revision);
+        diesel::update(measurements::table.find(before.id))
+            .set((
+                measurements::status.eq(MeasurementStatus::Rejected.as_str()),
+                measurements::reviewed_by.eq(submitted_by),
+                measurements::reviewed_at.eq(Some(now)),
+                measurements::reject_reason.eq(Some(&reason)),
+            ))
+            .execute(tx.conn())?;
+        let after = Measurement {
+            status: MeasurementStatus::Rejected,
+            reviewed_by: submitted_by,
+            reviewed_at: Some(now),
+            reject_reason: Some(reason),
+            ..before.clone()
+        };
+        tx.record_change(Some(&before), Some(&after))?;
+    }
     Ok(stored)
+}
+
+/// Why a pending revision closed when its actor sent a newer one (shown to people: both
+/// languages).
+pub fn superseded_reason(newer: i32) -> String {
+    format!("Reemplazado por la revisión {newer} / Superseded by revision {newer}")
 }
 
 pub fn require(conn: &mut DbConnection, id: i64) -> Result<Measurement, StoreError> {
