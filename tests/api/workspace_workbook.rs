@@ -299,12 +299,14 @@ async fn row_errors_name_sheet_row_and_column(app: TestApp) {
     let html = p.text();
     assert!(html.contains("No se envió nada"), "{html}");
     assert!(html.contains("2 error(es)"), "{html}");
+    // Where, what to do (in the reader's language) and the exact detail.
     assert!(
-        html.contains(
-            "<td>Variables</td><td>3</td><td>F (valor)</td><td>&#39;doce&#39; is not a number</td>"
-        ) || html.contains(
-            "<td>Variables</td><td>3</td><td>F (valor)</td><td>'doce' is not a number</td>"
-        ),
+        html.contains("<td>Variables</td><td>3</td><td>F (valor)</td><td>Escriba un número"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>&#39;doce&#39; is not a number</td>")
+            || html.contains("<td>'doce' is not a number</td>"),
         "{html}"
     );
     assert!(
@@ -338,7 +340,7 @@ async fn csv_variant_submits_for_review(app: TestApp) {
     let s = task_setup(&app).await;
     let c = WorkspaceClient::signed_in(&app, USER_A, TEST_PASSWORD).await;
     let csv = format!(
-        "{}\nANUAL,,,2024,18,7.5,,Acta,Primera medición\nVAGUA,,,2024,18,2,https://inei.gob.pe/x,,\nVAGUA,,,2023,18,,,,\n",
+        "{}\nANUAL,,,2024,18,7.5,,Acta,Primera medición\nVAGUA,,,2024,18,2,https://inei.gob.pe/x,,Dato preliminar\nVAGUA,,,2023,18,,,,\n",
         HEADER.join(",")
     );
     let p = upload(
@@ -357,6 +359,23 @@ async fn csv_variant_submits_for_review(app: TestApp) {
     assert_eq!(
         state_of(&app, s.user_a, s.actor_a, "VAGUA", "2024").await,
         Some(SubmissionState::AwaitingReview)
+    );
+    // A variable row's comment travels with its evidence text (observations have no comment).
+    let t = app
+        .app
+        .assignments(&contributor(s.user_a, s.actor_a), "moquegua", today())
+        .await
+        .unwrap();
+    let vagua = t
+        .variables
+        .iter()
+        .find(|a| a.code == "VAGUA")
+        .and_then(|a| a.periods.iter().find(|p| p.period.to_string() == "2024"))
+        .and_then(|p| p.submission.clone())
+        .unwrap();
+    assert_eq!(
+        vagua.evidence_text.as_deref(),
+        Some("Comentario: Dato preliminar")
     );
     // A CSV error names its line and column.
     let bad = format!("{}\nVAGUA,,,2022,0801,1,,Acta,\n", HEADER.join(","));
@@ -469,7 +488,10 @@ async fn hostile_uploads_are_refused_fast(app: TestApp) {
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.text());
     assert!(
         p.text()
-            .contains("<td>Indicadores</td><td>2</td><td>F</td><td>formulas are not accepted"),
+            .contains("<td>Indicadores</td><td>2</td><td>F</td><td>Revise la fila")
+            && p.text().contains(
+                "<td>no se aceptan fórmulas: escriba el valor / formulas are not accepted"
+            ),
         "{}",
         p.text()
     );

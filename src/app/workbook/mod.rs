@@ -335,6 +335,17 @@ fn submit_rows(
             SheetKind::Variables => false,
             SheetKind::ByCode => indicators.contains_key(code),
         };
+        let comment = r.fields[COMMENT].trim();
+        let evidence_text = r.fields[EVIDENCE_TEXT].trim();
+        // Observations of variables carry no comment of their own: a comment on a variable
+        // row travels with its evidence text, so nothing the person wrote is lost.
+        let evidence_text = if is_indicator || comment.is_empty() {
+            evidence_text.to_string()
+        } else if evidence_text.is_empty() {
+            format!("Comentario: {comment}")
+        } else {
+            format!("{evidence_text} · Comentario: {comment}")
+        };
         let raw = RawRow {
             line,
             variable: code.to_string(),
@@ -342,9 +353,8 @@ fn submit_rows(
             territory: r.fields[TERRITORY].trim().to_string(),
             value: r.fields[VALUE].trim().to_string(),
             evidence: r.fields[EVIDENCE_URL].trim().to_string(),
-            evidence_text: Some(r.fields[EVIDENCE_TEXT].trim().to_string()),
+            evidence_text: Some(evidence_text),
         };
-        let comment = r.fields[COMMENT].trim();
         if is_indicator {
             match text("comment", comment, 0, 2000) {
                 Ok(c) => {
@@ -364,21 +374,12 @@ fn submit_rows(
                     line,
                     column: Some("variable".into()),
                     message: format!(
-                        "indicator {code} is computed from its formula: supply its variables instead"
+                        "el indicador {code} se calcula con su fórmula: envíe sus variables / indicator {code} is computed from its formula: supply its variables instead"
                     ),
                 });
             }
             indicator_rows.push(raw);
         } else {
-            if !comment.is_empty() {
-                errors.push(RowError {
-                    line,
-                    column: Some("comment".into()),
-                    message:
-                        "observations of variables carry no comment: put it in evidencia_texto"
-                            .into(),
-                });
-            }
             variable_rows.push(raw);
         }
     }
@@ -408,7 +409,7 @@ fn submit_rows(
                 sheet: String::new(),
                 row: 1,
                 column: Some(COLUMNS[VALUE].into()),
-                message: "no row has a value: fill in the column valor".into(),
+                message: "ninguna fila tiene valor: llene la columna valor / no row has a value: fill in the column valor".into(),
             }],
         ));
     }

@@ -43,7 +43,7 @@ pub fn read_upload(bytes: &[u8]) -> Result<(Vec<SheetRow>, Vec<CellError>), Refu
         Ok(read_csv(bytes))
     } else {
         Err(Refusal(
-            "the file is neither an Excel workbook (.xlsx) nor a CSV text file".into(),
+            "el archivo no es un libro de Excel (.xlsx) ni un texto CSV / the file is neither an Excel workbook (.xlsx) nor a CSV text file".into(),
         ))
     }
 }
@@ -84,9 +84,11 @@ pub fn check_zip(bytes: &[u8]) -> Result<(), Refusal> {
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(not_xlsx)?;
         loop {
-            let n = entry
-                .read(&mut sink)
-                .map_err(|e| Refusal(format!("the workbook is damaged: {e}")))?;
+            let n = entry.read(&mut sink).map_err(|e| {
+                Refusal(format!(
+                    "el libro está dañado / the workbook is damaged: {e}"
+                ))
+            })?;
             if n == 0 {
                 break;
             }
@@ -115,7 +117,7 @@ fn header_index(
                 sheet,
                 row,
                 Some(*col),
-                format!("the header names the column '{name}' twice"),
+                format!("el encabezado repite la columna '{name}' / the header names the column '{name}' twice"),
             )),
             Some(i) => index[i] = *col,
             None => errors.push(CellError::at(
@@ -189,8 +191,11 @@ fn rows_of(
 
 fn read_xlsx(bytes: &[u8]) -> Result<(Vec<SheetRow>, Vec<CellError>), Refusal> {
     check_zip(bytes)?;
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
-        .map_err(|e| Refusal(format!("the file is not a readable Excel workbook: {e}")))?;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
+        Refusal(format!(
+            "no se puede leer el libro de Excel / the file is not a readable Excel workbook: {e}"
+        ))
+    })?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let names = book.sheet_names();
@@ -233,7 +238,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<(Vec<SheetRow>, Vec<CellError>), Refusal> {
                     &name,
                     u64::from(r) + 1,
                     Some(c),
-                    "formulas are not accepted: type the value itself".into(),
+                    "no se aceptan fórmulas: escriba el valor / formulas are not accepted: type the value itself".into(),
                 ));
                 continue;
             } else {
@@ -269,7 +274,11 @@ fn text_of(value: &DataRef<'_>) -> Result<String, String> {
                     .into(),
             );
         }
-        DataRef::Error(e) => return Err(format!("the cell holds the error {e}")),
+        DataRef::Error(e) => {
+            return Err(format!(
+                "la celda tiene el error {e} / the cell holds the error {e}"
+            ));
+        }
     })
 }
 
@@ -317,7 +326,7 @@ fn read_csv(bytes: &[u8]) -> (Vec<SheetRow>, Vec<CellError>) {
                 SHEET,
                 u64::from(line) + 1,
                 None,
-                format!("the file has more than {MAX_ROWS} rows; split it"),
+                format!("el archivo tiene más de {MAX_ROWS} filas: divídalo / the file has more than {MAX_ROWS} rows; split it"),
             ));
             return (Vec::new(), errors);
         }

@@ -302,6 +302,48 @@ async fn upload(
     }
 }
 
+/// What a person does about an error in a column (`F (valor)` or `valor`), in the reader's
+/// language; the detail beside it says exactly what was wrong.
+fn what_to_do(signed: &Signed, column: Option<&str>) -> &'static str {
+    let name = column
+        .map(|c| {
+            c.rsplit_once('(')
+                .map_or(c, |(_, n)| n.trim_end_matches(')'))
+                .trim()
+        })
+        .unwrap_or("");
+    match name {
+        "codigo" => signed.t(
+            "Use un código de la plantilla: un indicador o variable que su actor reporta y que no se calcula con fórmula.",
+            "Use a code from the template: an indicator or variable your actor reports that is not computed from a formula.",
+        ),
+        "periodo" => signed.t(
+            "Escriba el periodo como en la plantilla (2025, 2025S1, 2025Q1 o 202503), de la periodicidad del indicador y no futuro.",
+            "Write the period as the template does (2025, 2025S1, 2025Q1 or 202503), of the indicator's periodicity and not in the future.",
+        ),
+        "territorio" => signed.t(
+            "Escriba un ubigeo del INEI dentro del territorio del ecosistema (por ejemplo 18, 1801 o 180101), o déjelo vacío.",
+            "Write an INEI ubigeo inside the ecosystem's territory (for example 18, 1801 or 180101), or leave it empty.",
+        ),
+        "valor" => signed.t(
+            "Escriba un número (con punto decimal, sin separador de miles) dentro del rango válido; no use fórmulas.",
+            "Write a number (decimal point, no thousands separator) within the valid range; do not use formulas.",
+        ),
+        "evidencia_url" => signed.t(
+            "Escriba un enlace completo que empiece con https:// o http://.",
+            "Write a full link starting with https:// or http://.",
+        ),
+        "evidencia_texto" | "comentario" => signed.t(
+            "Acorte el texto (máximo 2000 caracteres) o corríjalo.",
+            "Shorten the text (at most 2000 characters) or correct it.",
+        ),
+        _ => signed.t(
+            "Revise la fila: cada fila con valor se envía una sola vez y el archivo debe ser la plantilla o un CSV con su encabezado.",
+            "Check the row: each row with a value is sent once, and the file must be the template or a CSV with its header.",
+        ),
+    }
+}
+
 fn report_markup(signed: &Signed, report: &WorkbookReport) -> Markup {
     html! {
         @if report.submitted {
@@ -348,7 +390,8 @@ fn report_markup(signed: &Signed, report: &WorkbookReport) -> Markup {
                     th scope="col" { (signed.t("Hoja", "Sheet")) }
                     th scope="col" { (signed.t("Fila", "Row")) }
                     th scope="col" { (signed.t("Columna", "Column")) }
-                    th scope="col" { (signed.t("Problema", "Problem")) }
+                    th scope="col" { (signed.t("Qué hacer", "What to do")) }
+                    th scope="col" { (signed.t("Detalle", "Detail")) }
                 } }
                 tbody {
                     @for e in &report.errors {
@@ -356,6 +399,7 @@ fn report_markup(signed: &Signed, report: &WorkbookReport) -> Markup {
                             td { (e.sheet) }
                             td { (e.row) }
                             td { (e.column.as_deref().unwrap_or("")) }
+                            td { (what_to_do(signed, e.column.as_deref())) }
                             td { (e.message) }
                         }
                     }
