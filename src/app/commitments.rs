@@ -68,6 +68,8 @@ pub struct CommitmentFilter {
     pub actor_id: Option<i64>,
     pub kind: Option<CommitmentKind>,
     pub objective_id: Option<i64>,
+    /// The same by the objective's code (e.g. `OE3`).
+    pub objective_code: Option<String>,
 }
 
 /// An objective a commitment serves.
@@ -180,6 +182,10 @@ impl CommitmentFilter {
             && self
                 .objective_id
                 .is_none_or(|o| v.objectives.iter().any(|x| x.id == o))
+            && self
+                .objective_code
+                .as_deref()
+                .is_none_or(|c| v.objectives.iter().any(|x| x.code == c))
     }
 }
 
