@@ -10,6 +10,7 @@ mod audit_path;
 mod audit_v1;
 mod auth;
 mod challenges;
+mod commitments;
 mod citizen;
 mod cli;
 mod concurrency;
