@@ -174,9 +174,7 @@ pub struct CommitmentList {
 impl CommitmentFilter {
     fn keeps(&self, v: &CommitmentView) -> bool {
         self.status.is_none_or(|s| v.status == s)
-            && self
-                .overdue
-                .is_none_or(|o| v.timeliness.is_overdue() == o)
+            && self.overdue.is_none_or(|o| v.timeliness.is_overdue() == o)
             && self.actor_id.is_none_or(|a| v.responsible.id == a)
             && self.kind.is_none_or(|k| v.kind == k)
             && self
@@ -233,7 +231,9 @@ fn views(
             let responsible = actors
                 .get(&r.responsible_actor_id)
                 .cloned()
-                .ok_or_else(|| AppError::internal(format!("actor {} missing", r.responsible_actor_id)))?;
+                .ok_or_else(|| {
+                    AppError::internal(format!("actor {} missing", r.responsible_actor_id))
+                })?;
             let mut objs: Vec<ObjectiveRef> = l
                 .objective_ids
                 .iter()
@@ -271,8 +271,16 @@ fn views(
 fn code_order(a: &str, b: &str) -> std::cmp::Ordering {
     let split = |s: &str| {
         let digits: String = s.chars().rev().take_while(char::is_ascii_digit).collect();
-        let n: u64 = digits.chars().rev().collect::<String>().parse().unwrap_or(0);
-        (s.trim_end_matches(|c: char| c.is_ascii_digit()).to_string(), n)
+        let n: u64 = digits
+            .chars()
+            .rev()
+            .collect::<String>()
+            .parse()
+            .unwrap_or(0);
+        (
+            s.trim_end_matches(|c: char| c.is_ascii_digit()).to_string(),
+            n,
+        )
     };
     split(a).cmp(&split(b)).then_with(|| a.cmp(b))
 }
@@ -373,13 +381,9 @@ fn patched(before: &Linked, p: CommitmentPatch) -> CommitmentInput {
         objective_ids: p
             .objective_ids
             .unwrap_or_else(|| before.objective_ids.clone()),
-        cuis: p.cuis.unwrap_or_else(|| {
-            before
-                .cuis
-                .iter()
-                .map(|c| c.as_str().to_string())
-                .collect()
-        }),
+        cuis: p
+            .cuis
+            .unwrap_or_else(|| before.cuis.iter().map(|c| c.as_str().to_string()).collect()),
     }
 }
 
@@ -522,8 +526,9 @@ impl Ayni {
     ) -> Result<CommitmentList, AppError> {
         self.db
             .run(move |c| {
-                let eco = ecosystem::by_slug(c, ecosystem_slug.trim())?
-                    .ok_or_else(|| AppError::not_found(format!("ecosystem '{}'", ecosystem_slug.trim())))?;
+                let eco = ecosystem::by_slug(c, ecosystem_slug.trim())?.ok_or_else(|| {
+                    AppError::not_found(format!("ecosystem '{}'", ecosystem_slug.trim()))
+                })?;
                 let rows = commitment::of_ecosystem(c, eco.id)?;
                 let all = views(c, rows, today)?;
                 let counts = CommitmentCounts::of(&all);

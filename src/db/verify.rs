@@ -18,8 +18,8 @@ use super::audit_state::{
     Audited, IndicatorWithResponsibles, ObjectiveWithResponsibles, SettingRow,
 };
 use super::models::{
-    actor, adjustment, challenge, commitment, ecosystem, hybrid, impact, indicator, measurement, objective,
-    period_lock, setting, user, variable,
+    actor, adjustment, challenge, commitment, ecosystem, hybrid, impact, indicator, measurement,
+    objective, period_lock, setting, user, variable,
 };
 use super::schema::{audit_head, audit_head_v1, audit_log, audit_log_v1};
 use super::{Action, Author, DbConnection, StoreError};

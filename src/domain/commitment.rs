@@ -40,7 +40,10 @@ vocabulary!(
 impl CommitmentStatus {
     /// Still to be done: pending or in progress.
     pub fn is_open(self) -> bool {
-        matches!(self, CommitmentStatus::Pending | CommitmentStatus::InProgress)
+        matches!(
+            self,
+            CommitmentStatus::Pending | CommitmentStatus::InProgress
+        )
     }
 
     /// Parses the stored or typed word (`pending`, `in_progress`, `fulfilled`, `dropped`).
@@ -204,7 +207,9 @@ impl CommitmentDraft {
         let text = errors.check(bounded_text("text", raw.text, 3, MAX_TEXT));
         let text_en = match raw.text_en.map(str::trim).filter(|t| !t.is_empty()) {
             None => Some(None),
-            Some(t) => errors.check(bounded_text("textEn", t, 3, MAX_TEXT)).map(Some),
+            Some(t) => errors
+                .check(bounded_text("textEn", t, 3, MAX_TEXT))
+                .map(Some),
         };
         let kind = errors.check(one_of(
             "kind",
@@ -266,7 +271,15 @@ impl CommitmentDraft {
         cuis.sort();
         cuis.dedup();
         errors.into_result()?;
-        match (text, text_en, kind, source, source_reference, source_date, deadline) {
+        match (
+            text,
+            text_en,
+            kind,
+            source,
+            source_reference,
+            source_date,
+            deadline,
+        ) {
             (
                 Some(text),
                 Some(text_en),
@@ -339,19 +352,17 @@ impl StatusChange {
                 }
             }
             CommitmentStatus::Dropped => StatusChange::Dropped {
-                reason: bounded_text("reason", reason.unwrap_or(""), 3, MAX_NOTE).map_err(
-                    |e| {
-                        if e.rule == "length" && reason.is_none_or(|r| r.trim().is_empty()) {
-                            FieldError::new(
-                                "reason",
-                                "required",
-                                "a dropped commitment needs the reason it was dropped",
-                            )
-                        } else {
-                            e
-                        }
-                    },
-                )?,
+                reason: bounded_text("reason", reason.unwrap_or(""), 3, MAX_NOTE).map_err(|e| {
+                    if e.rule == "length" && reason.is_none_or(|r| r.trim().is_empty()) {
+                        FieldError::new(
+                            "reason",
+                            "required",
+                            "a dropped commitment needs the reason it was dropped",
+                        )
+                    } else {
+                        e
+                    }
+                })?,
             },
         })
     }

@@ -6,9 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::app::{
-    Ayni, Caller, CommitmentFilter, CommitmentInput, StatusInput, commitments_today,
-};
+use crate::app::{Ayni, Caller, CommitmentFilter, CommitmentInput, StatusInput, commitments_today};
 use crate::domain::commitment::{CommitmentKind, CommitmentSource, CommitmentStatus};
 
 use super::{SeedError, SeedReport, context};
@@ -60,7 +58,10 @@ pub fn named_actors(commitments: &[SeedCommitment]) -> Vec<(String, String)> {
         .map(|c| {
             (
                 c.responsible.clone(),
-                format!("commitment '{}'", c.text.chars().take(40).collect::<String>()),
+                format!(
+                    "commitment '{}'",
+                    c.text.chars().take(40).collect::<String>()
+                ),
             )
         })
         .collect()
@@ -119,9 +120,13 @@ pub async fn load(
             .objectives
             .iter()
             .map(|code| {
-                place.objective_ids.get(code.trim()).copied().ok_or_else(|| {
-                    SeedError(format!("{}: {what}: no objective '{code}'", place.origin))
-                })
+                place
+                    .objective_ids
+                    .get(code.trim())
+                    .copied()
+                    .ok_or_else(|| {
+                        SeedError(format!("{}: {what}: no objective '{code}'", place.origin))
+                    })
             })
             .collect::<Result<Vec<i64>, SeedError>>()?;
         let input = CommitmentInput {

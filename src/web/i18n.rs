@@ -61,8 +61,16 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Compromisos del órgano coordinador para el objetivo de este indicador",
         "Commitments of the coordinating body for this indicator's objective",
     ),
-    ("no_commitments", "Ningún compromiso registrado.", "No commitments recorded."),
-    ("commitments", "Compromisos del órgano coordinador", "Commitments of the coordinating body"),
+    (
+        "no_commitments",
+        "Ningún compromiso registrado.",
+        "No commitments recorded.",
+    ),
+    (
+        "commitments",
+        "Compromisos del órgano coordinador",
+        "Commitments of the coordinating body",
+    ),
     ("mission", "Misión", "Mission"),
     ("vision", "Visión", "Vision"),
     ("score", "Puntaje", "Score"),

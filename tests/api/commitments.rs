@@ -7,6 +7,7 @@ use ayni::app::Caller;
 use ayni::domain::{ActorKind, Role};
 
 use crate::both_backends;
+use crate::helpers::workspace::WorkspaceClient;
 use crate::helpers::{TEST_PASSWORD, TestApp, error_code};
 use crate::scorecard_support::seeded_with_values;
 use crate::strategy::{Gql, coordinator};
@@ -16,6 +17,7 @@ both_backends!(
     overdue_is_computed_and_every_status_change_is_audited,
     only_the_coordinating_body_and_the_responsible_actor_change_commitments,
     the_portal_lists_commitments_with_their_open_data,
+    the_workspace_records_commitments_and_the_responsible_actor_reports_on_them,
 );
 
 const CREATE: &str = "mutation($i: CreateCommitmentInput!) { createCommitment(input: $i) { id text kind source sourceDate deadline status overdue timeliness daysLate cuis responsibleActor { name } objectives { code } history { status } } }";
@@ -33,7 +35,10 @@ async fn place(app: &TestApp) -> (String, String, String) {
         )
         .await
         .body;
-    let eco = body["data"]["ecosystem"]["id"].as_str().unwrap().to_string();
+    let eco = body["data"]["ecosystem"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let objective = body["data"]["ecosystem"]["objectives"][0]["id"]
         .as_str()
         .unwrap()
@@ -114,10 +119,7 @@ async fn bad_input_is_refused_field_by_field_and_nothing_is_stored(app: TestApp)
         let started = std::time::Instant::now();
         let body = g.run(CREATE, json!({"i": i})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{field}: {body}");
-        assert!(
-            fields(&body).iter().any(|n| n == field),
-            "{field}: {body}"
-        );
+        assert!(fields(&body).iter().any(|n| n == field), "{field}: {body}");
         assert!(started.elapsed().as_secs() < 5, "{field}: slow refusal");
     }
     // An unknown ecosystem.
@@ -136,10 +138,16 @@ async fn bad_input_is_refused_field_by_field_and_nothing_is_stored(app: TestApp)
             json!({"i": input(&eco, &objective, &actor, "2019-06-30")}),
         )
         .await;
-    let id = created["createCommitment"]["id"].as_str().unwrap().to_string();
+    let id = created["createCommitment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let edit = "mutation($id: ID!, $i: UpdateCommitmentInput!) { updateCommitment(id: $id, input: $i) { text deadline cuis } }";
     let body = g
-        .run(edit, json!({"id": id, "i": {"cuis": ["123"], "text": "Nuevo texto"}}))
+        .run(
+            edit,
+            json!({"id": id, "i": {"cuis": ["123"], "text": "Nuevo texto"}}),
+        )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     let body = g
@@ -150,11 +158,12 @@ async fn bad_input_is_refused_field_by_field_and_nothing_is_stored(app: TestApp)
         .run(edit, json!({"id": "999999", "i": {"text": "Nuevo texto"}}))
         .await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
-    let after = g.ok(
-        "query($id: ID!) { commitment(id: $id) { text deadline cuis } }",
-        json!({"id": id}),
-    )
-    .await;
+    let after = g
+        .ok(
+            "query($id: ID!) { commitment(id: $id) { text deadline cuis } }",
+            json!({"id": id}),
+        )
+        .await;
     assert_eq!(
         after["commitment"],
         json!({"text": "Instalar la mesa técnica del agua antes del 2019-06-30", "deadline": "2019-06-30", "cuis": ["2234567"]})
@@ -187,7 +196,10 @@ async fn overdue_is_computed_and_every_status_change_is_audited(app: TestApp) {
     assert_eq!(past["timeliness"], "OVERDUE");
     assert!(past["daysLate"].as_i64().unwrap() > 365);
     assert_eq!(past["history"], json!([{"status": "PENDING"}]));
-    assert_eq!(past["responsibleActor"]["name"], "Anglo American Quellaveco");
+    assert_eq!(
+        past["responsibleActor"]["name"],
+        "Anglo American Quellaveco"
+    );
     assert_eq!(past["objectives"], json!([{"code": "OE1"}]));
     let future = g
         .ok(
@@ -210,7 +222,13 @@ async fn overdue_is_computed_and_every_status_change_is_audited(app: TestApp) {
     );
     // Overdue ones first; filters.
     assert_eq!(list["commitments"][0]["id"], past_id.as_str());
-    assert_eq!(list["objectives"][0]["commitments"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        list["objectives"][0]["commitments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let only = app
         .graphql(None, LIST, json!({"f": {"overdue": true}}))
         .await
@@ -237,7 +255,10 @@ async fn overdue_is_computed_and_every_status_change_is_audited(app: TestApp) {
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     let body = g
-        .run(SET, json!({"id": future_id, "i": {"status": "DROPPED", "reason": " "}}))
+        .run(
+            SET,
+            json!({"id": future_id, "i": {"status": "DROPPED", "reason": " "}}),
+        )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     assert_eq!(fields(&body), vec!["reason".to_string()]);
@@ -310,12 +331,8 @@ async fn overdue_is_computed_and_every_status_change_is_audited(app: TestApp) {
         .filter(|e| e["entity_type"] == "commitment_status_change")
         .collect();
     assert_eq!(changes.len(), 5, "2 creations + 3 changes");
-    assert!(
-        changes
-            .iter()
-            .any(|e| e["after"]["status"] == "fulfilled"
-                && e["after"]["evidence_url"] == "https://example.org/acta.pdf")
-    );
+    assert!(changes.iter().any(|e| e["after"]["status"] == "fulfilled"
+        && e["after"]["evidence_url"] == "https://example.org/acta.pdf"));
     let updates = proof["entries"]
         .as_array()
         .unwrap()
@@ -349,7 +366,10 @@ async fn only_the_coordinating_body_and_the_responsible_actor_change_commitments
     // Anonymous: refused, whatever it tries.
     for (q, v) in [
         (SET, progress.clone()),
-        (CREATE, json!({"i": input(&eco, &objective, &actor, "2199-06-30")})),
+        (
+            CREATE,
+            json!({"i": input(&eco, &objective, &actor, "2199-06-30")}),
+        ),
     ] {
         let body = app.graphql(None, q, v).await.body;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
@@ -367,15 +387,22 @@ async fn only_the_coordinating_body_and_the_responsible_actor_change_commitments
         let body = who.run(SET, progress.clone()).await;
         assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
         let body = who
-            .run(CREATE, json!({"i": input(&eco, &objective, &actor, "2199-06-30")}))
+            .run(
+                CREATE,
+                json!({"i": input(&eco, &objective, &actor, "2199-06-30")}),
+            )
             .await;
         assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     }
     // A contributor of the responsible actor: in progress, then fulfilled with evidence;
     // not dropped, not edited, not reopened.
     let actor_id: i64 = actor.parse().unwrap();
-    app.create_user("enlace@quellaveco.example.pe", Role::Contributor, Some(actor_id))
-        .await;
+    app.create_user(
+        "enlace@quellaveco.example.pe",
+        Role::Contributor,
+        Some(actor_id),
+    )
+    .await;
     let own = Gql {
         app: &app,
         token: app
@@ -440,7 +467,10 @@ async fn the_portal_lists_commitments_with_their_open_data(app: TestApp) {
         .unwrap()
         .to_string();
     let other = app
-        .create_actor("Municipalidad Provincial de Ilo", ActorKind::LocalGovernment)
+        .create_actor(
+            "Municipalidad Provincial de Ilo",
+            ActorKind::LocalGovernment,
+        )
         .await;
     let mut dropped = input(&eco, &objective, &other.to_string(), "2199-06-30");
     dropped["text"] = json!("=Organizar la feria turística de Ilo");
@@ -510,7 +540,12 @@ async fn the_portal_lists_commitments_with_their_open_data(app: TestApp) {
     assert_eq!(csv.status, 200);
     let text = csv.body.as_str().unwrap();
     let mut lines = text.lines();
-    assert!(lines.next().unwrap().starts_with("id,kind,text_es,text_en,source"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("id,kind,text_es,text_en,source")
+    );
     assert_eq!(lines.count(), 1, "{text}");
     // A text a spreadsheet would run is neutralised.
     let all_csv = app.get("/e/moquegua/compromisos.csv").await;
@@ -540,4 +575,212 @@ async fn the_portal_lists_commitments_with_their_open_data(app: TestApp) {
     assert_eq!(bad_json.body["error"]["code"], "BAD_USER_INPUT");
     let long = format!("/e/moquegua/compromisos?objetivo={}", "O".repeat(5000));
     assert_eq!(app.get(&long).await.status.as_u16(), 400);
+}
+
+async fn post(
+    c: &WorkspaceClient<'_>,
+    path: &str,
+    fields: Vec<(String, String)>,
+) -> crate::helpers::workspace::Page {
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    c.post_form(path, &pairs).await
+}
+
+async fn the_workspace_records_commitments_and_the_responsible_actor_reports_on_them(app: TestApp) {
+    use awc::http::StatusCode;
+    let (_, _, actor) = place(&app).await;
+    app.create_user("coord.c@ayni.test", Role::Coordinator, None)
+        .await;
+    let actor_id: i64 = actor.parse().unwrap();
+    app.create_user("enlace.c@ayni.test", Role::Contributor, Some(actor_id))
+        .await;
+    let other_actor = app
+        .create_actor("Southern Peru Copper Corporation", ActorKind::Company)
+        .await;
+    app.create_user("otro.c@ayni.test", Role::Contributor, Some(other_actor))
+        .await;
+
+    // Anonymous: sent to sign in; a foreign or missing CSRF token: refused.
+    let anon = WorkspaceClient::new(&app);
+    let p = anon.get("/app/compromisos").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let coord = WorkspaceClient::signed_in(&app, "coord.c@ayni.test", TEST_PASSWORD).await;
+    let desk = coord.get("/app/compromisos").await;
+    assert_eq!(desk.status, StatusCode::OK, "{}", desk.text());
+    assert!(
+        desk.text().contains("href=\"/app/compromisos\""),
+        "in the navigation"
+    );
+    let fields = |csrf: &str, text: &str, deadline: &str, objectives: &str, cuis: &str| {
+        vec![
+            ("csrf".to_string(), csrf.to_string()),
+            ("ecosistema".into(), "moquegua".into()),
+            ("text".into(), text.to_string()),
+            ("kind".into(), "decision".into()),
+            ("source".into(), "report".into()),
+            (
+                "sourceReference".into(),
+                "Informe de seguimiento 2019".into(),
+            ),
+            ("sourceDate".into(), "2019-05-01".into()),
+            ("responsibleActorId".into(), actor.clone()),
+            ("deadline".into(), deadline.to_string()),
+            ("objectiveIds".into(), objectives.to_string()),
+            ("cuis".into(), cuis.to_string()),
+        ]
+    };
+    let refused = post(
+        &coord,
+        "/app/compromisos/nuevo",
+        fields(
+            &"0".repeat(64),
+            "Priorizar el agua",
+            "2019-12-31",
+            "OE1",
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let form = coord
+        .get("/app/compromisos/nuevo?ecosistema=moquegua")
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    let csrf = form.csrf();
+    // Field errors are shown beside their fields, nothing stored.
+    let bad = post(
+        &coord,
+        "/app/compromisos/nuevo",
+        fields(&csrf, "Priorizar el agua", "2019-02-30", "OE1, OE99", "12"),
+    )
+    .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    assert!(bad.text().contains("OE99"), "{}", bad.text());
+    let bad = post(
+        &coord,
+        "/app/compromisos/nuevo",
+        fields(&csrf, "Priorizar el agua", "2019-02-30", "OE1", "12"),
+    )
+    .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    assert!(bad.text().contains("id=\"e-deadline\"") && bad.text().contains("id=\"e-cuis\""));
+    assert_eq!(count(&app).await, 0);
+    let ok = post(
+        &coord,
+        "/app/compromisos/nuevo",
+        fields(
+            &csrf,
+            "Priorizar el agua en el PIM",
+            "2019-12-31",
+            "OE1",
+            "2234567",
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let desk = coord.get(ok.location.as_deref().unwrap()).await;
+    assert!(desk.text().contains("Priorizar el agua en el PIM"));
+    assert!(desk.text().contains("VENCIDO"), "{}", desk.text());
+    let id =
+        app.graphql(None, LIST, json!({})).await.body["data"]["ecosystem"]["commitments"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+    // The contributor of another actor sees none and cannot change this one.
+    let other = WorkspaceClient::signed_in(&app, "otro.c@ayni.test", TEST_PASSWORD).await;
+    let page = other.get("/app/compromisos").await;
+    assert!(!page.text().contains("Priorizar el agua"));
+    let csrf_other = page.csrf();
+    let p = other
+        .post_form(
+            "/app/compromisos/estado",
+            &[
+                ("csrf", &csrf_other),
+                ("id", &id),
+                ("status", "in_progress"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    // The responsible actor's contributor sees it and reports it fulfilled, with evidence.
+    let own = WorkspaceClient::signed_in(&app, "enlace.c@ayni.test", TEST_PASSWORD).await;
+    let page = own.get("/app/compromisos").await;
+    assert!(page.text().contains("Priorizar el agua en el PIM"));
+    let csrf_own = page.csrf();
+    let p = own
+        .post_form(
+            "/app/compromisos/estado",
+            &[("csrf", &csrf_own), ("id", &id), ("status", "fulfilled")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.text());
+    let p = own
+        .post_form(
+            "/app/compromisos/estado",
+            &[
+                ("csrf", &csrf_own),
+                ("id", &id),
+                ("status", "fulfilled"),
+                ("evidenceText", "Oficio 123-2019 con la priorización"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text());
+    let list = app.graphql(None, LIST, json!({})).await.body;
+    assert_eq!(
+        list["data"]["ecosystem"]["commitments"][0]["status"],
+        "FULFILLED"
+    );
+
+    // The coordinator edits it.
+    let form = coord.get(&format!("/app/compromisos/editar?id={id}")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text().contains("Priorizar el agua en el PIM"));
+    let edited = post(
+        &coord,
+        "/app/compromisos/editar",
+        [
+            fields(
+                &form.csrf(),
+                "Priorizar agua y saneamiento",
+                "2019-12-31",
+                "OE1",
+                "",
+            ),
+            vec![("id".to_string(), id.clone())],
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.text());
+    let portal = app.get("/e/moquegua/compromisos").await;
+    assert!(
+        portal
+            .body
+            .as_str()
+            .unwrap()
+            .contains("Priorizar agua y saneamiento")
+    );
+    assert!(
+        portal
+            .body
+            .as_str()
+            .unwrap()
+            .contains("cumplido con retraso")
+    );
 }

@@ -69,8 +69,10 @@ fn write_links(
     objective_ids: &[i64],
     cuis: &[Cui],
 ) -> Result<(), StoreError> {
-    diesel::delete(commitment_objectives::table.filter(commitment_objectives::commitment_id.eq(id)))
-        .execute(tx.conn())?;
+    diesel::delete(
+        commitment_objectives::table.filter(commitment_objectives::commitment_id.eq(id)),
+    )
+    .execute(tx.conn())?;
     diesel::delete(
         commitment_investments::table.filter(commitment_investments::commitment_id.eq(id)),
     )
