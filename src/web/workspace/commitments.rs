@@ -7,8 +7,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::app::{
-    AppError, Ayni, CommitmentFilter, CommitmentInput, CommitmentPatch, CommitmentView,
-    ObjectiveRef, StatusInput, commitments_today,
+    AppError, Ayni, CommitmentFilter, CommitmentInput, CommitmentList, CommitmentPatch,
+    CommitmentView, ObjectiveRef, StatusInput, commitments_today,
 };
 use crate::domain::commitment::{CommitmentKind, CommitmentSource, CommitmentStatus};
 use crate::web::WebError;
@@ -322,15 +322,9 @@ fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// The record/edit form with its errors.
-async fn form_page(
-    req: &HttpRequest,
-    signed: &Signed,
-    data: &Ayni,
-    form: &CommitmentForm,
-    errors: &FormErrors,
-) -> WebResult {
-    let slug = chosen_ecosystem(data, Some(&form.ecosistema))
+/// The ecosystem a form names (its slug) and all its commitments.
+async fn ecosystem_list(data: &Ayni, asked: &str) -> Result<(String, CommitmentList), WebError> {
+    let slug = chosen_ecosystem(data, Some(asked))
         .await?
         .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
     let list = data
@@ -340,6 +334,18 @@ async fn form_page(
             commitments_today(),
         )
         .await?;
+    Ok((slug, list))
+}
+
+/// The record/edit form with its errors.
+async fn form_page(
+    req: &HttpRequest,
+    signed: &Signed,
+    data: &Ayni,
+    form: &CommitmentForm,
+    errors: &FormErrors,
+) -> WebResult {
+    let (slug, list) = ecosystem_list(data, &form.ecosistema).await?;
     let actors: Vec<(String, String)> = std::iter::once((String::new(), "—".to_string()))
         .chain(
             data.actors()
@@ -484,31 +490,44 @@ async fn form_refused(
     }
 }
 
+/// A record/edit form, checked before the use case sees it.
+enum Submitted {
+    /// The ecosystem's slug and id, and the use case's input.
+    Ready(String, i64, CommitmentInput),
+    /// The form shown again with its errors.
+    Shown(HttpResponse),
+}
+
+async fn submitted(
+    req: &HttpRequest,
+    signed: &Signed,
+    data: &Ayni,
+    form: &CommitmentForm,
+) -> Result<Submitted, WebError> {
+    signed.check_csrf(&form.csrf)?;
+    require_coordinator(signed)?;
+    let (slug, list) = ecosystem_list(data, &form.ecosistema).await?;
+    match form.input(&list.objectives) {
+        Ok(input) => Ok(Submitted::Ready(slug, list.ecosystem.id, input)),
+        Err(errors) => Ok(Submitted::Shown(
+            form_page(req, signed, data, form, &errors).await?,
+        )),
+    }
+}
+
 async fn create(
     req: HttpRequest,
     signed: Signed,
     data: web::Data<Ayni>,
     form: web::Form<CommitmentForm>,
 ) -> WebResult {
-    signed.check_csrf(&form.csrf)?;
-    require_coordinator(&signed)?;
     let form = form.into_inner();
-    let slug = chosen_ecosystem(&data, Some(&form.ecosistema))
-        .await?
-        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
-    let list = data
-        .commitments(
-            slug.clone(),
-            CommitmentFilter::default(),
-            commitments_today(),
-        )
-        .await?;
-    let input = match form.input(&list.objectives) {
-        Ok(i) => i,
-        Err(errors) => return form_page(&req, &signed, &data, &form, &errors).await,
+    let (slug, ecosystem_id, input) = match submitted(&req, &signed, &data, &form).await? {
+        Submitted::Ready(slug, id, input) => (slug, id, input),
+        Submitted::Shown(res) => return Ok(res),
     };
     match data
-        .create_commitment(&signed.me.caller, list.ecosystem.id, input)
+        .create_commitment(&signed.me.caller, ecosystem_id, input)
         .await
     {
         Ok(_) => Ok(see_other(&format!(
@@ -524,24 +543,12 @@ async fn edit(
     data: web::Data<Ayni>,
     form: web::Form<CommitmentForm>,
 ) -> WebResult {
-    signed.check_csrf(&form.csrf)?;
-    require_coordinator(&signed)?;
     let form = form.into_inner();
-    let id = parse_id("id", &form.id)?;
-    let slug = chosen_ecosystem(&data, Some(&form.ecosistema))
-        .await?
-        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
-    let list = data
-        .commitments(
-            slug.clone(),
-            CommitmentFilter::default(),
-            commitments_today(),
-        )
-        .await?;
-    let input = match form.input(&list.objectives) {
-        Ok(i) => i,
-        Err(errors) => return form_page(&req, &signed, &data, &form, &errors).await,
+    let (slug, _, input) = match submitted(&req, &signed, &data, &form).await? {
+        Submitted::Ready(slug, id, input) => (slug, id, input),
+        Submitted::Shown(res) => return Ok(res),
     };
+    let id = parse_id("id", &form.id)?;
     let patch = CommitmentPatch {
         text: Some(input.text),
         text_en: Some(input.text_en),
