@@ -304,10 +304,11 @@ pub async fn page(
             "Agreements, commitments, decisions and recommendations of the coordinating body, with who is responsible, the deadline and the status. A commitment is overdue when it is still open after its deadline.")) }
         div.kpis #counts {
             div.kpi { (tr(lang, "Total", "Total")) b { (c.total) } }
-            div.kpi { (status_word(lang, CommitmentStatus::Pending)) b { (c.pending) } }
-            div.kpi { (status_word(lang, CommitmentStatus::InProgress)) b { (c.in_progress) } }
-            div.kpi { (status_word(lang, CommitmentStatus::Fulfilled)) b { (c.fulfilled) } }
-            div.kpi { (status_word(lang, CommitmentStatus::Dropped)) b { (c.dropped) } }
+            div.kpi { (tr(lang, "Pendientes", "Pending")) b { (c.pending) } }
+            div.kpi { (tr(lang, "En curso", "In progress")) b { (c.in_progress) } }
+            div.kpi { (tr(lang, "Cumplidos", "Fulfilled")) b { (c.fulfilled) }
+                @if c.fulfilled_late > 0 { small.late { (c.fulfilled_late) " " (tr(lang, "con retraso", "late")) } } }
+            div.kpi { (tr(lang, "Desestimados", "Dropped")) b { (c.dropped) } }
             div.kpi.overdue-count { strong.overdue { (tr(lang, "Vencidos", "Overdue")) } b { (c.overdue) } }
         }
         form.filters method="get" action=(format!("/e/{}/compromisos", eco.slug)) {
