@@ -645,6 +645,19 @@ async fn the_workspace_records_commitments_and_the_responsible_actor_reports_on_
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    for path in [
+        "/app/compromisos/nuevo",
+        "/app/compromisos/editar",
+        "/app/compromisos/estado",
+    ] {
+        let p = coord
+            .post_form(
+                path,
+                &[("id", "1"), ("status", "dropped"), ("reason", "x y z")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path} without CSRF");
+    }
     let form = coord
         .get("/app/compromisos/nuevo?ecosistema=moquegua")
         .await;
