@@ -21,10 +21,11 @@ use crate::domain::{
     RollUp, SharedValueForm, SourceKind, TargetHorizon, TerritoryLevel, ThemeKind,
 };
 
+mod commitments;
 mod shared_value;
 
 /// The demo's files, in load order.
-const DEMO_FILES: [(&str, &str); 5] = [
+const DEMO_FILES: [(&str, &str); 6] = [
     (
         "seeds/demo/1-actors.json",
         include_str!("../seeds/demo/1-actors.json"),
@@ -44,6 +45,10 @@ const DEMO_FILES: [(&str, &str); 5] = [
     (
         "seeds/demo/5-moquegua-shared-value.json",
         include_str!("../seeds/demo/5-moquegua-shared-value.json"),
+    ),
+    (
+        "seeds/demo/6-moquegua-commitments.json",
+        include_str!("../seeds/demo/6-moquegua-commitments.json"),
     ),
 ];
 
@@ -170,6 +175,9 @@ pub struct SeedEcosystem {
     /// Approved impact contributions.
     #[serde(default)]
     pub impacts: Vec<shared_value::SeedImpacts>,
+    /// The coordinating body's commitments.
+    #[serde(default)]
+    pub commitments: Vec<commitments::SeedCommitment>,
 }
 
 impl SeedEcosystem {
@@ -680,7 +688,8 @@ fn check_actor_references(
                         format!("observations of '{}'", o.variable),
                     )
                 }));
-            let more = shared_value::named_actors(&eco.shared_value_sections());
+            let mut more = shared_value::named_actors(&eco.shared_value_sections());
+            more.extend(commitments::named_actors(&eco.commitments));
             let named = named.chain(more.iter().map(|(n, w)| (n.as_str(), w.clone())));
             for (name, what) in named {
                 if !declared.contains(name.trim()) && !existing.contains_key(name.trim()) {
@@ -906,6 +915,16 @@ async fn load_ecosystem(
             report,
         )
         .await?;
+    }
+    if !seed.commitments.is_empty() {
+        let place = commitments::Place {
+            origin,
+            slug: &seed.slug,
+            ecosystem_id: eco.id,
+            objective_ids: &objective_ids,
+            actor_ids,
+        };
+        commitments::load(app, op, &place, &seed.commitments, report).await?;
     }
     Ok(())
 }

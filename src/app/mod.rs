@@ -11,6 +11,7 @@ pub mod bench_data;
 mod caller;
 mod challenges;
 mod combine;
+mod commitments;
 mod data_quality;
 mod ecosystems;
 mod error;
@@ -40,6 +41,10 @@ pub use audit::{AuditHead, MAX_PROOF_PAGE, PublishedEntry};
 pub use caller::{Caller, logged_in};
 pub use challenges::{ChallengeDesk, ChallengeItem, ChallengeOutcome};
 pub use combine::AdjustmentInput;
+pub use commitments::{
+    CommitmentCounts, CommitmentFilter, CommitmentInput, CommitmentList, CommitmentPatch,
+    CommitmentView, ObjectiveRef, StatusInput, StatusStep, commitments_today,
+};
 pub use data_quality::{MAX_LOCK_REASON, RowFlag, may_see_flags};
 pub use ecosystems::{EcosystemInput, EcosystemPatch, ThemeInput};
 pub use error::AppError;

@@ -809,3 +809,86 @@ audited!(PeriodLock, super::models::period_lock::ENTITY, |l| state(
         unlocked_by: l.unlocked_by,
     }),
 ));
+
+/// A commitment, its links and its current status: public (what the coordinating body
+/// agreed, and evidence of its fulfilment, are published as soon as they are recorded).
+#[derive(Serialize)]
+struct CommitmentPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    text_es: &'a str,
+    text_en: Option<&'a str>,
+    kind: &'a str,
+    source: &'a str,
+    source_reference: &'a str,
+    source_date: String,
+    responsible_actor_id: i64,
+    deadline: Option<String>,
+    status: &'a str,
+    evidence_url: Option<&'a str>,
+    evidence_text: Option<&'a str>,
+    status_note: Option<&'a str>,
+    status_at: String,
+    objective_ids: &'a [i64],
+    cuis: Vec<&'a str>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Audited for super::models::commitment::Linked {
+    const ENTITY: &'static str = super::models::commitment::ENTITY;
+    fn audit_id(&self) -> String {
+        self.row.id.to_string()
+    }
+    fn audit_state(&self) -> Result<AuditState, StoreError> {
+        let c = &self.row;
+        public_only(&CommitmentPublic {
+            id: c.id,
+            ecosystem_id: c.ecosystem_id,
+            text_es: &c.text_es,
+            text_en: c.text_en.as_deref(),
+            kind: c.kind.as_str(),
+            source: c.source.as_str(),
+            source_reference: &c.source_reference,
+            source_date: c.source_date.to_string(),
+            responsible_actor_id: c.responsible_actor_id,
+            deadline: c.deadline.map(|d| d.to_string()),
+            status: c.status.as_str(),
+            evidence_url: c.evidence_url.as_deref(),
+            evidence_text: c.evidence_text.as_deref(),
+            status_note: c.status_note.as_deref(),
+            status_at: at(&c.status_at),
+            objective_ids: &self.objective_ids,
+            cuis: self.cuis.iter().map(|c| c.as_str()).collect(),
+            created_at: at(&c.created_at),
+            updated_at: at(&c.updated_at),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct CommitmentStatusPublic<'a> {
+    id: i64,
+    commitment_id: i64,
+    status: &'a str,
+    evidence_url: Option<&'a str>,
+    evidence_text: Option<&'a str>,
+    note: Option<&'a str>,
+    changed_by: Option<i64>,
+    changed_at: String,
+}
+
+audited!(
+    super::models::commitment::StatusEntry,
+    super::models::commitment::STATUS_CHANGE,
+    |s| public_only(&CommitmentStatusPublic {
+        id: s.id,
+        commitment_id: s.commitment_id,
+        status: s.status.as_str(),
+        evidence_url: s.evidence_url.as_deref(),
+        evidence_text: s.evidence_text.as_deref(),
+        note: s.note.as_deref(),
+        changed_by: s.changed_by,
+        changed_at: at(&s.changed_at),
+    })
+);

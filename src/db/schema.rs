@@ -488,6 +488,61 @@ diesel::joinable!(indicator_inputs -> indicators (indicator_id));
 diesel::joinable!(indicator_beneficiaries -> indicators (indicator_id));
 diesel::joinable!(measurements -> vecs (vec_id));
 diesel::joinable!(measurements -> developments (development_id));
+diesel::table! {
+    commitments (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        text_es -> Text,
+        text_en -> Nullable<Text>,
+        kind -> Text,
+        source -> Text,
+        source_reference -> Text,
+        source_date -> Text,
+        responsible_actor_id -> BigInt,
+        deadline -> Nullable<Text>,
+        status -> Text,
+        evidence_url -> Nullable<Text>,
+        evidence_text -> Nullable<Text>,
+        status_note -> Nullable<Text>,
+        status_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    commitment_objectives (commitment_id, objective_id) {
+        commitment_id -> BigInt,
+        objective_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    commitment_investments (commitment_id, cui) {
+        commitment_id -> BigInt,
+        cui -> Text,
+    }
+}
+
+diesel::table! {
+    commitment_status_changes (id) {
+        id -> BigInt,
+        commitment_id -> BigInt,
+        status -> Text,
+        evidence_url -> Nullable<Text>,
+        evidence_text -> Nullable<Text>,
+        note -> Nullable<Text>,
+        changed_by -> Nullable<BigInt>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(commitments -> actors (responsible_actor_id));
+diesel::joinable!(commitment_objectives -> commitments (commitment_id));
+diesel::joinable!(commitment_objectives -> objectives (objective_id));
+diesel::joinable!(commitment_investments -> commitments (commitment_id));
+diesel::joinable!(commitment_status_changes -> commitments (commitment_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     users,
@@ -522,4 +577,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     temporary_passwords,
     evidence_files,
     notifications,
+    commitments,
+    commitment_objectives,
+    commitment_investments,
+    commitment_status_changes,
 );

@@ -13,6 +13,7 @@ use diesel::sql_types::Text;
 
 use crate::domain::actor_rule::ActorRule;
 use crate::domain::causal::{ExpectedSign, Verdict};
+use crate::domain::commitment::{CommitmentKind, CommitmentSource, CommitmentStatus, Day};
 use crate::domain::impact::{
     Desirable, DevelopmentStatus, ImpactBasis, LimitSide, Sector, VecKind,
 };
@@ -87,6 +88,10 @@ stored_as_text! {
     ExpectedSign => |s| s.parse().ok();
     Period => |s| Period::parse("period", &s).ok();
     Ubigeo => |s| Ubigeo::from_stored(&s);
+    CommitmentKind => |s| s.parse().ok();
+    CommitmentSource => |s| s.parse().ok();
+    CommitmentStatus => |s| s.parse().ok();
+    Day => |s| Day::from_stored(&s);
 }
 
 #[cfg(test)]

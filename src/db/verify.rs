@@ -18,8 +18,8 @@ use super::audit_state::{
     Audited, IndicatorWithResponsibles, ObjectiveWithResponsibles, SettingRow,
 };
 use super::models::{
-    actor, adjustment, challenge, ecosystem, hybrid, impact, indicator, measurement, objective,
-    period_lock, setting, user, variable,
+    actor, adjustment, challenge, commitment, ecosystem, hybrid, impact, indicator, measurement,
+    objective, period_lock, setting, user, variable,
 };
 use super::schema::{audit_head, audit_head_v1, audit_log, audit_log_v1};
 use super::{Action, Author, DbConnection, StoreError};
@@ -601,7 +601,7 @@ pub fn snapshot_added_columns(conn: &mut DbConnection) -> Result<usize, StoreErr
 }
 
 /// Entity types whose rows live in a table checked here.
-const AUDITED_TABLES: [&str; 22] = [
+const AUDITED_TABLES: [&str; 24] = [
     adjustment::ENTITY,
     actor::ENTITY,
     user::ENTITY,
@@ -624,6 +624,8 @@ const AUDITED_TABLES: [&str; 22] = [
     impact::VEC,
     impact::DEVELOPMENT,
     period_lock::ENTITY,
+    commitment::ENTITY,
+    commitment::STATUS_CHANGE,
 ];
 
 /// Whether a row is covered by an import's digest rather than entries of its own.
@@ -732,6 +734,12 @@ fn current_states(conn: &mut DbConnection) -> Result<Vec<CurrentRow>, StoreError
     }
     for l in period_lock::all(conn)? {
         out.push(current(&l)?);
+    }
+    for c in commitment::all(conn)? {
+        out.push(current(&c)?);
+    }
+    for h in commitment::all_history(conn)? {
+        out.push(current(&h)?);
     }
     Ok(out)
 }

@@ -95,6 +95,8 @@ pub const MULTI_LINE_FIELDS: &[&str] = &[
     "answer",
     "note",
     "justification",
+    "text",
+    "textEn",
     "evidenceText",
     "sourceDetail",
     "availabilityNote",

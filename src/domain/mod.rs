@@ -4,6 +4,7 @@ pub mod actor;
 pub mod actor_rule;
 pub mod audit;
 pub mod causal;
+pub mod commitment;
 pub mod due;
 pub mod error;
 pub mod evidence;

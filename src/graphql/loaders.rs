@@ -10,7 +10,7 @@ use crate::app::model::{
     Actor, Adjustment, Beneficiary, Challenge, Development, Ecosystem, Indicator, Link,
     Measurement, Member, Objective, Perspective, Target, Theme, ValuedComponent, Variable,
 };
-use crate::app::{Ayni, Caller};
+use crate::app::{Ayni, Caller, CommitmentView, commitments_today};
 
 use super::error::GqlResult;
 
@@ -75,6 +75,13 @@ loader!(AdjustmentsOfIndicator, many Adjustment, |app, keys| app.adjustments_of_
 loader!(AdjustmentsOfVariable, many Adjustment, |app, keys| app.adjustments_of_variables(keys), |a| a.variable_id.unwrap_or_default());
 loader!(MeasurementLoader, one Measurement, |app, keys| app.measurements_by_ids(keys), |m| m.id);
 loader!(ChallengesOfMeasurement, many Challenge, |app, keys| app.challenges_of(keys), |c| c.measurement_id);
+// `(objective_id, commitment)` pairs: the commitments serving each objective.
+loader!(
+    CommitmentsOfObjective,
+    many(i64, CommitmentView),
+    |app, keys| app.commitments_of_objectives(keys, commitments_today()),
+    |pair| pair.0
+);
 // `(user_id, actor_id)`: the actor each user speaks for.
 loader!(
     ActorOfUser,
@@ -250,6 +257,7 @@ pub fn with_loaders(
     data.insert(dl(LinksOfObjective(app.clone())));
     data.insert(dl(IndicatorLoader(app.clone())));
     data.insert(dl(IndicatorsOfObjective(app.clone())));
+    data.insert(dl(CommitmentsOfObjective(app.clone())));
     data.insert(dl(TargetsOfIndicator(app.clone())));
     data.insert(dl(ResponsiblesOfIndicator(app.clone())));
     data.insert(dl(MeasurementLoader(app.clone())));

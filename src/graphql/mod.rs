@@ -5,6 +5,7 @@ mod accounts;
 mod actors;
 mod adjustments;
 mod audit;
+mod commitments;
 mod context;
 mod cost;
 mod data_quality;
@@ -47,6 +48,7 @@ pub struct Query(
     trust::TrustQuery,
     variables::VariableQuery,
     shared_value::SharedValueQuery,
+    commitments::CommitmentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -60,6 +62,7 @@ pub struct Mutation(
     shared_value::SharedValueMutation,
     adjustments::AdjustmentMutation,
     data_quality::DataQualityMutation,
+    commitments::CommitmentMutation,
 );
 
 pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;

@@ -183,6 +183,22 @@ impl EcosystemGql {
     ) -> async_graphql::Result<Vec<super::shared_value::VecStateGql>> {
         super::shared_value::ecosystem_cumulative_impacts(ctx, self.0.id, period, scenario).await
     }
+    /// The coordinating body's agreements, commitments, decisions and recommendations,
+    /// overdue first, then by deadline; optionally filtered. Public.
+    async fn commitments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::commitments::CommitmentFilterGql>,
+    ) -> async_graphql::Result<Vec<super::commitments::CommitmentGql>> {
+        super::commitments::ecosystem_commitments(ctx, &self.0.slug, filter).await
+    }
+    /// How many commitments are in each status, and how many are overdue. Public.
+    async fn commitment_counts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<super::commitments::CommitmentCountsGql> {
+        super::commitments::ecosystem_commitment_counts(ctx, &self.0.slug).await
+    }
     /// The whole map — objectives placed in their perspectives and themes, and the
     /// cause-effect links — read in a fixed number of queries.
     async fn strategy_map(&self, ctx: &Context<'_>) -> async_graphql::Result<StrategyMapGql> {
@@ -351,6 +367,13 @@ impl ObjectiveGql {
             .into_iter()
             .map(super::scorecard::IndicatorGql)
             .collect())
+    }
+    /// The commitments of the coordinating body that serve this objective. Public.
+    async fn commitments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::commitments::CommitmentGql>> {
+        super::commitments::objective_commitments(ctx, self.0.id).await
     }
     /// Objectives this one is an effect of (links pointing here).
     async fn causes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObjectiveGql>> {

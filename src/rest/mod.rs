@@ -30,7 +30,8 @@ pub const MAX_JSON_BYTES: usize = 64 * 1024;
     paths(health::health, auth::token, audit::head, audit::proof, observations::import,
         crate::web::data::ecosystems, crate::web::data::scorecard, crate::web::data::indicator_values,
         crate::web::data::impacts, crate::web::data::hybrid, crate::web::data::map,
-        crate::web::data::links, crate::web::data::indicator_series, crate::web::pages::events),
+        crate::web::data::links, crate::web::data::indicator_series, crate::web::pages::events,
+        crate::web::commitments::data),
     components(schemas(health::Health, auth::TokenRequest, auth::TokenResponse, ErrorBody, error::ErrorDetail, error::FieldErrorBody, audit::AuditHeadBody, audit::ProofBody, audit::ProofEntry, crate::app::ImportReport, crate::app::RowError, crate::app::RowFlag, crate::web::data::OpenDataFormat)),
     modifiers(&BearerAuth),
     tags(

@@ -14,7 +14,7 @@ use super::pages::scenario_of;
 use super::{PageQuery, WebError, WebResult, app};
 
 #[derive(Clone, Copy)]
-enum Format {
+pub(super) enum Format {
     Csv,
     Json,
 }
@@ -28,7 +28,7 @@ pub(crate) enum OpenDataFormat {
     Json,
 }
 
-fn format_of(raw: &str) -> Result<Format, WebError> {
+pub(super) fn format_of(raw: &str) -> Result<Format, WebError> {
     match raw {
         "csv" => Ok(Format::Csv),
         "json" => Ok(Format::Json),
@@ -40,7 +40,7 @@ fn format_of(raw: &str) -> Result<Format, WebError> {
 }
 
 /// The rows as a download named `name`.
-fn respond<T: Serialize>(format: Format, name: &str, rows: &[T]) -> WebResult {
+pub(super) fn respond<T: Serialize>(format: Format, name: &str, rows: &[T]) -> WebResult {
     let internal = |e: String| WebError {
         status: 500,
         message: e,

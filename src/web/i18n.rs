@@ -55,6 +55,22 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Progress of the shared territorial strategies, with the provenance of every number.",
     ),
     ("ecosystems", "Ecosistemas", "Ecosystems"),
+    ("sections", "Secciones", "Sections"),
+    (
+        "objective_commitments",
+        "Compromisos del órgano coordinador para el objetivo de este indicador",
+        "Commitments of the coordinating body for this indicator's objective",
+    ),
+    (
+        "no_commitments",
+        "Ningún compromiso registrado.",
+        "No commitments recorded.",
+    ),
+    (
+        "commitments",
+        "Compromisos del órgano coordinador",
+        "Commitments of the coordinating body",
+    ),
     ("mission", "Misión", "Mission"),
     ("vision", "Visión", "Vision"),
     ("score", "Puntaje", "Score"),

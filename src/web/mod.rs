@@ -6,6 +6,7 @@
 
 mod assets;
 mod charts;
+pub(crate) mod commitments;
 pub(crate) mod data;
 pub mod headers;
 mod i18n;
@@ -40,6 +41,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/e/{slug}").route(web::get().to(pages::ecosystem)))
         .service(web::resource("/e/{slug}/eventos").route(web::get().to(pages::events)))
         .service(web::resource("/e/{slug}/impactos").route(web::get().to(pages::impacts)))
+        .service(web::resource("/e/{slug}/compromisos").route(web::get().to(commitments::page)))
+        .service(
+            web::resource("/e/{slug}/compromisos.{format}").route(web::get().to(commitments::data)),
+        )
         .service(web::resource("/e/{slug}/tablero.{format}").route(web::get().to(data::scorecard)))
         .service(web::resource("/e/{slug}/impactos.{format}").route(web::get().to(data::impacts)))
         .service(web::resource("/e/{slug}/hibridas.{format}").route(web::get().to(data::hybrid)))

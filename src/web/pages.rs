@@ -86,7 +86,7 @@ fn lang_switch(req: &HttpRequest, lang: Lang) -> Markup {
     html! { a href=(format!("{}?{query}", req.path())) lang=(other.code()) hreflang=(other.code()) { (other.name()) } }
 }
 
-fn with_lang(path: &str, lang: Lang) -> String {
+pub(super) fn with_lang(path: &str, lang: Lang) -> String {
     match lang {
         Lang::Es => path.to_string(),
         Lang::En => {
@@ -100,7 +100,7 @@ fn with_lang(path: &str, lang: Lang) -> String {
 }
 
 /// A page. `illustrative`: the page shows an ecosystem of demo data, which the footer says.
-fn layout(
+pub(super) fn layout(
     req: &HttpRequest,
     lang: Lang,
     title: &str,
@@ -137,7 +137,7 @@ fn layout(
     .into_string()
 }
 
-fn html_response(body: String) -> HttpResponse {
+pub(super) fn html_response(body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("cache-control", "no-cache"))
@@ -280,7 +280,11 @@ pub async fn ecosystem(
             }
             button type="submit" { (lang.t("apply")) }
         }
-        p { a href=(with_lang(&format!("/e/{}/impactos", eco.slug), lang)) { (lang.t("impacts")) " · " (lang.t("hybrid")) } }
+        nav.sections aria-label=(lang.t("sections")) { p {
+            a href=(with_lang(&format!("/e/{}/impactos", eco.slug), lang)) { (lang.t("impacts")) " · " (lang.t("hybrid")) }
+            " · "
+            a href=(with_lang(&format!("/e/{}/compromisos", eco.slug), lang)) { (lang.t("commitments")) }
+        } }
         section #map aria-labelledby="map-h" {
             h2 #map-h { (lang.t("strategy_map")) }
             div.map { (PreEscaped(svg)) }
@@ -470,6 +474,16 @@ pub async fn indicator(
         adjustments,
         closed,
     } = app(&data).portal_indicator(&slug, &code).await?;
+    // The commitments of the coordinating body that serve the indicator's objective.
+    let commitments: Vec<crate::app::CommitmentView> = app(&data)
+        .commitments_of_objectives(
+            vec![indicator.definition.objective_id],
+            crate::app::commitments_today(),
+        )
+        .await?
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
     let rule = actor_rule_sentence(lang, indicator.definition.actor_rule.kind(), &preferred);
     let ind = &indicator.definition;
     let bars: Vec<(String, f64)> = by_territory
@@ -668,6 +682,13 @@ pub async fn indicator(
                     }
                 } } }
             }
+        }
+        section #objective-commitments aria-labelledby="comm-h" {
+            h2 #comm-h { (lang.t("objective_commitments")) }
+            @if commitments.is_empty() { p { (lang.t("no_commitments")) } } @else {
+                (super::commitments::table(lang, &eco.slug, &commitments))
+            }
+            p { a href=(with_lang(&format!("/e/{}/compromisos", eco.slug), lang)) { (lang.t("commitments")) } }
         }
     };
     Ok(html_response(layout(

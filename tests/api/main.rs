@@ -12,6 +12,7 @@ mod auth;
 mod challenges;
 mod citizen;
 mod cli;
+mod commitments;
 mod concurrency;
 mod contracts;
 mod data_quality;

@@ -590,6 +590,30 @@ async fn a_citizen_browses_the_portal_in_chromium() {
     assert!(body_text(&c).await.contains("Acercándose"));
     shot(&c, "05-impactos").await;
 
+    // The commitments, one click from the ecosystem's sections: overdue said in words.
+    c.goto(&app.url("/e/moquegua")).await.unwrap();
+    c.find(Locator::Css(
+        r#"nav.sections a[href="/e/moquegua/compromisos"]"#,
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("table.commitments"))
+        .await
+        .unwrap();
+    assert_eq!(count(&c, "table.commitments tbody tr").await, 8);
+    assert!(count(&c, "table.commitments tr.is-overdue strong.overdue").await >= 3);
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("VENCIDO") && text.contains("Desestimado"),
+        "{text}"
+    );
+    shot(&c, "08-compromisos").await;
+
     // Live: a value awaiting review for 2025 is approved through the API; the open page
     // shows it without a reload.
     let pending = app

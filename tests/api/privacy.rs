@@ -478,6 +478,8 @@ async fn every_column_is_in_an_audit_state(app: &TestApp) {
         ("development", "developments"),
         ("adjustment", "adjustments"),
         ("period_lock", "period_locks"),
+        ("commitment", "commitments"),
+        ("commitment_status_change", "commitment_status_changes"),
     ];
     let postgres = app.backend == crate::helpers::Backend::Postgres;
     let (columns, states) = app.direct(move |c| {

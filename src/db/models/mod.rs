@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod adjustment;
 pub mod challenge;
+pub mod commitment;
 pub mod ecosystem;
 pub mod evidence_file;
 pub mod hybrid;

@@ -13,6 +13,7 @@
 mod account;
 mod admin;
 mod challenges;
+mod commitments;
 mod completeness;
 mod files;
 mod inbox;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     inbox::configure(cfg);
     review::configure(cfg);
     challenges::configure(cfg);
+    commitments::configure(cfg);
     workbook::configure(cfg);
     tasks::configure(cfg);
     completeness::configure(cfg);
@@ -310,6 +312,12 @@ const NAV: &[NavItem] = &[
         es: "Cuestionamientos",
         en: "Challenges",
         roles: &[Role::Admin, Role::Coordinator, Role::Monitor],
+    },
+    NavItem {
+        path: "/app/compromisos",
+        es: "Compromisos",
+        en: "Commitments",
+        roles: &[Role::Admin, Role::Coordinator, Role::Contributor],
     },
     NavItem {
         path: "/app/bandeja",
