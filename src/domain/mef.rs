@@ -2610,4 +2610,31 @@ mod tests {
             assert_ne!(e.message_es, e.message_en);
         }
     }
+
+    #[test]
+    fn the_manual_s_example_reads_as_it_says() {
+        let manual = include_str!("../../docs/investments.md");
+        let section = &manual[manual.find("## Importing MEF's investment file").unwrap()..];
+        let start = section.find("```csv\n").unwrap() + "```csv\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let f = read(example);
+        assert!(f.is_ok(), "{:?}", f.errors);
+        assert_eq!((f.rows.len(), f.skipped_outside), (2, 2));
+        let bad = example
+            .replace("2545566", "254556")
+            .replace("2022-04-22", "2022-04-31");
+        let f = read(&bad);
+        assert_eq!(
+            rules(&f),
+            vec![
+                (3, Some("CODIGO_UNICO"), "cui"),
+                (3, Some("FECHA_VIABILIDAD"), "date"),
+            ]
+        );
+        assert!(
+            f.errors[0]
+                .message_en
+                .starts_with("'254556' has 6 digits; a CUI has 7")
+        );
+    }
 }
