@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod formula;
 pub mod impact;
 pub mod indicator;
+pub mod investment;
 pub mod notification;
 pub mod period;
 pub mod plausibility;
