@@ -889,7 +889,7 @@ impl Snapshot {
 }
 
 /// The snapshot that stands for a date: the latest dated on or before it.
-pub fn latest_on<'a>(snapshots: &'a [Snapshot], date: NaiveDate) -> Option<&'a Snapshot> {
+pub fn latest_on(snapshots: &[Snapshot], date: NaiveDate) -> Option<&Snapshot> {
     snapshots
         .iter()
         .filter(|s| s.as_of <= date)
@@ -1114,7 +1114,7 @@ fn money(v: f64) -> String {
     let digits = whole.abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -1265,6 +1265,9 @@ pub fn pace_gap(snapshot: &Snapshot) -> Option<f64> {
     Some((year_elapsed(snapshot.as_of) - snapshot.financial_execution()?) * 100.0)
 }
 
+/// A gap measure of one snapshot (planned curve or linear pace).
+type GapOf<'a> = Box<dyn Fn(&Snapshot) -> Option<f64> + 'a>;
+
 /// FINANCIAL: with a planned curve for the year, behind it by more than `plan_gap_points`;
 /// without one, behind the year's linear pace by more than `pace_gap_points`. Only the
 /// snapshots of the latest snapshot's year count. Critical at twice the points.
@@ -1279,15 +1282,14 @@ fn behind(
         .copied()
         .filter(|s| s.year == latest.year)
         .collect();
-    let (rule, threshold, gap_of): (AlertRule, f64, Box<dyn Fn(&Snapshot) -> Option<f64>>) =
-        match curve {
-            Some(c) => (
-                AlertRule::BehindPlan,
-                t.plan_gap_points,
-                Box::new(move |s| plan_gap(s, c)),
-            ),
-            None => (AlertRule::BehindPace, t.pace_gap_points, Box::new(pace_gap)),
-        };
+    let (rule, threshold, gap_of): (AlertRule, f64, GapOf<'_>) = match curve {
+        Some(c) => (
+            AlertRule::BehindPlan,
+            t.plan_gap_points,
+            Box::new(move |s| plan_gap(s, c)),
+        ),
+        None => (AlertRule::BehindPace, t.pace_gap_points, Box::new(pace_gap)),
+    };
     let gap = gap_of(latest)?;
     if gap <= threshold {
         return None;
