@@ -1642,22 +1642,16 @@ pub fn judged_score(field: &str, raw: i32) -> Result<i32, FieldError> {
     }
 }
 
-/// The gap an indicator still has to its target, 0 (reached) to 1 (nothing done since the
-/// baseline): `1 − clamp((latest − baseline) / (target − baseline), 0, 1)`. `None` when the
-/// target equals the baseline or a figure is missing. Works for both directions: the
-/// sign of `target − baseline` says which way is better.
-pub fn indicator_gap(
-    baseline: Option<f64>,
-    latest: Option<f64>,
-    target: Option<f64>,
-) -> Option<f64> {
-    let (b, t) = (baseline?, target?);
-    let l = latest.unwrap_or(b);
-    let span = t - b;
-    if span == 0.0 || !span.is_finite() {
-        return None;
-    }
-    Some(1.0 - ((l - b) / span).clamp(0.0, 1.0))
+/// The gap an indicator still has to its target, 0 (reached) to 1 (nothing closed since
+/// the baseline): `1 − clamp(progress, 0, 1)`, where `progress` is the scorecard's share of
+/// the gap from the baseline to the target that is closed (direction-aware).
+pub fn indicator_gap(progress: f64) -> Option<f64> {
+    progress.is_finite().then(|| 1.0 - progress.clamp(0.0, 1.0))
+}
+
+/// The mean of the gaps known (`None` when none is).
+pub fn mean_gap(gaps: &[f64]) -> Option<f64> {
+    (!gaps.is_empty()).then(|| gaps.iter().sum::<f64>() / gaps.len() as f64)
 }
 
 /// What prioritisation needs of one candidate investment.
@@ -1665,7 +1659,8 @@ pub fn indicator_gap(
 pub struct Candidate<'a> {
     pub id: i64,
     pub definition: &'a InvestmentDefinition,
-    /// Mean gap of its linked indicators (see [`indicator_gap`]), if any is known.
+    /// Mean gap of its linked indicators (see [`indicator_gap`], [`mean_gap`]), if any is
+    /// known.
     pub gap: Option<f64>,
     /// The judged scores given, by criterion code.
     pub scores: &'a BTreeMap<String, i32>,
@@ -2292,19 +2287,14 @@ mod tests {
     }
 
     #[test]
-    fn indicator_gap_measures_what_remains_to_the_target() {
-        assert_eq!(indicator_gap(Some(40.0), Some(40.0), Some(60.0)), Some(1.0));
-        assert_eq!(
-            indicator_gap(Some(40.0), Some(55.0), Some(60.0)),
-            Some(0.25)
-        );
-        assert_eq!(indicator_gap(Some(40.0), Some(70.0), Some(60.0)), Some(0.0));
-        // Lower is better: 30 → 20, at 25.
-        assert_eq!(indicator_gap(Some(30.0), Some(25.0), Some(20.0)), Some(0.5));
-        assert_eq!(indicator_gap(Some(30.0), Some(35.0), Some(20.0)), Some(1.0));
-        assert_eq!(indicator_gap(Some(30.0), None, Some(20.0)), Some(1.0));
-        assert_eq!(indicator_gap(Some(30.0), Some(25.0), Some(30.0)), None);
-        assert_eq!(indicator_gap(None, Some(25.0), Some(30.0)), None);
+    fn indicator_gap_is_what_progress_has_not_closed() {
+        assert_eq!(indicator_gap(0.0), Some(1.0));
+        assert_eq!(indicator_gap(0.75), Some(0.25));
+        assert_eq!(indicator_gap(1.4), Some(0.0));
+        assert_eq!(indicator_gap(-0.5), Some(1.0));
+        assert_eq!(indicator_gap(f64::NAN), None);
+        assert_eq!(mean_gap(&[0.5, 1.0]), Some(0.75));
+        assert_eq!(mean_gap(&[]), None);
     }
 
     #[test]

@@ -397,10 +397,11 @@ pub fn all_snapshots(conn: &mut DbConnection) -> Result<Vec<SnapshotRow>, StoreE
         .load(conn)?)
 }
 
+/// Links and plans by investment id.
+pub type ChildrenById = (HashMap<i64, Vec<Link>>, HashMap<i64, Vec<Plan>>);
+
 /// Every investment's links and plans, by investment id (for the audit check).
-pub fn all_children(
-    conn: &mut DbConnection,
-) -> Result<(HashMap<i64, Vec<Link>>, HashMap<i64, Vec<Plan>>), StoreError> {
+pub fn all_children(conn: &mut DbConnection) -> Result<ChildrenById, StoreError> {
     let mut links: HashMap<i64, Vec<Link>> = HashMap::new();
     for l in investment_links::table
         .order((
