@@ -12,14 +12,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
 use crate::db::DbConnection;
-use crate::db::models::investment::{self as store, Children, Settings};
+use crate::db::models::investment::{self as store, Children};
 use crate::db::models::{actor, indicator, objective};
 use crate::domain::investment::{
     Alert, AlertKind, AlertThresholds, Candidate, Criteria, Cui, InvestmentDefinition,
     InvestmentDraft, InvestmentFunction, InvestmentLink, InvestmentStage, LinkTarget, MonthPoint,
-    PhysicalProgress, PlannedCurve, Priority, Snapshot, SnapshotDraft, YearFacts, YearSummary,
-    alerts, indicator_gap, judged_score, latest_of_year, mean_gap, monthly_curve, prioritise,
-    sum_curves, summarise, year_need,
+    PhysicalProgress, PlannedCurve, Priority, Settings, Snapshot, SnapshotDraft, YearFacts,
+    YearSummary, alerts, indicator_gap, judged_score, latest_of_year, mean_gap, monthly_curve,
+    prioritise, sum_curves, summarise, year_need,
 };
 use crate::domain::{FieldError, Period, Role, Ubigeo, ValidationErrors};
 

@@ -1629,6 +1629,16 @@ impl Criteria {
     }
 }
 
+/// An ecosystem's investment settings: alert thresholds, prioritisation criteria and the
+/// annual budget envelopes (defaults when none were set).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Settings {
+    pub thresholds: AlertThresholds,
+    pub criteria: Criteria,
+    /// The annual budget envelope by year, in soles.
+    pub envelopes: BTreeMap<i32, f64>,
+}
+
 /// A judged score: an integer 1..=5.
 pub fn judged_score(field: &str, raw: i32) -> Result<i32, FieldError> {
     if (1..=5).contains(&raw) {

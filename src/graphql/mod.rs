@@ -10,6 +10,7 @@ mod cost;
 mod data_quality;
 mod error;
 mod http;
+mod investments;
 mod loaders;
 mod scorecard;
 mod shared_value;
@@ -60,6 +61,7 @@ pub struct Mutation(
     shared_value::SharedValueMutation,
     adjustments::AdjustmentMutation,
     data_quality::DataQualityMutation,
+    investments::InvestmentMutation,
 );
 
 pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;

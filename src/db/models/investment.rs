@@ -16,7 +16,7 @@ use crate::domain::Ubigeo;
 use crate::domain::investment::{
     AlertThresholds, Criteria, Cui, ExecutionModality, FinancingSource, GeoPoint, GovernmentLevel,
     InvestmentDefinition, InvestmentFunction, InvestmentKind, InvestmentLink, InvestmentStage,
-    JudgedCriterion, LinkTarget, PhysicalProgress, PlannedCurve, ScaleBasis, Snapshot,
+    JudgedCriterion, LinkTarget, PhysicalProgress, PlannedCurve, ScaleBasis, Settings, Snapshot,
 };
 
 pub const ENTITY: &str = "investment";
@@ -207,15 +207,6 @@ pub struct SettingsRow {
     pub judged_criteria: String,
     pub envelopes: String,
     pub updated_at: NaiveDateTime,
-}
-
-/// An ecosystem's investment settings, as the domain uses them (defaults when none stored).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Settings {
-    pub thresholds: AlertThresholds,
-    pub criteria: Criteria,
-    /// The annual budget envelope by year.
-    pub envelopes: BTreeMap<i32, f64>,
 }
 
 impl SettingsRow {
