@@ -19,6 +19,7 @@ mod evidence;
 mod impacts;
 mod import;
 mod indicators;
+mod investments;
 mod measurements;
 pub mod model;
 mod notifications;
@@ -56,6 +57,12 @@ pub use import::{
 };
 pub use indicators::{
     IndicatorCard, IndicatorInput, ObjectiveCard, PerspectiveCard, Scorecard, SeriesPoint,
+};
+pub use investments::{
+    AlertedInvestment, ImportedInvestment, InvestmentFilter, InvestmentImportOutcome,
+    InvestmentInput, InvestmentLinkInput, InvestmentPage, InvestmentPriorities, InvestmentRecord,
+    InvestmentSettingsInput, InvestmentSummary, MAX_IMPORT_ROWS as MAX_INVESTMENT_IMPORT_ROWS,
+    MAX_INVESTMENT_PAGE, PlannedCurveInput, ProgressInput,
 };
 pub use measurements::{ApprovedValue, MeasurementFilter, MeasurementInput};
 pub use notifications::{INBOX_SIZE, MailSettings, Notification};

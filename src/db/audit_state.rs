@@ -892,3 +892,199 @@ audited!(
         changed_at: at(&s.changed_at),
     })
 );
+
+/// An investment with its links to the strategy and its planned curves (their own tables,
+/// recorded with the investment). Public: public investments are public data.
+pub struct InvestmentState<'a>(
+    pub &'a super::models::investment::Investment,
+    pub &'a [super::models::investment::Link],
+    pub &'a [super::models::investment::Plan],
+);
+
+#[derive(Serialize)]
+struct InvestmentLinkPublic<'a> {
+    objective_id: Option<i64>,
+    indicator_id: Option<i64>,
+    expected_change: &'a str,
+}
+
+#[derive(Serialize)]
+struct InvestmentPlanPublic<'a> {
+    year: i32,
+    months: &'a str,
+}
+
+#[derive(Serialize)]
+struct InvestmentPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    cui: Option<&'a str>,
+    name: &'a str,
+    kind: &'a str,
+    level: &'a str,
+    function: &'a str,
+    programme: &'a str,
+    subprogramme: &'a str,
+    stage: &'a str,
+    modality: &'a str,
+    financing_source: &'a str,
+    participatory_budget: bool,
+    prioritised: bool,
+    ubigeo: &'a str,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    beneficiaries: Option<i64>,
+    viable_amount: Option<f64>,
+    updated_cost: Option<f64>,
+    viability_date: Option<String>,
+    start_date: Option<String>,
+    planned_end_date: Option<String>,
+    executing_actor_id: Option<i64>,
+    executing_unit: &'a str,
+    judged_scores: &'a std::collections::BTreeMap<String, i32>,
+    links: Vec<InvestmentLinkPublic<'a>>,
+    plans: Vec<InvestmentPlanPublic<'a>>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Audited for InvestmentState<'_> {
+    const ENTITY: &'static str = super::models::investment::ENTITY;
+    fn audit_id(&self) -> String {
+        self.0.id.to_string()
+    }
+    fn audit_state(&self) -> Result<AuditState, StoreError> {
+        let (i, d) = (self.0, &self.0.definition);
+        public_only(&InvestmentPublic {
+            id: i.id,
+            ecosystem_id: i.ecosystem_id,
+            cui: d.cui.as_ref().map(|c| c.as_str()),
+            name: &d.name,
+            kind: d.kind.as_str(),
+            level: d.level.as_str(),
+            function: d.function.as_str(),
+            programme: &d.programme,
+            subprogramme: &d.subprogramme,
+            stage: d.stage.as_str(),
+            modality: d.modality.as_str(),
+            financing_source: d.financing_source.as_str(),
+            participatory_budget: d.participatory_budget,
+            prioritised: d.prioritised,
+            ubigeo: d.ubigeo.as_str(),
+            latitude: d.location.map(|p| p.lat),
+            longitude: d.location.map(|p| p.lon),
+            beneficiaries: d.beneficiaries,
+            viable_amount: d.viable_amount,
+            updated_cost: d.updated_cost,
+            viability_date: d.viability_date.map(|x| x.to_string()),
+            start_date: d.start_date.map(|x| x.to_string()),
+            planned_end_date: d.planned_end_date.map(|x| x.to_string()),
+            executing_actor_id: d.executing_actor_id,
+            executing_unit: &d.executing_unit,
+            judged_scores: &i.scores,
+            links: self
+                .1
+                .iter()
+                .map(|l| InvestmentLinkPublic {
+                    objective_id: l.objective_id,
+                    indicator_id: l.indicator_id,
+                    expected_change: &l.expected_change,
+                })
+                .collect(),
+            plans: self
+                .2
+                .iter()
+                .map(|p| InvestmentPlanPublic {
+                    year: p.year,
+                    months: &p.months,
+                })
+                .collect(),
+            created_at: at(&i.created_at),
+            updated_at: at(&i.updated_at),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct InvestmentSnapshotPublic<'a> {
+    id: i64,
+    investment_id: i64,
+    as_of: String,
+    year: i32,
+    pia: f64,
+    pim: f64,
+    certified: f64,
+    committed: f64,
+    accrued: f64,
+    paid: f64,
+    accrued_before: f64,
+    physical_percent: Option<f64>,
+    physical_measured_on: Option<String>,
+    physical_evidence: &'a str,
+    recorded_by: Option<i64>,
+    created_at: String,
+    updated_at: String,
+}
+
+audited!(
+    super::models::investment::SnapshotRow,
+    super::models::investment::SNAPSHOT,
+    |s| public_only(&InvestmentSnapshotPublic {
+        id: s.id,
+        investment_id: s.investment_id,
+        as_of: s.as_of.to_string(),
+        year: s.year,
+        pia: s.pia,
+        pim: s.pim,
+        certified: s.certified,
+        committed: s.committed,
+        accrued: s.accrued,
+        paid: s.paid,
+        accrued_before: s.accrued_before,
+        physical_percent: s.physical_percent,
+        physical_measured_on: s.physical_measured_on.map(|d| d.to_string()),
+        physical_evidence: &s.physical_evidence,
+        recorded_by: s.recorded_by,
+        created_at: at(&s.created_at),
+        updated_at: at(&s.updated_at),
+    })
+);
+
+#[derive(Serialize)]
+struct InvestmentSettingsPublic<'a> {
+    id: i64,
+    ecosystem_id: i64,
+    stalled_months: i32,
+    physical_lag_points: f64,
+    plan_gap_points: f64,
+    pace_gap_points: f64,
+    pim_change_percent: f64,
+    gap_weight: f64,
+    stage_weight: f64,
+    scale_weight: f64,
+    scale_basis: &'a str,
+    judged_criteria: &'a str,
+    envelopes: &'a str,
+    updated_at: String,
+}
+
+audited!(
+    super::models::investment::SettingsRow,
+    super::models::investment::SETTINGS,
+    |s| public_only(&InvestmentSettingsPublic {
+        id: s.id,
+        ecosystem_id: s.ecosystem_id,
+        stalled_months: s.stalled_months,
+        physical_lag_points: s.physical_lag_points,
+        plan_gap_points: s.plan_gap_points,
+        pace_gap_points: s.pace_gap_points,
+        pim_change_percent: s.pim_change_percent,
+        gap_weight: s.gap_weight,
+        stage_weight: s.stage_weight,
+        scale_weight: s.scale_weight,
+        scale_basis: s.scale_basis.as_str(),
+        judged_criteria: &s.judged_criteria,
+        envelopes: &s.envelopes,
+        updated_at: at(&s.updated_at),
+    })
+);

@@ -543,6 +543,106 @@ diesel::joinable!(commitment_objectives -> objectives (objective_id));
 diesel::joinable!(commitment_investments -> commitments (commitment_id));
 diesel::joinable!(commitment_status_changes -> commitments (commitment_id));
 
+diesel::table! {
+    investments (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        cui -> Nullable<Text>,
+        name -> Text,
+        kind -> Text,
+        level -> Text,
+        function -> Text,
+        programme -> Text,
+        subprogramme -> Text,
+        stage -> Text,
+        modality -> Text,
+        financing_source -> Text,
+        participatory_budget -> Bool,
+        prioritised -> Bool,
+        ubigeo -> Text,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        beneficiaries -> Nullable<BigInt>,
+        viable_amount -> Nullable<Double>,
+        updated_cost -> Nullable<Double>,
+        viability_date -> Nullable<Date>,
+        start_date -> Nullable<Date>,
+        planned_end_date -> Nullable<Date>,
+        executing_actor_id -> Nullable<BigInt>,
+        executing_unit -> Text,
+        judged_scores -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    investment_links (id) {
+        id -> BigInt,
+        investment_id -> BigInt,
+        objective_id -> Nullable<BigInt>,
+        indicator_id -> Nullable<BigInt>,
+        expected_change -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    investment_plans (id) {
+        id -> BigInt,
+        investment_id -> BigInt,
+        year -> Integer,
+        months -> Text,
+    }
+}
+
+diesel::table! {
+    investment_snapshots (id) {
+        id -> BigInt,
+        investment_id -> BigInt,
+        as_of -> Date,
+        year -> Integer,
+        pia -> Double,
+        pim -> Double,
+        certified -> Double,
+        committed -> Double,
+        accrued -> Double,
+        paid -> Double,
+        accrued_before -> Double,
+        physical_percent -> Nullable<Double>,
+        physical_measured_on -> Nullable<Date>,
+        physical_evidence -> Text,
+        recorded_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    investment_settings (id) {
+        id -> BigInt,
+        ecosystem_id -> BigInt,
+        stalled_months -> Integer,
+        physical_lag_points -> Double,
+        plan_gap_points -> Double,
+        pace_gap_points -> Double,
+        pim_change_percent -> Double,
+        gap_weight -> Double,
+        stage_weight -> Double,
+        scale_weight -> Double,
+        scale_basis -> Text,
+        judged_criteria -> Text,
+        envelopes -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(investments -> ecosystems (ecosystem_id));
+diesel::joinable!(investment_links -> investments (investment_id));
+diesel::joinable!(investment_plans -> investments (investment_id));
+diesel::joinable!(investment_snapshots -> investments (investment_id));
+diesel::joinable!(investment_settings -> ecosystems (ecosystem_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     users,
@@ -581,4 +681,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     commitment_objectives,
     commitment_investments,
     commitment_status_changes,
+    investments,
+    investment_links,
+    investment_plans,
+    investment_snapshots,
+    investment_settings,
 );

@@ -17,6 +17,10 @@ use crate::domain::commitment::{CommitmentKind, CommitmentSource, CommitmentStat
 use crate::domain::impact::{
     Desirable, DevelopmentStatus, ImpactBasis, LimitSide, Sector, VecKind,
 };
+use crate::domain::investment::{
+    Cui, ExecutionModality, FinancingSource, GovernmentLevel, InvestmentFunction, InvestmentKind,
+    InvestmentStage, ScaleBasis,
+};
 use crate::domain::notification::NotificationKind;
 use crate::domain::shared_value::{HybridRelation, HybridStatus};
 use crate::domain::{
@@ -92,6 +96,14 @@ stored_as_text! {
     CommitmentSource => |s| s.parse().ok();
     CommitmentStatus => |s| s.parse().ok();
     Day => |s| Day::from_stored(&s);
+    Cui => |s| Cui::from_stored(&s);
+    InvestmentKind => |s| s.parse().ok();
+    GovernmentLevel => |s| s.parse().ok();
+    InvestmentFunction => |s| s.parse().ok();
+    InvestmentStage => |s| s.parse().ok();
+    ExecutionModality => |s| s.parse().ok();
+    FinancingSource => |s| s.parse().ok();
+    ScaleBasis => |s| s.parse().ok();
 }
 
 #[cfg(test)]

@@ -15,11 +15,11 @@ use serde_json::Value;
 
 use super::audit::{AuditEntry, entries_with_private_from, in_write_transaction};
 use super::audit_state::{
-    Audited, IndicatorWithResponsibles, ObjectiveWithResponsibles, SettingRow,
+    Audited, IndicatorWithResponsibles, InvestmentState, ObjectiveWithResponsibles, SettingRow,
 };
 use super::models::{
-    actor, adjustment, challenge, commitment, ecosystem, hybrid, impact, indicator, measurement,
-    objective, period_lock, setting, user, variable,
+    actor, adjustment, challenge, commitment, ecosystem, hybrid, impact, indicator, investment,
+    measurement, objective, period_lock, setting, user, variable,
 };
 use super::schema::{audit_head, audit_head_v1, audit_log, audit_log_v1};
 use super::{Action, Author, DbConnection, StoreError};
@@ -601,7 +601,7 @@ pub fn snapshot_added_columns(conn: &mut DbConnection) -> Result<usize, StoreErr
 }
 
 /// Entity types whose rows live in a table checked here.
-const AUDITED_TABLES: [&str; 24] = [
+const AUDITED_TABLES: [&str; 27] = [
     adjustment::ENTITY,
     actor::ENTITY,
     user::ENTITY,
@@ -626,6 +626,9 @@ const AUDITED_TABLES: [&str; 24] = [
     period_lock::ENTITY,
     commitment::ENTITY,
     commitment::STATUS_CHANGE,
+    investment::ENTITY,
+    investment::SNAPSHOT,
+    investment::SETTINGS,
 ];
 
 /// Whether a row is covered by an import's digest rather than entries of its own.
@@ -740,6 +743,18 @@ fn current_states(conn: &mut DbConnection) -> Result<Vec<CurrentRow>, StoreError
     }
     for h in commitment::all_history(conn)? {
         out.push(current(&h)?);
+    }
+    let (mut links, mut plans) = investment::all_children(conn)?;
+    for i in investment::all(conn)? {
+        let l = links.remove(&i.id).unwrap_or_default();
+        let p = plans.remove(&i.id).unwrap_or_default();
+        out.push(current(&InvestmentState(&i, &l, &p))?);
+    }
+    for s in investment::all_snapshots(conn)? {
+        out.push(current(&s)?);
+    }
+    for s in investment::all_settings(conn)? {
+        out.push(current(&s)?);
     }
     Ok(out)
 }

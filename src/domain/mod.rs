@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod formula;
 pub mod impact;
 pub mod indicator;
+pub mod investment;
 pub mod mef;
 pub mod notification;
 pub mod period;

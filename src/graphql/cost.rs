@@ -30,7 +30,7 @@ pub const MAX_NESTING: usize = 64;
 
 /// Fields that do real work, with the points they cost on top of the one every field costs:
 /// `(parent type, field, extra points)`.
-pub const EXPENSIVE: [(&str, &str, u64); 16] = [
+pub const EXPENSIVE: [(&str, &str, u64); 21] = [
     // Rehashes the whole audit log and compares every audited row with it.
     ("Query", "auditChain", 1000),
     // Roll-ups over every indicator and value of an ecosystem for a period.
@@ -52,6 +52,13 @@ pub const EXPENSIVE: [(&str, &str, u64); 16] = [
     ("Ecosystem", "commitments", 10),
     ("Ecosystem", "commitmentCounts", 10),
     ("Objective", "commitments", 5),
+    // An ecosystem's whole portfolio with every snapshot, alerts computed per investment.
+    ("Ecosystem", "investments", 20),
+    ("Ecosystem", "investmentSummary", 50),
+    // Adds the year's scorecard (the indicators' gaps).
+    ("Ecosystem", "investmentPriorities", 100),
+    ("Objective", "investments", 10),
+    ("Indicator", "investments", 10),
 ];
 
 /// Why an operation is refused.

@@ -127,6 +127,21 @@ loader!(
     |pair| pair.0
 );
 
+// `(objective_id, investment)`: the investments linked to each objective.
+loader!(
+    InvestmentsOfObjective,
+    many(i64, crate::app::InvestmentRecord),
+    |app, keys| app.investments_of_objectives(keys),
+    |pair| pair.0
+);
+// `(indicator_id, investment)`: the investments linked to each indicator.
+loader!(
+    InvestmentsOfIndicator,
+    many(i64, crate::app::InvestmentRecord),
+    |app, keys| app.investments_of_indicators(keys),
+    |pair| pair.0
+);
+
 /// The data check of every link of each ecosystem's map (one computation per ecosystem).
 pub struct LinkEvidenceOfEcosystem(pub Ayni);
 
@@ -275,6 +290,8 @@ pub fn with_loaders(
     data.insert(dl(DevelopmentLoader(app.clone())));
     data.insert(dl(QualityFlagsOfMeasurement(app.clone())));
     data.insert(dl(EvidenceFileOfMeasurement(app.clone())));
+    data.insert(dl(InvestmentsOfObjective(app.clone())));
+    data.insert(dl(InvestmentsOfIndicator(app.clone())));
     data.insert(dl(ContributionsOfVec {
         app: app.clone(),
         caller,

@@ -11,6 +11,7 @@ mod cost;
 mod data_quality;
 mod error;
 mod http;
+mod investments;
 mod loaders;
 mod scorecard;
 mod shared_value;
@@ -63,6 +64,7 @@ pub struct Mutation(
     adjustments::AdjustmentMutation,
     data_quality::DataQualityMutation,
     commitments::CommitmentMutation,
+    investments::InvestmentMutation,
 );
 
 pub type AyniSchema = Schema<Query, Mutation, scorecard::Subscription>;

@@ -383,6 +383,13 @@ impl IndicatorGql {
         let points = ctx.app()?.series(self.0.id, from, to).await.gql()?;
         Ok(points.into_iter().map(SeriesPointGql).collect())
     }
+    /// The investments that serve this indicator (batch-loaded). Public.
+    async fn investments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::investments::InvestmentGql>> {
+        super::investments::indicator_investments(ctx, self.0.id).await
+    }
 }
 
 /// One key of a disaggregation, e.g. `sexo` = `F`.

@@ -199,6 +199,54 @@ impl EcosystemGql {
     ) -> async_graphql::Result<super::commitments::CommitmentCountsGql> {
         super::commitments::ecosystem_commitment_counts(ctx, &self.0.slug).await
     }
+    /// The public investments it follows, by CUI (ideas without one last), as a Relay
+    /// connection. Public.
+    async fn investments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::investments::InvestmentFilterInput>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<
+        async_graphql::connection::Connection<
+            String,
+            super::investments::InvestmentGql,
+            super::investments::InvestmentCount,
+        >,
+    > {
+        super::investments::ecosystem_investments(ctx, self.0.id, filter, first, after).await
+    }
+    /// One investment by CUI, or null. Public.
+    async fn investment(
+        &self,
+        ctx: &Context<'_>,
+        cui: String,
+    ) -> async_graphql::Result<Option<super::investments::InvestmentGql>> {
+        super::investments::ecosystem_investment(ctx, self.0.id, cui).await
+    }
+    /// The year's totals, breakdowns, ranking of executing units and alerts. Public.
+    async fn investment_summary(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+    ) -> async_graphql::Result<super::investments::SummaryGql> {
+        super::investments::ecosystem_investment_summary(ctx, self.0.id, year).await
+    }
+    /// The year's prioritised portfolio against the budget envelope. Public.
+    async fn investment_priorities(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+    ) -> async_graphql::Result<super::investments::PrioritiesGql> {
+        super::investments::ecosystem_investment_priorities(ctx, self.0.id, year).await
+    }
+    /// Alert thresholds, prioritisation criteria and budget envelopes. Public.
+    async fn investment_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<super::investments::SettingsGql> {
+        super::investments::ecosystem_investment_settings(ctx, self.0.id).await
+    }
     /// The whole map — objectives placed in their perspectives and themes, and the
     /// cause-effect links — read in a fixed number of queries.
     async fn strategy_map(&self, ctx: &Context<'_>) -> async_graphql::Result<StrategyMapGql> {
@@ -325,6 +373,13 @@ impl ObjectiveGql {
     }
     async fn updated_at(&self) -> NaiveDateTime {
         self.0.updated_at
+    }
+    /// The investments that serve this objective (batch-loaded). Public.
+    async fn investments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::investments::InvestmentGql>> {
+        super::investments::objective_investments(ctx, self.0.id).await
     }
     async fn ecosystem(&self, ctx: &Context<'_>) -> async_graphql::Result<EcosystemGql> {
         load_one::<EcosystemLoader>(ctx, self.0.ecosystem_id)

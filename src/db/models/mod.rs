@@ -10,6 +10,7 @@ pub mod evidence_file;
 pub mod hybrid;
 pub mod impact;
 pub mod indicator;
+pub mod investment;
 pub mod measurement;
 pub mod notification;
 pub mod objective;
