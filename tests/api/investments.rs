@@ -107,11 +107,8 @@ async fn investment(app: &TestApp, cui: &str, fields: &str) -> Value {
 }
 
 async fn chain_verifies(app: &TestApp) {
-    let a = app
-        .graphql(None, "{ auditChain { verified length } }", json!({}))
-        .await
-        .body;
-    assert_eq!(a["data"]["auditChain"]["verified"], true, "{a}");
+    let c = crate::trust::chain(app).await;
+    assert_eq!(c["verified"], true, "{c}");
 }
 
 async fn derived_figures_curves_and_links_are_served(app: TestApp) {
@@ -852,6 +849,16 @@ async fn the_mef_upsert_is_all_or_nothing_and_idempotent(app: TestApp) {
         ],
     )
     .await;
+    // A figure changed around the application breaks the chain's check.
+    crate::trust::sql(&app, "UPDATE investment_snapshots SET pim = pim + 1")
+        .await
+        .unwrap();
+    let c = crate::trust::chain(&app).await;
+    assert_eq!(c["verified"], false, "{c}");
+    assert_eq!(
+        c["mismatches"][0]["entityType"], "investment_snapshot",
+        "{c}"
+    );
 }
 
 async fn only_coordinators_and_the_executing_actor_write(app: TestApp) {
@@ -1144,5 +1151,8 @@ async fn reads_issue_a_fixed_number_of_queries(app: TestApp) {
     let many = queries_of(&app, list).await;
     // Six more investments (each with links, snapshots and an actor) add no query; a batch
     // loader may split a batch differently from one request to the next (±1).
-    assert!(many <= few + 1, "the queries grow with the investments: {few} → {many}");
+    assert!(
+        many <= few + 1,
+        "the queries grow with the investments: {few} → {many}"
+    );
 }
