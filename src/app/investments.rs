@@ -14,6 +14,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use crate::db::DbConnection;
 use crate::db::models::investment::{self as store, Children};
 use crate::db::models::{actor, indicator, objective};
+use crate::domain::investment::parse_date;
 use crate::domain::investment::{
     Alert, AlertKind, AlertThresholds, Candidate, Criteria, Cui, InvestmentDefinition,
     InvestmentDraft, InvestmentFunction, InvestmentLink, InvestmentStage, LinkTarget, MonthPoint,
@@ -106,33 +107,12 @@ pub struct PlannedCurveInput {
     pub months: Vec<f64>,
 }
 
-/// An investment as typed (create, or replace on update). Dates as `YYYY-MM-DD`. `links`
-/// and `planned_curves`: `None` keeps them on update (none on create).
+/// An investment as typed (create, or replace on update): its definition (see
+/// [`InvestmentDraft`]), and its links and planned curves (`None` keeps them on update; none
+/// on create).
 #[derive(Debug, Clone, Default)]
 pub struct InvestmentInput {
-    pub cui: Option<String>,
-    pub name: String,
-    pub kind: String,
-    pub level: String,
-    pub function: String,
-    pub programme: String,
-    pub subprogramme: String,
-    pub stage: String,
-    pub modality: String,
-    pub financing_source: String,
-    pub participatory_budget: bool,
-    pub prioritised: bool,
-    pub ubigeo: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub beneficiaries: Option<i64>,
-    pub viable_amount: Option<f64>,
-    pub updated_cost: Option<f64>,
-    pub viability_date: Option<String>,
-    pub start_date: Option<String>,
-    pub planned_end_date: Option<String>,
-    pub executing_actor_id: Option<i64>,
-    pub executing_unit: String,
+    pub definition: InvestmentDraft,
     pub links: Option<Vec<InvestmentLinkInput>>,
     pub planned_curves: Option<Vec<PlannedCurveInput>>,
 }
@@ -252,28 +232,6 @@ pub struct InvestmentImportOutcome {
     pub snapshots_unchanged: usize,
 }
 
-fn date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
-    let shown: String = raw.chars().take(20).collect();
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .ok()
-        .filter(|d| (1900..=2200).contains(&d.year()))
-        .ok_or_else(|| {
-            FieldError::new(
-                field,
-                "date",
-                format!("'{shown}' is not a date: use YYYY-MM-DD"),
-            )
-        })
-}
-
-fn optional_date(field: &str, raw: &Option<String>, e: &mut ValidationErrors) -> Option<NaiveDate> {
-    match raw.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(r) => e.check(date(field, r)),
-    }
-}
-
-/// Parses an input into a definition, links and plans (nothing checked against storage).
 /// A parsed input: the definition, and the links and plans when given.
 type Parsed = (
     InvestmentDefinition,
@@ -283,9 +241,6 @@ type Parsed = (
 
 fn parse_input(input: InvestmentInput) -> Result<Parsed, AppError> {
     let mut e = ValidationErrors::new();
-    let viability_date = optional_date("viabilityDate", &input.viability_date, &mut e);
-    let start_date = optional_date("startDate", &input.start_date, &mut e);
-    let planned_end_date = optional_date("plannedEndDate", &input.planned_end_date, &mut e);
     let links = input.links.map(|links| {
         if links.len() > crate::domain::investment::MAX_LINKS {
             e.push(FieldError::new(
@@ -328,32 +283,7 @@ fn parse_input(input: InvestmentInput) -> Result<Parsed, AppError> {
             })
             .collect::<Vec<_>>()
     });
-    let draft = InvestmentDraft {
-        cui: input.cui,
-        name: input.name,
-        kind: input.kind,
-        level: input.level,
-        function: input.function,
-        programme: input.programme,
-        subprogramme: input.subprogramme,
-        stage: input.stage,
-        modality: input.modality,
-        financing_source: input.financing_source,
-        participatory_budget: input.participatory_budget,
-        prioritised: input.prioritised,
-        ubigeo: input.ubigeo,
-        latitude: input.latitude,
-        longitude: input.longitude,
-        beneficiaries: input.beneficiaries,
-        viable_amount: input.viable_amount,
-        updated_cost: input.updated_cost,
-        viability_date,
-        start_date,
-        planned_end_date,
-        executing_actor_id: input.executing_actor_id,
-        executing_unit: input.executing_unit,
-    };
-    let parsed = draft.parse();
+    let parsed = input.definition.parse();
     match parsed {
         Ok(def) if e.is_empty() => Ok((def, links, plans)),
         Ok(_) => Err(e.into()),
@@ -566,7 +496,7 @@ fn progress_right(caller: &Caller, inv: &store::Investment) -> Result<ProgressRi
 /// The snapshot a progress input makes: amounts not given come from the same date's
 /// snapshot, else the latest earlier one of the year.
 fn merge_progress(existing: &[Snapshot], input: ProgressInput) -> Result<Snapshot, AppError> {
-    let as_of = date("asOf", &input.as_of)?;
+    let as_of = parse_date("asOf", &input.as_of)?;
     let same = existing.iter().find(|s| s.as_of == as_of);
     let base = same.or_else(|| {
         existing
@@ -600,7 +530,7 @@ fn merge_progress(existing: &[Snapshot], input: ProgressInput) -> Result<Snapsho
     let paid = pick("paid", input.paid, |s| s.paid);
     let accrued_before = pick("accruedBefore", input.accrued_before, |s| s.accrued_before);
     let measured_on = match &input.physical_measured_on {
-        Some(raw) if !raw.trim().is_empty() => e.check(date("physicalMeasuredOn", raw)),
+        Some(raw) if !raw.trim().is_empty() => e.check(parse_date("physicalMeasuredOn", raw)),
         _ => None,
     };
     e.into_result()?;

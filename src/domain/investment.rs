@@ -420,11 +420,35 @@ pub struct InvestmentDraft {
     pub beneficiaries: Option<i64>,
     pub viable_amount: Option<f64>,
     pub updated_cost: Option<f64>,
-    pub viability_date: Option<NaiveDate>,
-    pub start_date: Option<NaiveDate>,
-    pub planned_end_date: Option<NaiveDate>,
+    /// `YYYY-MM-DD`; empty or absent for none.
+    pub viability_date: Option<String>,
+    pub start_date: Option<String>,
+    pub planned_end_date: Option<String>,
     pub executing_actor_id: Option<i64>,
     pub executing_unit: String,
+}
+
+/// A `YYYY-MM-DD` date between 1900 and 2200.
+pub fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
+    let shown: String = raw.chars().take(20).collect();
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1900..=2200).contains(&d.year()))
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                "date",
+                format!("'{shown}' is not a date: use YYYY-MM-DD"),
+            )
+        })
+}
+
+/// An optional date: absent or blank is none.
+fn optional_date(field: &str, raw: Option<&str>, e: &mut ValidationErrors) -> Option<NaiveDate> {
+    match raw.map(str::trim) {
+        None | Some("") => None,
+        Some(r) => e.check(parse_date(field, r)),
+    }
 }
 
 fn word<T: std::str::FromStr>(
@@ -506,7 +530,11 @@ impl InvestmentDraft {
             .viable_amount
             .map(|a| e.check(amount("viableAmount", a)));
         let updated_cost = self.updated_cost.map(|a| e.check(amount("updatedCost", a)));
-        if let (Some(start), Some(end)) = (self.start_date, self.planned_end_date)
+        let viability_date = optional_date("viabilityDate", self.viability_date.as_deref(), &mut e);
+        let start_date = optional_date("startDate", self.start_date.as_deref(), &mut e);
+        let planned_end_date =
+            optional_date("plannedEndDate", self.planned_end_date.as_deref(), &mut e);
+        if let (Some(start), Some(end)) = (start_date, planned_end_date)
             && end < start
         {
             e.push(FieldError::new(
@@ -565,9 +593,9 @@ impl InvestmentDraft {
             beneficiaries: self.beneficiaries,
             viable_amount: viable_amount.flatten(),
             updated_cost: updated_cost.flatten(),
-            viability_date: self.viability_date,
-            start_date: self.start_date,
-            planned_end_date: self.planned_end_date,
+            viability_date,
+            start_date,
+            planned_end_date,
             executing_actor_id: self.executing_actor_id,
             executing_unit,
         })

@@ -99,10 +99,17 @@ impl Refusal {
 /// For each object type, its fields' named types and whether they are lists.
 type Shape = HashMap<String, HashMap<String, (String, bool)>>;
 
+static SHAPE: OnceLock<Shape> = OnceLock::new();
+
 /// The served schema's shape, read once from its SDL.
 fn shape() -> &'static Shape {
-    static SHAPE: OnceLock<Shape> = OnceLock::new();
     SHAPE.get_or_init(|| shape_of(&super::sdl()))
+}
+
+/// Reads the shape from the SDL of the schema just built, at start-up, so that neither a
+/// second build of the schema nor the reading falls on the first priced operation.
+pub fn warm(sdl: &str) {
+    SHAPE.get_or_init(|| shape_of(sdl));
 }
 
 fn shape_of(sdl: &str) -> Shape {

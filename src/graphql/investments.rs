@@ -13,8 +13,9 @@ use crate::app::{
     MAX_INVESTMENT_PAGE, PlannedCurveInput, ProgressInput,
 };
 use crate::domain::investment::{
-    Alert, AlertThresholds, Criteria, JudgedCriterion, LinkTarget, MonthPoint, Priority, Settings,
-    Snapshot, Totals, UnitKey,
+    Alert, AlertThresholds, Criteria, ExecutionModality, FinancingSource, GovernmentLevel,
+    InvestmentDraft, InvestmentFunction, InvestmentKind, InvestmentStage, JudgedCriterion,
+    LinkTarget, MonthPoint, Priority, Settings, Snapshot, Totals, UnitKey,
 };
 
 use super::actors::ActorGql;
@@ -571,27 +572,56 @@ pub struct GroupGql {
     totals: TotalsGql,
 }
 
-fn groups<K>(
-    items: &[(K, Totals)],
-    key: impl Fn(&K) -> String,
-    labels: impl Fn(&K) -> (String, String),
-) -> Vec<GroupGql> {
+/// A breakdown's key: its stored word (or ubigeo) and labels for people.
+trait GroupKey {
+    fn key(&self) -> String;
+    fn labels(&self) -> (String, String);
+}
+
+macro_rules! word_keys {
+    ($($t:ty),+) => {$(
+        impl GroupKey for $t {
+            fn key(&self) -> String {
+                self.as_str().to_string()
+            }
+            fn labels(&self) -> (String, String) {
+                let (es, en) = <$t>::labels(*self);
+                (es.to_string(), en.to_string())
+            }
+        }
+    )+};
+}
+
+word_keys!(
+    InvestmentFunction,
+    ExecutionModality,
+    FinancingSource,
+    InvestmentStage
+);
+
+impl GroupKey for crate::domain::Ubigeo {
+    fn key(&self) -> String {
+        self.as_str().to_string()
+    }
+    fn labels(&self) -> (String, String) {
+        let name = self.name().unwrap_or(self.as_str()).to_string();
+        (name.clone(), name)
+    }
+}
+
+fn groups<K: GroupKey>(items: &[(K, Totals)]) -> Vec<GroupGql> {
     items
         .iter()
         .map(|(k, t)| {
-            let (es, en) = labels(k);
+            let (label_es, label_en) = k.labels();
             GroupGql {
-                key: key(k),
-                label_es: es,
-                label_en: en,
+                key: k.key(),
+                label_es,
+                label_en,
                 totals: TotalsGql(t.clone()),
             }
         })
         .collect()
-}
-
-fn owned((es, en): (&str, &str)) -> (String, String) {
-    (es.to_string(), en.to_string())
 }
 
 /// An executing unit in the year's ranking.
@@ -671,43 +701,20 @@ impl SummaryGql {
     }
     /// By function, largest cost first.
     async fn by_function(&self) -> Vec<GroupGql> {
-        groups(
-            &self.0.summary.by_function,
-            |k| k.as_str().to_string(),
-            |k| owned(k.labels()),
-        )
+        groups(&self.0.summary.by_function)
     }
     /// By province (ubigeo), largest cost first.
     async fn by_province(&self) -> Vec<GroupGql> {
-        groups(
-            &self.0.summary.by_province,
-            |k| k.as_str().to_string(),
-            |k| {
-                let name = k.name().unwrap_or(k.as_str()).to_string();
-                (name.clone(), name)
-            },
-        )
+        groups(&self.0.summary.by_province)
     }
     async fn by_modality(&self) -> Vec<GroupGql> {
-        groups(
-            &self.0.summary.by_modality,
-            |k| k.as_str().to_string(),
-            |k| owned(k.labels()),
-        )
+        groups(&self.0.summary.by_modality)
     }
     async fn by_financing_source(&self) -> Vec<GroupGql> {
-        groups(
-            &self.0.summary.by_source,
-            |k| k.as_str().to_string(),
-            |k| owned(k.labels()),
-        )
+        groups(&self.0.summary.by_source)
     }
     async fn by_stage(&self) -> Vec<GroupGql> {
-        groups(
-            &self.0.summary.by_stage,
-            |k| k.as_str().to_string(),
-            |k| owned(k.labels()),
-        )
+        groups(&self.0.summary.by_stage)
     }
     /// Executing units by the year's execution (Σ accrued / Σ PIM), highest first; units
     /// without a PIM last.
@@ -1190,47 +1197,35 @@ impl InvestmentInputGql {
             None => None,
         };
         Ok(InvestmentInput {
-            cui: self.cui,
-            name: self.name,
-            kind: crate::domain::investment::InvestmentKind::from(self.kind)
-                .as_str()
-                .into(),
-            level: crate::domain::investment::GovernmentLevel::from(self.level)
-                .as_str()
-                .into(),
-            function: crate::domain::investment::InvestmentFunction::from(self.function)
-                .as_str()
-                .into(),
-            programme: self.programme,
-            subprogramme: self.subprogramme,
-            stage: crate::domain::investment::InvestmentStage::from(self.stage)
-                .as_str()
-                .into(),
-            modality: crate::domain::investment::ExecutionModality::from(self.modality)
-                .as_str()
-                .into(),
-            financing_source: crate::domain::investment::FinancingSource::from(
-                self.financing_source,
-            )
-            .as_str()
-            .into(),
-            participatory_budget: self.participatory_budget,
-            prioritised: self.prioritised,
-            ubigeo: self.ubigeo,
-            latitude: self.latitude,
-            longitude: self.longitude,
-            beneficiaries: self.beneficiaries,
-            viable_amount: self.viable_amount,
-            updated_cost: self.updated_cost,
-            viability_date: self.viability_date,
-            start_date: self.start_date,
-            planned_end_date: self.planned_end_date,
-            executing_actor_id: self
-                .executing_actor_id
-                .as_ref()
-                .map(|a| parse_id("executingActorId", a))
-                .transpose()?,
-            executing_unit: self.executing_unit,
+            definition: InvestmentDraft {
+                cui: self.cui,
+                name: self.name,
+                kind: InvestmentKind::from(self.kind).as_str().into(),
+                level: GovernmentLevel::from(self.level).as_str().into(),
+                function: InvestmentFunction::from(self.function).as_str().into(),
+                programme: self.programme,
+                subprogramme: self.subprogramme,
+                stage: InvestmentStage::from(self.stage).as_str().into(),
+                modality: ExecutionModality::from(self.modality).as_str().into(),
+                financing_source: FinancingSource::from(self.financing_source).as_str().into(),
+                participatory_budget: self.participatory_budget,
+                prioritised: self.prioritised,
+                ubigeo: self.ubigeo,
+                latitude: self.latitude,
+                longitude: self.longitude,
+                beneficiaries: self.beneficiaries,
+                viable_amount: self.viable_amount,
+                updated_cost: self.updated_cost,
+                viability_date: self.viability_date,
+                start_date: self.start_date,
+                planned_end_date: self.planned_end_date,
+                executing_actor_id: self
+                    .executing_actor_id
+                    .as_ref()
+                    .map(|a| parse_id("executingActorId", a))
+                    .transpose()?,
+                executing_unit: self.executing_unit,
+            },
             links,
             planned_curves: self.planned_curves.map(|ps| {
                 ps.into_iter()

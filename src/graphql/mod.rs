@@ -84,7 +84,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, scorecard::Subscription> {
 
 /// The schema the server executes; the service is reachable from every resolver.
 pub fn schema(app: crate::app::Ayni) -> AyniSchema {
-    builder().data(app).finish()
+    let schema = builder().data(app).finish();
+    cost::warm(&schema.sdl());
+    schema
 }
 
 /// The same schema with room for the standard introspection queries; only queries that

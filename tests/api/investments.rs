@@ -24,6 +24,7 @@ both_backends!(
     the_mef_upsert_is_all_or_nothing_and_idempotent,
     only_coordinators_and_the_executing_actor_write,
     hostile_input_is_refused_fast_and_stores_nothing,
+    reads_issue_a_fixed_number_of_queries,
 );
 
 const CREATE: &str = "mutation($e: ID!, $i: InvestmentInput!) { createInvestment(ecosystemId: $e, input: $i) { id cui } }";
@@ -106,11 +107,8 @@ async fn investment(app: &TestApp, cui: &str, fields: &str) -> Value {
 }
 
 async fn chain_verifies(app: &TestApp) {
-    let a = app
-        .graphql(None, "{ auditChain { verified length } }", json!({}))
-        .await
-        .body;
-    assert_eq!(a["data"]["auditChain"]["verified"], true, "{a}");
+    let c = crate::trust::chain(app).await;
+    assert_eq!(c["verified"], true, "{c}");
 }
 
 async fn derived_figures_curves_and_links_are_served(app: TestApp) {
@@ -851,6 +849,16 @@ async fn the_mef_upsert_is_all_or_nothing_and_idempotent(app: TestApp) {
         ],
     )
     .await;
+    // A figure changed around the application breaks the chain's check.
+    crate::trust::sql(&app, "UPDATE investment_snapshots SET pim = pim + 1")
+        .await
+        .unwrap();
+    let c = crate::trust::chain(&app).await;
+    assert_eq!(c["verified"], false, "{c}");
+    assert_eq!(
+        c["mismatches"][0]["entityType"], "investment_snapshot",
+        "{c}"
+    );
 }
 
 async fn only_coordinators_and_the_executing_actor_write(app: TestApp) {
@@ -1094,4 +1102,57 @@ async fn hostile_input_is_refused_fast_and_stores_nothing(app: TestApp) {
         .body;
     assert_eq!(total["data"]["ecosystem"]["investments"]["totalCount"], 1);
     chain_verifies(&app).await;
+}
+
+/// Queries one read of the whole portfolio issues.
+async fn queries_of(app: &TestApp, query: &str) -> u64 {
+    let before = app.app.queries_run();
+    let b = app.graphql(None, query, json!({})).await.body;
+    assert_eq!(b["errors"], Value::Null, "{b}");
+    app.app.queries_run() - before
+}
+
+async fn reads_issue_a_fixed_number_of_queries(app: TestApp) {
+    let (eco, objective, indicator) = seeded(&app).await;
+    let g = coordinator(&app).await;
+    let actor = app
+        .create_actor(
+            "Gobierno Regional de Moquegua",
+            ActorKind::RegionalGovernment,
+        )
+        .await;
+    let add = |cui: String| {
+        let (g, eco, objective, indicator) = (&g, &eco, &objective, &indicator);
+        async move {
+            let id = create(
+                g,
+                eco,
+                &cui,
+                json!({"executingActorId": actor.to_string(),
+                "links": [{"objectiveId": objective}, {"indicatorId": indicator}]}),
+            )
+            .await;
+            progress(g, &id, figures("2025-03-31", 100.0, 10.0, 0.0, Some(5.0))).await;
+            progress(g, &id, figures("2025-04-30", 100.0, 20.0, 0.0, Some(5.0))).await;
+        }
+    };
+    let list = "{ ecosystem(slug: \"moquegua\") { investments(first: 200) { edges { node { cui
+        executingActor { name } links { objective { code } indicator { code } } snapshots { asOf }
+        alerts { rule } monthlyCurve { accrued } } } }
+        objectives { investments { cui } indicators { investments { cui } } }
+        investmentSummary(year: 2025) { totals { count } executingUnits { executingActor { name } } } } }";
+    for n in 0..2 {
+        add(format!("700000{n}")).await;
+    }
+    let few = queries_of(&app, list).await;
+    for n in 2..8 {
+        add(format!("700000{n}")).await;
+    }
+    let many = queries_of(&app, list).await;
+    // Six more investments (each with links, snapshots and an actor) add no query; a batch
+    // loader may split a batch differently from one request to the next (±1).
+    assert!(
+        many <= few + 1,
+        "the queries grow with the investments: {few} → {many}"
+    );
 }
