@@ -60,6 +60,9 @@ impl From<notification::Notification> for Notification {
 pub struct MailSettings {
     pub url: String,
     pub from: String,
+    /// The address people reach Ayni at (`https://ayni.example.org`), which makes the links in
+    /// e-mails absolute; `None`: links are paths (`/app/tareas`).
+    pub public_url: Option<String>,
 }
 
 /// The URL without its password (settings are logged).
@@ -77,6 +80,7 @@ impl std::fmt::Debug for MailSettings {
         f.debug_struct("MailSettings")
             .field("url", &url)
             .field("from", &self.from)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -90,6 +94,8 @@ pub(super) struct Mailer {
     /// later does not send the old ones).
     since: NaiveDateTime,
     failed: tokio::sync::Mutex<HashSet<i64>>,
+    /// Prefix of the links (no trailing slash), or empty.
+    base: String,
 }
 
 impl Mailer {
@@ -102,7 +108,24 @@ impl Mailer {
             .from
             .parse::<Mailbox>()
             .map_err(|e| format!("AYNI_SMTP_FROM '{}': {e}", settings.from))?;
+        let base = match &settings.public_url {
+            None => String::new(),
+            Some(u) => {
+                let parsed =
+                    url::Url::parse(u).map_err(|e| format!("AYNI_PUBLIC_URL '{u}': {e}"))?;
+                if !matches!(parsed.scheme(), "http" | "https")
+                    || parsed.host_str().is_none()
+                    || parsed.query().is_some()
+                {
+                    return Err(format!(
+                        "AYNI_PUBLIC_URL '{u}': expected http(s)://host[/path]"
+                    ));
+                }
+                u.trim_end_matches('/').to_string()
+            }
+        };
         Ok(Mailer {
+            base,
             transport,
             from,
             since: crate::db::audit::now(),
@@ -129,14 +152,14 @@ fn subject_line(kind: NotificationKind) -> &'static str {
     }
 }
 
-fn mail_body(n: &notification::Notification) -> String {
+fn mail_body(n: &notification::Notification, base: &str) -> String {
     let link = n
         .link
         .as_deref()
-        .map(|l| format!("\n\nEspacio de trabajo / workspace: {l}"))
+        .map(|l| format!("\n\nEspacio de trabajo / workspace: {base}{l}"))
         .unwrap_or_default();
     format!(
-        "{}\n\n{}{link}\n\n-- \nAyni: bandeja / inbox /app/bandeja\n",
+        "{}\n\n{}{link}\n\n-- \nAyni: bandeja / inbox {base}/app/bandeja\n",
         n.message_es, n.message_en
     )
 }
@@ -166,7 +189,7 @@ async fn deliver(db: Db, mailer: Arc<Mailer>) {
                     .from(mailer.from.clone())
                     .to(to)
                     .subject(subject_line(n.kind))
-                    .body(mail_body(&n))
+                    .body(mail_body(&n, &mailer.base))
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
@@ -482,12 +505,35 @@ mod tests {
         let bad_url = MailSettings {
             url: "nonsense://".into(),
             from: "ayni@example.org".into(),
+            public_url: None,
         };
         assert!(Mailer::new(&bad_url).is_err());
         let bad_from = MailSettings {
             url: "smtp://127.0.0.1:2525".into(),
             from: "not an address".into(),
+            public_url: None,
         };
         assert!(Mailer::new(&bad_from).is_err());
+        for bad in [
+            "ayni.example.org",
+            "ftp://ayni.example.org",
+            "https://x.org/?a=1",
+        ] {
+            let settings = MailSettings {
+                url: "smtp://127.0.0.1:2525".into(),
+                from: "ayni@example.org".into(),
+                public_url: Some(bad.into()),
+            };
+            assert!(Mailer::new(&settings).is_err(), "{bad}");
+        }
+        let good = MailSettings {
+            url: "smtp://127.0.0.1:2525".into(),
+            from: "ayni@example.org".into(),
+            public_url: Some("https://ayni.example.org/".into()),
+        };
+        assert_eq!(
+            Mailer::new(&good).map(|m| m.base).ok().as_deref(),
+            Some("https://ayni.example.org")
+        );
     }
 }

@@ -81,6 +81,10 @@ pub struct ServeArgs {
         default_value = "Ayni <ayni@localhost>"
     )]
     smtp_from: String,
+    /// The address people reach Ayni at, e.g. `https://ayni.example.org`: links in e-mails
+    /// become absolute (default: paths such as `/app/tareas`).
+    #[arg(long, env = "AYNI_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -106,6 +110,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     settings.smtp = args.smtp_url.map(|url| crate::app::MailSettings {
         url,
         from: args.smtp_from,
+        public_url: args.public_url,
     });
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(&settings).await.map_err(|e| e.to_string())?;

@@ -165,6 +165,7 @@ async fn a_rejection_reaches_the_inbox_and_the_mailbox(app: TestApp) {
         s.smtp = Some(MailSettings {
             url,
             from: "Ayni <ayni@example.org>".into(),
+            public_url: Some("https://ayni.example.org".into()),
         })
     })
     .await;
@@ -183,7 +184,10 @@ async fn a_rejection_reaches_the_inbox_and_the_mailbox(app: TestApp) {
     assert_eq!(to_contributor.len(), 1, "{mails:?}");
     let body = unquote(&to_contributor[0].data);
     assert!(body.contains(REASON), "{body}");
-    assert!(body.contains("/app/tareas"), "{body}");
+    assert!(
+        body.contains("https://ayni.example.org/app/tareas"),
+        "{body}"
+    );
     assert!(to_contributor[0].from.contains("ayni@example.org"));
     assert!(
         mails
@@ -248,6 +252,7 @@ async fn an_unreachable_smtp_server_fails_no_request(app: TestApp) {
         s.smtp = Some(MailSettings {
             url: format!("smtp://127.0.0.1:{port}"),
             from: "ayni@example.org".into(),
+            public_url: None,
         })
     })
     .await;
