@@ -20,6 +20,7 @@ pub struct ValueCell {
     /// The ecosystem's territory (the default territory of a value).
     pub ecosystem_territory: Ubigeo,
     pub actor_id: i64,
+    pub actor_name: String,
     pub period: Period,
     /// The actor's earlier submissions for this period (every territory), oldest first.
     pub earlier: Vec<model::Measurement>,
@@ -36,22 +37,24 @@ fn subject_of(s: TaskSubject) -> Subject {
 }
 
 impl Ayni {
-    /// The cell `subject` at `period` of the caller's actor; `Forbidden` unless the actor
-    /// supplies that subject in one of its ecosystems.
+    /// The cell `subject` at `period` of the caller's actor (or, for coordinators and
+    /// admins, of `actor`); `Forbidden` unless that actor supplies that subject in one of its
+    /// ecosystems.
     pub async fn value_cell(
         &self,
         caller: &Caller,
+        actor: Option<i64>,
         subject: TaskSubject,
         period: &str,
         today: NaiveDate,
     ) -> Result<ValueCell, AppError> {
-        let all = self.all_assignments(caller, None, today).await?;
-        let (eco, actor_id, assignment) = all
+        let all = self.all_assignments(caller, actor, today).await?;
+        let (eco, actor_id, actor_name, assignment) = all
             .iter()
             .find_map(|a| {
                 a.all()
                     .find(|x| x.subject == subject)
-                    .map(|x| (a.ecosystem.id, a.actor_id, x.clone()))
+                    .map(|x| (a.ecosystem.id, a.actor_id, a.actor_name.clone(), x.clone()))
             })
             .ok_or_else(|| {
                 AppError::Forbidden("your actor does not supply this value".to_string())
@@ -86,6 +89,7 @@ impl Ayni {
             ecosystem_name: eco.name,
             ecosystem_territory: eco.territory,
             actor_id,
+            actor_name,
             period,
             earlier: earlier.into_iter().map(model::Measurement::from).collect(),
             locked,

@@ -433,6 +433,51 @@ async fn the_tasks_page_shows_states_in_words_to_their_actor_only(app: TestApp) 
     let hostile = cb.get("/app/tareas?actor=notanumber").await;
     assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
 
+    // B may not open A's value form by naming A's actor; a coordinator may, and submits on
+    // A's behalf: the value is A's, awaiting review.
+    let on_behalf = format!(
+        "/app/valor?indicador={}&periodo=2024&actor={}",
+        s.yearly, s.actor_a
+    );
+    assert_eq!(cb.get(&on_behalf).await.status, StatusCode::FORBIDDEN);
+    app.create_user("coordina.valor@ayni.test", Role::Coordinator, None)
+        .await;
+    let co = WorkspaceClient::signed_in(&app, "coordina.valor@ayni.test", TEST_PASSWORD).await;
+    let form = co.get(&on_behalf).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    assert!(form.text().contains("en su nombre"), "{}", form.text());
+    let csrf = co.csrf(&on_behalf).await;
+    let sent = co
+        .post_multipart(
+            &on_behalf,
+            &[
+                ("csrf", csrf.as_str()),
+                ("value", "5"),
+                ("evidenceText", "Oficio 12-2025"),
+            ],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
+    let after = app
+        .app
+        .assignments(
+            &contributor(s.user_a, s.actor_a),
+            "moquegua",
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+        .unwrap();
+    let sub = after
+        .indicators
+        .iter()
+        .find(|a| a.code == "ANUAL")
+        .and_then(|a| a.periods.iter().find(|p| p.period.to_string() == "2024"))
+        .and_then(|p| p.submission.clone())
+        .expect("the value sent on A's behalf");
+    assert_eq!(sub.value, 5.0);
+    assert_eq!(sub.evidence_text.as_deref(), Some("Oficio 12-2025"));
+
     // A monitor has no tasks.
     app.create_user("veedora@ayni.test", Role::Monitor, None)
         .await;

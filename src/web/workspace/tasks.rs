@@ -23,7 +23,7 @@ struct TasksQuery {
 }
 
 /// The value form's address for one period of an assignment.
-pub fn form_link(subject: TaskSubject, period: &str) -> String {
+pub fn form_link(subject: TaskSubject, period: &str, actor: i64) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     match subject {
         TaskSubject::Indicator(id) => q.append_pair("indicador", &id.to_string()),
@@ -33,6 +33,7 @@ pub fn form_link(subject: TaskSubject, period: &str) -> String {
             .append_pair("desarrollo", &development.to_string()),
     };
     q.append_pair("periodo", period);
+    q.append_pair("actor", &actor.to_string());
     format!("/app/valor?{}", q.finish())
 }
 
@@ -58,7 +59,7 @@ pub fn timeliness_words(lang: Lang, t: Timeliness) -> &'static str {
     }
 }
 
-fn period_row(lang: Lang, a: &Assignment, p: &PeriodTask) -> Markup {
+fn period_row(lang: Lang, actor: i64, a: &Assignment, p: &PeriodTask) -> Markup {
     let period = p.period.to_string();
     let (value, state) = match &p.submission {
         Some(s) => (s.value.to_string(), state_words(lang, &s.state)),
@@ -80,7 +81,7 @@ fn period_row(lang: Lang, a: &Assignment, p: &PeriodTask) -> Markup {
             td { (state) }
             td.num { (value) }
             td {
-                a href=(form_link(a.subject, &period)) {
+                a href=(form_link(a.subject, &period, actor)) {
                     (action) span.visually-hidden { " " (a.code) " " (period) }
                 }
             }
@@ -88,7 +89,7 @@ fn period_row(lang: Lang, a: &Assignment, p: &PeriodTask) -> Markup {
     }
 }
 
-fn table(lang: Lang, caption: &str, list: &[&Assignment]) -> Markup {
+fn table(lang: Lang, actor: i64, caption: &str, list: &[&Assignment]) -> Markup {
     html! {
         @if list.iter().any(|a| !a.periods.is_empty()) {
             div.table-wrap {
@@ -109,7 +110,7 @@ fn table(lang: Lang, caption: &str, list: &[&Assignment]) -> Markup {
                     }
                     tbody {
                         @for a in list {
-                            @for p in a.periods.iter().rev() { (period_row(lang, a, p)) }
+                            @for p in a.periods.iter().rev() { (period_row(lang, actor, a, p)) }
                         }
                     }
                 }
@@ -144,12 +145,12 @@ fn ecosystem_section(lang: Lang, t: &Assignments) -> Markup {
                     (tr(lang, "Subir la plantilla llena", "Upload the filled template"))
                 }
             }
-            (table(lang, tr(lang, "Indicadores", "Indicators"), &indicators))
-            (table(lang, tr(lang, "Variables", "Variables"), &variables))
+            (table(lang, t.actor_id, tr(lang, "Indicadores", "Indicators"), &indicators))
+            (table(lang, t.actor_id, tr(lang, "Variables", "Variables"), &variables))
             @for d in &t.developments {
                 @let impacts: Vec<&Assignment> = d.impacts.iter().collect();
                 @let caption = format!("{}: {} ({})", tr(lang, "Desarrollo", "Development"), d.name, d.territory);
-                (table(lang, &caption, &impacts))
+                (table(lang, t.actor_id, &caption, &impacts))
             }
         }
     }

@@ -42,6 +42,9 @@ struct CellQuery {
     desarrollo: Option<i64>,
     #[serde(default)]
     periodo: String,
+    /// Whose cell: coordinators and admins may fill in any member actor's (on its behalf);
+    /// a contributor only its own (the default).
+    actor: Option<i64>,
 }
 
 impl CellQuery {
@@ -150,7 +153,7 @@ fn form_page(
     } else {
         draft.territory.clone()
     };
-    let action = form_link(a.subject, &q.periodo);
+    let action = form_link(a.subject, &q.periodo, cell.actor_id);
     let is_impact = matches!(a.subject, TaskSubject::Impact { .. });
     let title = format!(
         "{}: {} · {}",
@@ -161,6 +164,12 @@ fn form_page(
     let body = html! {
         dl.cell {
             dt { (signed.t("Ecosistema", "Ecosystem")) } dd { (cell.ecosystem_name) }
+            dt { (signed.t("Actor", "Actor")) } dd {
+                (cell.actor_name)
+                @if signed.me.caller.actor_id != Some(cell.actor_id) {
+                    " " em { (signed.t("(usted envía en su nombre)", "(you submit on its behalf)")) }
+                }
+            }
             dt { (signed.t("Qué", "What")) } dd { (a.code) " — " (a.name) }
             dt { (signed.t("Unidad", "Unit")) } dd { (a.unit) }
             dt { (signed.t("Periodo", "Period")) } dd { (cell.period.to_string()) }
@@ -224,7 +233,7 @@ async fn load_cell(app: &Ayni, signed: &Signed, q: &CellQuery) -> Result<ValueCe
     let subject = q.subject()?;
     let today = chrono::Utc::now().date_naive();
     Ok(app
-        .value_cell(&signed.me.caller, subject, &q.periodo, today)
+        .value_cell(&signed.me.caller, q.actor, subject, &q.periodo, today)
         .await?)
 }
 
@@ -450,7 +459,7 @@ async fn submit_value(
     match submit(&app, &signed, &cell, &draft, value, file).await {
         Ok(()) => Ok(super::see_other(&format!(
             "{}&enviado=1",
-            form_link(cell.assignment.subject, &q.periodo)
+            form_link(cell.assignment.subject, &q.periodo, cell.actor_id)
         ))),
         Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) => Err(e.into()),
         Err(e) => {
