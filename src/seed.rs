@@ -22,10 +22,11 @@ use crate::domain::{
 };
 
 mod commitments;
+mod investments;
 mod shared_value;
 
 /// The demo's files, in load order.
-const DEMO_FILES: [(&str, &str); 6] = [
+const DEMO_FILES: [(&str, &str); 8] = [
     (
         "seeds/demo/1-actors.json",
         include_str!("../seeds/demo/1-actors.json"),
@@ -49,6 +50,14 @@ const DEMO_FILES: [(&str, &str); 6] = [
     (
         "seeds/demo/6-moquegua-commitments.json",
         include_str!("../seeds/demo/6-moquegua-commitments.json"),
+    ),
+    (
+        "seeds/demo/7-moquegua-investments.json",
+        include_str!("../seeds/demo/7-moquegua-investments.json"),
+    ),
+    (
+        "seeds/demo/8-cajamarca.json",
+        include_str!("../seeds/demo/8-cajamarca.json"),
     ),
 ];
 
@@ -178,6 +187,9 @@ pub struct SeedEcosystem {
     /// The coordinating body's commitments.
     #[serde(default)]
     pub commitments: Vec<commitments::SeedCommitment>,
+    /// The investment portfolio it follows.
+    #[serde(default)]
+    pub investments: Option<investments::SeedPortfolio>,
 }
 
 impl SeedEcosystem {
@@ -690,6 +702,7 @@ fn check_actor_references(
                 }));
             let mut more = shared_value::named_actors(&eco.shared_value_sections());
             more.extend(commitments::named_actors(&eco.commitments));
+            more.extend(investments::named_actors(eco.investments.as_ref()));
             let named = named.chain(more.iter().map(|(n, w)| (n.as_str(), w.clone())));
             for (name, what) in named {
                 if !declared.contains(name.trim()) && !existing.contains_key(name.trim()) {
@@ -925,6 +938,24 @@ async fn load_ecosystem(
             actor_ids,
         };
         commitments::load(app, op, &place, &seed.commitments, report).await?;
+    }
+    if let Some(portfolio) = &seed.investments {
+        let indicator_ids: HashMap<String, i64> = app
+            .indicators_of_objectives(objective_ids.values().copied().collect())
+            .await
+            .map_err(err("indicators"))?
+            .into_iter()
+            .map(|i| (i.definition.code.clone(), i.id))
+            .collect();
+        let place = investments::Place {
+            origin,
+            slug: &seed.slug,
+            ecosystem_id: eco.id,
+            objective_ids: &objective_ids,
+            indicator_ids: &indicator_ids,
+            actor_ids,
+        };
+        investments::load(app, op, &place, portfolio, report).await?;
     }
     Ok(())
 }
