@@ -31,7 +31,11 @@ pub const MAX_JSON_BYTES: usize = 64 * 1024;
         crate::web::data::ecosystems, crate::web::data::scorecard, crate::web::data::indicator_values,
         crate::web::data::impacts, crate::web::data::hybrid, crate::web::data::map,
         crate::web::data::links, crate::web::data::indicator_series, crate::web::pages::events,
-        crate::web::commitments::data),
+        crate::web::commitments::data,
+        crate::web::investments::list_data, crate::web::investments::summary_data,
+        crate::web::investments::units_data, crate::web::investments::alerts_data,
+        crate::web::investments::priorities_data, crate::web::investments::snapshots_data,
+        crate::web::investments::snapshots_data_by_id),
     components(schemas(health::Health, auth::TokenRequest, auth::TokenResponse, ErrorBody, error::ErrorDetail, error::FieldErrorBody, audit::AuditHeadBody, audit::ProofBody, audit::ProofEntry, crate::app::ImportReport, crate::app::RowError, crate::app::RowFlag, crate::web::data::OpenDataFormat)),
     modifiers(&BearerAuth),
     tags(

@@ -15,7 +15,7 @@ use super::pages::{html_response, layout, with_lang};
 use super::{WebError, WebResult, app};
 
 /// Spanish or English, inline.
-fn tr(lang: Lang, es: &'static str, en: &'static str) -> &'static str {
+pub(crate) fn tr(lang: Lang, es: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Es => es,
         Lang::En => en,

@@ -71,6 +71,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Compromisos del órgano coordinador",
         "Commitments of the coordinating body",
     ),
+    ("investments", "Inversiones", "Investments"),
     ("mission", "Misión", "Mission"),
     ("vision", "Visión", "Vision"),
     ("score", "Puntaje", "Score"),

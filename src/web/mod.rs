@@ -10,6 +10,7 @@ pub(crate) mod commitments;
 pub(crate) mod data;
 pub mod headers;
 mod i18n;
+pub(crate) mod investments;
 pub(crate) mod pages;
 pub mod workspace;
 
@@ -44,6 +45,42 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/e/{slug}/compromisos").route(web::get().to(commitments::page)))
         .service(
             web::resource("/e/{slug}/compromisos.{format}").route(web::get().to(commitments::data)),
+        )
+        .service(
+            web::resource("/e/{slug}/inversiones.{format}")
+                .route(web::get().to(investments::list_data)),
+        )
+        .service(web::resource("/e/{slug}/inversiones").route(web::get().to(investments::page)))
+        .service(
+            web::resource("/e/{slug}/inversiones/resumen.{format}")
+                .route(web::get().to(investments::summary_data)),
+        )
+        .service(
+            web::resource("/e/{slug}/inversiones/unidades.{format}")
+                .route(web::get().to(investments::units_data)),
+        )
+        .service(
+            web::resource("/e/{slug}/inversiones/alertas.{format}")
+                .route(web::get().to(investments::alerts_data)),
+        )
+        .service(
+            web::resource("/e/{slug}/inversiones/prioridades.{format}")
+                .route(web::get().to(investments::priorities_data)),
+        )
+        .service(
+            web::resource("/e/{slug}/inversiones/id/{id}/avance.{format}")
+                .route(web::get().to(investments::snapshots_data_by_id)),
+        )
+        .service(
+            web::resource("/e/{slug}/inversiones/id/{id}")
+                .route(web::get().to(investments::sheet_by_id)),
+        )
+        .service(
+            web::resource("/e/{slug}/inversiones/{cui}/avance.{format}")
+                .route(web::get().to(investments::snapshots_data)),
+        )
+        .service(
+            web::resource("/e/{slug}/inversiones/{cui}").route(web::get().to(investments::sheet)),
         )
         .service(web::resource("/e/{slug}/tablero.{format}").route(web::get().to(data::scorecard)))
         .service(web::resource("/e/{slug}/impactos.{format}").route(web::get().to(data::impacts)))

@@ -63,7 +63,7 @@ fn stoplight(lang: Lang, s: Status) -> Markup {
     html! { span class=(format!("st st-{class}")) { span aria-hidden="true" { (shape) " " } (lang.t(key)) } }
 }
 
-fn pct(v: Option<f64>) -> String {
+pub(super) fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{}%", fmt_num(v * 100.0)))
 }
 
@@ -284,6 +284,8 @@ pub async fn ecosystem(
             a href=(with_lang(&format!("/e/{}/impactos", eco.slug), lang)) { (lang.t("impacts")) " · " (lang.t("hybrid")) }
             " · "
             a href=(with_lang(&format!("/e/{}/compromisos", eco.slug), lang)) { (lang.t("commitments")) }
+            " · "
+            a href=(with_lang(&format!("/e/{}/inversiones", eco.slug), lang)) { (lang.t("investments")) }
         } }
         section #map aria-labelledby="map-h" {
             h2 #map-h { (lang.t("strategy_map")) }
@@ -484,6 +486,15 @@ pub async fn indicator(
         .into_iter()
         .map(|(_, c)| c)
         .collect();
+    // The investments that serve the indicator or its objective.
+    let investments = super::investments::linked_section(
+        &data,
+        lang,
+        &slug,
+        indicator.id,
+        indicator.definition.objective_id,
+    )
+    .await?;
     let rule = actor_rule_sentence(lang, indicator.definition.actor_rule.kind(), &preferred);
     let ind = &indicator.definition;
     let bars: Vec<(String, f64)> = by_territory
@@ -690,6 +701,7 @@ pub async fn indicator(
             }
             p { a href=(with_lang(&format!("/e/{}/compromisos", eco.slug), lang)) { (lang.t("commitments")) } }
         }
+        (investments)
     };
     Ok(html_response(layout(
         &req,

@@ -27,12 +27,12 @@ both_backends!(
     reads_issue_a_fixed_number_of_queries,
 );
 
-const CREATE: &str = "mutation($e: ID!, $i: InvestmentInput!) { createInvestment(ecosystemId: $e, input: $i) { id cui } }";
-const PROGRESS: &str = "mutation($id: ID!, $i: InvestmentProgressInput!) { recordInvestmentProgress(investmentId: $id, input: $i) { id } }";
-const SETTINGS: &str = "mutation($e: ID!, $i: InvestmentSettingsInput!) { setInvestmentSettings(ecosystemId: $e, input: $i) { thresholds { stalledMonths } envelopes { year amount } } }";
+pub(crate) const CREATE: &str = "mutation($e: ID!, $i: InvestmentInput!) { createInvestment(ecosystemId: $e, input: $i) { id cui } }";
+pub(crate) const PROGRESS: &str = "mutation($id: ID!, $i: InvestmentProgressInput!) { recordInvestmentProgress(investmentId: $id, input: $i) { id } }";
+pub(crate) const SETTINGS: &str = "mutation($e: ID!, $i: InvestmentSettingsInput!) { setInvestmentSettings(ecosystemId: $e, input: $i) { thresholds { stalledMonths } envelopes { year amount } } }";
 
 /// The seeded `moquegua` ecosystem's id and its indicator's and objective's ids.
-async fn seeded(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn seeded(app: &TestApp) -> (String, String, String) {
     seeded_with_values(app).await;
     let d = app
         .graphql(
@@ -73,7 +73,7 @@ fn input(cui: &str, extra: Value) -> Value {
     base
 }
 
-async fn create(g: &Gql<'_>, eco: &str, cui: &str, extra: Value) -> String {
+pub(crate) async fn create(g: &Gql<'_>, eco: &str, cui: &str, extra: Value) -> String {
     g.ok(CREATE, json!({"e": eco, "i": input(cui, extra)}))
         .await["createInvestment"]["id"]
         .as_str()
@@ -81,12 +81,18 @@ async fn create(g: &Gql<'_>, eco: &str, cui: &str, extra: Value) -> String {
         .to_string()
 }
 
-async fn progress(g: &Gql<'_>, id: &str, i: Value) {
+pub(crate) async fn progress(g: &Gql<'_>, id: &str, i: Value) {
     g.ok(PROGRESS, json!({"id": id, "i": i})).await;
 }
 
 /// Snapshot figures with the year's devengado as a share of a PIM of 100 000.
-fn figures(as_of: &str, pim: f64, accrued: f64, before: f64, physical: Option<f64>) -> Value {
+pub(crate) fn figures(
+    as_of: &str,
+    pim: f64,
+    accrued: f64,
+    before: f64,
+    physical: Option<f64>,
+) -> Value {
     json!({"asOf": as_of, "pia": pim, "pim": pim, "certified": pim, "committed": accrued,
            "accrued": accrued, "paid": accrued, "accruedBefore": before, "physicalProgress": physical})
 }
