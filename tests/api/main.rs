@@ -21,6 +21,7 @@ mod graphql_limits;
 mod hardening_input;
 mod hardening_login;
 mod health;
+mod investment_import;
 mod investments;
 mod portal;
 mod privacy;
