@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
-use crate::db::DbConnection;
 use crate::db::models::investment::{self as store, Children};
 use crate::db::models::{actor, indicator, objective};
+use crate::db::{DbConnection, WriteTx};
 use crate::domain::investment::parse_date;
 use crate::domain::investment::{
     Alert, AlertKind, AlertThresholds, Candidate, Criteria, Cui, InvestmentDefinition,
@@ -995,101 +995,110 @@ impl Ayni {
         }
         self.db
             .write(caller.author(), move |tx| {
-                let eco = require_ecosystem(tx.conn(), ecosystem_id)?;
-                let mut e = ValidationErrors::new();
-                let mut seen = HashSet::new();
-                for (i, r) in rows.iter().enumerate() {
-                    match &r.definition.cui {
-                        None => e.push(FieldError::new(
-                            format!("rows[{i}].cui"),
-                            "required",
-                            "an imported investment has a CUI",
-                        )),
-                        Some(cui) if !seen.insert(cui.clone()) => e.push(FieldError::new(
-                            format!("rows[{i}].cui"),
-                            "unique",
-                            format!("CUI {cui} appears twice in this import"),
-                        )),
-                        Some(_) => {}
-                    }
-                    if !eco.territory.contains(&r.definition.ubigeo) {
-                        e.push(FieldError::new(
-                            format!("rows[{i}].ubigeo"),
-                            "territory",
-                            format!(
-                                "{} lies outside the ecosystem's territory {}",
-                                r.definition.ubigeo, eco.territory
-                            ),
-                        ));
-                    }
-                }
-                e.into_result()?;
-                let existing: HashMap<Cui, store::Investment> =
-                    store::of_ecosystem(tx.conn(), ecosystem_id)?
-                        .into_iter()
-                        .filter_map(|i| i.definition.cui.clone().map(|c| (c, i)))
-                        .collect();
-                let ids: Vec<i64> = existing.values().map(|i| i.id).collect();
-                let mut same_day: HashMap<i64, Snapshot> = HashMap::new();
-                for s in store::snapshots_of(tx.conn(), &ids)? {
-                    if s.as_of == as_of {
-                        same_day.insert(s.investment_id, s.snapshot());
-                    }
-                }
-                let mut out = InvestmentImportOutcome::default();
-                for row in rows {
-                    let ImportedInvestment {
-                        mut definition,
-                        mut snapshot,
-                    } = row;
-                    snapshot.as_of = as_of;
-                    snapshot.year = as_of.year();
-                    let cui = definition
-                        .cui
-                        .clone()
-                        .ok_or_else(|| AppError::internal("an imported row lost its CUI"))?;
-                    let id = match existing.get(&cui) {
-                        Some(old) => {
-                            let kept = &old.definition;
-                            definition.participatory_budget = kept.participatory_budget;
-                            definition.prioritised = kept.prioritised;
-                            definition.financing_source = kept.financing_source;
-                            if definition.executing_actor_id.is_none() {
-                                definition.executing_actor_id = kept.executing_actor_id;
-                            }
-                            let (_, changed) =
-                                store::update(tx, old.id, &definition, &Children::default())?;
-                            if changed {
-                                out.updated += 1;
-                            } else {
-                                out.unchanged += 1;
-                            }
-                            old.id
-                        }
-                        None => {
-                            out.created += 1;
-                            store::create(tx, ecosystem_id, &definition, &Children::default())?.id
-                        }
-                    };
-                    if snapshot.physical.is_none() {
-                        snapshot.physical = same_day.get(&id).and_then(|s| s.physical.clone());
-                    }
-                    if let Some(p) = &mut snapshot.physical
-                        && p.measured_on > as_of
-                    {
-                        p.measured_on = as_of;
-                    }
-                    let (_, written) = store::put_snapshot(tx, id, &snapshot)?;
-                    if written {
-                        out.snapshots_written += 1;
-                    } else {
-                        out.snapshots_unchanged += 1;
-                    }
-                }
-                Ok(out)
+                upsert_rows(tx, ecosystem_id, as_of, rows)
             })
             .await
     }
+}
+
+/// The body of [`Ayni::upsert_investments`], in the caller's transaction: the MEF import
+/// records its own audit entry in the same one.
+pub(super) fn upsert_rows(
+    tx: &mut WriteTx<'_>,
+    ecosystem_id: i64,
+    as_of: NaiveDate,
+    rows: Vec<ImportedInvestment>,
+) -> Result<InvestmentImportOutcome, AppError> {
+    let eco = require_ecosystem(tx.conn(), ecosystem_id)?;
+    let mut e = ValidationErrors::new();
+    let mut seen = HashSet::new();
+    for (i, r) in rows.iter().enumerate() {
+        match &r.definition.cui {
+            None => e.push(FieldError::new(
+                format!("rows[{i}].cui"),
+                "required",
+                "an imported investment has a CUI",
+            )),
+            Some(cui) if !seen.insert(cui.clone()) => e.push(FieldError::new(
+                format!("rows[{i}].cui"),
+                "unique",
+                format!("CUI {cui} appears twice in this import"),
+            )),
+            Some(_) => {}
+        }
+        if !eco.territory.contains(&r.definition.ubigeo) {
+            e.push(FieldError::new(
+                format!("rows[{i}].ubigeo"),
+                "territory",
+                format!(
+                    "{} lies outside the ecosystem's territory {}",
+                    r.definition.ubigeo, eco.territory
+                ),
+            ));
+        }
+    }
+    e.into_result()?;
+    let existing: HashMap<Cui, store::Investment> = store::of_ecosystem(tx.conn(), ecosystem_id)?
+        .into_iter()
+        .filter_map(|i| i.definition.cui.clone().map(|c| (c, i)))
+        .collect();
+    let ids: Vec<i64> = existing.values().map(|i| i.id).collect();
+    let mut same_day: HashMap<i64, Snapshot> = HashMap::new();
+    for s in store::snapshots_of(tx.conn(), &ids)? {
+        if s.as_of == as_of {
+            same_day.insert(s.investment_id, s.snapshot());
+        }
+    }
+    let mut out = InvestmentImportOutcome::default();
+    for row in rows {
+        let ImportedInvestment {
+            mut definition,
+            mut snapshot,
+        } = row;
+        snapshot.as_of = as_of;
+        snapshot.year = as_of.year();
+        let cui = definition
+            .cui
+            .clone()
+            .ok_or_else(|| AppError::internal("an imported row lost its CUI"))?;
+        let id = match existing.get(&cui) {
+            Some(old) => {
+                let kept = &old.definition;
+                definition.participatory_budget = kept.participatory_budget;
+                definition.prioritised = kept.prioritised;
+                definition.financing_source = kept.financing_source;
+                if definition.executing_actor_id.is_none() {
+                    definition.executing_actor_id = kept.executing_actor_id;
+                }
+                let (_, changed) = store::update(tx, old.id, &definition, &Children::default())?;
+                if changed {
+                    out.updated += 1;
+                } else {
+                    out.unchanged += 1;
+                }
+                old.id
+            }
+            None => {
+                out.created += 1;
+                store::create(tx, ecosystem_id, &definition, &Children::default())?.id
+            }
+        };
+        if snapshot.physical.is_none() {
+            snapshot.physical = same_day.get(&id).and_then(|s| s.physical.clone());
+        }
+        if let Some(p) = &mut snapshot.physical
+            && p.measured_on > as_of
+        {
+            p.measured_on = as_of;
+        }
+        let (_, written) = store::put_snapshot(tx, id, &snapshot)?;
+        if written {
+            out.snapshots_written += 1;
+        } else {
+            out.snapshots_unchanged += 1;
+        }
+    }
+    Ok(out)
 }
 
 fn check_year(year: i32) -> Result<(), AppError> {

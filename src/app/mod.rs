@@ -21,6 +21,7 @@ mod import;
 mod indicators;
 mod investments;
 mod measurements;
+mod mef_import;
 pub mod model;
 mod notifications;
 mod objectives;
@@ -65,6 +66,10 @@ pub use investments::{
     MAX_INVESTMENT_PAGE, PlannedCurveInput, ProgressInput,
 };
 pub use measurements::{ApprovedValue, MeasurementFilter, MeasurementInput};
+pub use mef_import::{
+    InvestmentImportReport, InvestmentLineError, MAX_LISTED as MAX_LISTED_INVESTMENT_ERRORS,
+    check_investment_as_of,
+};
 pub use notifications::{INBOX_SIZE, MailSettings, Notification};
 pub use objectives::{DeletedObjective, ObjectiveInput, ObjectivePatch, StrategyMap};
 pub use portal::{

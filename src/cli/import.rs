@@ -1,5 +1,6 @@
 //! `ayni import observations FILE.csv`: bulk entry from the command line, with a progress
-//! bar on large files.
+//! bar on large files; `ayni import investments FILE --ecosystem SLUG --as-of DATE`: MEF's
+//! investment file.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,7 +8,8 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::app::{Caller, ImportPhase, MAX_IMPORT_BYTES, Progress};
+use crate::app::{Caller, ImportPhase, InvestmentLineError, MAX_IMPORT_BYTES, Progress};
+use crate::domain::investment::parse_date;
 
 use super::{DbArgs, block_on};
 
@@ -16,6 +18,23 @@ pub enum ImportCommand {
     /// Import observations from CSV (header: variable,period,territory,value,evidence),
     /// all or nothing; every bad row is listed with its line.
     Observations(ObservationArgs),
+    /// Import MEF's "Detalle de inversiones" file (Invierte.pe) as snapshots dated --as-of,
+    /// all or nothing; rows outside the ecosystem's territory are skipped.
+    Investments(InvestmentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InvestmentArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The file, as MEF publishes it or as a spreadsheet saved it.
+    file: PathBuf,
+    /// The ecosystem's slug: its territory bounds the rows.
+    #[arg(long, short)]
+    ecosystem: String,
+    /// The snapshots' date, YYYY-MM-DD (the day the file was downloaded; not in the future).
+    #[arg(long)]
+    as_of: String,
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +57,7 @@ pub struct ObservationArgs {
 pub fn run(cmd: ImportCommand) -> Result<(), String> {
     match cmd {
         ImportCommand::Observations(args) => observations(args),
+        ImportCommand::Investments(args) => investments(args),
     }
 }
 
@@ -156,6 +176,60 @@ fn observations(args: ObservationArgs) -> Result<(), String> {
                     .map_err(|e| e.to_string())?;
                 println!("approved {n} row(s)");
             }
+        }
+        Ok(())
+    })?
+}
+
+fn print_line(e: &InvestmentLineError) -> String {
+    match &e.column {
+        Some(c) => format!("line {}, {c}: {} ({})", e.line, e.message_en, e.rule),
+        None => format!("line {}: {} ({})", e.line, e.message_en, e.rule),
+    }
+}
+
+fn investments(args: InvestmentArgs) -> Result<(), String> {
+    let as_of = parse_date("asOf", &args.as_of).map_err(|e| format!("--as-of: {}", e.message))?;
+    crate::app::check_investment_as_of(as_of).map_err(|e| format!("--as-of: {e}"))?;
+    let bytes = read_limited(&args.file, MAX_IMPORT_BYTES)?;
+    block_on(async move {
+        let app = super::offline_app(&args.db, 2).await?;
+        let report = app
+            .import_investments(&Caller::operator(), &args.ecosystem, as_of, bytes)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !report.imported {
+            for e in &report.errors {
+                eprintln!("{}", print_line(e));
+            }
+            if report.error_count > report.errors.len() as u64 {
+                eprintln!(
+                    "… and {} more",
+                    report.error_count - report.errors.len() as u64
+                );
+            }
+            return Err(report.message_en);
+        }
+        println!("{}", report.message_en);
+        println!(
+            "{} row(s) read, {} inside the territory, {} outside (skipped); {} investment(s) created, {} updated, {} unchanged; {} snapshot(s) written, {} unchanged",
+            report.rows_read,
+            report.rows_imported,
+            report.skipped_outside,
+            report.investments_created,
+            report.investments_updated,
+            report.investments_unchanged,
+            report.snapshots_written,
+            report.snapshots_unchanged
+        );
+        for w in &report.warnings {
+            println!("warning: {}", print_line(w));
+        }
+        if report.warning_count > report.warnings.len() as u64 {
+            println!(
+                "… and {} more warning(s)",
+                report.warning_count - report.warnings.len() as u64
+            );
         }
         Ok(())
     })?

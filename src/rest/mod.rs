@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod error;
 mod health;
+mod investments;
 mod observations;
 
 use actix_web::HttpRequest;
@@ -24,10 +25,11 @@ pub const MAX_JSON_BYTES: usize = 64 * 1024;
 #[openapi(
     info(
         title = "Ayni API",
-        description = "REST side of Ayni: health, access tokens, the public audit log, bulk import of observations and the portal's open data (CSV and JSON). Strategy, scorecard, variables, shared value and administration are in GraphQL at /graphql.",
+        description = "REST side of Ayni: health, access tokens, the public audit log, bulk import of observations and of MEF's investment file, and the portal's open data (CSV and JSON). Strategy, scorecard, variables, shared value and administration are in GraphQL at /graphql.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     paths(health::health, auth::token, audit::head, audit::proof, observations::import,
+        investments::import,
         crate::web::data::ecosystems, crate::web::data::scorecard, crate::web::data::indicator_values,
         crate::web::data::impacts, crate::web::data::hybrid, crate::web::data::map,
         crate::web::data::links, crate::web::data::indicator_series, crate::web::pages::events,
@@ -36,13 +38,14 @@ pub const MAX_JSON_BYTES: usize = 64 * 1024;
         crate::web::investments::units_data, crate::web::investments::alerts_data,
         crate::web::investments::priorities_data, crate::web::investments::snapshots_data,
         crate::web::investments::snapshots_data_by_id),
-    components(schemas(health::Health, auth::TokenRequest, auth::TokenResponse, ErrorBody, error::ErrorDetail, error::FieldErrorBody, audit::AuditHeadBody, audit::ProofBody, audit::ProofEntry, crate::app::ImportReport, crate::app::RowError, crate::app::RowFlag, crate::web::data::OpenDataFormat)),
+    components(schemas(health::Health, auth::TokenRequest, auth::TokenResponse, ErrorBody, error::ErrorDetail, error::FieldErrorBody, audit::AuditHeadBody, audit::ProofBody, audit::ProofEntry, crate::app::ImportReport, crate::app::RowError, crate::app::RowFlag,
+        crate::app::InvestmentImportReport, crate::app::InvestmentLineError, crate::web::data::OpenDataFormat)),
     modifiers(&BearerAuth),
     tags(
         (name = "system", description = "Service status"),
         (name = "auth", description = "Access tokens"),
         (name = "audit", description = "The public, hash-chained audit log"),
-        (name = "import", description = "Bulk entry of observations"),
+        (name = "import", description = "Bulk entry of observations, and the import of MEF's investment file"),
         (name = "open-data", description = "The portal's tables as CSV or JSON: published data, no login")
     )
 )]
@@ -90,6 +93,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     // `observations::MAX_CSV_BYTES`.
                     web::resource("/ecosystems/{slug}/observations:import")
                         .route(web::post().to(observations::import)),
+                )
+                .service(
+                    // Reads its body itself too, after every other check.
+                    web::resource("/ecosystems/{slug}/investments:import")
+                        .route(web::post().to(investments::import)),
                 ),
         );
 }

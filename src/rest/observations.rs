@@ -90,7 +90,7 @@ pub async fn import(
 
 /// Reads a body, stopping at `limit` bytes: a declared `Content-Length` above it is refused
 /// before reading, and a streamed body as soon as it passes it (413 either way).
-async fn read_limited(
+pub(super) async fn read_limited(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,

@@ -464,10 +464,7 @@ fn downloads(lang: Lang, base: &str, filters: &str) -> Markup {
 }
 
 /// The breakdowns of the summary as labelled rows: `(dimension, key, label, totals)`.
-fn breakdowns(
-    lang: Lang,
-    s: &InvestmentSummary,
-) -> Vec<(&'static str, String, String, &Totals)> {
+fn breakdowns(lang: Lang, s: &InvestmentSummary) -> Vec<(&'static str, String, String, &Totals)> {
     let y = &s.summary;
     let mut out: Vec<(&'static str, String, String, &Totals)> = Vec::new();
     out.push((

@@ -1,7 +1,6 @@
 //! Hardening: login throttling, the hashing cap, the password policy, and uploads that are
 //! authenticated before their body is read.
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use awc::http::StatusCode;
@@ -240,43 +239,6 @@ async fn weak_and_control_character_passwords_are_refused(app: TestApp) {
     );
 }
 
-/// Sends a POST whose headers declare `declared` bytes, writes only `sent` of them, and
-/// returns the status of the answer with how long it took; the body is never finished.
-async fn partial_upload(
-    app: &TestApp,
-    path: &str,
-    token: Option<&str>,
-    declared: u64,
-    sent: usize,
-) -> (u16, Duration) {
-    let host = app.address.trim_start_matches("http://").to_string();
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/csv\r\nContent-Length: {declared}\r\n{auth}\r\n"
-    );
-    tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        let mut s = std::net::TcpStream::connect(&host).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        s.write_all(head.as_bytes()).unwrap();
-        // The server may answer and close while we write: that is the point.
-        let _ = s.write_all(&vec![b'0'; sent]);
-        let mut buf = [0u8; 64];
-        let n = s
-            .read(&mut buf)
-            .expect("an answer before the body is complete");
-        let line = String::from_utf8_lossy(&buf[..n]).to_string();
-        let status = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        (status, started.elapsed())
-    })
-    .await
-    .unwrap()
-}
-
 const IMPORT: &str = "/api/v1/ecosystems/moquegua/observations:import";
 
 async fn with_ecosystem(app: &TestApp) {
@@ -300,25 +262,23 @@ async fn with_ecosystem(app: &TestApp) {
 async fn anonymous_huge_upload_is_refused_before_its_body_is_read(app: TestApp) {
     with_ecosystem(&app).await;
     // 200 MB declared, 1 MB sent: the 401 comes without waiting for the rest.
-    let (status, took) = partial_upload(&app, IMPORT, None, 200 * 1024 * 1024, 1024 * 1024).await;
+    let (status, took) = app
+        .partial_upload(IMPORT, None, 200 * 1024 * 1024, 1024 * 1024)
+        .await;
     assert_eq!(status, 401);
     assert!(took < Duration::from_secs(5), "{took:?}");
-    let (status, _) = partial_upload(
-        &app,
-        IMPORT,
-        Some("not.a.token"),
-        200 * 1024 * 1024,
-        1024 * 1024,
-    )
-    .await;
+    let (status, _) = app
+        .partial_upload(IMPORT, Some("not.a.token"), 200 * 1024 * 1024, 1024 * 1024)
+        .await;
     assert_eq!(status, 401);
 }
 
 async fn oversize_authenticated_upload_gets_413(app: TestApp) {
     with_ecosystem(&app).await;
     let token = app.login_as(Role::Coordinator).await;
-    let (status, took) =
-        partial_upload(&app, IMPORT, Some(&token), 300 * 1024 * 1024, 1024 * 1024).await;
+    let (status, took) = app
+        .partial_upload(IMPORT, Some(&token), 300 * 1024 * 1024, 1024 * 1024)
+        .await;
     assert_eq!(status, 413);
     assert!(took < Duration::from_secs(5), "{took:?}");
 }

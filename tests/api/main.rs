@@ -22,6 +22,7 @@ mod hardening_input;
 mod hardening_login;
 mod health;
 mod investment_demo;
+mod investment_import;
 mod investment_portal;
 mod investments;
 mod portal;

@@ -22,6 +22,9 @@ use crate::domain::investment::{
 pub const ENTITY: &str = "investment";
 pub const SNAPSHOT: &str = "investment_snapshot";
 pub const SETTINGS: &str = "investment_settings";
+/// An import of MEF's file: an entry of its own, with no row (its investments and snapshots
+/// have entries of their own).
+pub const IMPORT: &str = "investment_import";
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = investments)]
@@ -806,4 +809,17 @@ pub fn put_settings(
     })?;
     tx.record_change(before.as_ref(), Some(&after))?;
     after.settings()
+}
+
+/// Records an import of MEF's file in the audit chain: one entry, `id` its identifier,
+/// `facts` its public state (the file's digest, the date, the counts, the digest of the rows
+/// it wrote). Public: MEF's file and the investments are public data.
+pub fn record_import<T: serde::Serialize>(
+    tx: &mut WriteTx<'_>,
+    id: &str,
+    facts: &T,
+) -> Result<i64, StoreError> {
+    let state =
+        crate::domain::audit::AuditState::new(facts, None::<&()>).map_err(StoreError::Corrupt)?;
+    tx.record(crate::db::Action::Create, IMPORT, id, None, Some(&state))
 }

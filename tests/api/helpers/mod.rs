@@ -154,6 +154,44 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Sends a POST whose headers declare `declared` bytes, writes only `sent` of them, and
+    /// returns the status of the answer with how long it took; the body is never finished.
+    pub async fn partial_upload(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        declared: u64,
+        sent: usize,
+    ) -> (u16, Duration) {
+        use std::io::{Read, Write};
+        let host = self.address.trim_start_matches("http://").to_string();
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/csv\r\nContent-Length: {declared}\r\n{auth}\r\n"
+        );
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let mut s = std::net::TcpStream::connect(&host).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            s.write_all(head.as_bytes()).unwrap();
+            // The server may answer and close while we write: that is the point.
+            let _ = s.write_all(&vec![b'0'; sent]);
+            let mut buf = [0u8; 64];
+            let n = s
+                .read(&mut buf)
+                .expect("an answer before the body is complete");
+            let line = String::from_utf8_lossy(&buf[..n]).to_string();
+            let status = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            (status, started.elapsed())
+        })
+        .await
+        .unwrap()
+    }
+
     pub async fn spawn(backend: Backend) -> TestApp {
         TestApp::spawn_with(backend, |_| {}).await
     }
