@@ -50,8 +50,8 @@ async fn only_ecosystems_of_demo_data_are_labelled_illustrative(app: TestApp) {
     let (_, _, home) = get_text(&app, "/").await;
     assert_eq!(
         home.matches(LABEL).count(),
-        1,
-        "one card of two is demo data"
+        2,
+        "two cards of three are demo data (Moquegua and Cajamarca), the real one is not"
     );
     // The flag is audited and the chain still verifies.
     let chain = app
