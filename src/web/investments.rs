@@ -72,7 +72,7 @@ fn soles_opt(v: Option<f64>) -> String {
 }
 
 /// A percentage already in points (physical progress 0..100).
-fn points(v: Option<f64>) -> String {
+pub(crate) fn points(v: Option<f64>) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{}%", fmt_num(v)))
 }
 
@@ -80,7 +80,7 @@ fn label(lang: Lang, (es, en): (&'static str, &'static str)) -> &'static str {
     tr(lang, es, en)
 }
 
-fn kind_word(lang: Lang, k: InvestmentKind) -> &'static str {
+pub(crate) fn kind_word(lang: Lang, k: InvestmentKind) -> &'static str {
     match k {
         InvestmentKind::Project => tr(lang, "Proyecto", "Project"),
         InvestmentKind::Ioarr => "IOARR",
@@ -88,7 +88,7 @@ fn kind_word(lang: Lang, k: InvestmentKind) -> &'static str {
     }
 }
 
-fn level_word(lang: Lang, l: GovernmentLevel) -> &'static str {
+pub(crate) fn level_word(lang: Lang, l: GovernmentLevel) -> &'static str {
     match l {
         GovernmentLevel::National => tr(lang, "Gobierno nacional", "National government"),
         GovernmentLevel::Regional => tr(lang, "Gobierno regional", "Regional government"),

@@ -38,6 +38,7 @@ mod variables;
 mod workspace_admin;
 mod workspace_browser;
 mod workspace_evidence;
+mod workspace_investments;
 mod workspace_notifications;
 mod workspace_review;
 mod workspace_sessions;

@@ -17,6 +17,7 @@ mod commitments;
 mod completeness;
 mod files;
 mod inbox;
+mod investments;
 mod review;
 mod tasks;
 mod value;
@@ -59,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     review::configure(cfg);
     challenges::configure(cfg);
     commitments::configure(cfg);
+    investments::configure(cfg);
     workbook::configure(cfg);
     tasks::configure(cfg);
     completeness::configure(cfg);
@@ -317,6 +319,12 @@ const NAV: &[NavItem] = &[
         path: "/app/compromisos",
         es: "Compromisos",
         en: "Commitments",
+        roles: &[Role::Admin, Role::Coordinator, Role::Contributor],
+    },
+    NavItem {
+        path: "/app/inversiones",
+        es: "Inversiones",
+        en: "Investments",
         roles: &[Role::Admin, Role::Coordinator, Role::Contributor],
     },
     NavItem {
