@@ -11,13 +11,14 @@ use ayni::domain::{ActorKind, Role};
 use crate::both_backends;
 use crate::helpers::TEST_PASSWORD;
 use crate::helpers::TestApp;
-use crate::helpers::workspace::{Page, WorkspaceClient};
+use crate::helpers::workspace::{Page, Upload, WorkspaceClient};
 use crate::investments::seeded;
 
 both_backends!(
     coordinators_record_and_edit_investments_through_forms,
     the_executing_actor_reports_physical_progress_only,
     settings_and_scores_are_set_through_forms,
+    coordinators_import_mef_s_file_in_the_workspace,
 );
 
 const ONE: &str = "query($cui: String!) { ecosystem(slug: \"moquegua\") { investment(cui: $cui) {
@@ -729,4 +730,140 @@ async fn settings_and_scores_are_set_through_forms(app: TestApp) {
             .unwrap()
             .is_empty()
     );
+}
+
+fn csv(bytes: &[u8]) -> Vec<Upload<'static>> {
+    vec![Upload {
+        field: "file",
+        file_name: "DETALLE_INVERSIONES.csv",
+        content_type: "text/csv",
+        bytes: bytes.to_vec(),
+    }]
+}
+
+async fn coordinators_import_mef_s_file_in_the_workspace(app: TestApp) {
+    const UTF8: &[u8] = include_bytes!("../fixtures/mef/detalle_moquegua_utf8.csv");
+    const BAD_ROW: &[u8] = include_bytes!("../fixtures/mef/detalle_bad_row.csv");
+    people(&app).await;
+    let coord = WorkspaceClient::signed_in(&app, "coord.i@ayni.test", TEST_PASSWORD).await;
+    let desk = coord.get("/app/inversiones?ecosistema=moquegua").await;
+    assert!(
+        desk.text()
+            .contains("/app/inversiones/importar?ecosistema=moquegua")
+    );
+    let form = coord
+        .get("/app/inversiones/importar?ecosistema=moquegua")
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    assert!(form.text().contains("type=\"file\""));
+    let csrf = form.csrf();
+
+    // A foreign token, a missing one: refused; a contributor: refused.
+    let foreign = "0".repeat(64);
+    for fields in [
+        vec![
+            ("csrf", foreign.as_str()),
+            ("ecosistema", "moquegua"),
+            ("asOf", "2025-06-30"),
+        ],
+        vec![("ecosistema", "moquegua"), ("asOf", "2025-06-30")],
+    ] {
+        let p = coord
+            .post_multipart("/app/inversiones/importar", &fields, csv(UTF8))
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.text());
+    }
+    let own = WorkspaceClient::signed_in(&app, "enlace.i@ayni.test", TEST_PASSWORD).await;
+    let own_csrf = own.csrf("/app/inversiones").await;
+    let p = own
+        .post_multipart(
+            "/app/inversiones/importar",
+            &[
+                ("csrf", &own_csrf),
+                ("ecosistema", "moquegua"),
+                ("asOf", "2025-06-30"),
+            ],
+            csv(UTF8),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    // A date in the future, no file: refused with the reason.
+    let p = coord
+        .post_multipart(
+            "/app/inversiones/importar",
+            &[
+                ("csrf", &csrf),
+                ("ecosistema", "moquegua"),
+                ("asOf", "2999-01-01"),
+            ],
+            csv(UTF8),
+        )
+        .await;
+    assert!(p.status.is_client_error(), "{}", p.status);
+    assert!(p.text().contains("asOf"), "{}", p.text());
+    let p = coord
+        .post_multipart(
+            "/app/inversiones/importar",
+            &[
+                ("csrf", &csrf),
+                ("ecosistema", "moquegua"),
+                ("asOf", "2025-06-30"),
+            ],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.text());
+    assert_eq!(count(&app).await, 0);
+
+    // A bad row: every error listed by line, nothing stored.
+    let p = coord
+        .post_multipart(
+            "/app/inversiones/importar",
+            &[
+                ("csrf", &csrf),
+                ("ecosistema", "moquegua"),
+                ("asOf", "2025-06-30"),
+            ],
+            csv(BAD_ROW),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.text());
+    assert!(
+        p.text().contains("<caption>Errores</caption>"),
+        "{}",
+        p.text()
+    );
+    assert_eq!(count(&app).await, 0);
+
+    // The file: imported, counted, and the portfolio has it.
+    let p = coord
+        .post_multipart(
+            "/app/inversiones/importar",
+            &[
+                ("csrf", &csrf),
+                ("ecosistema", "moquegua"),
+                ("asOf", "2025-06-30"),
+            ],
+            csv(UTF8),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.text());
+    assert!(p.text().contains("14 inversiones nuevas"), "{}", p.text());
+    assert!(p.text().contains("2 fuera del territorio"), "{}", p.text());
+    assert_eq!(count(&app).await, 14);
+    // The same file and date again: nothing new.
+    let p = coord
+        .post_multipart(
+            "/app/inversiones/importar",
+            &[
+                ("csrf", &csrf),
+                ("ecosistema", "moquegua"),
+                ("asOf", "2025-06-30"),
+            ],
+            csv(UTF8),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.text());
+    assert!(p.text().contains("0 inversiones nuevas"), "{}", p.text());
+    assert_eq!(count(&app).await, 14);
 }

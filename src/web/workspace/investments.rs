@@ -32,7 +32,9 @@ use crate::web::i18n::Lang;
 use crate::web::investments::{kind_word, level_word, points, sheet_path, soles};
 
 use super::review::{parse_id, refused};
-use super::{FieldAttrs, FormErrors, Signed, field, form_status, page, see_other, select};
+use super::{
+    FieldAttrs, FormErrors, Signed, field, form_status, page, read_multipart, see_other, select,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource(NAV).route(web::get().to(desk)))
@@ -52,6 +54,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(record_progress)),
         )
         .service(web::resource("/app/inversiones/puntaje").route(web::post().to(score)))
+        .service(
+            web::resource("/app/inversiones/importar")
+                .route(web::get().to(import_form))
+                .route(web::post().to(import)),
+        )
         .service(
             web::resource("/app/inversiones/parametros")
                 .route(web::get().to(settings_form))
@@ -280,12 +287,10 @@ async fn desk(
             p { (list.total) " " (signed.t("inversiones en la cartera", "investments in the portfolio")) }
             p {
                 a.button href=(format!("/app/inversiones/nueva?ecosistema={slug}")) { (signed.t("Registrar una inversión", "Record an investment")) }
+                " · " a href=(format!("/app/inversiones/importar?ecosistema={slug}")) { (signed.t("Importar el archivo del MEF", "Import MEF's file")) }
                 " · " a href=(format!("/app/inversiones/parametros?ecosistema={slug}")) { (signed.t("Umbrales, criterios y techos", "Thresholds, criteria and envelopes")) }
                 " · " a href=(format!("/e/{slug}/inversiones")) { (signed.t("ver en el portal", "see on the portal")) }
             }
-            p.hint { (signed.t(
-                "Los cortes semanales del archivo «Detalle de inversiones» del MEF se importan con la API (POST /api/v1/ecosystems/{slug}/investments:import) o con «ayni import investments»; aquí se registra y corrige una inversión a la vez.",
-                "The weekly snapshots of MEF's “Detalle de inversiones” file are imported through the API (POST /api/v1/ecosystems/{slug}/investments:import) or with “ayni import investments”; here you record and correct one investment at a time.")) }
             (table(&signed, slug, &list.items, &actors))
             @if list.has_next {
                 @if let Some(last) = list.items.last() {
@@ -1700,6 +1705,169 @@ async fn save_settings(
             *res.status_mut() = form_status(&e);
             Ok(res)
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// MEF's file
+// ---------------------------------------------------------------------------------------
+
+/// The largest MEF file the form takes: the REST import's limit.
+const MEF_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
+
+fn import_page(
+    req: &HttpRequest,
+    signed: &Signed,
+    eco: &Ecosystem,
+    as_of: &str,
+    outcome: Markup,
+) -> HttpResponse {
+    let body = html! {
+        (outcome)
+        p.hint { (signed.t(
+            "Suba el archivo «Detalle de inversiones» de Invierte.pe tal como lo publica el MEF (CSV en UTF-8 o Latin-1, separado por comas, punto y coma o barras). Cada importación es un corte con la fecha indicada: las filas fuera del territorio del ecosistema se omiten y cuentan; con un solo error no se guarda nada; el mismo archivo y fecha no escriben nada nuevo.",
+            "Upload Invierte.pe's “Detalle de inversiones” file as MEF publishes it (CSV in UTF-8 or Latin-1, separated by commas, semicolons or bars). Each import is a snapshot dated as given: rows outside the ecosystem's territory are skipped and counted; with a single error nothing is stored; the same file and date write nothing new.")) }
+        form.stacked method="post" action="/app/inversiones/importar" enctype="multipart/form-data" {
+            (signed.csrf_field())
+            input type="hidden" name="ecosistema" value=(eco.slug);
+            p.muted { (eco.name) }
+            (field(signed.t("Fecha del corte (la de la descarga del MEF)", "Snapshot date (when MEF's file was downloaded)"), "asOf", "date", as_of, &FormErrors::default(), FieldAttrs { required: true, autocomplete: None }))
+            div.field {
+                label for="f-file" { (signed.t("Archivo CSV del MEF", "MEF's CSV file")) }
+                input #f-file name="file" type="file" accept=".csv,text/csv,text/plain" required;
+            }
+            button type="submit" { (signed.t("Importar", "Import")) }
+        }
+        p { a href=(format!("{NAV}?ecosistema={}", eco.slug)) { (signed.t("Volver a la cartera", "Back to the portfolio")) } }
+    };
+    page(
+        req,
+        signed,
+        NAV,
+        signed.t("Importar el archivo del MEF", "Import MEF's file"),
+        body,
+    )
+}
+
+/// A sentence the data gives in both languages, in the reader's.
+fn in_lang<'a>(lang: Lang, es: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::Es => es,
+        Lang::En => en,
+    }
+}
+
+fn import_report(signed: &Signed, r: &crate::app::InvestmentImportReport) -> Markup {
+    let lang = signed.lang;
+    let message = in_lang(lang, &r.message_es, &r.message_en);
+    html! {
+        @if r.imported {
+            div.notice role="status" {
+                p { strong { (message) } }
+                ul {
+                    li { (r.rows_read) " " (signed.t("filas leídas", "rows read")) ", " (r.skipped_outside) " " (signed.t("fuera del territorio", "outside the territory")) }
+                    li { (r.investments_created) " " (signed.t("inversiones nuevas", "new investments")) ", " (r.investments_updated) " " (signed.t("actualizadas", "updated")) ", " (r.investments_unchanged) " " (signed.t("sin cambios", "unchanged")) }
+                    li { (r.snapshots_written) " " (signed.t("cortes escritos", "snapshots written")) ", " (r.snapshots_unchanged) " " (signed.t("sin cambios", "unchanged")) }
+                }
+            }
+        } @else {
+            div.errors role="alert" tabindex="-1" {
+                p { strong { (message) } }
+            }
+        }
+        @for (caption, rows) in [(signed.t("Errores", "Errors"), &r.errors), (signed.t("Advertencias", "Warnings"), &r.warnings)] {
+            @if !rows.is_empty() {
+                div.table-scroll { table.data {
+                    caption { (caption) }
+                    thead { tr {
+                        th scope="col" { (signed.t("Línea", "Line")) }
+                        th scope="col" { (signed.t("Columna", "Column")) }
+                        th scope="col" { (signed.t("Detalle", "Detail")) }
+                    } }
+                    tbody { @for e in rows.iter().take(500) {
+                        tr { td { (e.line) } td { (e.column.as_deref().unwrap_or("")) } td { (in_lang(lang, &e.message_es, &e.message_en)) } }
+                    } }
+                } }
+            }
+        }
+    }
+}
+
+async fn import_form(
+    req: HttpRequest,
+    signed: Signed,
+    data: web::Data<Ayni>,
+    q: web::Query<DeskQuery>,
+) -> WebResult {
+    require_coordinator(&signed)?;
+    let eco = chosen(&data, q.ecosistema.as_deref())
+        .await?
+        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
+    Ok(import_page(&req, &signed, &eco, &today(), html! {}))
+}
+
+async fn import(
+    req: HttpRequest,
+    signed: Signed,
+    data: web::Data<Ayni>,
+    payload: actix_multipart::Multipart,
+) -> WebResult {
+    require_coordinator(&signed)?;
+    let form = read_multipart(&req, &signed, payload, MEF_UPLOAD_BYTES).await?;
+    let slug = form
+        .text("ecosistema")
+        .and_then(slug_param)
+        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
+    let eco = chosen(&data, Some(slug))
+        .await?
+        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
+    let as_of_raw = form.text("asOf").unwrap_or_default().to_string();
+    let refusal = |e: AppError| {
+        let mut res = import_page(
+            &req,
+            &signed,
+            &eco,
+            &as_of_raw,
+            FormErrors::from_app(&e).summary(signed.lang),
+        );
+        *res.status_mut() = form_status(&e);
+        res
+    };
+    let as_of = match crate::domain::investment::parse_date("asOf", &as_of_raw)
+        .map_err(AppError::from)
+        .and_then(|d| crate::app::check_investment_as_of(d).map(|()| d))
+    {
+        Ok(d) => d,
+        Err(e) => return Ok(refusal(e)),
+    };
+    let Some(bytes) = form.file.filter(|b| !b.is_empty()) else {
+        return Ok(refusal(AppError::invalid(
+            "file",
+            "required",
+            "elija un archivo / choose a file",
+        )));
+    };
+    match data
+        .import_investments(&signed.me.caller, &eco.slug, as_of, bytes)
+        .await
+    {
+        Ok(report) => {
+            let mut res = import_page(
+                &req,
+                &signed,
+                &eco,
+                &as_of_raw,
+                import_report(&signed, &report),
+            );
+            if !report.imported {
+                *res.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            Ok(res)
+        }
+        Err(e @ (AppError::Forbidden(_) | AppError::Internal(_) | AppError::NotFound(_))) => {
+            Err(e.into())
+        }
+        Err(e) => Ok(refusal(e)),
     }
 }
 

@@ -563,6 +563,112 @@ pub fn select(
     }
 }
 
+/// Room for the multipart envelope and the small fields around an uploaded file.
+const ENVELOPE_BYTES: usize = 64 * 1024;
+/// The most a text field of a multipart form may carry.
+const MULTIPART_TEXT_BYTES: usize = 4096;
+
+/// A multipart form as read by [`read_multipart`]: its text fields and the file sent in the
+/// field `file`.
+#[derive(Debug, Default)]
+pub struct MultipartForm {
+    fields: Vec<(String, String)>,
+    pub file_name: String,
+    pub file: Option<Vec<u8>>,
+}
+
+impl MultipartForm {
+    /// A text field, trimmed; `None` when absent or blank.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn upload_too_large(limit: usize) -> WebError {
+    let mib = limit / (1024 * 1024);
+    WebError {
+        status: 413,
+        message: format!(
+            "archivo demasiado grande (máximo {mib} MiB) / file too large (at most {mib} MiB)"
+        ),
+    }
+}
+
+/// Reads a multipart form with one file (`file`, at most `file_limit` bytes) and small text
+/// fields. Refused with 413 before reading when the declared length is too large and as soon
+/// as the stream passes the limit, with 403 as soon as a `csrf` field is not this session's,
+/// and with 403 after reading when no token came at all.
+pub async fn read_multipart(
+    req: &HttpRequest,
+    signed: &Signed,
+    mut payload: actix_multipart::Multipart,
+    file_limit: usize,
+) -> Result<MultipartForm, WebError> {
+    use futures_util::StreamExt;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > file_limit + ENVELOPE_BYTES) {
+        return Err(upload_too_large(file_limit));
+    }
+    let unreadable = |e: &dyn std::fmt::Display| WebError {
+        status: 400,
+        message: format!("formulario ilegible / unreadable form: {e}"),
+    };
+    let mut form = MultipartForm::default();
+    let mut csrf_seen = false;
+    let mut total = 0usize;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|e| unreadable(&e))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_string);
+        let limit = if name == "file" {
+            file_limit
+        } else {
+            MULTIPART_TEXT_BYTES
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| unreadable(&e))?;
+            total += chunk.len();
+            if bytes.len() + chunk.len() > limit || total > file_limit + ENVELOPE_BYTES {
+                return Err(upload_too_large(file_limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "file" => {
+                form.file_name = file_name.unwrap_or_default();
+                form.file = Some(bytes);
+            }
+            _ => {
+                let text = String::from_utf8_lossy(&bytes).trim().to_string();
+                if name == "csrf" {
+                    signed.check_csrf(&text)?;
+                    csrf_seen = true;
+                }
+                if form.fields.len() < 32 {
+                    form.fields.push((name, text));
+                }
+            }
+        }
+    }
+    // No token at all: refused like a wrong one.
+    if !csrf_seen {
+        signed.check_csrf("")?;
+    }
+    Ok(form)
+}
+
 /// Optional attributes of [`field`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FieldAttrs {

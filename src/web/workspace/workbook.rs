@@ -6,7 +6,6 @@
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -16,7 +15,7 @@ use crate::app::{
 use crate::domain::Role;
 use crate::web::WebError;
 
-use super::{FormErrors, Signed, form_status, page};
+use super::{FormErrors, Signed, form_status, page, read_multipart};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/app/plantilla.xlsx").route(web::get().to(template)))
@@ -28,9 +27,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 type WebResult = Result<HttpResponse, WebError>;
-
-/// Room for the multipart envelope and the small fields around the file.
-const ENVELOPE_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Default, Deserialize)]
 struct Target {
@@ -158,81 +154,11 @@ async fn upload_form(
     Ok(upload_page(&req, &app, &signed, &target, html! {}).await)
 }
 
-/// The fields of the upload form, the file read up to the limit.
-#[derive(Debug, Default)]
-struct UploadForm {
-    csrf: Option<String>,
-    ecosystem: String,
-    actor: Option<String>,
-    file_name: String,
-    file: Option<Vec<u8>>,
-}
-
-fn too_large() -> WebError {
-    WebError {
-        status: 413,
-        message: format!(
-            "archivo demasiado grande (máximo {} MiB) / file too large (at most {} MiB)",
-            WORKBOOK_MAX_UPLOAD_BYTES / (1024 * 1024),
-            WORKBOOK_MAX_UPLOAD_BYTES / (1024 * 1024)
-        ),
-    }
-}
-
 fn bad_form(message: &str) -> WebError {
     WebError {
         status: 400,
         message: message.to_string(),
     }
-}
-
-/// Reads the multipart form, refusing it (413) as soon as it passes the size limit, and
-/// (403) as soon as a `csrf` field is not this session's.
-async fn read_form(signed: &Signed, mut payload: Multipart) -> Result<UploadForm, WebError> {
-    let mut form = UploadForm::default();
-    let mut total = 0usize;
-    while let Some(field) = payload.next().await {
-        let mut field =
-            field.map_err(|e| bad_form(&format!("formulario ilegible / unreadable form: {e}")))?;
-        let name = field.name().unwrap_or_default().to_string();
-        let file_name = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .map(str::to_string);
-        let limit = if name == "file" {
-            WORKBOOK_MAX_UPLOAD_BYTES
-        } else {
-            4096
-        };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk
-                .map_err(|e| bad_form(&format!("formulario ilegible / unreadable form: {e}")))?;
-            total += chunk.len();
-            if bytes.len() + chunk.len() > limit
-                || total > WORKBOOK_MAX_UPLOAD_BYTES + ENVELOPE_BYTES
-            {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let text = || String::from_utf8_lossy(&bytes).trim().to_string();
-        match name.as_str() {
-            "csrf" => {
-                let sent = text();
-                signed.check_csrf(&sent)?;
-                form.csrf = Some(sent);
-            }
-            "ecosystem" => form.ecosystem = text(),
-            "actor" => form.actor = Some(text()).filter(|a| !a.is_empty()),
-            "file" => {
-                form.file_name = file_name.unwrap_or_default();
-                form.file = Some(bytes);
-            }
-            _ => {}
-        }
-    }
-    Ok(form)
 }
 
 async fn upload(
@@ -241,26 +167,17 @@ async fn upload(
     app: web::Data<Ayni>,
     payload: Multipart,
 ) -> WebResult {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > WORKBOOK_MAX_UPLOAD_BYTES + ENVELOPE_BYTES) {
-        return Err(too_large());
-    }
-    let form = read_form(&signed, payload).await?;
-    // No token at all: refused like a wrong one, before anything is read of the file.
-    signed.check_csrf(form.csrf.as_deref().unwrap_or(""))?;
-    let actor = match form.actor.as_deref().map(str::parse::<i64>) {
+    let form = read_multipart(&req, &signed, payload, WORKBOOK_MAX_UPLOAD_BYTES).await?;
+    let actor = match form.text("actor").map(str::parse::<i64>) {
         None => None,
         Some(Ok(a)) => Some(a),
         Some(Err(_)) => return Err(bad_form("actor: número inválido / invalid number")),
     };
     let target = Target {
-        ecosystem: Some(form.ecosystem.clone()).filter(|e| !e.is_empty()),
+        ecosystem: form.text("ecosystem").map(str::to_string),
         actor,
     };
+    let ecosystem_slug = form.text("ecosystem").unwrap_or_default().to_string();
     let Some(bytes) = form.file.filter(|b| !b.is_empty()) else {
         let errors = FormErrors::field("file", signed.t("Elija un archivo.", "Choose a file."));
         let mut res = upload_page(&req, &app, &signed, &target, errors.summary(signed.lang)).await;
@@ -268,7 +185,7 @@ async fn upload(
         return Ok(res);
     };
     let upload = WorkbookUpload {
-        ecosystem_slug: form.ecosystem,
+        ecosystem_slug,
         actor_id: actor,
         file_name: form.file_name,
         bytes,
