@@ -46,47 +46,53 @@ pub fn run(cmd: AuditCommand) -> Result<(), String> {
         })?,
         AuditCommand::Verify(args) => {
             // Verification only reads: the database is not migrated first.
-            let app = super::unmigrated_app(&args.db)?;
-            let report = block_on(app.audit_chain(None))?.map_err(|e| e.to_string())?;
-            if args.json {
-                let value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
-                println!("{value}");
-            } else {
-                println!("entries: {}", report.length);
-                println!("head:    {} {}", report.head_seq, report.head_hash);
-                match (&report.first_broken_seq, &report.break_reason) {
-                    (Some(seq), Some(why)) => println!("chain:   BROKEN at entry {seq}: {why}"),
-                    _ => println!("chain:   intact, every private part matches its commitment"),
-                }
-                if let Some(v1) = &report.sealed_v1 {
-                    let verdict = match (&v1.first_broken_seq, &v1.break_reason) {
-                        (Some(seq), Some(why)) => format!("BROKEN at entry {seq}: {why}"),
-                        (None, Some(why)) => format!("BROKEN: {why}"),
-                        _ => "intact, and the seal records its head".to_string(),
-                    };
-                    println!(
-                        "sealed:  format-1 log of {} entries, head {} {}: {verdict}",
-                        v1.length, v1.head_seq, v1.head_hash
-                    );
-                }
-                if report.mismatch_count == 0 {
-                    println!("rows:    every stored row matches its latest audit entry");
-                } else {
-                    println!("rows:    {} differ from the chain:", report.mismatch_count);
-                    for m in &report.mismatches {
-                        let seq = m
-                            .audit_seq
-                            .map(|s| format!(" (audit entry {s})"))
-                            .unwrap_or_default();
-                        println!("  {} {}{seq}: {}", m.entity_type, m.entity_id, m.problem);
-                    }
-                }
-            }
-            if report.verified {
-                Ok(())
-            } else {
-                Err("the audit chain does not verify".into())
+            verify(&args.db, args.json)
+        }
+    }
+}
+
+/// Verifies a database's audit chain and prints the report (as JSON with `json`); an error
+/// when anything does not verify.
+pub fn verify(db: &DbArgs, json: bool) -> Result<(), String> {
+    let app = super::unmigrated_app(db)?;
+    let report = block_on(app.audit_chain(None))?.map_err(|e| e.to_string())?;
+    if json {
+        let value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+        println!("{value}");
+    } else {
+        println!("entries: {}", report.length);
+        println!("head:    {} {}", report.head_seq, report.head_hash);
+        match (&report.first_broken_seq, &report.break_reason) {
+            (Some(seq), Some(why)) => println!("chain:   BROKEN at entry {seq}: {why}"),
+            _ => println!("chain:   intact, every private part matches its commitment"),
+        }
+        if let Some(v1) = &report.sealed_v1 {
+            let verdict = match (&v1.first_broken_seq, &v1.break_reason) {
+                (Some(seq), Some(why)) => format!("BROKEN at entry {seq}: {why}"),
+                (None, Some(why)) => format!("BROKEN: {why}"),
+                _ => "intact, and the seal records its head".to_string(),
+            };
+            println!(
+                "sealed:  format-1 log of {} entries, head {} {}: {verdict}",
+                v1.length, v1.head_seq, v1.head_hash
+            );
+        }
+        if report.mismatch_count == 0 {
+            println!("rows:    every stored row matches its latest audit entry");
+        } else {
+            println!("rows:    {} differ from the chain:", report.mismatch_count);
+            for m in &report.mismatches {
+                let seq = m
+                    .audit_seq
+                    .map(|s| format!(" (audit entry {s})"))
+                    .unwrap_or_default();
+                println!("  {} {}{seq}: {}", m.entity_type, m.entity_id, m.problem);
             }
         }
+    }
+    if report.verified {
+        Ok(())
+    } else {
+        Err("the audit chain does not verify".into())
     }
 }

@@ -1,6 +1,7 @@
 //! The `ayni` command line: one file per command.
 
 mod audit;
+mod backup;
 mod bench_data;
 mod contracts;
 mod export;
@@ -59,6 +60,12 @@ enum Command {
     /// Check the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Copy the database while the server runs (SQLite's online backup API; `pg_dump` for
+    /// PostgreSQL) into a new FILE, then verify the copy's audit chain.
+    Backup(backup::BackupArgs),
+    /// Replace the database with a copy written by `ayni backup` (stop the server first),
+    /// verifying the copy and the result's audit chain.
+    Restore(backup::RestoreArgs),
     /// Print an access token (JWT) for scripting; asks the password on stdin.
     Token(token::TokenArgs),
     /// Generate a synthetic ecosystem for benchmarks (see benches/scorecard.rs).
@@ -101,6 +108,8 @@ pub fn main() -> ExitCode {
     telemetry::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Backup(args) => backup::run_backup(args),
+        Command::Restore(args) => backup::run_restore(args),
         Command::Migrate(args) => migrate::run(args),
         Command::User(cmd) => user::run(cmd),
         Command::Token(args) => token::run(args),

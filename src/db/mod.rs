@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod audit_state;
+pub mod backup;
 mod error;
 mod migrate;
 pub mod models;

@@ -9,6 +9,7 @@ mod admin;
 mod audit_path;
 mod audit_v1;
 mod auth;
+mod backup;
 mod challenges;
 mod citizen;
 mod cli;
