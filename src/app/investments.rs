@@ -985,18 +985,7 @@ impl Ayni {
         as_of: NaiveDate,
         rows: Vec<ImportedInvestment>,
     ) -> Result<InvestmentImportOutcome, AppError> {
-        caller.require_strategist("import investments")?;
-        if rows.len() > MAX_IMPORT_ROWS {
-            return Err(AppError::invalid(
-                "rows",
-                "length",
-                format!("at most {MAX_IMPORT_ROWS} rows per import"),
-            ));
-        }
-        self.db
-            .write(caller.author(), move |tx| {
-                upsert_rows(tx, ecosystem_id, as_of, rows)
-            })
+        self.upsert_investment_series(caller, ecosystem_id, vec![(as_of, rows)])
             .await
     }
 
@@ -1014,7 +1003,7 @@ impl Ayni {
             return Err(AppError::invalid(
                 "rows",
                 "length",
-                format!("at most {MAX_IMPORT_ROWS} rows per date"),
+                format!("at most {MAX_IMPORT_ROWS} rows per import (and per date)"),
             ));
         }
         self.db

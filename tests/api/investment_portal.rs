@@ -562,14 +562,7 @@ async fn hostile_open_data_addresses_are_refused_fast(app: TestApp) {
 async fn a_sheet_lists_the_commitments_that_name_its_investment(app: TestApp) {
     portfolio(&app).await;
     let g = coordinator(&app).await;
-    let place = app
-        .graphql(
-            None,
-            "{ ecosystem(slug: \"moquegua\") { id objectives { id } } actors { id name } }",
-            json!({}),
-        )
-        .await
-        .body;
+    let place = crate::commitments::ids(&app).await;
     let eco = place["data"]["ecosystem"]["id"]
         .as_str()
         .unwrap()

@@ -11,7 +11,9 @@ use ayni::app::{Caller, MeasurementFilter};
 use ayni::domain::MeasurementStatus;
 
 use crate::both_backends;
-use crate::helpers::browser::{body_text, browser, chromedriver, count, shot};
+use crate::helpers::browser::{
+    body_text, browser, chromedriver, click_on, count, shot, text_of, wait_for_element,
+};
 use crate::helpers::{Backend, TestApp};
 
 both_backends!(
@@ -792,19 +794,8 @@ async fn a_citizen_follows_the_investments_in_chromium() {
 
     // The portfolio, one click from the ecosystem's sections.
     c.goto(&app.url("/e/moquegua")).await.unwrap();
-    c.find(Locator::Css(
-        r#"nav.sections a[href="/e/moquegua/inversiones"]"#,
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#curve svg.chart"))
-        .await
-        .unwrap();
+    click_on(&c, r#"nav.sections a[href="/e/moquegua/inversiones"]"#).await;
+    wait_for_element(&c, "#curve svg.chart").await;
     assert!(
         count(&c, "#curve svg.chart path").await >= 2,
         "the accrued and PIM curves are drawn"
@@ -814,13 +805,7 @@ async fn a_citizen_follows_the_investments_in_chromium() {
         "monthly points"
     );
     assert!(count(&c, "#ranking tbody tr").await >= 5);
-    let alerts = c
-        .find(Locator::Css("#alerts"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let alerts = text_of(&c, "#alerts").await;
     assert!(
         alerts.contains("El PIM se recortó el") && alerts.contains("sin avance"),
         "alerts said in words: {alerts}"
@@ -829,36 +814,17 @@ async fn a_citizen_follows_the_investments_in_chromium() {
     shot(&c, "20-inversiones").await;
 
     // A project sheet from the list.
-    c.find(Locator::Css(&format!(
-        r#"#list a[href="/e/moquegua/inversiones/{cui}"]"#
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#execution svg.chart"))
-        .await
-        .unwrap();
+    click_on(
+        &c,
+        &format!(r#"#list a[href="/e/moquegua/inversiones/{cui}"]"#),
+    )
+    .await;
+    wait_for_element(&c, "#execution svg.chart").await;
     let text = body_text(&c).await;
     assert!(text.contains(&format!("CUI {cui}")), "{text}");
-    let links = c
-        .find(Locator::Css("#links"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let links = text_of(&c, "#links").await;
     assert!(links.contains(&format!("Objetivo {objective}")), "{links}");
-    let sheet_alerts = c
-        .find(Locator::Css("#sheet-alerts"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let sheet_alerts = text_of(&c, "#sheet-alerts").await;
     assert!(sheet_alerts.contains(alert), "{alert} in {sheet_alerts}");
     // The screenshot shows the execution chart, the physical progress and the alerts.
     c.execute(
@@ -873,11 +839,7 @@ async fn a_citizen_follows_the_investments_in_chromium() {
     c.goto(&app.url("/e/moquegua/inversiones/2456781"))
         .await
         .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#sheet-commitments table.commitments"))
-        .await
-        .unwrap();
+    wait_for_element(&c, "#sheet-commitments table.commitments").await;
     assert_eq!(
         count(&c, "#sheet-commitments tbody tr").await,
         2,
@@ -890,18 +852,8 @@ async fn a_citizen_follows_the_investments_in_chromium() {
     let href = link.attr("href").await.unwrap().unwrap();
     assert!(href.starts_with("/e/moquegua/compromisos#c"), "{href}");
     link.click().await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("table.commitments tr:target"))
-        .await
-        .unwrap();
-    let row = c
-        .find(Locator::Css("table.commitments tr:target"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    wait_for_element(&c, "table.commitments tr:target").await;
+    let row = text_of(&c, "table.commitments tr:target").await;
     assert!(row.contains("2456781"), "{row}");
     c.close().await.unwrap();
 }
