@@ -593,6 +593,24 @@ impl Ayni {
             .await
     }
 
+    /// The commitments of an ecosystem that name this investment (by CUI), overdue first.
+    /// Public.
+    pub async fn commitments_of_investment(
+        &self,
+        ecosystem_id: i64,
+        cui: String,
+        today: NaiveDate,
+    ) -> Result<Vec<CommitmentView>, AppError> {
+        self.db
+            .run(move |c| {
+                let rows = commitment::of_cui(c, ecosystem_id, &cui)?;
+                let mut items = views(c, rows, today)?;
+                sort_for_reading(&mut items);
+                Ok(items)
+            })
+            .await
+    }
+
     /// The commitments an actor is responsible for, in every ecosystem, overdue first.
     pub async fn commitments_of_actor(
         &self,

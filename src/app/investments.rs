@@ -985,17 +985,40 @@ impl Ayni {
         as_of: NaiveDate,
         rows: Vec<ImportedInvestment>,
     ) -> Result<InvestmentImportOutcome, AppError> {
+        self.upsert_investment_series(caller, ecosystem_id, vec![(as_of, rows)])
+            .await
+    }
+
+    /// [`Ayni::upsert_investments`] for several dates in one transaction (all or nothing),
+    /// the ecosystem's investments and snapshots read once: a series of snapshots such as
+    /// the demo's monthly ones. The outcome adds up every date's. Coordinators and admins.
+    pub async fn upsert_investment_series(
+        &self,
+        caller: &Caller,
+        ecosystem_id: i64,
+        series: Vec<(NaiveDate, Vec<ImportedInvestment>)>,
+    ) -> Result<InvestmentImportOutcome, AppError> {
         caller.require_strategist("import investments")?;
-        if rows.len() > MAX_IMPORT_ROWS {
+        if series.iter().any(|(_, rows)| rows.len() > MAX_IMPORT_ROWS) {
             return Err(AppError::invalid(
                 "rows",
                 "length",
-                format!("at most {MAX_IMPORT_ROWS} rows per import"),
+                format!("at most {MAX_IMPORT_ROWS} rows per import (and per date)"),
             ));
         }
         self.db
             .write(caller.author(), move |tx| {
-                upsert_rows(tx, ecosystem_id, as_of, rows)
+                let mut stored = Stored::load(tx, ecosystem_id)?;
+                let mut total = InvestmentImportOutcome::default();
+                for (as_of, rows) in series {
+                    let o = stored.upsert(tx, as_of, rows)?;
+                    total.created += o.created;
+                    total.updated += o.updated;
+                    total.unchanged += o.unchanged;
+                    total.snapshots_written += o.snapshots_written;
+                    total.snapshots_unchanged += o.snapshots_unchanged;
+                }
+                Ok(total)
             })
             .await
     }
@@ -1009,96 +1032,142 @@ pub(super) fn upsert_rows(
     as_of: NaiveDate,
     rows: Vec<ImportedInvestment>,
 ) -> Result<InvestmentImportOutcome, AppError> {
-    let eco = require_ecosystem(tx.conn(), ecosystem_id)?;
-    let mut e = ValidationErrors::new();
-    let mut seen = HashSet::new();
-    for (i, r) in rows.iter().enumerate() {
-        match &r.definition.cui {
-            None => e.push(FieldError::new(
-                format!("rows[{i}].cui"),
-                "required",
-                "an imported investment has a CUI",
-            )),
-            Some(cui) if !seen.insert(cui.clone()) => e.push(FieldError::new(
-                format!("rows[{i}].cui"),
-                "unique",
-                format!("CUI {cui} appears twice in this import"),
-            )),
-            Some(_) => {}
-        }
-        if !eco.territory.contains(&r.definition.ubigeo) {
-            e.push(FieldError::new(
-                format!("rows[{i}].ubigeo"),
-                "territory",
-                format!(
-                    "{} lies outside the ecosystem's territory {}",
-                    r.definition.ubigeo, eco.territory
-                ),
-            ));
-        }
+    Stored::load(tx, ecosystem_id)?.upsert(tx, as_of, rows)
+}
+
+/// What the upserts of one transaction read once: the ecosystem, its investments by CUI
+/// and their snapshots by investment and date (kept current as rows are written).
+struct Stored {
+    ecosystem_id: i64,
+    territory: Ubigeo,
+    investments: HashMap<Cui, store::Investment>,
+    snapshots: HashMap<(i64, NaiveDate), store::SnapshotRow>,
+}
+
+impl Stored {
+    fn load(tx: &mut WriteTx<'_>, ecosystem_id: i64) -> Result<Stored, AppError> {
+        let eco = require_ecosystem(tx.conn(), ecosystem_id)?;
+        let investments: HashMap<Cui, store::Investment> =
+            store::of_ecosystem(tx.conn(), ecosystem_id)?
+                .into_iter()
+                .filter_map(|i| i.definition.cui.clone().map(|c| (c, i)))
+                .collect();
+        let ids: Vec<i64> = investments.values().map(|i| i.id).collect();
+        let snapshots = store::snapshots_of(tx.conn(), &ids)?
+            .into_iter()
+            .map(|s| ((s.investment_id, s.as_of), s))
+            .collect();
+        Ok(Stored {
+            ecosystem_id,
+            territory: eco.territory,
+            investments,
+            snapshots,
+        })
     }
-    e.into_result()?;
-    let existing: HashMap<Cui, store::Investment> = store::of_ecosystem(tx.conn(), ecosystem_id)?
-        .into_iter()
-        .filter_map(|i| i.definition.cui.clone().map(|c| (c, i)))
-        .collect();
-    let ids: Vec<i64> = existing.values().map(|i| i.id).collect();
-    let mut same_day: HashMap<i64, Snapshot> = HashMap::new();
-    for s in store::snapshots_of(tx.conn(), &ids)? {
-        if s.as_of == as_of {
-            same_day.insert(s.investment_id, s.snapshot());
-        }
-    }
-    let mut out = InvestmentImportOutcome::default();
-    for row in rows {
-        let ImportedInvestment {
-            mut definition,
-            mut snapshot,
-        } = row;
-        snapshot.as_of = as_of;
-        snapshot.year = as_of.year();
-        let cui = definition
-            .cui
-            .clone()
-            .ok_or_else(|| AppError::internal("an imported row lost its CUI"))?;
-        let id = match existing.get(&cui) {
-            Some(old) => {
-                let kept = &old.definition;
-                definition.participatory_budget = kept.participatory_budget;
-                definition.prioritised = kept.prioritised;
-                definition.financing_source = kept.financing_source;
-                if definition.executing_actor_id.is_none() {
-                    definition.executing_actor_id = kept.executing_actor_id;
-                }
-                let (_, changed) = store::update(tx, old.id, &definition, &Children::default())?;
-                if changed {
-                    out.updated += 1;
-                } else {
-                    out.unchanged += 1;
-                }
-                old.id
+
+    /// Upserts one date's rows (see [`Ayni::upsert_investments`]).
+    fn upsert(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        as_of: NaiveDate,
+        rows: Vec<ImportedInvestment>,
+    ) -> Result<InvestmentImportOutcome, AppError> {
+        let mut e = ValidationErrors::new();
+        let mut seen = HashSet::new();
+        for (i, r) in rows.iter().enumerate() {
+            match &r.definition.cui {
+                None => e.push(FieldError::new(
+                    format!("rows[{i}].cui"),
+                    "required",
+                    "an imported investment has a CUI",
+                )),
+                Some(cui) if !seen.insert(cui.clone()) => e.push(FieldError::new(
+                    format!("rows[{i}].cui"),
+                    "unique",
+                    format!("CUI {cui} appears twice in this import"),
+                )),
+                Some(_) => {}
             }
-            None => {
-                out.created += 1;
-                store::create(tx, ecosystem_id, &definition, &Children::default())?.id
+            if !self.territory.contains(&r.definition.ubigeo) {
+                e.push(FieldError::new(
+                    format!("rows[{i}].ubigeo"),
+                    "territory",
+                    format!(
+                        "{} lies outside the ecosystem's territory {}",
+                        r.definition.ubigeo, self.territory
+                    ),
+                ));
             }
-        };
-        if snapshot.physical.is_none() {
-            snapshot.physical = same_day.get(&id).and_then(|s| s.physical.clone());
         }
-        if let Some(p) = &mut snapshot.physical
-            && p.measured_on > as_of
-        {
-            p.measured_on = as_of;
+        e.into_result()?;
+        let mut out = InvestmentImportOutcome::default();
+        for row in rows {
+            let ImportedInvestment {
+                mut definition,
+                mut snapshot,
+            } = row;
+            snapshot.as_of = as_of;
+            snapshot.year = as_of.year();
+            let cui = definition
+                .cui
+                .clone()
+                .ok_or_else(|| AppError::internal("an imported row lost its CUI"))?;
+            let id = match self.investments.get(&cui) {
+                Some(old) => {
+                    let kept = &old.definition;
+                    definition.participatory_budget = kept.participatory_budget;
+                    definition.prioritised = kept.prioritised;
+                    definition.financing_source = kept.financing_source;
+                    if definition.executing_actor_id.is_none() {
+                        definition.executing_actor_id = kept.executing_actor_id;
+                    }
+                    let id = old.id;
+                    // Unchanged (the stored row is current in this transaction): nothing to
+                    // read again or write.
+                    if old.definition == definition {
+                        out.unchanged += 1;
+                    } else {
+                        let (after, changed) =
+                            store::update(tx, id, &definition, &Children::default())?;
+                        if changed {
+                            out.updated += 1;
+                        } else {
+                            out.unchanged += 1;
+                        }
+                        self.investments.insert(cui, after);
+                    }
+                    id
+                }
+                None => {
+                    out.created += 1;
+                    let created =
+                        store::create(tx, self.ecosystem_id, &definition, &Children::default())?;
+                    let id = created.id;
+                    self.investments.insert(cui, created);
+                    id
+                }
+            };
+            let same_day = self.snapshots.remove(&(id, as_of));
+            if snapshot.physical.is_none() {
+                snapshot.physical = same_day
+                    .as_ref()
+                    .and_then(|s| s.snapshot().physical.clone());
+            }
+            if let Some(p) = &mut snapshot.physical
+                && p.measured_on > as_of
+            {
+                p.measured_on = as_of;
+            }
+            let (stored, written) = store::put_snapshot_over(tx, id, &snapshot, same_day)?;
+            self.snapshots.insert((id, as_of), stored);
+            if written {
+                out.snapshots_written += 1;
+            } else {
+                out.snapshots_unchanged += 1;
+            }
         }
-        let (_, written) = store::put_snapshot(tx, id, &snapshot)?;
-        if written {
-            out.snapshots_written += 1;
-        } else {
-            out.snapshots_unchanged += 1;
-        }
+        Ok(out)
     }
-    Ok(out)
 }
 
 fn check_year(year: i32) -> Result<(), AppError> {

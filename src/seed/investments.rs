@@ -1,9 +1,9 @@
 //! Seed section for an ecosystem's investment portfolio: settings (thresholds, criteria,
 //! envelopes), investments with their links, planned curves and judged scores, and monthly
 //! snapshots. Investments are matched by CUI (ideas without one by name), so a second load
-//! creates nothing; settings and scores are written only when they differ; the snapshots of
-//! each month go through the MEF import's use case (one transaction per month), which writes
-//! nothing for a month already loaded.
+//! creates nothing; settings and scores are written only when they differ; the monthly
+//! snapshots go through the MEF import's upsert, every month of an ecosystem in one
+//! transaction, which writes nothing for a month already loaded.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -276,10 +276,12 @@ pub async fn load(
             ym = next_month(ym);
         }
     }
-    for (as_of, rows) in by_month {
-        app.upsert_investments(op, place.ecosystem_id, as_of, rows)
+    // Every month's snapshots in one transaction (the investments and stored snapshots read
+    // once): months already loaded write nothing.
+    if !by_month.is_empty() {
+        app.upsert_investment_series(op, place.ecosystem_id, by_month.into_iter().collect())
             .await
-            .map_err(context(origin, &format!("{here}: snapshots of {as_of}")))?;
+            .map_err(context(origin, &format!("{here}: snapshots")))?;
     }
     Ok(())
 }

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::model::Ecosystem;
 use crate::app::{
-    Ayni, InvestmentFilter, InvestmentPriorities, InvestmentRecord, InvestmentSummary,
-    MAX_INVESTMENT_PAGE,
+    Ayni, CommitmentView, InvestmentFilter, InvestmentPriorities, InvestmentRecord,
+    InvestmentSummary, MAX_INVESTMENT_PAGE, commitments_today,
 };
 use crate::domain::investment::{
     Alert, AlertKind, GovernmentLevel, InvestmentFunction, InvestmentKind, InvestmentStage,
@@ -22,7 +22,7 @@ use crate::domain::investment::{
 };
 
 use super::charts::{Series, fmt_num, line_chart};
-use super::commitments::tr;
+use super::commitments::{status_cell, text_of, tr};
 use super::data::{OpenDataFormat, format_of, respond};
 use super::i18n::Lang;
 use super::pages::{html_response, layout, pct, with_lang};
@@ -922,6 +922,14 @@ async fn sheet_page(
         .into_iter()
         .map(|i| (i.id, (i.definition.code, i.definition.name)))
         .collect();
+    let commitments = match &r.definition.cui {
+        Some(c) => {
+            app(&data)
+                .commitments_of_investment(eco.id, c.as_str().to_string(), commitments_today())
+                .await?
+        }
+        None => Vec::new(),
+    };
     let d = &r.definition;
     let slug = &eco.slug;
     let s = r.of_year(year);
@@ -1044,6 +1052,7 @@ async fn sheet_page(
                 } }
             }
         }
+        @if d.cui.is_some() { (commitments_section(lang, slug, &commitments)) }
     };
     Ok(html_response(layout(
         &req,
@@ -1053,6 +1062,31 @@ async fn sheet_page(
         None,
         eco.illustrative,
     )))
+}
+
+/// The coordinating body's commitments that name the investment, each linked to its row
+/// of the commitments page.
+fn commitments_section(lang: Lang, slug: &str, items: &[CommitmentView]) -> Markup {
+    html! {
+        section #sheet-commitments aria-labelledby="cm-h" {
+            h2 #cm-h { (tr(lang, "Compromisos sobre esta inversión", "Commitments about this investment")) }
+            @if items.is_empty() { p { (tr(lang, "Ningún compromiso la menciona.", "No commitment names it.")) } } @else {
+                div.table-wrap { table.commitments {
+                    caption { (tr(lang, "Compromisos del órgano de coordinación que la mencionan", "Commitments of the coordinating body that name it")) }
+                    thead { tr { th scope="col" { (tr(lang, "Compromiso", "Commitment")) } th scope="col" { (tr(lang, "Responsable", "Responsible")) }
+                        th scope="col" { (tr(lang, "Plazo", "Deadline")) } th scope="col" { (tr(lang, "Estado", "Status")) } } }
+                    tbody { @for v in items {
+                        tr class=[v.timeliness.is_overdue().then_some("is-overdue")] {
+                            th scope="row" { a href=(format!("{}#c{}", with_lang(&format!("/e/{slug}/compromisos"), lang), v.id)) { (text_of(lang, v)) } }
+                            td { (v.responsible.name) }
+                            td { @match v.deadline { Some(d) => (d), None => span.muted { (tr(lang, "sin plazo", "no deadline")) } } }
+                            td { (status_cell(lang, v)) }
+                        }
+                    } }
+                } }
+            }
+        }
+    }
 }
 
 /// The investments linked to an indicator or its objective, for the indicator page.

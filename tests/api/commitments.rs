@@ -27,14 +27,7 @@ const LIST: &str = "query($f: CommitmentFilter) { ecosystem(slug: \"moquegua\") 
 /// The seeded ecosystem's id, its objective's id and its actor's id.
 async fn place(app: &TestApp) -> (String, String, String) {
     seeded_with_values(app).await;
-    let body = app
-        .graphql(
-            None,
-            "{ ecosystem(slug: \"moquegua\") { id objectives { id } } actors { id name } }",
-            json!({}),
-        )
-        .await
-        .body;
+    let body = ids(app).await;
     let eco = body["data"]["ecosystem"]["id"]
         .as_str()
         .unwrap()
@@ -48,6 +41,17 @@ async fn place(app: &TestApp) -> (String, String, String) {
         .unwrap()
         .to_string();
     (eco, objective, actor)
+}
+
+/// Moquegua's id and objectives' ids, and every actor's id and name.
+pub(crate) async fn ids(app: &TestApp) -> Value {
+    app.graphql(
+        None,
+        "{ ecosystem(slug: \"moquegua\") { id objectives { id } } actors { id name } }",
+        json!({}),
+    )
+    .await
+    .body
 }
 
 fn input(eco: &str, objective: &str, actor: &str, deadline: &str) -> Value {

@@ -13,11 +13,13 @@ use ayni::domain::ActorKind;
 use crate::both_backends;
 use crate::helpers::TestApp;
 use crate::investments::{SETTINGS, create, figures, progress, seeded};
-use crate::strategy::coordinator;
+use crate::strategy::{Gql, coordinator, create_ecosystem};
 
 both_backends!(
     the_portfolio_page_sheet_and_open_data_show_the_figures,
     hostile_addresses_are_refused_fast,
+    hostile_open_data_addresses_are_refused_fast,
+    a_sheet_lists_the_commitments_that_name_its_investment,
 );
 
 /// Two projects and an idea: A (2345678, sanitation, the regional government's "Sede
@@ -427,4 +429,252 @@ async fn hostile_addresses_are_refused_fast(app: TestApp) {
     assert!(csv.contains("'=HYPERLINK"), "{csv}");
     let v: Value = app.get("/e/moquegua/inversiones.json").await.body;
     assert_eq!(v.as_array().unwrap().len(), 4);
+}
+
+/// Every open-data route of the portfolio and of the commitments, with malformed CUIs and
+/// ids (huge, not digits, path tricks), unknown ecosystems, unknown formats and huge or
+/// repeated query strings: a fast 400/404 (or the server's 414/431 for what it will not
+/// read), never a 500.
+async fn hostile_open_data_addresses_are_refused_fast(app: TestApp) {
+    portfolio(&app).await;
+    let huge = "x".repeat(20_000);
+    // A repeated parameter is refused by every query of the portal.
+    let many = "lang=es&".repeat(2_000);
+    let tables = [
+        "inversiones",
+        "inversiones/resumen",
+        "inversiones/unidades",
+        "inversiones/alertas",
+        "inversiones/prioridades",
+        "inversiones/2345678/avance",
+        "compromisos",
+    ];
+    let mut cases: Vec<(String, &[u16])> = Vec::new();
+    for t in tables {
+        for f in ["csv", "json"] {
+            cases.push((format!("/e/nowhere/{t}.{f}"), &[404]));
+            let long_slug = "n".repeat(5_000);
+            cases.push((format!("/e/{long_slug}/{t}.{f}"), &[400, 404, 414, 431]));
+            // A sheet's snapshots take no parameter: its query string is not even read.
+            let query_refused: &[u16] = if t.ends_with("/avance") {
+                &[200, 400, 414, 431]
+            } else {
+                &[400, 414, 431]
+            };
+            cases.push((format!("/e/moquegua/{t}.{f}?lang={huge}"), query_refused));
+            cases.push((format!("/e/moquegua/{t}.{f}?{many}"), query_refused));
+        }
+        for f in ["xml", "xlsx%00", "csv.exe", "CSV%2F..", ""] {
+            cases.push((format!("/e/moquegua/{t}.{f}"), &[404]));
+        }
+    }
+    for cui in [
+        "99999999999999999999999999",
+        "2345678.0",
+        "+234567",
+        "-234567",
+        "%20234567",
+        "2345678%20",
+        "%D9%A2%D9%A3%D9%A4%D9%A5%D9%A6%D9%A7%D9%A8",
+        "..%2F..%2Fetc%2Fpasswd",
+        "2345678%2F..",
+        "%2e%2e",
+        "2345678%00",
+        "0x23456",
+        "2,345,678",
+    ] {
+        for suffix in ["", "/avance.csv", "/avance.json"] {
+            cases.push((format!("/e/moquegua/inversiones/{cui}{suffix}"), &[404]));
+        }
+    }
+    let long_cui = "7".repeat(8_000);
+    cases.push((
+        format!("/e/moquegua/inversiones/{long_cui}/avance.csv"),
+        &[404, 414, 431],
+    ));
+    for id in ["0", "99999999999999999999999", "1e3", "0x1", "-0"] {
+        cases.push((format!("/e/moquegua/inversiones/id/{id}"), &[404]));
+        cases.push((
+            format!("/e/moquegua/inversiones/id/{id}/avance.json"),
+            &[404],
+        ));
+    }
+    for q in [
+        "anio=2025.5",
+        "anio=-2025",
+        "anio=99999999999999999999",
+        "unidad=%00",
+        "provincia=18%0A01",
+        "alerta=physical,financial",
+    ] {
+        for t in [
+            "inversiones",
+            "inversiones.csv",
+            "inversiones.json",
+            "inversiones.xlsx",
+        ] {
+            cases.push((format!("/e/moquegua/{t}?{q}"), &[400]));
+        }
+    }
+    for q in [
+        "estado=%00",
+        "vencidos=2",
+        "actor=99999999999999999999999",
+        "tipo=AGREEMENT%27--",
+        "objetivo=OE%001",
+    ] {
+        for t in ["compromisos", "compromisos.csv", "compromisos.json"] {
+            cases.push((format!("/e/moquegua/{t}?{q}"), &[400]));
+        }
+    }
+    for (t, param) in [
+        ("compromisos", "objetivo"),
+        ("compromisos.csv", "objetivo"),
+        ("compromisos.json", "objetivo"),
+        ("inversiones.xlsx", "unidad"),
+    ] {
+        cases.push((format!("/e/moquegua/{t}?{param}={huge}"), &[400, 414, 431]));
+    }
+    let started_all = Instant::now();
+    for (path, allowed) in &cases {
+        let started = Instant::now();
+        let (status, _, _) = bytes(&app, path).await;
+        let shown = &path[..path.len().min(100)];
+        assert!(allowed.contains(&status), "{shown}: {status}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{shown}");
+    }
+    assert!(cases.len() > 150, "{} cases", cases.len());
+    assert!(started_all.elapsed() < Duration::from_secs(60));
+    // The pages still answer.
+    for path in [
+        "/e/moquegua/inversiones",
+        "/e/moquegua/inversiones/2345678",
+        "/e/moquegua/compromisos",
+        "/e/moquegua/compromisos.csv",
+    ] {
+        assert_eq!(app.get(path).await.status, 200, "{path}");
+    }
+}
+
+/// The coordinating body's commitments naming an investment appear on its sheet with their
+/// responsible actor, deadline and status (overdue in words), each linked to its row of the
+/// commitments page; those of other investments or other ecosystems do not.
+async fn a_sheet_lists_the_commitments_that_name_its_investment(app: TestApp) {
+    portfolio(&app).await;
+    let g = coordinator(&app).await;
+    let place = crate::commitments::ids(&app).await;
+    let eco = place["data"]["ecosystem"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let objective = place["data"]["ecosystem"]["objectives"][0]["id"].clone();
+    let gore = place["data"]["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Gobierno Regional de Moquegua")
+        .unwrap()["id"]
+        .clone();
+    let commit =
+        |eco: &str, text: &str, deadline: Option<&str>, cuis: &[&str], objectives: Value| {
+            json!({"ecosystemId": eco, "text": text, "kind": "AGREEMENT", "source": "MEETING",
+            "sourceReference": "Acta de la sesión del 12/03/2019", "sourceDate": "2019-03-12",
+            "responsibleActorId": gore.clone(), "deadline": deadline, "objectiveIds": objectives,
+            "cuis": cuis})
+        };
+    let late = record(
+        &g,
+        commit(
+            &eco,
+            "Reprogramar el saldo de la obra de agua",
+            Some("2019-06-30"),
+            &["2345678"],
+            json!([objective]),
+        ),
+    )
+    .await;
+    let both = record(
+        &g,
+        commit(
+            &eco,
+            "Informar el avance de ambas obras al consejo",
+            None,
+            &["2000002", "2345678"],
+            json!([]),
+        ),
+    )
+    .await;
+    let other = record(
+        &g,
+        commit(
+            &eco,
+            "Revisar el expediente de otra obra",
+            Some("2019-05-01"),
+            &["2999999"],
+            json!([]),
+        ),
+    )
+    .await;
+    let elsewhere = create_ecosystem(&g, "otra-region").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    record(
+        &g,
+        commit(
+            &elsewhere,
+            "Compromiso de otra región con el mismo CUI",
+            None,
+            &["2345678"],
+            json!([]),
+        ),
+    )
+    .await;
+
+    let sheet = html(&app.get("/e/moquegua/inversiones/2345678").await);
+    let part = section(&sheet, "sheet-commitments");
+    assert!(
+        part.contains("Reprogramar el saldo de la obra de agua"),
+        "{part}"
+    );
+    assert!(part.contains("Informar el avance de ambas obras al consejo"));
+    assert!(!part.contains("Revisar el expediente de otra obra"));
+    assert!(!part.contains("Compromiso de otra región"));
+    assert!(part.contains("Gobierno Regional de Moquegua") && part.contains("2019-06-30"));
+    assert!(part.contains("VENCIDO") && part.contains("sin plazo"));
+    for id in [&late, &both] {
+        assert!(
+            part.contains(&format!("href=\"/e/moquegua/compromisos#c{id}\"")),
+            "{part}"
+        );
+    }
+    // The overdue one first, as on the commitments page, whose rows carry those anchors.
+    assert!(part.find("Reprogramar").unwrap() < part.find("Informar el avance").unwrap());
+    let list = html(&app.get("/e/moquegua/compromisos").await);
+    for id in [&late, &both, &other] {
+        assert!(list.contains(&format!("id=\"c{id}\"")), "c{id}");
+    }
+    let en = html(&app.get("/e/moquegua/inversiones/2345678?lang=en").await);
+    let part = section(&en, "sheet-commitments");
+    assert!(part.contains("OVERDUE"), "{part}");
+    assert!(part.contains(&format!("href=\"/e/moquegua/compromisos?lang=en#c{late}\"")));
+    let b = html(&app.get("/e/moquegua/inversiones/2000002").await);
+    let part = section(&b, "sheet-commitments");
+    assert!(part.contains("Informar el avance") && !part.contains("Reprogramar"));
+    // An investment no commitment names says so.
+    create(&g, &eco, "2111111", json!({})).await;
+    let c = html(&app.get("/e/moquegua/inversiones/2111111").await);
+    assert!(section(&c, "sheet-commitments").contains("Ningún compromiso la menciona"));
+}
+
+/// Records a commitment; its id.
+async fn record(g: &Gql<'_>, input: Value) -> String {
+    g.ok(
+        "mutation($i: CreateCommitmentInput!) { createCommitment(input: $i) { id } }",
+        json!({"i": input}),
+    )
+    .await["createCommitment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

@@ -11,7 +11,9 @@ use ayni::app::{Caller, MeasurementFilter};
 use ayni::domain::MeasurementStatus;
 
 use crate::both_backends;
-use crate::helpers::browser::{body_text, browser, chromedriver, count, shot};
+use crate::helpers::browser::{
+    body_text, browser, chromedriver, click_on, count, shot, text_of, wait_for_element,
+};
 use crate::helpers::{Backend, TestApp};
 
 both_backends!(
@@ -741,4 +743,117 @@ async fn a_citizen_browses_the_portal_in_chromium() {
 fn ayni_fmt(v: f64) -> String {
     let s = format!("{v:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The investment portfolio in Chromium, from the ecosystem's sections: the year's monthly
+/// curve (an SVG chart), the standing alerts in words; a project sheet with its execution
+/// chart, an alert's sentence, the objective it serves and the commitments that name it, one
+/// click from their row of the commitments page. Screenshots `20-inversiones` and
+/// `21-inversion-ficha`.
+#[actix_web::test]
+async fn a_citizen_follows_the_investments_in_chromium() {
+    let app = demo(Backend::Sqlite).await;
+    // A demo project that serves an objective and has an alert standing, by the API.
+    let body = app
+        .graphql(
+            None,
+            r#"{ ecosystem(slug: "moquegua") { investments(first: 200) { edges { node {
+                 cui links { objective { code } expectedChange } alerts { sentence } } } } } }"#,
+            json!({}),
+        )
+        .await
+        .body;
+    let nodes = body["data"]["ecosystem"]["investments"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    let project = nodes
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| {
+            n["cui"].is_string()
+                && !n["alerts"].as_array().unwrap().is_empty()
+                && n["links"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|l| l["objective"]["code"].is_string())
+        })
+        .expect("a demo project with an objective and an alert");
+    let cui = project["cui"].as_str().unwrap();
+    let objective = project["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|l| l["objective"]["code"].as_str())
+        .unwrap();
+    let alert = project["alerts"][0]["sentence"].as_str().unwrap();
+
+    let driver = chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+
+    // The portfolio, one click from the ecosystem's sections.
+    c.goto(&app.url("/e/moquegua")).await.unwrap();
+    click_on(&c, r#"nav.sections a[href="/e/moquegua/inversiones"]"#).await;
+    wait_for_element(&c, "#curve svg.chart").await;
+    assert!(
+        count(&c, "#curve svg.chart path").await >= 2,
+        "the accrued and PIM curves are drawn"
+    );
+    assert!(
+        count(&c, "#curve svg.chart g.point").await >= 12,
+        "monthly points"
+    );
+    assert!(count(&c, "#ranking tbody tr").await >= 5);
+    let alerts = text_of(&c, "#alerts").await;
+    assert!(
+        alerts.contains("El PIM se recortó el") && alerts.contains("sin avance"),
+        "alerts said in words: {alerts}"
+    );
+    assert!(alerts.contains("Crítica") && alerts.contains("Advertencia"));
+    shot(&c, "20-inversiones").await;
+
+    // A project sheet from the list.
+    click_on(
+        &c,
+        &format!(r#"#list a[href="/e/moquegua/inversiones/{cui}"]"#),
+    )
+    .await;
+    wait_for_element(&c, "#execution svg.chart").await;
+    let text = body_text(&c).await;
+    assert!(text.contains(&format!("CUI {cui}")), "{text}");
+    let links = text_of(&c, "#links").await;
+    assert!(links.contains(&format!("Objetivo {objective}")), "{links}");
+    let sheet_alerts = text_of(&c, "#sheet-alerts").await;
+    assert!(sheet_alerts.contains(alert), "{alert} in {sheet_alerts}");
+    // The screenshot shows the execution chart, the physical progress and the alerts.
+    c.execute(
+        "document.querySelector('#execution').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "21-inversion-ficha").await;
+
+    // The sheet of the project the demo's commitments name: each commitment links to its row.
+    c.goto(&app.url("/e/moquegua/inversiones/2456781"))
+        .await
+        .unwrap();
+    wait_for_element(&c, "#sheet-commitments table.commitments").await;
+    assert_eq!(
+        count(&c, "#sheet-commitments tbody tr").await,
+        2,
+        "the two demo commitments that name CUI 2456781"
+    );
+    let link = c
+        .find(Locator::Css("#sheet-commitments tbody tr a"))
+        .await
+        .unwrap();
+    let href = link.attr("href").await.unwrap().unwrap();
+    assert!(href.starts_with("/e/moquegua/compromisos#c"), "{href}");
+    link.click().await.unwrap();
+    wait_for_element(&c, "table.commitments tr:target").await;
+    let row = text_of(&c, "table.commitments tr:target").await;
+    assert!(row.contains("2456781"), "{row}");
+    c.close().await.unwrap();
 }

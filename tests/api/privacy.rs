@@ -1,7 +1,10 @@
 //! Nothing private reaches an anonymous reader: a scenario leaves e-mails, a pending value, a
-//! rejected one with its reason, an import and a password change in the database, then every
-//! public answer — each proof page, the audit chain, the public GraphQL queries, every portal
-//! page and open-data file reachable from the home page — is scanned for them.
+//! rejected one with its reason, an import, a password change, an investment whose physical
+//! progress a contributor reported and a commitment that contributor fulfilled in the
+//! database, then every public answer — each proof page, the audit chain, the public GraphQL
+//! queries, every portal page and open-data file (CSV, JSON and the XLSX matrices' cells)
+//! reachable from the home page, the investment and commitment pages first — is scanned for
+//! them.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -29,6 +32,7 @@ const IMPORT_FILE: &str = "planilla-confidencial-Q7X2.csv";
 const IMPORT_EVIDENCE: &str = "evidencia-importada-Q7X2";
 const NEW_PASSWORD: &str = "nueva-clave-secreta-Q7X2";
 const PENDING_FILE: &[u8] = b"%PDF-1.4 acta-privada-Q7X2";
+const INVESTMENT_CUI: &str = "2999001";
 
 /// Ways a number can be written by the API (JSON) and the portal (Spanish and English).
 fn number_forms(v: f64) -> Vec<String> {
@@ -231,6 +235,69 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
         "{challenged}"
     );
 
+    // An investment of the regional government: the coordinator records it, the
+    // contributor reports its physical progress, and a commitment names it, which the
+    // contributor reports fulfilled. Everything about them is public but who typed it.
+    let created = app
+        .graphql(
+            Some(&coordinator),
+            "mutation($e: ID!, $i: InvestmentInput!) { createInvestment(ecosystemId: $e, input: $i) { id } }",
+            json!({"e": eco.id.to_string(), "i": {"cui": INVESTMENT_CUI, "name": "Mejoramiento del canal Q7X2",
+                   "kind": "PROJECT", "level": "REGIONAL", "function": "AGRICULTURE", "stage": "EXECUTION",
+                   "modality": "CONTRACT", "financingSource": "CANON", "ubigeo": "180101",
+                   "updatedCost": 2_000_000.0, "executingActorId": gore.to_string()}}),
+        )
+        .await
+        .body;
+    assert_eq!(created["errors"], Value::Null, "{created}");
+    let investment = created["data"]["createInvestment"]["id"].clone();
+    for (token, i) in [
+        (
+            &coordinator,
+            json!({"asOf": "2025-05-31", "pia": 900000.0, "pim": 1000000.0, "certified": 0.0,
+                              "committed": 0.0, "accrued": 250000.0, "paid": 0.0, "accruedBefore": 0.0}),
+        ),
+        (
+            &contributor,
+            json!({"asOf": "2025-06-30", "physicalProgress": 30.0,
+                              "physicalEvidence": "Valorización de obra N.º 6"}),
+        ),
+    ] {
+        let done = app
+            .graphql(
+                Some(token),
+                "mutation($id: ID!, $i: InvestmentProgressInput!) { recordInvestmentProgress(investmentId: $id, input: $i) { id } }",
+                json!({"id": investment, "i": i}),
+            )
+            .await
+            .body;
+        assert_eq!(done["errors"], Value::Null, "{done}");
+    }
+    let commitment = app
+        .graphql(
+            Some(&coordinator),
+            "mutation($i: CreateCommitmentInput!) { createCommitment(input: $i) { id } }",
+            json!({"i": {"ecosystemId": eco.id.to_string(), "text": "Concluir el canal Q7X2 antes del estiaje",
+                   "kind": "COMMITMENT", "source": "MEETING", "sourceReference": "Acta de la sesión del 02/06/2025",
+                   "sourceDate": "2025-06-02", "responsibleActorId": gore.to_string(), "deadline": "2025-12-31",
+                   "cuis": [INVESTMENT_CUI]}}),
+        )
+        .await
+        .body;
+    assert_eq!(commitment["errors"], Value::Null, "{commitment}");
+    let fulfilled = app
+        .graphql(
+            Some(&contributor),
+            "mutation($id: ID!) { setCommitmentStatus(id: $id, input: {status: FULFILLED, evidenceText: \"Acta de recepción del canal\"}) { status } }",
+            json!({"id": commitment["data"]["createCommitment"]["id"]}),
+        )
+        .await
+        .body;
+    assert_eq!(
+        fulfilled["data"]["setCommitmentStatus"]["status"], "FULFILLED",
+        "{fulfilled}"
+    );
+
     // What must stay private: the scenario's strings, every e-mail, every password hash and
     // its digest, every salt, and the content of every value not approved (the demo's too).
     let mut secrets: BTreeSet<String> = [
@@ -365,23 +432,52 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
         scanned.check(q, &a.body.to_string());
     }
 
-    // Every portal page and open-data file reachable from the home page.
-    let mut queue: VecDeque<String> = ["/", "/?lang=en", "/openapi.json"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    // Every portal page and open-data file reachable from the home page; the investment
+    // portfolio, the scenario's project sheet with its downloads, the XLSX matrices and the
+    // commitments first, so that the page limit never leaves them out.
+    let sheet = format!("/e/moquegua/inversiones/{INVESTMENT_CUI}");
+    let mut first: Vec<String> = vec![
+        "/e/moquegua/inversiones".into(),
+        "/e/moquegua/inversiones?lang=en".into(),
+        sheet.clone(),
+        format!("{sheet}?lang=en"),
+        format!("{sheet}/avance.csv"),
+        format!("{sheet}/avance.json"),
+        "/e/moquegua/inversiones.xlsx".into(),
+        "/e/moquegua/compromisos".into(),
+        "/e/moquegua/compromisos.csv".into(),
+        "/e/moquegua/compromisos.json".into(),
+        "/e/cajamarca/inversiones".into(),
+    ];
+    for table in [
+        "inversiones",
+        "inversiones/resumen",
+        "inversiones/unidades",
+        "inversiones/alertas",
+        "inversiones/prioridades",
+    ] {
+        for format in ["csv", "json"] {
+            first.push(format!("/e/moquegua/{table}.{format}"));
+        }
+    }
+    first.extend(["/", "/?lang=en", "/openapi.json"].map(String::from));
+    let mut queue: VecDeque<String> = first.into_iter().collect();
     let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
     let mut pages = 0;
     while let Some(path) = queue.pop_front() {
-        if pages >= 400 {
+        if pages >= 1_000 {
             break;
         }
         let a = app.get(&path).await;
         assert!(a.status.is_success(), "{path}: {}", a.status);
         pages += 1;
-        let text = match &a.body {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
+        let text = if path.split('?').next().is_some_and(|p| p.ends_with(".xlsx")) {
+            xlsx_text(&app, &path).await
+        } else {
+            match &a.body {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
         };
         scanned.check(&path, &text);
         for link in links(&text) {
@@ -392,8 +488,26 @@ async fn no_anonymous_answer_shows_anything_private(app: TestApp) {
     }
     assert!(pages >= 60, "the crawl reached {pages} pages");
     assert!(
+        queue.is_empty(),
+        "the crawl stopped at {pages} pages, {} left: {:?}",
+        queue.len(),
+        queue.iter().take(20).collect::<Vec<_>>()
+    );
+    assert!(
         seen.iter().any(|p| p.ends_with(".csv")) && seen.iter().any(|p| p.contains("/i/")),
         "open data and indicator pages were crawled"
+    );
+    // The portfolio's pages link their sheets, matrices and downloads.
+    for linked in [
+        "/e/moquegua/inversiones/2456781",
+        "/e/moquegua/inversiones/2456781/avance.csv",
+        "/e/moquegua/inversiones/resumen.csv",
+    ] {
+        assert!(seen.contains(linked), "{linked} was not crawled");
+    }
+    assert!(
+        seen.iter()
+            .any(|p| p.starts_with("/e/moquegua/inversiones.xlsx?"))
     );
     scanned.finish();
 
@@ -482,6 +596,9 @@ async fn every_column_is_in_an_audit_state(app: &TestApp) {
             ("period_lock", "period_locks"),
             ("commitment", "commitments"),
             ("commitment_status_change", "commitment_status_changes"),
+            ("investment", "investments"),
+            ("investment_snapshot", "investment_snapshots"),
+            ("investment_settings", "investment_settings"),
         ],
     )
     .await;
@@ -539,6 +656,29 @@ pub async fn columns_are_recorded(app: &TestApp, tables: &[(&'static str, &'stat
 
 type Texts = (Option<String>, String, Option<String>);
 
+/// Every cell of every sheet of an XLSX download, as text (its strings are compressed in
+/// the file, so the bytes themselves cannot be scanned).
+async fn xlsx_text(app: &TestApp, path: &str) -> String {
+    use calamine::Reader as _;
+    let mut res = app.client.get(app.url(path)).send().await.unwrap();
+    let bytes = res.body().limit(20 << 20).await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = String::new();
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).unwrap();
+        for row in range.rows() {
+            for cell in row {
+                out.push_str(&cell.to_string());
+                out.push('\t');
+            }
+            out.push('\n');
+        }
+    }
+    assert!(out.contains("CUI") || out.contains("cui"), "{path}: {out}");
+    out
+}
+
 /// Same-site links of a page (`href` and `src`), without fragments.
 fn links(html: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -548,8 +688,13 @@ fn links(html: &str) -> Vec<String> {
             let link = piece[..end].replace("&amp;", "&");
             let link = link.split('#').next().unwrap_or("").to_string();
             let internal = link.starts_with('/') && !link.starts_with("//");
-            // GraphiQL's bundle is third-party code; /app is the signed-in workspace.
-            if internal && !link.starts_with("/graphiql") && !link.starts_with("/app") {
+            // GraphiQL's bundle is third-party code; /app is the signed-in workspace; every
+            // page of the audit proof is scanned on its own.
+            if internal
+                && !link.starts_with("/graphiql")
+                && !link.starts_with("/app")
+                && !link.starts_with("/api/v1/audit/proof")
+            {
                 out.push(link);
             }
         }

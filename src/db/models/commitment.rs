@@ -298,6 +298,28 @@ pub fn of_actor(conn: &mut DbConnection, actor_id: i64) -> Result<Vec<Linked>, S
     with_links(conn, rows)
 }
 
+/// An ecosystem's commitments that name this investment's CUI (one query for the ids,
+/// one for the rows, and the links batch-loaded).
+pub fn of_cui(
+    conn: &mut DbConnection,
+    ecosystem_id: i64,
+    cui: &str,
+) -> Result<Vec<Linked>, StoreError> {
+    let rows: Vec<Commitment> = commitments::table
+        .filter(commitments::ecosystem_id.eq(ecosystem_id))
+        .filter(
+            commitments::id.eq_any(
+                commitment_investments::table
+                    .filter(commitment_investments::cui.eq(cui))
+                    .select(commitment_investments::commitment_id),
+            ),
+        )
+        .order(commitments::id.asc())
+        .select(Commitment::as_select())
+        .load(conn)?;
+    with_links(conn, rows)
+}
+
 /// The commitments linked to any of these objectives, with the objective each is linked
 /// to: `(objective id, commitment)` pairs.
 pub fn of_objectives(

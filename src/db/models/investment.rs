@@ -715,6 +715,17 @@ pub fn put_snapshot(
         .select(SnapshotRow::as_select())
         .first(tx.conn())
         .optional()?;
+    put_snapshot_over(tx, investment_id, s, existing)
+}
+
+/// [`put_snapshot`] when the caller has already read the stored snapshot of the investment
+/// and date (`existing`, none when there is none) in this transaction.
+pub fn put_snapshot_over(
+    tx: &mut WriteTx<'_>,
+    investment_id: i64,
+    s: &Snapshot,
+    existing: Option<SnapshotRow>,
+) -> Result<(SnapshotRow, bool), StoreError> {
     if let Some(e) = &existing
         && e.snapshot() == *s
     {

@@ -234,7 +234,10 @@ impl TestApp {
             database_url,
             address,
             app,
+            // Idle connections are dropped before the server's keep-alive (5 s) closes them:
+            // a test that works for seconds between two requests never sends on a closed one.
             client: awc::Client::builder()
+                .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(3)))
                 .timeout(Duration::from_secs(60))
                 .finish(),
             demo_admin,
