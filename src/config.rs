@@ -138,6 +138,8 @@ pub struct Settings {
     /// `AYNI_SMTP_URL` and `AYNI_SMTP_FROM`: notifications are also e-mailed; `None`: no
     /// e-mail at all.
     pub smtp: Option<crate::app::MailSettings>,
+    /// `AYNI_METRICS_TOKEN`: when set, `/metrics` answers only this bearer token.
+    pub metrics_token: Option<String>,
 }
 
 /// Login throttling and the password-hashing cap (docs/security.md).
@@ -188,6 +190,7 @@ impl Settings {
             files_dir: None,
             max_evidence_bytes: crate::domain::evidence::DEFAULT_MAX_EVIDENCE_BYTES,
             smtp: None,
+            metrics_token: None,
         }
     }
 

@@ -125,12 +125,17 @@ impl Application {
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let in_flight = InFlight::default();
-        let server = serve_with(app.clone(), listener, settings.hsts, in_flight.clone()).map_err(
-            |source| StartupError::Bind {
-                addr: settings.bind.to_string(),
-                source,
-            },
-        )?;
+        let server = serve_with(
+            app.clone(),
+            listener,
+            settings.hsts,
+            settings.metrics_token.clone(),
+            in_flight.clone(),
+        )
+        .map_err(|source| StartupError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        })?;
         Ok(Application {
             port,
             server,
@@ -242,7 +247,7 @@ impl ShutdownSignals {
 
 /// The HTTP server on an already bound listener (no HSTS).
 pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
-    serve_with(app, listener, false, InFlight::default())
+    serve_with(app, listener, false, None, InFlight::default())
 }
 
 /// How long a stop waits for the requests in flight.
@@ -308,8 +313,13 @@ pub fn serve_with(
     app: Ayni,
     listener: TcpListener,
     hsts: bool,
+    metrics_token: Option<String>,
     in_flight: InFlight,
 ) -> std::io::Result<Server> {
+    let metrics = web::Data::new(
+        crate::web::metrics::Metrics::new(metrics_token)
+            .map_err(|e| std::io::Error::other(format!("metrics: {e}")))?,
+    );
     let schema: AyniSchema = graphql::schema(app.clone());
     let introspection = web::Data::new(graphql::introspection_schema(app.clone()));
     let app = web::Data::new(app);
@@ -323,6 +333,10 @@ pub fn serve_with(
             )
             .wrap(actix_web::middleware::from_fn(move |req, next| {
                 crate::web::headers::security_headers(hsts, req, next)
+            }))
+            .wrap(actix_web::middleware::from_fn({
+                let metrics = metrics.clone();
+                move |req, next| crate::web::metrics::measure(metrics.clone(), req, next)
             }))
             .wrap(TracingLogger::default())
             .wrap(actix_web::middleware::from_fn({
@@ -340,6 +354,7 @@ pub fn serve_with(
             .app_data(schema.clone())
             .app_data(introspection.clone())
             .app_data(workspace.clone())
+            .app_data(metrics.clone())
             .service(
                 web::resource("/graphql")
                     .app_data(web::PayloadConfig::new(graphql::MAX_BODY_BYTES))

@@ -804,6 +804,7 @@ impl Ayni {
             .db
             .write(caller.author(), move |tx| import_rows(tx, job))
             .await?;
+        self.work.imported(stored.rows_created);
         if stored.import_id.is_some() {
             self.mail_notifications();
         }
@@ -814,7 +815,8 @@ impl Ayni {
     /// audit entry, in one transaction. Returns how many were approved.
     pub async fn approve_import(&self, caller: &Caller, import_id: i64) -> Result<u64, AppError> {
         caller.require_strategist("approve imports")?;
-        self.db
+        let approved = self
+            .db
             .write(caller.author(), move |tx| {
                 variable::import_by_id(tx.conn(), import_id)?
                     .ok_or_else(|| AppError::not_found(format!("import {import_id}")))?;
@@ -847,7 +849,9 @@ impl Ayni {
                 }
                 Ok(approved)
             })
-            .await
+            .await?;
+        self.work.approved(approved);
+        Ok(approved)
     }
 
     /// An import as this caller may see it: its counts are public; its file name and digests

@@ -214,6 +214,7 @@ impl Ayni {
             // Nobody listening is fine.
             let _ = self.events.send(event);
         }
+        self.work.approved(1);
         Ok(approved.into())
     }
 

@@ -666,11 +666,14 @@ impl Ayni {
         })
         .await
         .map_err(|e| AppError::internal(format!("reading the file failed: {e}")))?;
-        self.db
+        let report = self
+            .db
             .write(caller.author(), move |tx| {
                 store_rows(tx, eco.id, as_of, &parsed)
             })
-            .await
+            .await?;
+        self.work.imported(report.snapshots_written);
+        Ok(report)
     }
 }
 

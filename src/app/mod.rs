@@ -126,6 +126,39 @@ pub struct Ayni {
     mailer: Option<std::sync::Arc<notifications::Mailer>>,
     /// Where evidence files are stored.
     evidence: Option<std::sync::Arc<evidence::EvidenceStore>>,
+    /// The work this process has done, for `/metrics`.
+    work: std::sync::Arc<WorkCounters>,
+}
+
+/// Rows this process has imported and approved since it started (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct WorkCounters {
+    imported_rows: std::sync::atomic::AtomicU64,
+    approved_values: std::sync::atomic::AtomicU64,
+}
+
+impl WorkCounters {
+    fn imported(&self, n: u64) {
+        self.imported_rows
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn approved(&self, n: u64) {
+        self.approved_values
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Rows stored by imports (observations, MEF snapshots).
+    pub fn imported_rows(&self) -> u64 {
+        self.imported_rows
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Values approved, one by one or by import.
+    pub fn approved_values(&self) -> u64 {
+        self.approved_values
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 type LinkEvidenceCache = std::collections::HashMap<i64, (i64, Vec<LinkEvidence>)>;
@@ -149,7 +182,18 @@ impl Ayni {
             sessions: SessionPolicy::default(),
             mailer: None,
             evidence: None,
+            work: Default::default(),
         }
+    }
+
+    /// The work this process has done since it started.
+    pub fn work(&self) -> &WorkCounters {
+        &self.work
+    }
+
+    /// The connection pool's state: `(connections open, of which idle, most allowed)`.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        self.db.pool_state()
     }
 
     /// The same service with its own login limits (throttling, hashing cap).

@@ -54,6 +54,14 @@ pub struct ServeArgs {
     /// Send Strict-Transport-Security (only when clients reach the service over https).
     #[arg(long, env = "AYNI_HSTS")]
     hsts: bool,
+    /// When set, `/metrics` answers only `Authorization: Bearer TOKEN`.
+    #[arg(
+        long,
+        env = "AYNI_METRICS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    metrics_token: Option<String>,
     /// Workspace sessions end after this many seconds without a request.
     #[arg(long, env = "AYNI_SESSION_IDLE_SECS", default_value_t = 1800, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(60..=604_800))]
@@ -101,6 +109,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     }
     settings.login.hash_wait = std::time::Duration::from_millis(args.hash_wait_ms);
     settings.hsts = args.hsts;
+    settings.metrics_token = args.metrics_token;
     settings.sessions = crate::app::SessionPolicy {
         idle: std::time::Duration::from_secs(args.session_idle_secs),
         absolute: std::time::Duration::from_secs(args.session_max_secs),

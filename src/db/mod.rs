@@ -207,6 +207,16 @@ impl Db {
         self.queries.load(Ordering::Relaxed)
     }
 
+    /// `(connections open, of which idle, most allowed)`.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend_name(&self) -> &'static str {
         self.url.backend_name()

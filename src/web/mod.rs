@@ -11,6 +11,7 @@ pub(crate) mod data;
 pub mod headers;
 mod i18n;
 pub(crate) mod investments;
+pub mod metrics;
 pub(crate) mod pages;
 pub mod workspace;
 
@@ -34,6 +35,7 @@ pub struct PageQuery {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     workspace::configure(cfg);
+    metrics::configure(cfg);
     cfg.service(web::resource("/").route(web::get().to(pages::home)))
         .service(web::resource("/static/{file}").route(web::get().to(assets::serve)))
         .service(

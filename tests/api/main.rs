@@ -26,6 +26,7 @@ mod investment_demo;
 mod investment_import;
 mod investment_portal;
 mod investments;
+mod operations;
 mod portal;
 mod privacy;
 mod scorecard;
