@@ -113,6 +113,7 @@ pub struct Application {
     app: Ayni,
     demo: Option<DemoAdmin>,
     in_flight: InFlight,
+    cache: crate::web::cache::PublicCache,
 }
 
 impl Application {
@@ -125,19 +126,31 @@ impl Application {
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let in_flight = InFlight::default();
-        let server = serve_with(app.clone(), listener, settings.hsts, in_flight.clone()).map_err(
-            |source| StartupError::Bind {
-                addr: settings.bind.to_string(),
-                source,
-            },
-        )?;
+        let cache = crate::web::cache::PublicCache::new(app.clone(), settings.cache);
+        let server = serve_with(
+            app.clone(),
+            listener,
+            settings.hsts,
+            in_flight.clone(),
+            cache.clone(),
+        )
+        .map_err(|source| StartupError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        })?;
         Ok(Application {
             port,
             server,
             app,
             demo,
             in_flight,
+            cache,
         })
+    }
+
+    /// The public read cache (its counters, for tests and benchmarks).
+    pub fn public_cache(&self) -> &crate::web::cache::PublicCache {
+        &self.cache
     }
 
     pub fn port(&self) -> u16 {
@@ -240,9 +253,11 @@ impl ShutdownSignals {
     }
 }
 
-/// The HTTP server on an already bound listener (no HSTS).
+/// The HTTP server on an already bound listener (no HSTS, the public read cache with its
+/// default size).
 pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
-    serve_with(app, listener, false, InFlight::default())
+    let cache = crate::web::cache::PublicCache::new(app.clone(), Default::default());
+    serve_with(app, listener, false, InFlight::default(), cache)
 }
 
 /// How long a stop waits for the requests in flight.
@@ -303,12 +318,13 @@ impl InFlight {
 }
 
 /// The HTTP server on an already bound listener; `hsts` adds `Strict-Transport-Security`
-/// (for a service reached over https only).
+/// (for a service reached over https only); anonymous public reads go through `cache`.
 pub fn serve_with(
     app: Ayni,
     listener: TcpListener,
     hsts: bool,
     in_flight: InFlight,
+    cache: crate::web::cache::PublicCache,
 ) -> std::io::Result<Server> {
     let schema: AyniSchema = graphql::schema(app.clone());
     let introspection = web::Data::new(graphql::introspection_schema(app.clone()));
@@ -321,6 +337,12 @@ pub fn serve_with(
                 actix_web::middleware::ErrorHandlers::new()
                     .default_handler(crate::web::json_errors_for_json_paths),
             )
+            // Around the error mapping (a kept 404 is kept as answered), inside the security
+            // headers and the request log, which every answer, kept or not, gets.
+            .wrap(actix_web::middleware::from_fn({
+                let cache = cache.clone();
+                move |req, next| crate::web::cache::public_reads(cache.clone(), req, next)
+            }))
             .wrap(actix_web::middleware::from_fn(move |req, next| {
                 crate::web::headers::security_headers(hsts, req, next)
             }))

@@ -27,6 +27,7 @@ mod investment_portal;
 mod investments;
 mod portal;
 mod privacy;
+mod public_cache;
 mod scorecard;
 mod scorecard_support;
 mod seeding;
