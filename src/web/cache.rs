@@ -30,6 +30,7 @@
 //!   (a shared proxy may keep them but asks again each time; the `304` is cheap) and
 //!   `X-Cache: hit` or `miss`; signed-in ones `X-Cache: bypass`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -193,6 +194,8 @@ struct Inner {
     /// The head's sequence number last seen: when it moves, every entry is dropped at once
     /// (they could no longer be reached anyway).
     last_seq: AtomicI64,
+    /// Keys being computed (concurrent misses of one key wait for the first).
+    in_flight: InFlightKeys,
 }
 
 /// The cache; cheap to clone. Off (`max_bytes == 0`): every request passes through.
@@ -220,6 +223,7 @@ impl PublicCache {
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
                 last_seq: AtomicI64::new(i64::MIN),
+                in_flight: InFlightKeys::default(),
             })),
         }
     }
@@ -321,15 +325,34 @@ pub async fn public_reads(
         Some(v) if kind == Route::Get => if_none_match(v, &tag),
         _ => Condition::None,
     };
-    if let Some(entry) = inner.map.get(&key) {
-        inner.hits.fetch_add(1, Ordering::Relaxed);
-        let res = if condition != Condition::None && entry.status == StatusCode::OK {
-            not_modified(&tag, "hit")
-        } else {
-            replay(&entry, &tag, "hit")
-        };
-        return Ok(ServiceResponse::new(req.into_parts().0, res));
-    }
+    // Concurrent misses of one key are computed once: the first request leads, the others
+    // wait for its answer (at most `COALESCE_WAIT`), then compute their own if none was kept.
+    let mut waited = false;
+    let _leading = loop {
+        if let Some(entry) = inner.map.get(&key) {
+            inner.hits.fetch_add(1, Ordering::Relaxed);
+            let res = if condition != Condition::None && entry.status == StatusCode::OK {
+                not_modified(&tag, "hit")
+            } else {
+                replay(&entry, &tag, "hit")
+            };
+            return Ok(ServiceResponse::new(req.into_parts().0, res));
+        }
+        if waited || condition == Condition::Names {
+            break None;
+        }
+        match Leading::lead_or_follow(&inner, key) {
+            Ok(leading) => break Some(leading),
+            Err(notify) => {
+                let notified = notify.notified();
+                // The leader leaves the table before it notifies: gone already, or woken.
+                if inner.in_flight_has(&key) {
+                    let _ = tokio::time::timeout(COALESCE_WAIT, notified).await;
+                }
+                waited = true;
+            }
+        }
+    };
     inner.misses.fetch_add(1, Ordering::Relaxed);
     if condition == Condition::Names {
         // The tag names this request under this head and day: whoever holds it holds the
@@ -361,6 +384,60 @@ pub async fn public_reads(
     let out = replay(&entry, &tag, "miss");
     inner.map.insert(key, Arc::new(entry));
     Ok(ServiceResponse::new(req, out))
+}
+
+/// How long a request waits for a concurrent identical one to compute the answer.
+const COALESCE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Requests computing an answer, by key, with what wakes those waiting for it.
+type InFlightKeys = std::sync::Mutex<HashMap<[u8; 32], Arc<tokio::sync::Notify>>>;
+
+impl Inner {
+    fn in_flight_has(&self, key: &[u8; 32]) -> bool {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(key)
+    }
+}
+
+/// The request computing one key's answer; when it ends (answered, or abandoned), the key
+/// leaves the table and the requests waiting for it are woken.
+struct Leading {
+    inner: Arc<Inner>,
+    key: [u8; 32],
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl Leading {
+    /// Leads `key`'s computation, or returns what to wait on while another request does.
+    fn lead_or_follow(
+        inner: &Arc<Inner>,
+        key: [u8; 32],
+    ) -> Result<Leading, Arc<tokio::sync::Notify>> {
+        let mut table = inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(notify) = table.get(&key) {
+            return Err(Arc::clone(notify));
+        }
+        let notify = Arc::new(tokio::sync::Notify::new());
+        table.insert(key, Arc::clone(&notify));
+        Ok(Leading {
+            inner: Arc::clone(inner),
+            key,
+            notify,
+        })
+    }
+}
+
+impl Drop for Leading {
+    fn drop(&mut self) {
+        self.inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+        self.notify.notify_waiters();
+    }
 }
 
 /// Reads a declared body of `len` bytes at most.

@@ -281,6 +281,21 @@ async fn reads_are_hits_until_a_write_and_signed_in_answers_are_never_shared(app
     assert_eq!(page.status, 200);
     assert_ne!(page.etag, old_tag);
 
+    // Concurrent identical misses are computed once: one miss, the others wait for it.
+    let before = app.cache.stats();
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| gql(&app, None, SCORECARD, json!({"concurrent": true}))),
+    )
+    .await;
+    let after = app.cache.stats();
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.status == 200 && a.body == answers[0].body)
+    );
+    assert_eq!(after.misses - before.misses, 1, "{before:?} {after:?}");
+    assert_eq!(after.hits - before.hits, 7, "{before:?} {after:?}");
+
     // Mutations and failed queries are never kept.
     for _ in 0..2 {
         let failed = gql(
