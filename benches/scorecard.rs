@@ -9,8 +9,7 @@
 //! It prints the numbers; it asserts nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/api/helpers/postgres.rs"]
-mod postgres;
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -140,18 +139,7 @@ fn main() {
         std::env::var("AYNI_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     actix_web::rt::System::new().block_on(async move {
         for backend in backends.split(',').map(str::trim) {
-            let (url, _dir) = match backend {
-                "sqlite" => {
-                    let dir = tempfile::tempdir().unwrap();
-                    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-                    (url.parse().unwrap(), Some(dir))
-                }
-                "postgres" => (
-                    postgres::PgServer::get().create_database().parse().unwrap(),
-                    None,
-                ),
-                other => panic!("unknown backend {other}"),
-            };
+            let (url, _dir) = support::fresh_database(backend);
             bench_backend(backend, url, &scales, requests).await;
         }
     });

@@ -140,6 +140,35 @@ pub struct Settings {
     pub smtp: Option<crate::app::MailSettings>,
     /// `AYNI_METRICS_TOKEN`: when set, `/metrics` answers only this bearer token.
     pub metrics_token: Option<String>,
+    /// The public read cache (docs/performance.md#the-public-read-cache).
+    pub cache: CacheSettings,
+}
+
+/// The public read cache: anonymous reads of public pages, open data and GraphQL queries,
+/// keyed by the request and the audit chain's head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSettings {
+    /// Most bytes of cached answers (`AYNI_CACHE_MB`, default 64 MiB; 0 turns the cache off).
+    pub max_bytes: u64,
+    /// How old the known audit head may get before it is read again from the database, which
+    /// is how writes of another process are seen (`AYNI_CACHE_HEAD_CHECK_MS`, default 1000).
+    pub head_check: std::time::Duration,
+    /// How long an answer is kept at most, whatever the head (`AYNI_CACHE_TTL_SECS`, default
+    /// 300): bounds how long a change that bypassed the audit chain can go unseen.
+    pub ttl: std::time::Duration,
+}
+
+/// Default size of the public read cache, in MiB.
+pub const DEFAULT_CACHE_MB: u64 = 64;
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        CacheSettings {
+            max_bytes: DEFAULT_CACHE_MB * 1024 * 1024,
+            head_check: std::time::Duration::from_millis(1000),
+            ttl: std::time::Duration::from_secs(300),
+        }
+    }
 }
 
 /// Login throttling and the password-hashing cap (docs/security.md).
@@ -191,6 +220,7 @@ impl Settings {
             max_evidence_bytes: crate::domain::evidence::DEFAULT_MAX_EVIDENCE_BYTES,
             smtp: None,
             metrics_token: None,
+            cache: CacheSettings::default(),
         }
     }
 

@@ -113,6 +113,7 @@ pub struct Application {
     app: Ayni,
     demo: Option<DemoAdmin>,
     in_flight: InFlight,
+    cache: crate::web::cache::PublicCache,
 }
 
 impl Application {
@@ -125,12 +126,14 @@ impl Application {
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let in_flight = InFlight::default();
+        let cache = crate::web::cache::PublicCache::new(app.clone(), settings.cache);
         let server = serve_with(
             app.clone(),
             listener,
             settings.hsts,
             settings.metrics_token.clone(),
             in_flight.clone(),
+            cache.clone(),
         )
         .map_err(|source| StartupError::Bind {
             addr: settings.bind.to_string(),
@@ -142,7 +145,13 @@ impl Application {
             app,
             demo,
             in_flight,
+            cache,
         })
+    }
+
+    /// The public read cache (its counters, for tests and benchmarks).
+    pub fn public_cache(&self) -> &crate::web::cache::PublicCache {
+        &self.cache
     }
 
     pub fn port(&self) -> u16 {
@@ -245,9 +254,11 @@ impl ShutdownSignals {
     }
 }
 
-/// The HTTP server on an already bound listener (no HSTS).
+/// The HTTP server on an already bound listener (no HSTS, the public read cache with its
+/// default size).
 pub fn serve(app: Ayni, listener: TcpListener) -> std::io::Result<Server> {
-    serve_with(app, listener, false, None, InFlight::default())
+    let cache = crate::web::cache::PublicCache::new(app.clone(), Default::default());
+    serve_with(app, listener, false, None, InFlight::default(), cache)
 }
 
 /// How long a stop waits for the requests in flight.
@@ -308,13 +319,14 @@ impl InFlight {
 }
 
 /// The HTTP server on an already bound listener; `hsts` adds `Strict-Transport-Security`
-/// (for a service reached over https only).
+/// (for a service reached over https only); anonymous public reads go through `cache`.
 pub fn serve_with(
     app: Ayni,
     listener: TcpListener,
     hsts: bool,
     metrics_token: Option<String>,
     in_flight: InFlight,
+    cache: crate::web::cache::PublicCache,
 ) -> std::io::Result<Server> {
     let metrics = web::Data::new(
         crate::web::metrics::Metrics::new(metrics_token)
@@ -331,6 +343,12 @@ pub fn serve_with(
                 actix_web::middleware::ErrorHandlers::new()
                     .default_handler(crate::web::json_errors_for_json_paths),
             )
+            // Around the error mapping (a kept 404 is kept as answered), inside the security
+            // headers and the request log, which every answer, kept or not, gets.
+            .wrap(actix_web::middleware::from_fn({
+                let cache = cache.clone();
+                move |req, next| crate::web::cache::public_reads(cache.clone(), req, next)
+            }))
             .wrap(actix_web::middleware::from_fn(move |req, next| {
                 crate::web::headers::security_headers(hsts, req, next)
             }))
@@ -355,6 +373,7 @@ pub fn serve_with(
             .app_data(introspection.clone())
             .app_data(workspace.clone())
             .app_data(metrics.clone())
+            .app_data(web::Data::new(cache.clone()))
             .service(
                 web::resource("/graphql")
                     .app_data(web::PayloadConfig::new(graphql::MAX_BODY_BYTES))

@@ -64,6 +64,16 @@ impl Ayni {
         Ok(AuditHead { seq, hash, at })
     }
 
+    /// The chain's head as this process knows it, checked against the database when the
+    /// known one is older than `max_age` (see `crate::db::head`): what the public read
+    /// cache keys on. Cheap: no query while fresh.
+    pub async fn known_audit_tip(
+        &self,
+        max_age: std::time::Duration,
+    ) -> Result<crate::db::AuditTip, AppError> {
+        Ok(self.db.audit_tip(max_age).await?)
+    }
+
     /// Entries from `from` on (at most `limit`, capped at [`MAX_PROOF_PAGE`]).
     pub async fn audit_proof(
         &self,

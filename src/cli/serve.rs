@@ -93,6 +93,19 @@ pub struct ServeArgs {
     /// become absolute (default: paths such as `/app/tareas`).
     #[arg(long, env = "AYNI_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
+    /// Memory for the public read cache, in MiB (0 turns it off).
+    #[arg(long, env = "AYNI_CACHE_MB", default_value_t = crate::config::DEFAULT_CACHE_MB, value_name = "MIB",
+          value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    cache_mb: u64,
+    /// How old the known audit head may get before it is read again (writes of other
+    /// processes are seen within this), in milliseconds.
+    #[arg(long, env = "AYNI_CACHE_HEAD_CHECK_MS", default_value_t = 1000, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    cache_head_check_ms: u64,
+    /// How long a cached answer is kept at most, in seconds.
+    #[arg(long, env = "AYNI_CACHE_TTL_SECS", default_value_t = 300, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    cache_ttl_secs: u64,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -121,6 +134,11 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         from: args.smtp_from,
         public_url: args.public_url,
     });
+    settings.cache = crate::config::CacheSettings {
+        max_bytes: args.cache_mb * 1024 * 1024,
+        head_check: std::time::Duration::from_millis(args.cache_head_check_ms),
+        ttl: std::time::Duration::from_secs(args.cache_ttl_secs),
+    };
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(&settings).await.map_err(|e| e.to_string())?;
         application

@@ -230,6 +230,19 @@ pub(super) fn in_write_transaction<T, E>(
 where
     E: From<StoreError> + From<diesel::result::Error>,
 {
+    in_write_transaction_with_tip(conn, author, f).map(|(out, _)| out)
+}
+
+/// [`in_write_transaction`], also returning the chain's head it committed when it recorded
+/// entries (`None`: the head did not move).
+pub(super) fn in_write_transaction_with_tip<T, E>(
+    conn: &mut DbConnection,
+    author: Author,
+    f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>,
+) -> Result<(T, Option<super::AuditTip>), E>
+where
+    E: From<StoreError> + From<diesel::result::Error>,
+{
     conn.transaction(|conn| {
         // A write as the first statement: SQLite takes its write lock now (waiting up to the
         // busy timeout) instead of failing later when a read lock cannot be upgraded.
@@ -244,7 +257,11 @@ where
         };
         let out = f(&mut tx)?;
         tx.store_head()?;
-        Ok(out)
+        let tip = tx.head.take().map(|(seq, hash)| super::AuditTip {
+            seq,
+            hash: hash.into(),
+        });
+        Ok((out, tip))
     })
 }
 

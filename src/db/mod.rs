@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_state;
 pub mod backup;
 mod error;
+pub mod head;
 mod migrate;
 pub mod models;
 pub mod schema;
@@ -24,6 +25,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::{PgConnection, SqliteConnection};
 
 pub use audit::{Action, Author, WriteTx};
+pub use head::AuditTip;
 
 /// The migration that keys contributed values by actor (see [`Db::migrate_blocking`]).
 const ACTOR_SERIES_MIGRATION: &str = "000011";
@@ -170,6 +172,8 @@ pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
     queries: Arc<AtomicU64>,
+    /// The audit chain's head as this process knows it (see [`head`]).
+    head: Arc<head::HeadWatch>,
 }
 
 impl Db {
@@ -199,6 +203,7 @@ impl Db {
             pool,
             url: url.clone(),
             queries,
+            head: Arc::default(),
         })
     }
 
@@ -295,7 +300,41 @@ impl Db {
         E: From<StoreError> + From<diesel::result::Error>,
     {
         let mut conn = self.checkout()?;
-        audit::in_write_transaction(&mut conn, author, f)
+        let (out, tip) = audit::in_write_transaction_with_tip(&mut conn, author, f)?;
+        // Published after the commit and before the write returns: whoever reads after this
+        // write has returned keys on the new head.
+        if let Some(tip) = tip {
+            self.head.publish(tip);
+        }
+        Ok(out)
+    }
+
+    /// The audit chain's head: the one this process last published or read when checked
+    /// within `max_age`, else read again from the database (one indexed query; one caller at
+    /// a time, the others use the known head meanwhile).
+    pub async fn audit_tip(&self, max_age: Duration) -> Result<AuditTip, StoreError> {
+        let ticket = match self.head.current(max_age) {
+            head::HeadRead::Known(tip) => return Ok(tip),
+            head::HeadRead::Refresh(ticket) => ticket,
+        };
+        let db = self.clone();
+        // The read and its storing run to completion even if the request is abandoned, so
+        // the refresh is never left half-done.
+        tokio::task::spawn_blocking(move || {
+            let read = db
+                .checkout()
+                .and_then(|mut conn| audit::head(&mut conn))
+                .map(|(seq, hash, _)| AuditTip {
+                    seq,
+                    hash: hash.into(),
+                });
+            match read {
+                Ok(tip) => Ok(db.head.store_read(ticket, Some(tip.clone())).unwrap_or(tip)),
+                Err(e) => db.head.store_read(ticket, None).ok_or(e),
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// [`Db::write_blocking`] on tokio's blocking pool.

@@ -125,6 +125,8 @@ pub async fn graphql_post(
     let count = requests.len();
     let mut spent = 0u64;
     let mut prepared = Vec::with_capacity(count);
+    // Anonymous queries only may be shared through the public read cache.
+    let mut shareable = caller.is_none();
     for mut request in requests {
         let operation = request.operation_name.clone();
         let only_introspection = match request.parsed_query() {
@@ -136,10 +138,14 @@ pub async fn graphql_post(
                     );
                     return too_complex(batched, count, &refusal);
                 }
+                shareable &= is_query(doc, operation.as_deref());
                 introspects_only(doc, operation.as_deref())
             }
             // The schema refuses it with its own message.
-            Err(_) => false,
+            Err(_) => {
+                shareable = false;
+                false
+            }
         };
         prepared.push((request, only_introspection));
     }
@@ -152,6 +158,7 @@ pub async fn graphql_post(
             schema.execute(request).await
         };
         label_uncoded_errors(&mut response);
+        shareable &= response.errors.is_empty();
         responses.push(response);
     }
     let out = if batched {
@@ -162,24 +169,42 @@ pub async fn graphql_post(
             None => BatchResponse::Batch(Vec::new()),
         }
     };
-    HttpResponse::Ok()
+    let mut res = HttpResponse::Ok()
         .content_type("application/json")
-        .json(out)
+        .json(out);
+    if shareable {
+        res.extensions_mut().insert(crate::web::cache::Shareable);
+    }
+    res
+}
+
+/// The operation a request runs, if the document names it unambiguously (a single named
+/// operation runs without `operationName`, as async-graphql does).
+fn operation<'d>(
+    doc: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'d async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>> {
+    use async_graphql::parser::types::DocumentOperations;
+    match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// Whether the operation a request runs is a query (not a mutation or a subscription).
+pub(super) fn is_query(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    operation(doc, operation_name)
+        .is_some_and(|op| op.node.ty == async_graphql::parser::types::OperationType::Query)
 }
 
 /// Whether the operation a request runs is a query whose root selects only introspection
 /// fields (`__schema`, `__type`, `__typename`), directly or through fragments. Anything
 /// unparsable is not: the ordinary schema refuses it with its own message.
 pub(super) fn introspects_only(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    use async_graphql::parser::types::{
-        DocumentOperations, OperationType, Selection, SelectionSet,
-    };
-    let operation = match (&doc.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    let Some(operation) = operation else {
+    use async_graphql::parser::types::{OperationType, Selection, SelectionSet};
+    let Some(operation) = operation(doc, operation_name) else {
         return false;
     };
     if operation.node.ty != OperationType::Query {

@@ -2,7 +2,7 @@
 //!
 //! - `GET /metrics`: Prometheus' text format — requests and latency by route pattern (never by
 //!   raw path, so the number of series stays bounded), the connection pool, the audit head,
-//!   the rows this process imported and approved, and the public-read cache when present.
+//!   the rows this process imported and approved, and the public-read cache's hits and size.
 //!   With `AYNI_METRICS_TOKEN` set it answers only `Authorization: Bearer <token>`.
 //! - `GET /livez`: the process answers (no database call): for a supervisor's restart rule.
 //! - `GET /readyz`: the database answers: for a load balancer's routing rule.
@@ -32,6 +32,7 @@ pub struct Metrics {
     pool: IntGaugeVec,
     audit_head: IntGauge,
     work: IntGaugeVec,
+    cache: IntGaugeVec,
     /// `AYNI_METRICS_TOKEN`: when set, `/metrics` needs it as a bearer token.
     token: Option<String>,
 }
@@ -68,6 +69,14 @@ impl Metrics {
             ),
             &["kind"],
         )?;
+        let cache = IntGaugeVec::new(
+            Opts::new(
+                "public_cache",
+                "The public-read cache: hits and misses since start, entries and bytes kept",
+            ),
+            &["kind"],
+        )?;
+        registry.register(Box::new(cache.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(pool.clone()))?;
@@ -80,6 +89,7 @@ impl Metrics {
             pool,
             audit_head,
             work,
+            cache,
             token: token.filter(|t| !t.is_empty()),
         })
     }
@@ -220,6 +230,18 @@ async fn metrics(
         .work
         .with_label_values(&["approved"])
         .set(i64::try_from(work.approved_values()).unwrap_or(i64::MAX));
+    let stats = cache.stats();
+    for (kind, n) in [
+        ("hits", stats.hits),
+        ("misses", stats.misses),
+        ("entries", stats.entries),
+        ("bytes", stats.bytes),
+    ] {
+        metrics
+            .cache
+            .with_label_values(&[kind])
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&metrics.registry.gather(), &mut out) {
         tracing::error!("metrics: {e}");

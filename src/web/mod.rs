@@ -5,6 +5,7 @@
 //! are files of their own under `/static/`, named by their content's digest (see `assets.rs`).
 
 mod assets;
+pub mod cache;
 mod charts;
 pub(crate) mod commitments;
 pub(crate) mod data;

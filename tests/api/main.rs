@@ -29,6 +29,7 @@ mod investments;
 mod operations;
 mod portal;
 mod privacy;
+mod public_cache;
 mod scorecard;
 mod scorecard_support;
 mod seeding;

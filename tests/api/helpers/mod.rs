@@ -83,6 +83,8 @@ pub struct TestApp {
     pub client: awc::Client,
     /// The demo administrator, when the app started with the demo data.
     pub demo_admin: Option<DemoAdmin>,
+    /// The public read cache of the running server (its counters).
+    pub cache: ayni::web::cache::PublicCache,
     _sqlite_dir: Option<tempfile::TempDir>,
     /// Evidence files of a PostgreSQL test (SQLite keeps them beside its file).
     _files_dir: Option<tempfile::TempDir>,
@@ -228,6 +230,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", application.port());
         let app = application.app().clone();
         let demo_admin = application.demo_admin().cloned();
+        let cache = application.public_cache().clone();
         actix_web::rt::spawn(application.run_until_stopped());
         TestApp {
             backend,
@@ -241,6 +244,7 @@ impl TestApp {
                 .timeout(Duration::from_secs(60))
                 .finish(),
             demo_admin,
+            cache,
             _sqlite_dir: dir,
             _files_dir: files_dir,
         }
