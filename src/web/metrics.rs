@@ -203,6 +203,7 @@ async fn metrics(
     req: HttpRequest,
     app: web::Data<Ayni>,
     metrics: web::Data<Metrics>,
+    cache: web::Data<crate::web::cache::PublicCache>,
 ) -> HttpResponse {
     if !authorised(&metrics, &req) {
         return HttpResponse::Unauthorized()
