@@ -76,6 +76,7 @@ pub fn approve_all(
     befores: Vec<Measurement>,
 ) -> Result<Vec<Measurement>, StoreError> {
     use std::collections::{HashMap, HashSet};
+    let t0 = std::time::Instant::now();
     let now = tx.now();
     let reviewer = tx.author().user_id;
     // Every row of the series concerned, current state, by id; and each series' ids.
@@ -102,6 +103,7 @@ pub fn approve_all(
     for ids in series.values_mut() {
         ids.sort_unstable();
     }
+    tracing::debug!(elapsed = ?t0.elapsed(), "approval: series read");
     let withdrawn: HashSet<i64> = crate::db::models::challenge::all_withdrawn(tx.conn())?
         .into_iter()
         .collect();
@@ -146,6 +148,7 @@ pub fn approve_all(
         approved_ids.insert(after.id);
         approved.push(after);
     }
+    tracing::debug!(elapsed = ?t0.elapsed(), "approval: computed");
     // The rows' final states, set-wise.
     let mut approve_counted = [Vec::new(), Vec::new()];
     for id in &approved_ids {
@@ -178,7 +181,9 @@ pub fn approve_all(
                 .execute(tx.conn())?;
         }
     }
+    tracing::debug!(elapsed = ?t0.elapsed(), "approval: rows updated");
     tx.record_all(&changes)?;
+    tracing::debug!(elapsed = ?t0.elapsed(), "approval: audit entries stored");
     Ok(approved)
 }
 
