@@ -539,32 +539,5 @@ fn approval_events(
     conn: &mut DbConnection,
     approved: &Measurement,
 ) -> Result<Vec<ApprovedValue>, AppError> {
-    let indicator_ids: Vec<i64> = match approved.subject()? {
-        Subject::Indicator(id) => vec![id],
-        Subject::Variable(v) => indicator::users_of(conn, &[v])?
-            .into_iter()
-            .map(|(_, i)| i)
-            .collect(),
-        // Impact contributions feed no indicator.
-        Subject::Impact { .. } => Vec::new(),
-    };
-    let indicators = indicator::by_ids(conn, &indicator_ids)?;
-    let ecosystems = ecosystem::by_ids(
-        conn,
-        &indicators
-            .iter()
-            .map(|i| i.ecosystem_id)
-            .collect::<Vec<_>>(),
-    )?;
-    Ok(indicators
-        .into_iter()
-        .filter_map(|ind| {
-            let eco = ecosystems.iter().find(|e| e.id == ind.ecosystem_id)?;
-            Some(ApprovedValue {
-                ecosystem_slug: eco.slug.clone(),
-                indicator_code: ind.definition.code,
-                measurement: approved.clone().into(),
-            })
-        })
-        .collect())
+    approval_events_all(conn, std::slice::from_ref(approved))
 }
