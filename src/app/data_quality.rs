@@ -71,6 +71,19 @@ pub(super) fn first_locked(
         .map(|(i, lock)| (i, locked(&lock, &values[i].1, what))))
 }
 
+/// [`require_unlocked`] for each of many values: the refusal of each locked one, in order.
+pub(super) fn each_locked(
+    conn: &mut DbConnection,
+    values: &[(Subject, Period)],
+    what: &str,
+) -> Result<Vec<Option<AppError>>, AppError> {
+    Ok(period_lock::covering_each(conn, values, &[])?
+        .into_iter()
+        .zip(values)
+        .map(|(lock, (_, period))| lock.map(|l| locked(&l, period, what)))
+        .collect())
+}
+
 /// The quality flags of stored values, by measurement id, from one read of the approved
 /// (counted) values of their subjects.
 fn flags_of(

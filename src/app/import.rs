@@ -812,7 +812,8 @@ impl Ayni {
     }
 
     /// Approves every submitted row of an import (coordinators and admins), each with its own
-    /// audit entry, in one transaction. Returns how many were approved.
+    /// audit entry, in one transaction, set-wise ([`measurement::approve_all`]). All or
+    /// nothing: a locked period refuses the whole import. Returns how many were approved.
     pub async fn approve_import(&self, caller: &Caller, import_id: i64) -> Result<u64, AppError> {
         caller.require_strategist("approve imports")?;
         let approved = self
@@ -829,24 +830,19 @@ impl Ayni {
                         ),
                     });
                 }
-                let mut approved = 0;
-                let rows = measurement::of_import(tx.conn(), import_id)?;
-                let mut values = Vec::with_capacity(rows.len());
-                for row in rows
-                    .iter()
+                let rows: Vec<_> = measurement::of_import(tx.conn(), import_id)?
+                    .into_iter()
                     .filter(|r| r.status == MeasurementStatus::Submitted)
-                {
+                    .collect();
+                let mut values = Vec::with_capacity(rows.len());
+                for row in &rows {
                     values.push((row.subject()?, row.period));
                 }
                 if let Some((_, e)) = first_locked(tx.conn(), &values, &[], "approving values")? {
                     return Err(e);
                 }
-                for row in rows {
-                    if row.status == MeasurementStatus::Submitted {
-                        measurement::approve(tx, &row)?;
-                        approved += 1;
-                    }
-                }
+                // Set-wise: what approving each row in turn writes, in a few statements.
+                let approved = measurement::approve_all(tx, rows)?.len() as u64;
                 Ok(approved)
             })
             .await?;

@@ -14,7 +14,7 @@ use crate::domain::{
     Disaggregation, Evidence, MeasurementStatus, Period, Role, Ubigeo, ValidationErrors,
 };
 
-use super::data_quality::{check_plausible, require_unlocked};
+use super::data_quality::{check_plausible, each_locked, require_unlocked};
 use super::model;
 use super::{AppError, Ayni, Caller};
 
@@ -218,6 +218,117 @@ impl Ayni {
         Ok(approved.into())
     }
 
+    /// Approves each of these values as [`Ayni::approve_measurement`] called on each in turn
+    /// would, set-wise: the same checks per value (it exists, is submitted, no lock covers
+    /// it, the audit chain covers it) with the same refusals, and for the others the same
+    /// rows, audit entries and live events, written in one transaction with a few statements
+    /// ([`measurement::approve_all`]). A refused value does not stop the others. Returns each
+    /// value's outcome in the order given (`ids` holds no duplicates).
+    pub(super) async fn approve_each(
+        &self,
+        caller: &Caller,
+        ids: Vec<i64>,
+    ) -> Result<Vec<(i64, Result<model::Measurement, AppError>)>, AppError> {
+        caller.require(Role::manages_strategy, "approve values")?;
+        let (outcomes, events) = self
+            .db
+            .write(caller.author(), move |tx| {
+                let mut found = std::collections::HashMap::new();
+                for chunk in ids.chunks(1000) {
+                    for m in measurement::by_ids(tx.conn(), chunk)? {
+                        found.insert(m.id, m);
+                    }
+                }
+                let mut refused: std::collections::HashMap<i64, AppError> =
+                    std::collections::HashMap::new();
+                let mut candidates = Vec::new();
+                let mut values = Vec::new();
+                for id in &ids {
+                    let Some(before) = found.remove(id) else {
+                        let missing = crate::db::StoreError::NotFound {
+                            entity: measurement::ENTITY,
+                            key: id.to_string(),
+                        };
+                        refused.insert(*id, missing.into());
+                        continue;
+                    };
+                    if before.status != MeasurementStatus::Submitted {
+                        refused.insert(
+                            *id,
+                            AppError::Conflict {
+                                field: "id".into(),
+                                message: format!(
+                                    "measurement {id} is already {}",
+                                    before.status
+                                ),
+                            },
+                        );
+                        continue;
+                    }
+                    match before.subject() {
+                        Ok(subject) => {
+                            values.push((subject, before.period));
+                            candidates.push(before);
+                        }
+                        Err(e) => {
+                            refused.insert(*id, e.into());
+                        }
+                    }
+                }
+                let locks = each_locked(tx.conn(), &values, "approving values")?;
+                let mut open = Vec::with_capacity(candidates.len());
+                for (before, lock) in candidates.into_iter().zip(locks) {
+                    match lock {
+                        Some(e) => {
+                            refused.insert(before.id, e);
+                        }
+                        None => open.push(before),
+                    }
+                }
+                // A row written around the application (no entry of its own, no covering
+                // import digest) is never published by an approval.
+                let covered = crate::db::verify::values_covered(tx.conn(), &open)?;
+                let (open, uncovered): (Vec<_>, Vec<_>) =
+                    open.into_iter().partition(|m| covered.contains(&m.id));
+                for m in uncovered {
+                    refused.insert(
+                        m.id,
+                        AppError::Conflict {
+                            field: "id".into(),
+                            message: format!(
+                                "measurement {} is not covered by the audit chain (written outside the application?); run `ayni audit verify`",
+                                m.id
+                            ),
+                        },
+                    );
+                }
+                let approved = measurement::approve_all(tx, open)?;
+                let events = approval_events_all(tx.conn(), &approved)?;
+                let mut approved: std::collections::HashMap<i64, Measurement> =
+                    approved.into_iter().map(|m| (m.id, m)).collect();
+                let outcomes: Vec<(i64, Result<model::Measurement, AppError>)> = ids
+                    .iter()
+                    .map(|id| {
+                        let outcome = match (approved.remove(id), refused.remove(id)) {
+                            (Some(m), _) => Ok(m.into()),
+                            (None, Some(e)) => Err(e),
+                            (None, None) => Err(AppError::internal("an approval went missing")),
+                        };
+                        (*id, outcome)
+                    })
+                    .collect();
+                Ok::<_, AppError>((outcomes, events))
+            })
+            .await?;
+        for event in events {
+            // Nobody listening is fine.
+            let _ = self.events.send(event);
+        }
+        self.work
+            .approved(outcomes.iter().filter(|(_, o)| o.is_ok()).count() as u64);
+        Ok(outcomes)
+    }
+
     /// Rejects a submitted value with a reason (coordinator or admin).
     pub async fn reject_measurement(
         &self,
@@ -364,21 +475,29 @@ impl Contribution {
     }
 }
 
-/// What live subscribers hear of an approval: the indicator itself, or every formula
-/// indicator that reads the observed variable.
-fn approval_events(
+/// [`approval_events`] of many approvals, in their order, from three queries.
+fn approval_events_all(
     conn: &mut DbConnection,
-    approved: &Measurement,
+    approved: &[Measurement],
 ) -> Result<Vec<ApprovedValue>, AppError> {
-    let indicator_ids: Vec<i64> = match approved.subject()? {
-        Subject::Indicator(id) => vec![id],
-        Subject::Variable(v) => indicator::users_of(conn, &[v])?
-            .into_iter()
-            .map(|(_, i)| i)
-            .collect(),
-        // Impact contributions feed no indicator.
-        Subject::Impact { .. } => Vec::new(),
-    };
+    let mut subjects = Vec::with_capacity(approved.len());
+    let mut variables = Vec::new();
+    let mut indicator_ids = Vec::new();
+    for m in approved {
+        let s = m.subject()?;
+        match s {
+            Subject::Indicator(id) => indicator_ids.push(id),
+            Subject::Variable(v) => variables.push(v),
+            Subject::Impact { .. } => {}
+        }
+        subjects.push(s);
+    }
+    variables.sort_unstable();
+    variables.dedup();
+    let users = indicator::users_of(conn, &variables)?;
+    indicator_ids.extend(users.iter().map(|(_, i)| *i));
+    indicator_ids.sort_unstable();
+    indicator_ids.dedup();
     let indicators = indicator::by_ids(conn, &indicator_ids)?;
     let ecosystems = ecosystem::by_ids(
         conn,
@@ -387,15 +506,41 @@ fn approval_events(
             .map(|i| i.ecosystem_id)
             .collect::<Vec<_>>(),
     )?;
-    Ok(indicators
-        .into_iter()
-        .filter_map(|ind| {
-            let eco = ecosystems.iter().find(|e| e.id == ind.ecosystem_id)?;
-            Some(ApprovedValue {
-                ecosystem_slug: eco.slug.clone(),
-                indicator_code: ind.definition.code,
-                measurement: approved.clone().into(),
-            })
+    let event = |ind_id: i64, m: &Measurement| {
+        let ind = indicators.iter().find(|i| i.id == ind_id)?;
+        let eco = ecosystems.iter().find(|e| e.id == ind.ecosystem_id)?;
+        Some(ApprovedValue {
+            ecosystem_slug: eco.slug.clone(),
+            indicator_code: ind.definition.code.clone(),
+            measurement: m.clone().into(),
         })
-        .collect())
+    };
+    let mut out = Vec::new();
+    for (m, s) in approved.iter().zip(subjects) {
+        match s {
+            Subject::Indicator(id) => out.extend(event(id, m)),
+            Subject::Variable(v) => {
+                // In the order `users_of` gives them, as one approval's events are.
+                let ids: Vec<i64> = users
+                    .iter()
+                    .filter(|(var, _)| *var == v)
+                    .map(|(_, i)| *i)
+                    .collect();
+                for ind in indicators.iter().filter(|i| ids.contains(&i.id)) {
+                    out.extend(event(ind.id, m));
+                }
+            }
+            Subject::Impact { .. } => {}
+        }
+    }
+    Ok(out)
+}
+
+/// What live subscribers hear of an approval: the indicator itself, or every formula
+/// indicator that reads the observed variable.
+fn approval_events(
+    conn: &mut DbConnection,
+    approved: &Measurement,
+) -> Result<Vec<ApprovedValue>, AppError> {
+    approval_events_all(conn, std::slice::from_ref(approved))
 }

@@ -479,9 +479,10 @@ impl Ayni {
             .await
     }
 
-    /// Approves a selection of values one by one (coordinators and admins), each through
-    /// [`Ayni::approve_measurement`]: one refusal does not stop the others. Returns each
-    /// value's outcome, in the order given (duplicates dropped).
+    /// Approves a selection of values (coordinators and admins) as
+    /// [`Ayni::approve_measurement`] on each in turn would, set-wise
+    /// ([`Ayni::approve_each`]): one refusal does not stop the others. Returns each value's
+    /// outcome, in the order given (duplicates dropped).
     pub async fn approve_selection(
         &self,
         caller: &Caller,
@@ -503,10 +504,7 @@ impl Ayni {
             ));
         }
         let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        for id in ids.into_iter().filter(|id| seen.insert(*id)) {
-            out.push((id, self.approve_measurement(caller, id).await));
-        }
-        Ok(out)
+        let ids: Vec<i64> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        self.approve_each(caller, ids).await
     }
 }

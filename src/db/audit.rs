@@ -11,13 +11,12 @@
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
-use serde_json::Value;
 
 use super::audit_state::Audited;
 use super::schema::{audit_head, audit_log};
 use super::{DbConnection, StoreError};
 use crate::domain::audit::{
-    AuditFacts, AuditState, TIME_FORMAT, canonical_entry, canonical_json, chain_hash,
+    AuditState, EntryTexts, TIME_FORMAT, canonical_entry_text, canonical_json, chain_hash,
 };
 
 /// Who is writing: recorded on every audit entry of the transaction.
@@ -64,10 +63,10 @@ fn fresh_salt() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-/// One side (before or after) of an entry, as stored: the published state, and the private
-/// part with its salt when there is one.
+/// One side (before or after) of an entry, as stored: the published state as canonical
+/// text, and the private part with its salt when there is one.
 struct StoredSide {
-    public: Value,
+    public: String,
     private: Option<(String, String)>,
 }
 
@@ -76,16 +75,97 @@ fn seal_side(state: &AuditState) -> StoredSide {
         Some(private) => {
             let salt = fresh_salt();
             StoredSide {
-                public: state.sealed(&salt),
+                public: canonical_json(&state.sealed(&salt)),
                 private: Some((salt, private)),
             }
         }
         None => StoredSide {
-            public: state.sealed(""),
+            public: canonical_json(&state.sealed("")),
             private: None,
         },
     }
 }
+
+/// One change to record, not yet placed in the chain: see [`WriteTx::record_all`].
+pub struct Change {
+    pub action: Action,
+    pub entity_type: &'static str,
+    pub entity_id: String,
+    pub before: Option<AuditState>,
+    pub after: Option<AuditState>,
+}
+
+/// A change with its states sealed (salts drawn, commitments and canonical texts made): all
+/// of an entry but its place in the chain.
+struct SealedChange<'a> {
+    action: Action,
+    entity_type: &'a str,
+    entity_id: &'a str,
+    before: Option<StoredSide>,
+    after: Option<StoredSide>,
+}
+
+impl<'a> SealedChange<'a> {
+    fn new(
+        action: Action,
+        entity_type: &'a str,
+        entity_id: &'a str,
+        before: Option<&AuditState>,
+        after: Option<&AuditState>,
+    ) -> Self {
+        SealedChange {
+            action,
+            entity_type,
+            entity_id,
+            before: before.map(seal_side),
+            after: after.map(seal_side),
+        }
+    }
+}
+
+/// A row of `audit_log` as written.
+#[derive(Insertable)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
+struct NewEntry<'a> {
+    seq: i64,
+    at: &'a str,
+    user_id: Option<i64>,
+    actor_id: Option<i64>,
+    action: &'static str,
+    entity_type: &'a str,
+    entity_id: &'a str,
+    before_state: Option<&'a str>,
+    after_state: Option<&'a str>,
+    prev_hash: String,
+    hash: String,
+    before_private: Option<&'a str>,
+    before_salt: Option<&'a str>,
+    after_private: Option<&'a str>,
+    after_salt: Option<&'a str>,
+}
+
+/// Seals each change of a batch (see [`WriteTx::record_all`]).
+fn seal_all(batch: &[Change]) -> Vec<SealedChange<'_>> {
+    batch
+        .iter()
+        .map(|c| {
+            SealedChange::new(
+                c.action,
+                c.entity_type,
+                &c.entity_id,
+                c.before.as_ref(),
+                c.after.as_ref(),
+            )
+        })
+        .collect()
+}
+
+/// Entries per multi-row `INSERT` of [`WriteTx::record_all`]: 15 parameters each, under
+/// SQLite's limit of 32 766 and PostgreSQL's of 65 535.
+const ENTRIES_PER_STATEMENT: usize = 1000;
+
+/// Changes sealed per thread at once by [`WriteTx::record_all`].
+const SEALED_PER_BATCH: usize = 10_000;
 
 /// A write transaction in progress: the connection, who writes and when.
 pub struct WriteTx<'a> {
@@ -122,57 +202,135 @@ impl WriteTx<'_> {
         before: Option<&AuditState>,
         after: Option<&AuditState>,
     ) -> Result<i64, StoreError> {
-        let before = before.map(seal_side);
-        let after = after.map(seal_side);
-        let (head_seq, head_hash) = match &self.head {
+        let sealed = SealedChange::new(action, entity_type, entity_id, before, after);
+        let (head_seq, head_hash) = self.current_head()?;
+        let at = self.at();
+        let entry = self.link(&sealed, &at, head_seq + 1, head_hash);
+        let seq = entry.seq;
+        let hash = entry.hash.clone();
+        let insert = diesel::insert_into(audit_log::table).values(&entry);
+        match &mut *self.conn {
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+            DbConnection::Postgres(c) => insert.execute(c)?,
+        };
+        self.head = Some((seq, hash));
+        Ok(seq)
+    }
+
+    /// Appends one entry per change, in order, exactly as as many [`WriteTx::record`] calls
+    /// would (the same sequence numbers, states, commitments and hashes; only the salts are
+    /// fresh random draws either way): the states are sealed on every core, the chain's
+    /// hashes computed in memory, and the entries stored with multi-row `INSERT`s. Returns
+    /// the sequence number of the last entry (the head's when `changes` is empty).
+    pub fn record_all(&mut self, changes: &[Change]) -> Result<i64, StoreError> {
+        let (mut seq, mut prev) = self.current_head()?;
+        if changes.is_empty() {
+            return Ok(seq);
+        }
+        let at = self.at();
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        for batch in changes.chunks(SEALED_PER_BATCH) {
+            // Sealing (JSON, salts, commitments) is independent per change: split it over the
+            // cores. Only the hashes form a chain.
+            let sealed: Vec<SealedChange<'_>> = if threads > 1 && batch.len() >= 2 * threads {
+                let per = batch.len().div_ceil(threads);
+                std::thread::scope(|scope| {
+                    let parts: Vec<_> = batch
+                        .chunks(per)
+                        .map(|part| scope.spawn(move || seal_all(part)))
+                        .collect();
+                    let mut out = Vec::with_capacity(batch.len());
+                    for part in parts {
+                        out.extend(part.join().map_err(|_| {
+                            StoreError::Corrupt("sealing audit states failed".into())
+                        })?);
+                    }
+                    Ok::<_, StoreError>(out)
+                })?
+            } else {
+                seal_all(batch)
+            };
+            let mut entries = Vec::with_capacity(sealed.len());
+            for s in &sealed {
+                seq += 1;
+                let entry = self.link(s, &at, seq, prev);
+                prev = entry.hash.clone();
+                entries.push(entry);
+            }
+            for chunk in entries.chunks(ENTRIES_PER_STATEMENT) {
+                let insert = diesel::insert_into(audit_log::table).values(chunk);
+                match &mut *self.conn {
+                    DbConnection::Sqlite(c) => insert.execute(c)?,
+                    DbConnection::Postgres(c) => insert.execute(c)?,
+                };
+            }
+        }
+        self.head = Some((seq, prev));
+        Ok(seq)
+    }
+
+    /// The chain's head as this transaction sees it.
+    fn current_head(&mut self) -> Result<(i64, String), StoreError> {
+        Ok(match &self.head {
             Some((seq, hash)) => (*seq, hash.clone()),
             None => audit_head::table
                 .filter(audit_head::id.eq(1))
                 .select((audit_head::seq, audit_head::hash))
                 .first::<(i64, String)>(self.conn)?,
-        };
-        let seq = head_seq + 1;
-        let at = self.now.and_utc().format(TIME_FORMAT).to_string();
-        let facts = AuditFacts {
+        })
+    }
+
+    /// The transaction's time as entries record it.
+    fn at(&self) -> String {
+        self.now.and_utc().format(TIME_FORMAT).to_string()
+    }
+
+    /// A sealed change placed in the chain at `seq`, after the entry whose hash is `prev`.
+    fn link<'s>(
+        &self,
+        s: &'s SealedChange<'s>,
+        at: &'s str,
+        seq: i64,
+        prev: String,
+    ) -> NewEntry<'s> {
+        let texts = EntryTexts {
             seq,
-            at: &at,
+            at,
             user_id: self.author.user_id,
             actor_id: self.author.actor_id,
-            action: action.as_str(),
-            entity_type,
-            entity_id,
-            before: before.as_ref().map(|s| &s.public),
-            after: after.as_ref().map(|s| &s.public),
+            action: s.action.as_str(),
+            entity_type: s.entity_type,
+            entity_id: s.entity_id,
+            before: s.before.as_ref().map(|b| b.public.as_str()),
+            after: s.after.as_ref().map(|a| a.public.as_str()),
         };
-        let hash = chain_hash(&head_hash, &canonical_entry(&facts));
-        let private = |side: &Option<StoredSide>| {
+        let hash = chain_hash(&prev, &canonical_entry_text(&texts));
+        let private = |side: &'s Option<StoredSide>| {
             side.as_ref()
-                .and_then(|s| s.private.clone())
-                .map_or((None, None), |(salt, text)| (Some(salt), Some(text)))
+                .and_then(|s| s.private.as_ref())
+                .map_or((None, None), |(salt, text)| {
+                    (Some(salt.as_str()), Some(text.as_str()))
+                })
         };
-        let (before_salt, before_private) = private(&before);
-        let (after_salt, after_private) = private(&after);
-        diesel::insert_into(audit_log::table)
-            .values((
-                audit_log::seq.eq(seq),
-                audit_log::at.eq(&at),
-                audit_log::user_id.eq(self.author.user_id),
-                audit_log::actor_id.eq(self.author.actor_id),
-                audit_log::action.eq(action.as_str()),
-                audit_log::entity_type.eq(entity_type),
-                audit_log::entity_id.eq(entity_id),
-                audit_log::before_state.eq(before.as_ref().map(|s| canonical_json(&s.public))),
-                audit_log::after_state.eq(after.as_ref().map(|s| canonical_json(&s.public))),
-                audit_log::prev_hash.eq(&head_hash),
-                audit_log::hash.eq(&hash),
-                audit_log::before_private.eq(before_private),
-                audit_log::before_salt.eq(before_salt),
-                audit_log::after_private.eq(after_private),
-                audit_log::after_salt.eq(after_salt),
-            ))
-            .execute(self.conn)?;
-        self.head = Some((seq, hash));
-        Ok(seq)
+        let (before_salt, before_private) = private(&s.before);
+        let (after_salt, after_private) = private(&s.after);
+        NewEntry {
+            seq,
+            at,
+            user_id: self.author.user_id,
+            actor_id: self.author.actor_id,
+            action: s.action.as_str(),
+            entity_type: s.entity_type,
+            entity_id: s.entity_id,
+            before_state: texts.before,
+            after_state: texts.after,
+            prev_hash: prev,
+            hash,
+            before_private,
+            before_salt,
+            after_private,
+            after_salt,
+        }
     }
 
     /// Writes the chain's head back to its table, once, when the transaction's work is done.
@@ -194,25 +352,40 @@ impl WriteTx<'_> {
         before: Option<&T>,
         after: Option<&T>,
     ) -> Result<i64, StoreError> {
-        let Some(id) = after.or(before).map(Audited::audit_id) else {
+        let c = Change::of(before, after)?;
+        self.record(
+            c.action,
+            c.entity_type,
+            &c.entity_id,
+            c.before.as_ref(),
+            c.after.as_ref(),
+        )
+    }
+}
+
+impl Change {
+    /// The change of one entity from its audit states, as [`WriteTx::record_change`] records
+    /// it: no `before` is a creation, no `after` a deletion.
+    pub fn of<T: Audited>(before: Option<&T>, after: Option<&T>) -> Result<Change, StoreError> {
+        let Some(entity_id) = after.or(before).map(Audited::audit_id) else {
             return Err(StoreError::Corrupt(
                 "an audited change needs a state before or after".into(),
             ));
         };
-        let before_state = before.map(Audited::audit_state).transpose()?;
-        let after_state = after.map(Audited::audit_state).transpose()?;
-        let action = match (&before_state, &after_state) {
+        let before = before.map(Audited::audit_state).transpose()?;
+        let after = after.map(Audited::audit_state).transpose()?;
+        let action = match (&before, &after) {
             (None, _) => Action::Create,
             (Some(_), None) => Action::Delete,
             (Some(_), Some(_)) => Action::Update,
         };
-        self.record(
+        Ok(Change {
             action,
-            T::ENTITY,
-            &id,
-            before_state.as_ref(),
-            after_state.as_ref(),
-        )
+            entity_type: T::ENTITY,
+            entity_id,
+            before,
+            after,
+        })
     }
 }
 

@@ -24,7 +24,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{PgConnection, SqliteConnection};
 
-pub use audit::{Action, Author, WriteTx};
+pub use audit::{Action, Author, Change, WriteTx};
 pub use head::AuditTip;
 
 /// The migration that keys contributed values by actor (see [`Db::migrate_blocking`]).

@@ -546,6 +546,47 @@ pub fn value_is_covered(
     }
 }
 
+/// [`value_is_covered`] for many values at once: the ids of those covered. A query per
+/// thousand values, and one digest per import concerned.
+pub fn values_covered(
+    conn: &mut DbConnection,
+    values: &[measurement::Measurement],
+) -> Result<std::collections::HashSet<i64>, StoreError> {
+    let mut covered = std::collections::HashSet::new();
+    for chunk in values.chunks(1000) {
+        let ids: Vec<String> = chunk.iter().map(|m| m.id.to_string()).collect();
+        let with_entry: Vec<String> = audit_log::table
+            .filter(audit_log::entity_type.eq(measurement::ENTITY))
+            .filter(audit_log::entity_id.eq_any(&ids))
+            .select(audit_log::entity_id)
+            .distinct()
+            .load(conn)?;
+        covered.extend(with_entry.iter().filter_map(|id| id.parse::<i64>().ok()));
+    }
+    let mut imports = std::collections::HashMap::new();
+    for m in values {
+        if covered.contains(&m.id) {
+            continue;
+        }
+        if let Some(import) = m.import_id
+            && m.is_untouched_import()
+        {
+            let holds = match imports.get(&import) {
+                Some(holds) => *holds,
+                None => {
+                    let holds = import_is_covered(conn, import)?;
+                    imports.insert(import, holds);
+                    holds
+                }
+            };
+            if holds {
+                covered.insert(m.id);
+            }
+        }
+    }
+    Ok(covered)
+}
+
 /// After migrations that add audited columns: records a `snapshot` of every row whose latest
 /// audit state is its current state without the new keys (every key recorded then still holds
 /// the same value, and the current state only adds keys), so the chain again names every

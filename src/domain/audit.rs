@@ -161,6 +161,55 @@ pub fn canonical_entry(f: &AuditFacts<'_>) -> String {
     write_canonical(&entry)
 }
 
+/// An entry whose states are already canonical texts ([`canonical_json`] of their public
+/// parts): what writers hold when they store those texts too.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EntryTexts<'a> {
+    pub seq: i64,
+    pub at: &'a str,
+    pub user_id: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: &'a str,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+}
+
+/// [`canonical_entry`] written from the states' canonical texts, without building the entry
+/// as JSON again: the same text (the keys in their sorted order; a test compares the two).
+pub fn canonical_entry_text(e: &EntryTexts<'_>) -> String {
+    use std::fmt::Write;
+    fn text(s: &str) -> String {
+        Value::String(s.to_string()).to_string()
+    }
+    fn opt_num(n: Option<i64>) -> String {
+        n.map_or_else(|| "null".to_string(), |n| n.to_string())
+    }
+    let mut out = String::with_capacity(
+        160 + e.before.map_or(4, str::len)
+            + e.after.map_or(4, str::len)
+            + e.entity_type.len()
+            + e.entity_id.len(),
+    );
+    // Keys in sorted order: action, actor_id, after, at, before, entity_id, entity_type,
+    // seq, user_id.
+    let _ = write!(
+        out,
+        "{{\"action\":{},\"actor_id\":{},\"after\":{},\"at\":{},\"before\":{},\"entity_id\":{},\"entity_type\":{},\"seq\":{},\"user_id\":{}}}",
+        text(e.action),
+        opt_num(e.actor_id),
+        e.after.unwrap_or("null"),
+        text(e.at),
+        e.before.unwrap_or("null"),
+        text(e.entity_id),
+        text(e.entity_type),
+        e.seq,
+        opt_num(e.user_id),
+    );
+    out
+}
+
 /// `SHA-256(prev_hash ‖ canonical)` as lowercase hex.
 pub fn chain_hash(prev_hash: &str, canonical: &str) -> String {
     let mut h = Sha256::new();
@@ -254,6 +303,44 @@ impl ChainVerifier {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn entry_text_from_canonical_states_is_the_canonical_entry() {
+        let before = json!({"b": "x\"y", "a": [1, {"d": null, "c": 2.5}], "v": 2});
+        let after = json!({"z": "ñ\u{7}", "a": true});
+        for (b, a, user, actor) in [
+            (Some(&before), Some(&after), Some(3), None),
+            (None, Some(&after), None, Some(-4)),
+            (Some(&before), None, Some(i64::MAX), Some(0)),
+            (None, None, None, None),
+        ] {
+            let facts = AuditFacts {
+                seq: 42,
+                at: "2026-12-03T10:00:00.123456Z",
+                user_id: user,
+                actor_id: actor,
+                action: "update",
+                entity_type: "measurement",
+                entity_id: "7\"\\",
+                before: b,
+                after: a,
+            };
+            let b_text = b.map(canonical_json);
+            let a_text = a.map(canonical_json);
+            let texts = EntryTexts {
+                seq: facts.seq,
+                at: facts.at,
+                user_id: facts.user_id,
+                actor_id: facts.actor_id,
+                action: facts.action,
+                entity_type: facts.entity_type,
+                entity_id: facts.entity_id,
+                before: b_text.as_deref(),
+                after: a_text.as_deref(),
+            };
+            assert_eq!(canonical_entry_text(&texts), canonical_entry(&facts));
+        }
+    }
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {

@@ -10,6 +10,7 @@ mod audit_path;
 mod audit_v1;
 mod auth;
 mod backup;
+mod bulk_approval;
 mod challenges;
 mod citizen;
 mod cli;

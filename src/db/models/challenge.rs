@@ -110,6 +110,14 @@ pub fn withdrawn(conn: &mut DbConnection, measurement_ids: &[i64]) -> Result<Vec
         .load(conn)?)
 }
 
+/// Every value an upheld challenge withdrew from the scores (few: one per upheld challenge).
+pub fn all_withdrawn(conn: &mut DbConnection) -> Result<Vec<i64>, StoreError> {
+    Ok(challenges::table
+        .filter(challenges::status.eq(ChallengeStatus::Upheld.as_str()))
+        .select(challenges::measurement_id)
+        .load(conn)?)
+}
+
 /// The challenges on values of an ecosystem's indicators, newest first, optionally of one status.
 pub fn of_ecosystem(
     conn: &mut DbConnection,

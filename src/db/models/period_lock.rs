@@ -214,8 +214,22 @@ pub fn first_covering(
     values: &[(Subject, Period)],
     extra: &[i64],
 ) -> Result<Option<(usize, PeriodLock)>, StoreError> {
+    Ok(covering_each(conn, values, extra)?
+        .into_iter()
+        .enumerate()
+        .find_map(|(i, lock)| lock.map(|l| (i, l))))
+}
+
+/// For each `(subject, period)` pair, the first active lock that covers it (as
+/// [`first_covering`] finds it), in one pass: a handful of queries whatever the number of
+/// values.
+pub fn covering_each(
+    conn: &mut DbConnection,
+    values: &[(Subject, Period)],
+    extra: &[i64],
+) -> Result<Vec<Option<PeriodLock>>, StoreError> {
     if values.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let mut subjects: Vec<Subject> = values.iter().map(|(s, _)| *s).collect();
     subjects.sort_by_key(|s| match s {
@@ -231,21 +245,24 @@ pub fn first_covering(
     ecosystem_ids.dedup();
     let locks = active_of(conn, &ecosystem_ids)?;
     if locks.is_empty() {
-        return Ok(None);
+        return Ok(vec![None; values.len()]);
     }
     let mut by_subject: std::collections::HashMap<Subject, Vec<i64>> =
         std::collections::HashMap::new();
     for (s, e) in owners {
         by_subject.entry(s).or_default().push(e);
     }
-    for (i, (subject, period)) in values.iter().enumerate() {
-        let owners = by_subject.get(subject).map(Vec::as_slice).unwrap_or(&[]);
-        if let Some(lock) = locks.iter().find(|l| {
-            (owners.contains(&l.ecosystem_id) || extra.contains(&l.ecosystem_id))
-                && l.covers(period)
-        }) {
-            return Ok(Some((i, lock.clone())));
-        }
-    }
-    Ok(None)
+    Ok(values
+        .iter()
+        .map(|(subject, period)| {
+            let owners = by_subject.get(subject).map(Vec::as_slice).unwrap_or(&[]);
+            locks
+                .iter()
+                .find(|l| {
+                    (owners.contains(&l.ecosystem_id) || extra.contains(&l.ecosystem_id))
+                        && l.covers(period)
+                })
+                .cloned()
+        })
+        .collect())
 }

@@ -16,7 +16,7 @@ pub use bulk::{
 };
 pub use digest::{DigestFields, import_digest, rows_digest};
 pub use queue::{QueueFilter, awaiting_review, evidence_files_of, imports_awaiting, in_cells};
-pub use review::{approve, recount_actor_series, reject, withdraw};
+pub use review::{approve, approve_all, recount_actor_series, reject, withdraw};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
