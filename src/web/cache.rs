@@ -1,5 +1,5 @@
 //! The public read cache: anonymous reads of public answers (portal pages, open data, the
-//! public audit REST reads, and GraphQL queries), kept in memory and keyed by what was asked
+//! GraphQL queries), kept in memory and keyed by what was asked
 //! and the audit chain's head. Public answers change only when the head moves, which every
 //! audited write does, so an answer stored under a head is exact for as long as that head is
 //! current. See docs/performance.md ("The public read cache").
@@ -65,15 +65,17 @@ pub struct Shareable;
 /// Which cacheable reads a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
-    /// A `GET` of a portal page, an open-data file or a public audit read.
+    /// A `GET` of a portal page or an open-data file.
     Get,
     /// `POST /graphql`.
     GraphQl,
 }
 
 /// The reads the cache may answer: the portal (`/`, `/e/…` except the live events stream),
-/// the open data (`/datos/…`), the public audit REST reads, and GraphQL. The workspace
-/// (`/app`), static files (already immutable), health and everything else are not.
+/// the open data (`/datos/…`) and GraphQL. The workspace (`/app`), static files (already
+/// immutable), health and everything else are not, nor the public audit reads
+/// (`/api/v1/audit/…`): they are how anyone detects an entry altered behind the application,
+/// which moves no head, so they always read the database.
 pub fn route(method: &Method, path: &str) -> Option<Route> {
     if method == Method::POST && path == "/graphql" {
         return Some(Route::GraphQl);
@@ -82,8 +84,7 @@ pub fn route(method: &Method, path: &str) -> Option<Route> {
         return None;
     }
     let portal = path == "/" || path.starts_with("/e/") || path.starts_with("/datos/");
-    let audit = path.starts_with("/api/v1/audit/");
-    ((portal && !path.ends_with("/eventos")) || audit).then_some(Route::Get)
+    (portal && !path.ends_with("/eventos")).then_some(Route::Get)
 }
 
 /// A digest of what was asked: method, path, query string and (GraphQL) the body.
@@ -521,8 +522,6 @@ mod tests {
             "/e/moquegua/inversiones/resumen.xlsx",
             "/e/moquegua/compromisos",
             "/datos/ecosistemas.json",
-            "/api/v1/audit/head",
-            "/api/v1/audit/proof",
         ] {
             assert_eq!(route(&Method::GET, path), Some(Route::Get), "{path}");
             assert_eq!(route(&Method::POST, path), None, "{path}");
@@ -531,6 +530,8 @@ mod tests {
             "/app",
             "/app/tareas",
             "/e/moquegua/eventos",
+            "/api/v1/audit/head",
+            "/api/v1/audit/proof",
             "/static/portal.css",
             "/api/v1/health",
             "/api/v1/auth/token",

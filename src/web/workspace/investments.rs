@@ -711,6 +711,19 @@ fn options<T: Copy>(
         .collect()
 }
 
+/// Options whose text is the value's `(Spanish, English)` label in the reader's language.
+fn labelled<T: Copy>(
+    lang: Lang,
+    all: &[T],
+    value: fn(&T) -> &str,
+    labels: fn(T) -> (&'static str, &'static str),
+) -> Vec<(String, String)> {
+    options(all, value, |k| {
+        let (es, en) = labels(k);
+        tr(lang, es, en).to_string()
+    })
+}
+
 fn area(label: &str, name: &str, value: &str, rows: u8, errors: &FormErrors) -> Markup {
     let id = format!("f-{name}");
     let error = errors.for_field(name);
@@ -764,35 +777,19 @@ async fn form_page(
         |k| k.as_str(),
         |k| level_word(lang, k).to_string(),
     );
-    let functions = options(
+    let functions = labelled(
+        lang,
         InvestmentFunction::ALL,
         |k| k.as_str(),
-        |k| {
-            let (es, en) = k.labels();
-            tr(lang, es, en).to_string()
-        },
+        |k| k.labels(),
     );
     let stages = options(
         InvestmentStage::ALL,
         |k| k.as_str(),
         |k| stage_word(lang, k).to_string(),
     );
-    let modalities = options(
-        ExecutionModality::ALL,
-        |k| k.as_str(),
-        |k| {
-            let (es, en) = k.labels();
-            tr(lang, es, en).to_string()
-        },
-    );
-    let sources = options(
-        FinancingSource::ALL,
-        |k| k.as_str(),
-        |k| {
-            let (es, en) = k.labels();
-            tr(lang, es, en).to_string()
-        },
-    );
+    let modalities = labelled(lang, ExecutionModality::ALL, |k| k.as_str(), |k| k.labels());
+    let sources = labelled(lang, FinancingSource::ALL, |k| k.as_str(), |k| k.labels());
     let editing = !form.id.is_empty();
     let action = if editing {
         "/app/inversiones/editar"
