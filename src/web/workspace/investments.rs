@@ -112,6 +112,27 @@ async fn chosen(data: &Ayni, asked: Option<&str>) -> Result<Option<Ecosystem>, W
     }
 }
 
+/// The ecosystem a form names by slug: 404 when it names none.
+async fn named_ecosystem(data: &Ayni, raw: Option<&str>) -> Result<Ecosystem, WebError> {
+    let slug = raw
+        .and_then(slug_param)
+        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
+    chosen(data, Some(slug))
+        .await?
+        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))
+}
+
+/// A refusal a form shows again (`Ok`), or one answered as an error page (`Err`): the
+/// caller's rights, a missing record, a fault.
+fn shown_on_form(e: AppError) -> Result<AppError, WebError> {
+    match e {
+        e @ (AppError::Forbidden(_) | AppError::Internal(_) | AppError::NotFound(_)) => {
+            Err(e.into())
+        }
+        e => Ok(e),
+    }
+}
+
 /// The ecosystem an investment belongs to.
 async fn ecosystem_of(data: &Ayni, r: &InvestmentRecord) -> Result<Ecosystem, WebError> {
     data.ecosystems()
@@ -990,17 +1011,10 @@ async fn form_refused(
     form: &InvestmentForm,
     e: AppError,
 ) -> WebResult {
-    match e {
-        e @ (AppError::Forbidden(_) | AppError::Internal(_) | AppError::NotFound(_)) => {
-            Err(e.into())
-        }
-        e => {
-            let mut res =
-                form_page(req, signed, data, eco, form, &form_errors(&e), html! {}).await?;
-            *res.status_mut() = form_status(&e);
-            Ok(res)
-        }
-    }
+    let e = shown_on_form(e)?;
+    let mut res = form_page(req, signed, data, eco, form, &form_errors(&e), html! {}).await?;
+    *res.status_mut() = form_status(&e);
+    Ok(res)
 }
 
 async fn create(
@@ -1012,11 +1026,7 @@ async fn create(
     let form = form.into_inner();
     signed.check_csrf(&form.csrf)?;
     require_coordinator(&signed)?;
-    let slug = slug_param(&form.ecosistema)
-        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
-    let eco = chosen(&data, Some(slug))
-        .await?
-        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
+    let eco = named_ecosystem(&data, Some(&form.ecosistema)).await?;
     let targets = Targets::of(&data, eco.id).await?;
     let result = match form.input(&targets) {
         Ok(input) => {
@@ -1288,10 +1298,8 @@ async fn record_progress(
             "/app/inversiones/avance?id={}&notice=progress",
             r.id
         ))),
-        Err(e @ (AppError::Forbidden(_) | AppError::Internal(_) | AppError::NotFound(_))) => {
-            Err(e.into())
-        }
         Err(e) => {
+            let e = shown_on_form(e)?;
             let mut errors = form_errors(&e);
             let missing_amounts = errors
                 .fields
@@ -1362,10 +1370,10 @@ async fn score(
         .await
     {
         Ok(_) => Ok(see_other(&format!("{back}&notice=scored#puntajes"))),
-        Err(e @ (AppError::Forbidden(_) | AppError::Internal(_) | AppError::NotFound(_))) => {
-            Err(e.into())
+        Err(e) => {
+            let e = shown_on_form(e)?;
+            Ok(refused(&req, &signed, NAV, &e, &back, html! {}))
         }
-        Err(e) => Ok(refused(&req, &signed, NAV, &e, &back, html! {})),
     }
 }
 
@@ -1676,11 +1684,7 @@ async fn save_settings(
     let form = form.into_inner();
     signed.check_csrf(&form.csrf)?;
     require_coordinator(&signed)?;
-    let slug = slug_param(&form.ecosistema)
-        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
-    let eco = chosen(&data, Some(slug))
-        .await?
-        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
+    let eco = named_ecosystem(&data, Some(&form.ecosistema)).await?;
     let current = data.investment_settings(eco.id).await?;
     let result = match form.input(&current) {
         Ok(input) => {
@@ -1694,10 +1698,8 @@ async fn save_settings(
             "/app/inversiones/parametros?ecosistema={}&notice=settings",
             eco.slug
         ))),
-        Err(e @ (AppError::Forbidden(_) | AppError::Internal(_) | AppError::NotFound(_))) => {
-            Err(e.into())
-        }
         Err(e) => {
+            let e = shown_on_form(e)?;
             let mut res = settings_page(&req, &signed, &eco, &form, &form_errors(&e), None).await;
             *res.status_mut() = form_status(&e);
             Ok(res)
@@ -1811,13 +1813,7 @@ async fn import(
 ) -> WebResult {
     require_coordinator(&signed)?;
     let form = read_multipart(&req, &signed, payload, MEF_UPLOAD_BYTES).await?;
-    let slug = form
-        .text("ecosistema")
-        .and_then(slug_param)
-        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
-    let eco = chosen(&data, Some(slug))
-        .await?
-        .ok_or_else(|| WebError::not_found("ecosistema / ecosystem"))?;
+    let eco = named_ecosystem(&data, form.text("ecosistema")).await?;
     let as_of_raw = form.text("asOf").unwrap_or_default().to_string();
     let refusal = |e: AppError| {
         let mut res = import_page(
@@ -1861,10 +1857,7 @@ async fn import(
             }
             Ok(res)
         }
-        Err(e @ (AppError::Forbidden(_) | AppError::Internal(_) | AppError::NotFound(_))) => {
-            Err(e.into())
-        }
-        Err(e) => Ok(refusal(e)),
+        Err(e) => Ok(refusal(shown_on_form(e)?)),
     }
 }
 
